@@ -1,0 +1,99 @@
+"""Composition: (persona version, scene version) -> the session config every engine uses.
+
+Pure and deterministic: the same two specs always give the same text, so a preview in the UI is
+exactly what the engine receives, and a conversation's record of versions reproduces its prompt.
+"""
+
+from __future__ import annotations
+
+from model.events import SessionConfig, TurnDetection
+from stepaudio_ui.specs import PersonaSpec, SceneSpec
+
+_LANGUAGE_RULES = {
+    "en": "Always answer in English.",
+    "zh": "Always answer in Mandarin Chinese (简体中文).",
+    "both": "Answer in the language the user speaks: English or Mandarin Chinese (简体中文).",
+}
+_ENGINE_LANGUAGE = {"en": "en", "zh": "zh", "both": "auto"}
+
+
+def _describe_level(value: float, low: str, high: str) -> str | None:
+    """Turn a 0-1 trait into words; the neutral middle says nothing (keeps prompts short)."""
+    if value >= 0.8:
+        return f"very {high}"
+    if value >= 0.62:
+        return high
+    if value <= 0.2:
+        return f"very {low}"
+    if value <= 0.38:
+        return low
+    return None
+
+
+def trait_words(persona: PersonaSpec, scene: SceneSpec) -> list[str]:
+    t = persona.traits
+    formality = (t.formality + scene.formality) / 2  # the scene pulls the persona's register
+    pairs = [
+        (t.warmth, "cool and reserved", "warm and caring"),
+        (t.temper, "patient and calm", "quick-tempered and blunt"),
+        (t.energy, "relaxed and low-key", "energetic and lively"),
+        (formality, "casual", "formal"),
+        (t.humor, "serious", "playful and funny"),
+    ]
+    return [word for value, low, high in pairs if (word := _describe_level(value, low, high))]
+
+
+def effective_language(persona: PersonaSpec, scene: SceneSpec) -> str:
+    return scene.language_override or persona.language
+
+
+def compose_instructions(persona: PersonaSpec, scene: SceneSpec) -> str:
+    language = effective_language(persona, scene)
+    lines: list[str] = [f"You are {persona.name}." + (f" {persona.tagline}" if persona.tagline else "")]
+    lines.append(persona.character)
+    words = trait_words(persona, scene)
+    if words:
+        lines.append("Your manner: " + ", ".join(words) + ".")
+    if persona.speaking_style:
+        lines.append(f"How you speak: {persona.speaking_style}")
+    scene_bits = [f"Scene: {scene.name}."]
+    if scene.description:
+        scene_bits.append(scene.description)
+    if scene.mood:
+        scene_bits.append(f"Mood: {scene.mood}.")
+    if scene.context:
+        scene_bits.append(f"Situation: {scene.context}")
+    lines.append(" ".join(scene_bits))
+    lines.append(
+        f"This is a spoken conversation: reply in at most {scene.verbosity} short "
+        f"sentence{'s' if scene.verbosity > 1 else ''}, plain words, no lists, no markdown, no emoji."
+    )
+    lines.append(_LANGUAGE_RULES[language])
+    guard = persona.guardrails
+    if guard.avoid_topics:
+        lines.append("Never discuss: " + "; ".join(guard.avoid_topics) + ". Politely steer away.")
+    if guard.avoid_phrases:
+        lines.append("Never say: " + "; ".join(f'"{p}"' for p in guard.avoid_phrases) + ".")
+    for example in persona.examples:
+        lines.append(f"Example - User: {example.user} / You: {example.assistant}")
+    lines.append(f"Stay in character as {persona.name}.")
+    return "\n".join(lines)
+
+
+def compose_session(persona: PersonaSpec, scene: SceneSpec) -> SessionConfig:
+    """The single session config for any engine (sent as `session.update`)."""
+    return SessionConfig(
+        modalities=["text", "audio"],
+        instructions=compose_instructions(persona, scene),
+        voice=persona.voice,
+        speed=round(persona.speed * scene.pacing, 3),
+        language=_ENGINE_LANGUAGE[effective_language(persona, scene)],
+        turn_detection=TurnDetection(
+            type="server_vad",
+            silence_duration_ms=scene.turn_taking.silence_ms,
+            interrupt_response=scene.turn_taking.allow_interrupt,
+        ),
+        input_audio_transcription={"model": "whisper"},
+        greeting=persona.greeting or None,
+        max_sentences=scene.verbosity,
+    )

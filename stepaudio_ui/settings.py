@@ -1,0 +1,70 @@
+"""Every setting of the app, from environment variables prefixed `STEPAUDIO_` (or a `.env` file).
+
+Built explicitly in app.py, the CLI and tests (`Settings()`), never at import time, so tests can
+give each app its own data directory. The README's settings table is checked against this class.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STEPAUDIO_", env_file=".env", extra="ignore")
+
+    # --- serving
+    host: str = Field(
+        "127.0.0.1", description="Address to bind. Anything but loopback needs sign-in or read-only mode."
+    )
+    port: int = Field(
+        7860,
+        ge=1,
+        le=65535,
+        validation_alias=AliasChoices("STEPAUDIO_PORT", "GRADIO_SERVER_PORT"),
+        description="Port to serve on (GRADIO_SERVER_PORT is honoured too).",
+    )
+    data_dir: Path = Field(
+        Path("data"), description="Directory for the SQLite database and saved conversations; created if missing."
+    )
+    database_url: str | None = Field(
+        None, description="Any SQLAlchemy URL; default is a SQLite file `studio.db` inside the data directory."
+    )
+    seed_dir: Path | None = Field(
+        None,
+        description="Folder of seed personas and scene tones loaded into an empty database (default: the packaged `personas/`).",
+    )
+    author: str = Field(
+        "studio",
+        max_length=80,
+        description="Author name recorded on versions saved from this server when no one is signed in.",
+    )
+    max_import_bytes: int = Field(2_000_000, ge=1_000, description="Largest file accepted by import (bytes).")
+
+    # --- embedded engine
+    llm_gguf_path: Path | None = Field(
+        None, description="A GGUF chat model for the embedded engine (default: the packaged SmolLM2-135M-Instruct)."
+    )
+    llm_openai_url: str | None = Field(
+        None,
+        description="An OpenAI-compatible chat endpoint (e.g. http://127.0.0.1:8080/v1) used as the embedded engine's brain instead of llama.cpp.",
+    )
+    llm_openai_key: str | None = Field(None, description="API key for `llm_openai_url`.")
+    llm_openai_model: str = Field("gpt-4o-mini", description="Model name sent to `llm_openai_url`.")
+    llm_threads: int = Field(2, ge=1, le=64, description="CPU threads for llama.cpp.")
+    warmup: bool = Field(True, description="Load and warm the embedded models at start instead of on first use.")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'studio.db').resolve()}"
+
+    def ensure_dirs(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
