@@ -56,6 +56,32 @@ class Settings(BaseSettings):
     llm_threads: int = Field(2, ge=1, le=64, description="CPU threads for llama.cpp.")
     warmup: bool = Field(True, description="Load and warm the embedded models at start instead of on first use.")
 
+    # --- /v1/realtime endpoint and remote engines
+    realtime_token: str | None = Field(
+        None,
+        description="Bearer token guarding the /v1/realtime WebSocket endpoint; without it the endpoint only accepts loopback clients.",
+    )
+    realtime_max_message_bytes: int = Field(
+        1_000_000, ge=1_000, description="Largest /v1/realtime client message accepted (bytes); bigger ones get an error event."
+    )
+    realtime_max_messages_per_second: float = Field(
+        200.0, gt=0, description="Per-connection message rate on /v1/realtime above which a client is told off and disconnected."
+    )
+    stepfun_api_key: str | None = Field(None, description="StepFun API key for the StepAudio 2.5 Realtime engine.")
+    stepfun_realtime_url: str = Field(
+        "wss://api.stepfun.com/v1/realtime", description="WebSocket URL of StepFun's realtime API."
+    )
+    stepfun_realtime_model: str = Field("stepaudio-2.5-realtime", description="Model asked of StepFun's realtime API.")
+    openai_api_key: str | None = Field(None, description="OpenAI API key for the gpt-realtime engine.")
+    openai_realtime_url: str = Field(
+        "wss://api.openai.com/v1/realtime", description="WebSocket URL of OpenAI's realtime API (or any compatible one)."
+    )
+    openai_realtime_model: str = Field("gpt-realtime", description="Model asked of `openai_realtime_url`.")
+    step_audio2_model: str = Field(
+        "stepfun-ai/Step-Audio-2-mini",
+        description="Step-Audio 2 mini weights for the GPU engine: a model id (downloaded on first use) or a local folder.",
+    )
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
