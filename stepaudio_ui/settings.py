@@ -7,6 +7,7 @@ give each app its own data directory. The README's settings table is checked aga
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -80,6 +81,22 @@ class Settings(BaseSettings):
     step_audio2_model: str = Field(
         "stepfun-ai/Step-Audio-2-mini",
         description="Step-Audio 2 mini weights for the GPU engine: a model id (downloaded on first use) or a local folder.",
+    )
+
+    # --- live conversations (WebRTC)
+    max_conversations: int = Field(
+        4, ge=1, le=256, description="Live conversations served at once; a further browser is told to try later."
+    )
+    conversation_time_limit_s: float | None = Field(
+        900.0, gt=0, description="A live conversation is hung up after this many seconds (empty: no limit)."
+    )
+    ice_servers: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description='STUN/TURN servers for WebRTC as a JSON list, e.g. [{"urls": "stun:stun.l.google.com:19302"}]. On a Hugging Face Space (SPACE_ID set) with HF_TOKEN, TURN credentials are fetched instead.',
+    )
+    webrtc_loopback_only: bool = Field(
+        False,
+        description="Testing only: offer 127.0.0.1 as the server's WebRTC address, for machines whose only interface is loopback.",
     )
 
     @field_validator("data_dir")
