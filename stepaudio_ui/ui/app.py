@@ -1,0 +1,73 @@
+"""The whole studio page: a short header, then one tab per panel."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+import gradio as gr
+
+from stepaudio_ui.context import AppContext
+from stepaudio_ui.ui import compose_panel, personas_panel, scenes_panel, voices_panel
+
+logger = logging.getLogger(__name__)
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent.parent / "assets"
+SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "Segoe UI", "Noto Sans", "sans-serif"]  # no web-font download
+INTRO = (
+    "Author **voice personas** and **scene tones**, keep every save as a numbered version, compare and "
+    "restore versions, publish the one the live demo uses, and preview the exact instructions a voice "
+    "engine receives. Then talk to a persona in the **Live** tab."
+)
+
+
+def _theme() -> gr.themes.Base:
+    return gr.themes.Soft(primary_hue="indigo", secondary_hue="sky", font=SYSTEM_FONTS)
+
+
+def _css() -> str:
+    path = ASSETS_DIR / "style.css"
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
+def _optional_panel(module_name: str, ctx: AppContext) -> None:
+    """Live and History are built by their own modules; say so on the page if one is missing."""
+    try:
+        module = importlib.import_module(f"stepaudio_ui.ui.{module_name}")
+    except ModuleNotFoundError as error:
+        if error.name != f"stepaudio_ui.ui.{module_name}":
+            raise
+        logger.warning("stepaudio_ui.ui.%s is not installed: its tab shows a notice", module_name)
+        gr.Markdown("This panel is not available in this build of the studio.")
+        return
+    module.build(ctx)
+
+
+def build_app(ctx: AppContext) -> gr.Blocks:
+    with gr.Blocks(title="StepAudio Persona Studio", theme=_theme(), css=_css(), analytics_enabled=False) as demo:
+        with gr.Row(elem_classes="app-header", equal_height=True):
+            with gr.Column(scale=4):
+                gr.Markdown("# StepAudio Persona Studio")
+                gr.Markdown(INTRO)
+            author = gr.Textbox(
+                label="Your name (recorded on versions)",
+                value=ctx.settings.author,
+                max_length=80,
+                scale=1,
+                min_width=200,
+            )
+        with gr.Tabs():
+            with gr.Tab("Personas", id="personas", elem_id="personas-tab"):
+                personas_panel.build(ctx, demo=demo, author=author)
+            with gr.Tab("Scene tones", id="scenes", elem_id="scenes-tab"):
+                scenes_panel.build(ctx, demo=demo, author=author)
+            with gr.Tab("Compose preview", id="compose", elem_id="compose-tab"):
+                compose_panel.build(ctx, demo=demo)
+            with gr.Tab("Live", id="live", elem_id="live-tab"):
+                _optional_panel("live_panel", ctx)
+            with gr.Tab("History", id="history", elem_id="history-tab"):
+                _optional_panel("history_panel", ctx)
+            with gr.Tab("Voices", id="voices", elem_id="voices-tab"):
+                voices_panel.build(ctx)
+    return demo

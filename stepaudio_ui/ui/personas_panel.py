@@ -1,0 +1,106 @@
+"""The Personas tab: the persona form (every PersonaSpec field) on the shared versioned editor."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from stepaudio_ui.context import AppContext
+from stepaudio_ui.specs import PersonaSpec
+from stepaudio_ui.ui import file_formats
+from stepaudio_ui.ui.spec_form import (
+    FieldBinding,
+    SpecForm,
+    commas_to_list,
+    lines_to_list,
+    list_to_commas,
+    list_to_lines,
+    pairs_to_table,
+    table_to_pairs,
+)
+from stepaudio_ui.ui.versioning import VersionedEditor
+
+LANGUAGES = [("English", "en"), ("Chinese (Mandarin)", "zh"), ("Both (answers in the user's language)", "both")]
+TRAITS = [
+    ("warmth", "Warmth", "0 cool and reserved · 1 warm and caring"),
+    ("temper", "Temper", "0 patient and calm · 1 quick-tempered and blunt"),
+    ("energy", "Energy", "0 relaxed · 1 energetic and lively"),
+    ("formality", "Formality", "0 casual · 1 formal"),
+    ("humor", "Humor", "0 serious · 1 playful and funny"),
+]
+TEMPLATE = PersonaSpec(
+    name="New persona",
+    tagline="One line that says who this is.",
+    character="Describe who this persona is, what they know, what they want, and how they treat the user.",
+)
+EXAMPLE_KEYS = ("user", "assistant")
+
+
+def known_voices(ctx: AppContext) -> list[tuple[str, str]]:
+    """(label, id) for every voice the loaded engines offer; empty when no engine is loaded."""
+    voices: dict[str, str] = {}
+    for engine in ctx.engines.values():
+        for voice in engine.voices():
+            voices.setdefault(voice.id, f"{voice.name} ({voice.id}, {engine.name})")
+    return [(label, voice_id) for voice_id, label in sorted(voices.items())]
+
+
+def build_form(ctx: AppContext) -> SpecForm:
+    with gr.Row():
+        name = gr.Textbox(label="Name", max_length=80, scale=2)
+        language = gr.Dropdown(label="Persona language", choices=LANGUAGES, scale=1)
+    tagline = gr.Textbox(label="Tagline", max_length=160)
+    character = gr.Textbox(label="Character / system prompt", lines=6, max_lines=20, max_length=6000)
+    greeting = gr.Textbox(label="Greeting", lines=2, max_length=500)
+    examples = gr.Dataframe(
+        label="Example exchanges",
+        headers=["User says", "Persona replies"],
+        col_count=(2, "fixed"),
+        row_count=(1, "dynamic"),
+        type="array",
+        interactive=True,
+        wrap=True,
+    )
+    with gr.Row():
+        traits = [gr.Slider(0, 1, step=0.05, label=label, info=info, min_width=150) for _key, label, info in TRAITS]
+    speaking_style = gr.Textbox(label="Speaking style", lines=2, max_length=1000)
+    with gr.Row():
+        voices = known_voices(ctx)
+        if voices:
+            voice = gr.Dropdown(label="Voice", choices=voices, allow_custom_value=True)
+        else:
+            voice = gr.Textbox(label="Voice", info="Voice id, e.g. jf_alpha (no engine loaded to list voices)")
+        speed = gr.Slider(0.5, 2.0, step=0.05, label="Speaking speed")
+    with gr.Row():
+        avoid_topics = gr.Textbox(label="Topics to avoid (one per line)", lines=3)
+        avoid_phrases = gr.Textbox(label="Phrases never to say (one per line)", lines=3)
+    tags = gr.Textbox(label="Tags (comma-separated)")
+    fields = (
+        FieldBinding("name", name),
+        FieldBinding("language", language),
+        FieldBinding("tagline", tagline),
+        FieldBinding("character", character),
+        FieldBinding("greeting", greeting),
+        FieldBinding("examples", examples, table_to_pairs(EXAMPLE_KEYS), pairs_to_table(EXAMPLE_KEYS)),
+        *(FieldBinding(f"traits.{key}", slider) for (key, _l, _i), slider in zip(TRAITS, traits, strict=True)),
+        FieldBinding("speaking_style", speaking_style),
+        FieldBinding("voice", voice),
+        FieldBinding("speed", speed),
+        FieldBinding("guardrails.avoid_topics", avoid_topics, lines_to_list, list_to_lines),
+        FieldBinding("guardrails.avoid_phrases", avoid_phrases, lines_to_list, list_to_lines),
+        FieldBinding("tags", tags, commas_to_list, list_to_commas),
+    )
+    return SpecForm(kind="persona", spec_type=PersonaSpec, fields=fields, template=TEMPLATE)
+
+
+def build(ctx: AppContext, *, demo: gr.Blocks, author: gr.Textbox) -> VersionedEditor:
+    editor = VersionedEditor(
+        ctx,
+        form_builder=lambda: build_form(ctx),
+        author=author,
+        exports=file_formats.persona_exports(ctx),
+        importer=file_formats.import_persona_file(ctx, "persona"),
+        singular="persona",
+        plural="Personas",
+    )
+    editor.on_page_load(demo)
+    return editor

@@ -1,0 +1,123 @@
+"""A form <-> spec binding: which component edits which (dotted) spec field, and how values convert.
+
+Both editors (personas, scene tones) are a list of these bindings; the generic versioned editor
+in `versioning.py` only ever sees a `SpecForm`, so the two panels share all their logic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+from pydantic import BaseModel
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class FieldBinding:
+    path: str  # dotted path in the spec's model_dump(), e.g. "traits.warmth"
+    component: gr.components.Component
+    to_spec: Callable[[Any], Any] = _same  # form value -> spec value
+    to_form: Callable[[Any], Any] = _same  # spec value -> form value
+
+
+@dataclass(frozen=True)
+class SpecForm:
+    kind: str  # "persona" or "scene"
+    spec_type: type[BaseModel]
+    fields: tuple[FieldBinding, ...]
+    template: BaseModel  # what "New" puts in the form: a friendly starting point
+
+    @property
+    def components(self) -> list[gr.components.Component]:
+        return [binding.component for binding in self.fields]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Dotted path -> the label the user sees, for error messages that name the field."""
+        return {binding.path: str(binding.component.label or binding.path) for binding in self.fields}
+
+    def to_spec(self, values: Sequence[Any]) -> BaseModel:
+        """Form values (in `components` order) -> a validated spec. Raises pydantic.ValidationError."""
+        data: dict[str, Any] = {}
+        for binding, value in zip(self.fields, values, strict=True):
+            _set_path(data, binding.path, binding.to_spec(value))
+        return self.spec_type.model_validate(data)
+
+    def to_form(self, spec: BaseModel | dict[str, Any]) -> list[Any]:
+        dumped = spec.model_dump(mode="json") if isinstance(spec, BaseModel) else spec
+        return [binding.to_form(_get_path(dumped, binding.path)) for binding in self.fields]
+
+
+def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    for part in parents:
+        data = data.setdefault(part, {})
+    data[leaf] = value
+
+
+def _get_path(data: dict[str, Any], path: str) -> Any:
+    for part in path.split("."):
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+# ---------------------------------------------------------------- converters shared by the forms
+
+
+def lines_to_list(text: str | None) -> list[str]:
+    """One item per line; blank lines ignored."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def list_to_lines(items: list[str] | None) -> str:
+    return "\n".join(items or [])
+
+
+def commas_to_list(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").replace("，", ",").split(",") if part.strip()]
+
+
+def list_to_commas(items: list[str] | None) -> str:
+    return ", ".join(items or [])
+
+
+def blank_to_none(value: str | None) -> str | None:
+    return value or None
+
+
+def none_to_blank(value: str | None) -> str:
+    return value or ""
+
+
+def table_to_pairs(keys: tuple[str, str]) -> Callable[[Any], list[dict[str, str]]]:
+    """An editable two-column table -> [{keys[0]: .., keys[1]: ..}]; fully blank rows are dropped."""
+
+    def convert(rows: Any) -> list[dict[str, str]]:
+        if hasattr(rows, "values") and hasattr(rows, "columns"):  # a pandas frame, if type isn't "array"
+            rows = rows.values.tolist()
+        pairs = []
+        for row in rows or []:
+            first, second = (("" if cell is None else str(cell)).strip() for cell in (list(row) + ["", ""])[:2])
+            if first or second:
+                pairs.append({keys[0]: first, keys[1]: second})
+        return pairs
+
+    return convert
+
+
+def pairs_to_table(keys: tuple[str, str]) -> Callable[[Any], list[list[str]]]:
+    def convert(pairs: Any) -> list[list[str]]:
+        return [[pair[keys[0]], pair[keys[1]]] for pair in pairs or []] or [["", ""]]
+
+    return convert
+
+
+def whole_number(value: float | None) -> int | None:
+    """Sliders send floats (3.0); integer spec fields want 3."""
+    return None if value is None else int(round(value))

@@ -1,0 +1,114 @@
+"""Reusable pieces for browser tests: the real app on a free port, Debian's Chromium, Gradio helpers.
+
+The app runs in-process (uvicorn in a thread) so a test can also reach the same database directly,
+e.g. to save a version "from another editor" and check that the page shows the conflict.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+CHROMIUM_PATH = "/usr/bin/chromium"
+# Flags measured to work on these offline machines (see the project's stack notes).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+]
+UI_TIMEOUT_MS = 15_000
+
+
+@dataclass
+class RunningApp:
+    url: str
+    ctx: Any  # stepaudio_ui.context.AppContext: the same database the page writes to
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_app(settings: Any) -> Iterator[RunningApp]:
+    """Serve `create_app(settings)` on 127.0.0.1:<free port> until the block exits."""
+    import uvicorn
+
+    from stepaudio_ui.server import create_app
+
+    app, ctx = create_app(settings)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the app did not start on port {port}; see the log above")
+        time.sleep(0.05)
+    try:
+        yield RunningApp(url=f"http://127.0.0.1:{port}/", ctx=ctx)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        ctx.db.dispose()
+
+
+@contextmanager
+def chromium(extra_args: list[str] | None = None) -> Iterator[Any]:
+    """A headless Debian Chromium driven by Playwright (its own fresh temporary profile)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM_PATH, headless=True, args=CHROMIUM_ARGS + (extra_args or [])
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+# ------------------------------------------------------------------------------------ page helpers
+
+
+def open_studio(page: Any, url: str) -> None:
+    """Load the studio and wait until the library list has been filled by the page-load event."""
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    page.goto(url)
+    page.get_by_role("tab", name="Personas").wait_for()
+    page.locator(".item-list").first.wait_for()
+
+
+def tab(page: Any, tab_id: str) -> Any:
+    """Click the tab whose element id is `tab_id`-tab and return its panel (labels repeat across tabs)."""
+    names = {"personas": "Personas", "scenes": "Scene tones", "compose": "Compose preview"}
+    page.get_by_role("tab", name=names.get(tab_id, tab_id.title())).click()
+    scope = page.locator(f"#{tab_id}-tab")
+    scope.wait_for()
+    return scope
+
+
+def choose(page: Any, scope: Any, label: str, option: str) -> None:
+    """Pick `option` in the Gradio dropdown labelled `label` inside `scope`."""
+    scope.get_by_label(label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def status_text(scope: Any) -> str:
+    return scope.locator(".status:visible").last.inner_text()
