@@ -1,0 +1,230 @@
+"""JSON <-> event objects for the realtime WebSocket protocol, in both directions and both dialects.
+
+Two dialects of the same protocol are in the wild:
+- "beta" (OpenAI's beta realtime API, and StepAudio 2.5 Realtime): flat `session` fields,
+  `response.audio.delta`, `response.audio_transcript.delta`;
+- "GA" (OpenAI's generally available API): `session.type = "realtime"`, nested `session.audio.input`
+  / `session.audio.output`, `output_modalities`, and `response.output_audio.delta` style names.
+
+Our engines speak beta internally (model/events.py). This module is the one place that converts:
+the /v1/realtime server uses `parse_client_message` + `server_event_json`, the realtime client engine
+uses `client_event_json` + `parse_server_message`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from pydantic import ValidationError
+
+from model.events import (
+    CLIENT_EVENT_ADAPTER,
+    SERVER_EVENT_ADAPTER,
+    ClientEvent,
+    ServerEvent,
+)
+
+log = logging.getLogger(__name__)
+
+# Server event names: beta -> GA. The reverse map reads GA services' events.
+BETA_TO_GA_SERVER_NAMES: dict[str, str] = {
+    "response.audio.delta": "response.output_audio.delta",
+    "response.audio.done": "response.output_audio.done",
+    "response.audio_transcript.delta": "response.output_audio_transcript.delta",
+    "response.audio_transcript.done": "response.output_audio_transcript.done",
+    "response.text.delta": "response.output_text.delta",
+    "response.text.done": "response.output_text.done",
+}
+GA_TO_BETA_SERVER_NAMES: dict[str, str] = {ga: beta for beta, ga in BETA_TO_GA_SERVER_NAMES.items()}
+GA_TO_BETA_SERVER_NAMES["conversation.item.added"] = "conversation.item.created"
+
+SUPPORTED_CLIENT_EVENTS: tuple[str, ...] = (
+    "session.update",
+    "input_audio_buffer.append",
+    "input_audio_buffer.commit",
+    "input_audio_buffer.clear",
+    "conversation.item.create",
+    "response.create",
+    "response.cancel",
+)
+# Events real clients send that need no action from our engines (e.g. the OpenAI SDK truncates the
+# assistant item after a barge-in; our engines already dropped the unplayed audio). Accepted silently.
+IGNORED_CLIENT_EVENTS: frozenset[str] = frozenset(
+    {"conversation.item.truncate", "conversation.item.delete", "output_audio_buffer.clear"}
+)
+# Fields of our SessionConfig that only our own engines understand: never sent to a remote service.
+EXTENSION_SESSION_FIELDS: frozenset[str] = frozenset(
+    {"speed", "language", "input_sample_rate", "output_sample_rate", "greeting", "max_sentences"}
+)
+_GA_CONTENT_TYPES = {"output_text": "text", "output_audio": "audio"}
+
+
+class WireError(ValueError):
+    """A client message we cannot use; `code` and the message go back to the client as an `error` event."""
+
+    def __init__(self, message: str, *, code: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.param = param
+
+
+def _ga_session_to_beta(session: dict[str, Any]) -> dict[str, Any]:
+    """GA `session` (nested audio config) -> the flat beta shape our SessionConfig models."""
+    flat = {k: v for k, v in session.items() if k not in {"type", "audio", "output_modalities", "max_output_tokens"}}
+    if "output_modalities" in session:
+        flat["modalities"] = session["output_modalities"]
+    if "max_output_tokens" in session:
+        flat["max_response_output_tokens"] = session["max_output_tokens"]
+    audio = session.get("audio") or {}
+    audio_in = audio.get("input") or {}
+    audio_out = audio.get("output") or {}
+    if "turn_detection" in audio_in and audio_in["turn_detection"] is not None:
+        flat["turn_detection"] = audio_in["turn_detection"]
+    if audio_in.get("transcription") is not None:
+        flat["input_audio_transcription"] = audio_in["transcription"]
+    for direction, fmt in (("input", audio_in.get("format")), ("output", audio_out.get("format"))):
+        if isinstance(fmt, dict):
+            if fmt.get("type") not in (None, "audio/pcm"):
+                raise WireError(
+                    f"audio format {fmt.get('type')!r} is not supported: use {{'type': 'audio/pcm', 'rate': 24000}}",
+                    code="unsupported_audio_format",
+                    param=f"session.audio.{direction}.format",
+                )
+            flat[f"{direction}_audio_format"] = "pcm16"
+            if fmt.get("rate") is not None:
+                flat[f"{direction}_sample_rate"] = fmt["rate"]
+    if "voice" in audio_out:
+        flat["voice"] = audio_out["voice"]
+    if "speed" in audio_out:
+        flat["speed"] = audio_out["speed"]
+    return flat
+
+
+def _normalise_client_dict(data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Rewrite GA client shapes into beta ones. Returns (event dict, whether it was GA-shaped)."""
+    kind = data.get("type")
+    is_ga = False
+    if kind == "session.update" and isinstance(data.get("session"), dict):
+        session = data["session"]
+        if session.get("type") == "transcription":
+            raise WireError(
+                "transcription-only sessions are not supported here: use a realtime session",
+                code="unsupported_session_type",
+                param="session.type",
+            )
+        if session.get("type") == "realtime" or "audio" in session or "output_modalities" in session:
+            is_ga = True
+            data = {**data, "session": _ga_session_to_beta(session)}
+    elif kind == "conversation.item.create" and isinstance(data.get("item"), dict):
+        content = data["item"].get("content")
+        if isinstance(content, list):
+            fixed = []
+            for part in content:
+                if isinstance(part, dict) and part.get("type") in _GA_CONTENT_TYPES:
+                    is_ga = True
+                    part = {**part, "type": _GA_CONTENT_TYPES[part["type"]]}
+                fixed.append(part)
+            data = {**data, "item": {**data["item"], "content": fixed}}
+    return data, is_ga
+
+
+def _first_error_location(exc: ValidationError) -> tuple[str, str]:
+    first = exc.errors()[0]
+    # the discriminated union puts the event type first in `loc`; drop it so the path reads like the JSON
+    loc = [str(part) for part in first["loc"][1:]] or [str(part) for part in first["loc"]]
+    return ".".join(loc), first["msg"]
+
+
+def parse_client_message(text: str | bytes) -> tuple[ClientEvent | None, bool]:
+    """One client WebSocket message -> (event, is_ga). Event is None for events that need no action.
+
+    Raises WireError naming the problem (bad JSON, unknown event type, invalid field) and the fix.
+    """
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise WireError(
+            f"message is not valid JSON ({exc}): send one JSON object per message", code="invalid_json"
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise WireError('each message must be a JSON object with a string "type"', code="invalid_event", param="type")
+    kind = data["type"]
+    if kind in IGNORED_CLIENT_EVENTS:
+        return None, False
+    if kind not in SUPPORTED_CLIENT_EVENTS:
+        raise WireError(
+            f"unknown event type {kind!r}: supported are {', '.join(SUPPORTED_CLIENT_EVENTS)}",
+            code="unknown_event",
+            param="type",
+        )
+    data, is_ga = _normalise_client_dict(data)
+    try:
+        event = CLIENT_EVENT_ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        where, why = _first_error_location(exc)
+        raise WireError(f"invalid {kind} event: {where}: {why}", code="invalid_event", param=where) from None
+    return event, is_ga
+
+
+def server_event_json(event: ServerEvent, *, ga: bool = False) -> str:
+    """A server event as the JSON text a client of the given dialect expects."""
+    data = event.model_dump(mode="json", exclude_none=True)
+    if ga and data["type"] in BETA_TO_GA_SERVER_NAMES:
+        data["type"] = BETA_TO_GA_SERVER_NAMES[data["type"]]
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def client_event_json(event: ClientEvent, *, extensions: bool = True, voices: frozenset[str] = frozenset()) -> str:
+    """A client event as JSON for a realtime service.
+
+    extensions=False leaves out our own session fields (a hosted service may refuse unknown fields);
+    `voices`, when given, is the service's voice list: a voice outside it is dropped so the service
+    keeps its default instead of failing the whole update.
+    """
+    data = event.model_dump(mode="json", exclude_none=True)
+    session = data.get("session")
+    if isinstance(session, dict):
+        if not extensions:
+            for name in EXTENSION_SESSION_FIELDS:
+                session.pop(name, None)
+        if voices and session.get("voice") not in voices:
+            dropped = session.pop("voice", None)
+            if dropped is not None:
+                log.info("voice %r is not offered by this service; keeping its default voice", dropped)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_server_message(text: str | bytes) -> ServerEvent | None:
+    """A service's message -> our ServerEvent (GA names mapped); None for events we don't model.
+
+    Raises WireError when the text is not JSON or a modelled event is malformed.
+    """
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise WireError(f"service sent a message that is not JSON ({exc})", code="invalid_json") from None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise WireError("service sent a message without a type", code="invalid_event")
+    data["type"] = GA_TO_BETA_SERVER_NAMES.get(data["type"], data["type"])
+    if data["type"] in ("session.created", "session.updated") and isinstance(data.get("session"), dict):
+        session = data["session"]
+        if session.get("type") == "realtime" or "audio" in session:
+            try:
+                data["session"] = _ga_session_to_beta(session)
+            except WireError:
+                data["session"] = {k: v for k, v in session.items() if k != "audio"}
+        # a service reports its own settings (formats, tools...): keep what we model, not its exact enums
+        for name in ("input_audio_format", "output_audio_format", "modalities"):
+            data["session"].pop(name, None)
+    if data["type"] == "response.audio_transcript.done":
+        data.setdefault("transcript", "")
+    try:
+        return SERVER_EVENT_ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        tag_errors = [e for e in exc.errors() if e["type"] == "union_tag_invalid"]
+        if tag_errors:
+            return None  # an event type we don't model (rate_limits.updated, output_item.added, ...)
+        where, why = _first_error_location(exc)
+        raise WireError(f"service sent an invalid {data['type']} event: {where}: {why}", code="invalid_event") from None

@@ -1,0 +1,383 @@
+"""Step-Audio 2 mini (open weights, Apache-2.0) on a GPU, through the `step-audio2` package's reference code.
+
+Optional: `pip install .[gpu]` brings `step-audio2` and torch; without them, or without CUDA, the engine
+reports why in `availability()` and is never started. Everything the model needs that is *not* the
+model lives here as pure functions, tested everywhere:
+- `build_messages`: session instructions + multi-turn history + the user's turn -> the chat the
+  reference code expects (human turns as audio files, assistant turns as their audio tokens,
+  and a final `<tts_start>` asking for a spoken answer);
+- `split_output_tokens`: generated ids -> text tokens and audio (speech codec) tokens;
+- resampling between the wire (16/24 kHz pcm16) and the model (16 kHz in, 24 kHz wav out).
+
+Turn-taking uses our own VAD (model/embedded/turn_taking.py); the voice is a reference clip from
+`assets/voices/<voice>.wav` (token2wav copies its timbre). The reference model is not streaming: a
+turn is one `generate` call in a worker thread, then its audio goes out in 100 ms deltas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import io
+import logging
+import tempfile
+import wave
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.events import (
+    DEFAULT_SAMPLE_RATE,
+    ClientEvent,
+    ConversationItem,
+    ConversationItemCreate,
+    InputAudioBufferAppend,
+    InputAudioBufferClear,
+    InputAudioBufferCommit,
+    InputTranscriptionCompleted,
+    ResponseAudioDelta,
+    ResponseAudioDone,
+    ResponseAudioTranscriptDelta,
+    ResponseAudioTranscriptDone,
+    ResponseCancel,
+    ResponseCreate,
+    ResponseCreated,
+    ResponseDone,
+    ResponseInfo,
+    ServerEvent,
+    SessionConfig,
+    SessionCreated,
+    SessionUpdate,
+    SessionUpdated,
+    SpeechStarted,
+    SpeechStopped,
+    TurnDetection,
+    decode_pcm16,
+    encode_pcm16,
+    error_event,
+    new_id,
+)
+from model.protocol import Availability, VoiceInfo
+
+log = logging.getLogger(__name__)
+
+# Token layout of Step-Audio 2's vocabulary (from the reference `stepaudio2.py`): ids below
+# TEXT_TOKEN_LIMIT are text; ids above AUDIO_TOKEN_OFFSET - 1 are speech codec tokens, shifted down.
+TEXT_TOKEN_LIMIT = 151_688
+AUDIO_TOKEN_OFFSET = 151_696
+MODEL_INPUT_RATE = 16_000
+MODEL_OUTPUT_RATE = 24_000
+DELTA_SECONDS = 0.1
+DEFAULT_GENERATION = {
+    "max_new_tokens": 2048,
+    "temperature": 0.7,
+    "repetition_penalty": 1.05,
+    "top_p": 0.9,
+    "do_sample": True,
+}
+ASSETS_VOICES = Path(__file__).resolve().parent.parent / "assets" / "voices"
+
+
+@dataclass(frozen=True)
+class HistoryTurn:
+    """One finished turn. A user turn has `audio_path` (or typed `text`); a reply has its `audio_tokens`."""
+
+    role: str  # "human" | "assistant"
+    text: str = ""
+    audio_path: str | None = None
+    audio_tokens: tuple[int, ...] = ()
+
+
+def build_messages(instructions: str | None, history: list[HistoryTurn], user: HistoryTurn) -> list[dict[str, Any]]:
+    """The chat for one spoken reply, in the reference code's message format."""
+    system = instructions or "You are a helpful assistant."
+    messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
+    for turn in [*history, user]:
+        if turn.role == "human":
+            if turn.audio_path:
+                messages.append({"role": "human", "content": [{"type": "audio", "audio": turn.audio_path}]})
+            else:
+                messages.append({"role": "human", "content": turn.text})
+        elif turn.audio_tokens:
+            # a spoken reply goes back as its own speech tokens: the model hears what it said
+            messages.append(
+                {
+                    "role": "assistant",
+                    "content": [
+                        {"type": "text", "text": "<tts_start>"},
+                        {"type": "token", "token": list(turn.audio_tokens)},
+                    ],
+                }
+            )
+        else:
+            messages.append({"role": "assistant", "content": turn.text})
+    messages.append({"role": "assistant", "content": "<tts_start>", "eot": False})
+    return messages
+
+
+def split_output_tokens(token_ids: list[int]) -> tuple[list[int], list[int]]:
+    """Generated ids -> (text token ids, speech codec tokens). Control ids in between are dropped."""
+    text = [i for i in token_ids if i < TEXT_TOKEN_LIMIT]
+    audio = [i - AUDIO_TOKEN_OFFSET for i in token_ids if i >= AUDIO_TOKEN_OFFSET]
+    return text, audio
+
+
+def resample_pcm16(samples: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
+    """int16 mono -> int16 mono at another rate (soxr, as in the embedded engine)."""
+    from model.embedded.audio import float_to_int16, int16_to_float, resample
+
+    return float_to_int16(resample(int16_to_float(samples), src_rate, dst_rate))
+
+
+def write_wav_16k(path: Path, samples_16k: np.ndarray) -> None:
+    """float32 or int16 16 kHz mono -> a WAV file the reference code's `load_audio` can read."""
+    if samples_16k.dtype != np.int16:
+        samples_16k = (np.clip(samples_16k, -1.0, 1.0) * 32767.0).astype(np.int16)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(MODEL_INPUT_RATE)
+        out.writeframes(samples_16k.astype("<i2").tobytes())
+
+
+def wav_bytes_to_pcm16(data: bytes, out_rate: int) -> np.ndarray:
+    """token2wav's WAV bytes (24 kHz; 16-bit or float) -> int16 mono at `out_rate`."""
+    import soundfile
+
+    samples, rate = soundfile.read(io.BytesIO(data), dtype="int16", always_2d=True)
+    mono = samples[:, 0] if samples.shape[1] == 1 else samples.mean(axis=1).astype(np.int16)
+    return mono if rate == out_rate else resample_pcm16(mono, rate, out_rate)
+
+
+def reference_clip(voice: str | None, voices_dir: Path = ASSETS_VOICES) -> Path:
+    """The reference clip whose timbre token2wav copies. Raises FileNotFoundError naming the fix."""
+    candidates = [voices_dir / f"{voice}.wav"] if voice else []
+    candidates += sorted(voices_dir.glob("*.wav")) if voices_dir.is_dir() else []
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise FileNotFoundError(
+        f"no reference clip for voice {voice!r}: put a 5-15 s mono WAV at {voices_dir / f'{voice}.wav'}"
+    )
+
+
+def gpu_availability() -> Availability:
+    """Why Step-Audio 2 mini can or cannot run here (checked without importing torch eagerly)."""
+    missing = [name for name in ("torch", "stepaudio2", "token2wav") if importlib.util.find_spec(name) is None]
+    if missing:
+        return Availability(
+            False, f"optional GPU extra not installed ({', '.join(missing)} missing): pip install .[gpu]"
+        )
+    import torch
+
+    if not torch.cuda.is_available():
+        return Availability(False, "no CUDA GPU here: Step-Audio 2 mini needs ~40 GB of GPU memory")
+    return Availability(True)
+
+
+@dataclass
+class _Models:
+    """The loaded model pair, shared by all sessions of one engine (loading takes minutes)."""
+
+    llm: Any
+    token2wav: Any
+
+
+def _resolve_weights(model: str) -> Path:
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return path
+    from huggingface_hub import snapshot_download  # the GPU path may fetch weights (opt-in by installing it)
+
+    return Path(snapshot_download(model))
+
+
+def load_models(model: str) -> _Models:
+    from stepaudio2 import StepAudio2  # type: ignore[import-not-found]
+    from token2wav import Token2wav  # type: ignore[import-not-found]
+
+    weights = _resolve_weights(model)
+    return _Models(llm=StepAudio2(str(weights)), token2wav=Token2wav(str(weights / "token2wav")))
+
+
+@dataclass
+class _Conversation:
+    history: list[HistoryTurn] = field(default_factory=list)
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="step-audio2-")))
+
+
+class StepAudio2Session:
+    """One conversation: our VAD cuts turns, each turn is one generate call in a worker thread."""
+
+    def __init__(self, models: _Models, config: SessionConfig) -> None:
+        from model.embedded.turn_taking import TurnTaker
+        from model.embedded.vad import SileroVadModel
+
+        self._models = models
+        self._config = config
+        self._queue: asyncio.Queue[ServerEvent | None] = asyncio.Queue()
+        self._turns = TurnTaker(SileroVadModel.load().new_stream(), None, config.turn_detection or TurnDetection())
+        self._conversation = _Conversation()
+        self._reply: asyncio.Task[None] | None = None
+        self._closed = False
+        self._queue.put_nowait(SessionCreated(session=config))
+
+    @property
+    def _in_rate(self) -> int:
+        return self._config.input_sample_rate or DEFAULT_SAMPLE_RATE
+
+    @property
+    def _out_rate(self) -> int:
+        return self._config.output_sample_rate or DEFAULT_SAMPLE_RATE
+
+    async def send(self, event: ClientEvent) -> None:
+        if self._closed:
+            await self._queue.put(error_event("this session is closed: start a new one", code="session_closed"))
+        elif isinstance(event, SessionUpdate):
+            update = event.session.model_dump(exclude_unset=True)
+            self._config = self._config.model_copy(update=update)
+            if event.session.turn_detection is not None:
+                self._turns.configure(event.session.turn_detection)
+            await self._queue.put(SessionUpdated(session=self._config))
+        elif isinstance(event, InputAudioBufferAppend):
+            await self._on_audio(event)
+        elif isinstance(event, InputAudioBufferCommit):
+            end = self._turns.commit()
+            if end is not None:
+                self._start_reply(HistoryTurn("human", audio_path=self._save_turn(end.audio_16k)))
+        elif isinstance(event, InputAudioBufferClear):
+            self._turns.clear()
+        elif isinstance(event, ConversationItemCreate):
+            self._on_item(event.item)
+        elif isinstance(event, ResponseCreate):
+            self._start_reply(None)
+        elif isinstance(event, ResponseCancel):
+            self._cancel_reply()
+
+    async def _on_audio(self, event: InputAudioBufferAppend) -> None:
+        from model.embedded.turn_taking import SpeechStart
+
+        try:
+            samples = decode_pcm16(event.audio)
+        except ValueError as exc:
+            await self._queue.put(error_event(f"invalid audio: {exc}", code="invalid_audio", param="audio"))
+            return
+        audio_16k = resample_pcm16(samples, self._in_rate, MODEL_INPUT_RATE).astype(np.float32) / 32768.0
+        for turn_event in self._turns.push(audio_16k):
+            if isinstance(turn_event, SpeechStart):
+                self._cancel_reply()  # barge-in: the user has the floor
+                await self._queue.put(SpeechStarted(audio_start_ms=turn_event.audio_start_ms, item_id=new_id("item")))
+            else:
+                await self._queue.put(SpeechStopped(audio_end_ms=turn_event.audio_end_ms, item_id=new_id("item")))
+                self._start_reply(HistoryTurn("human", audio_path=self._save_turn(turn_event.audio_16k)))
+
+    def _on_item(self, item: ConversationItem) -> None:
+        text = " ".join(part.text or part.transcript or "" for part in item.content).strip()
+        role = "assistant" if item.role == "assistant" else "human"
+        if text:
+            self._conversation.history.append(HistoryTurn(role, text=text))
+
+    def _save_turn(self, audio_16k: np.ndarray) -> str:
+        path = self._conversation.workdir / f"turn-{len(self._conversation.history):04d}.wav"
+        write_wav_16k(path, audio_16k)
+        return str(path)
+
+    def _cancel_reply(self) -> None:
+        if self._reply is not None and not self._reply.done():
+            self._reply.cancel()
+
+    def _start_reply(self, user: HistoryTurn | None) -> None:
+        self._cancel_reply()
+        if user is None:  # response.create after typed items: the last typed human turn is the prompt
+            history = self._conversation.history
+            if not history or history[-1].role != "human":
+                self._queue.put_nowait(error_event("nothing to answer: add a user item first", code="empty_turn"))
+                return
+            user = history.pop()
+        self._reply = asyncio.create_task(self._respond(user))
+
+    async def _respond(self, user: HistoryTurn) -> None:
+        response = ResponseInfo(id=new_id("resp"))
+        item_id = new_id("item")
+        await self._queue.put(ResponseCreated(response=response))
+        messages = build_messages(self._config.instructions, self._conversation.history, user)
+        voice = reference_clip(self._config.voice)
+        try:
+            ids, _text, audio_tokens = await asyncio.to_thread(self._models.llm, messages, **DEFAULT_GENERATION)
+            wav = await asyncio.to_thread(self._models.token2wav, audio_tokens, prompt_wav=str(voice))
+        except asyncio.CancelledError:
+            await self._queue.put(ResponseDone(response=response.model_copy(update={"status": "cancelled"})))
+            raise
+        text_ids, _ = split_output_tokens(ids)
+        transcript = self._models.llm.llm_tokenizer.decode(text_ids).replace("<tts_start>", "").strip()
+        self._conversation.history += [
+            user,
+            HistoryTurn("assistant", text=transcript, audio_tokens=tuple(audio_tokens)),
+        ]
+        if user.audio_path and self._config.input_audio_transcription is not None:
+            await self._queue.put(InputTranscriptionCompleted(item_id=item_id, transcript=""))
+        part = {"response_id": response.id, "item_id": item_id}
+        await self._queue.put(ResponseAudioTranscriptDelta(**part, delta=transcript))
+        samples = wav_bytes_to_pcm16(wav, self._out_rate)
+        step = int(self._out_rate * DELTA_SECONDS)
+        for start in range(0, samples.size, step):
+            await self._queue.put(ResponseAudioDelta(**part, delta=encode_pcm16(samples[start : start + step])))
+        await self._queue.put(ResponseAudioDone(**part))
+        await self._queue.put(ResponseAudioTranscriptDone(**part, transcript=transcript))
+        await self._queue.put(ResponseDone(response=response.model_copy(update={"status": "completed"})))
+
+    async def events(self) -> AsyncIterator[ServerEvent]:
+        while (event := await self._queue.get()) is not None:
+            yield event
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._cancel_reply()
+        if self._reply is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reply
+        await self._queue.put(None)
+
+
+class StepAudio2Engine:
+    """Engine `step-audio-2-mini`. Models load on the first session (minutes) and are then shared."""
+
+    name = "step-audio-2-mini"
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self._models: _Models | None = None
+        self._lock = asyncio.Lock()
+
+    def availability(self) -> Availability:
+        return gpu_availability()
+
+    def voices(self) -> list[VoiceInfo]:
+        clips = sorted(ASSETS_VOICES.glob("*.wav")) if ASSETS_VOICES.is_dir() else []
+        return [
+            VoiceInfo(
+                id=clip.stem,
+                name=clip.stem,
+                languages=("en", "zh"),
+                description="timbre copied from a reference clip",
+                model="Step-Audio 2 mini",
+                license="Apache-2.0 (model); clip: see assets/voices",
+                source=str(clip.relative_to(ASSETS_VOICES.parent.parent)),
+            )
+            for clip in clips
+        ]
+
+    async def open_session(self, config: SessionConfig) -> StepAudio2Session:
+        availability = self.availability()
+        if not availability.usable:
+            raise RuntimeError(f"step-audio-2-mini is not usable here: {availability.reason}")
+        async with self._lock:
+            if self._models is None:
+                self._models = await asyncio.to_thread(load_models, self.model)
+        return StepAudio2Session(self._models, config)

@@ -1,0 +1,121 @@
+"""Presets for the hosted realtime services: where they live, which model, which voices.
+
+The client itself is model/realtime_client.py; a preset is just data handed to it, so adding a
+service is adding a `RealtimeService` here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from model.protocol import VoiceInfo
+
+STEPFUN_REALTIME_URL = "wss://api.stepfun.com/v1/realtime"
+STEPFUN_REALTIME_MODEL = "stepaudio-2.5-realtime"
+OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
+OPENAI_REALTIME_MODEL = "gpt-realtime"
+
+
+@dataclass(frozen=True)
+class RealtimeService:
+    """One realtime WebSocket service: enough to connect and to describe it in the engine picker."""
+
+    engine_name: str
+    title: str
+    url: str
+    model: str
+    api_key: str | None
+    key_setting: str  # the environment variable that carries the key, named in "not usable" reasons
+    voices: tuple[VoiceInfo, ...] = ()
+    default_voice: str | None = None
+    # our own session fields (speed, language, greeting...) are only sent to our own endpoint
+    send_extensions: bool = False
+    extra_headers: dict[str, str] = field(default_factory=dict)
+    requires_key: bool = True
+
+    @property
+    def voice_ids(self) -> frozenset[str]:
+        return frozenset(v.id for v in self.voices)
+
+
+def _stepfun_voice(voice_id: str, name: str, description: str) -> VoiceInfo:
+    return VoiceInfo(
+        id=voice_id,
+        name=name,
+        languages=("zh", "en"),
+        description=description,
+        model=STEPFUN_REALTIME_MODEL,
+        license="proprietary service (StepFun platform terms)",
+        source="https://platform.stepfun.com/docs/zh/guides/developer/audio-chat",
+        consent="StepFun system voice; provenance held by StepFun",
+    )
+
+
+# The system voices StepFun documents for its end-to-end speech models (audio-chat guide, step-audio-2
+# series). The service may offer more; an unknown voice is dropped and the service's default is used.
+STEPFUN_VOICES: tuple[VoiceInfo, ...] = (
+    _stepfun_voice("qingchunshaonv", "青春少女 Youthful girl", "female, young and bright"),
+    _stepfun_voice("wenrounansheng", "温柔男声 Gentle man", "male, soft and warm"),
+    _stepfun_voice("livelybreezy-female", "活力少女 Lively girl", "female, lively and breezy"),
+    _stepfun_voice("elegantgentle-female", "高雅女声 Elegant woman", "female, sincere, gentle and reassuring"),
+)
+
+OPENAI_VOICES: tuple[VoiceInfo, ...] = tuple(
+    VoiceInfo(
+        id=voice_id,
+        name=voice_id.title(),
+        languages=("en", "zh"),
+        description="OpenAI realtime system voice",
+        model=OPENAI_REALTIME_MODEL,
+        license="proprietary service (OpenAI terms)",
+        source="https://platform.openai.com/docs/guides/realtime",
+        consent="OpenAI system voice; provenance held by OpenAI",
+    )
+    for voice_id in ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
+)
+
+
+def stepfun_service(
+    *, api_key: str | None, url: str = STEPFUN_REALTIME_URL, model: str = STEPFUN_REALTIME_MODEL
+) -> RealtimeService:
+    return RealtimeService(
+        engine_name="stepfun",
+        title="StepAudio 2.5 Realtime (StepFun)",
+        url=url,
+        model=model,
+        api_key=api_key,
+        key_setting="STEPAUDIO_STEPFUN_API_KEY",
+        voices=STEPFUN_VOICES,
+        default_voice="qingchunshaonv",
+    )
+
+
+def openai_service(
+    *, api_key: str | None, url: str = OPENAI_REALTIME_URL, model: str = OPENAI_REALTIME_MODEL
+) -> RealtimeService:
+    return RealtimeService(
+        engine_name="gpt-realtime",
+        title="gpt-realtime (OpenAI)",
+        url=url,
+        model=model,
+        api_key=api_key,
+        key_setting="STEPAUDIO_OPENAI_API_KEY",
+        voices=OPENAI_VOICES,
+        default_voice="marin",
+        # the beta event dialect we speak is enabled on OpenAI's side by this header
+        extra_headers={"OpenAI-Beta": "realtime=v1"},
+    )
+
+
+def own_endpoint_service(*, url: str, model: str | None = None, token: str | None = None) -> RealtimeService:
+    """Any /v1/realtime endpoint of this app (or another copy of it): extensions on, key optional."""
+    return RealtimeService(
+        engine_name="remote",
+        title=f"realtime endpoint {url}",
+        url=url,
+        model=model or "",
+        api_key=token,
+        key_setting="STEPAUDIO_REALTIME_TOKEN",
+        send_extensions=True,
+        requires_key=False,
+    )

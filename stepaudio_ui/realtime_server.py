@@ -1,0 +1,356 @@
+"""The /v1/realtime WebSocket endpoint: any of our engines, spoken over the realtime protocol.
+
+A client (the official `openai` SDK's realtime client, a browser, another copy of this app through
+model/realtime_client.py) connects to `ws://HOST:PORT/v1/realtime?model=...`, where `model` is a
+persona slug (composed with its published version and the default scene), an engine name, or
+nothing (the default engine and the default persona); `&engine=NAME` picks the engine for a persona.
+Messages are JSON text frames; audio is base64 pcm16 (24 kHz, or 16 kHz once asked for in
+`session.update`). Beta and GA event names are both understood (model/realtime_wire.py).
+
+One connection = one engine session, pumped by two tasks (socket -> engine, engine -> socket). A bad
+message gets an `error` event; a flood or a refused client gets an `error` event and a closed socket;
+nothing a client sends can take down the server or another connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import ipaddress
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, WebSocket
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from model.events import ErrorEvent, ServerEvent, SessionConfig, error_event
+from model.protocol import Engine, EngineSession
+from model.realtime_wire import WireError, parse_client_message, server_event_json
+from stepaudio_ui.context import AppContext
+
+log = logging.getLogger(__name__)
+
+REALTIME_PATH = "/v1/realtime"
+SUBPROTOCOL_KEY_PREFIX = "openai-insecure-api-key."  # browsers can't set headers; the key rides here
+POLICY_VIOLATION = 1008
+INTERNAL_ERROR = 1011
+
+
+class RealtimeRefused(Exception):
+    """This connection can't go ahead; the message (reason + fix) goes to the client before closing."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class RealtimeStats:
+    """Live counters, on `app.state.realtime` (tests and the bench read them)."""
+
+    active: int = 0
+    opened: int = 0
+    refused: int = 0
+    errors_sent: int = 0
+
+
+@dataclass(frozen=True)
+class ResolvedTarget:
+    engine_name: str
+    engine: Engine
+    config: SessionConfig
+    persona_slug: str | None
+
+
+class TokenBucket:
+    """Per-connection message rate limit: `rate` per second sustained, bursts of two seconds' worth."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.capacity = max(rate * 2.0, 1.0)
+        self.tokens = self.capacity
+        self.stamp = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
+
+
+# --------------------------------------------------------------------------- who may connect
+
+
+def _offered_subprotocols(ws: WebSocket) -> list[str]:
+    header = ws.headers.get("sec-websocket-protocol", "")
+    return [p.strip() for p in header.split(",") if p.strip()]
+
+
+def _presented_token(ws: WebSocket) -> str | None:
+    auth = ws.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    for proto in _offered_subprotocols(ws):
+        if proto.startswith(SUBPROTOCOL_KEY_PREFIX):
+            return proto[len(SUBPROTOCOL_KEY_PREFIX) :]
+    return None
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def check_access(ws: WebSocket, token: str | None) -> None:
+    """Raise RealtimeRefused unless the client shows the configured token (or, with none, is loopback)."""
+    if token:
+        presented = _presented_token(ws)
+        if presented is None:
+            raise RealtimeRefused(
+                "this endpoint needs a token: send 'Authorization: Bearer <STEPAUDIO_REALTIME_TOKEN>'",
+                code="missing_token",
+            )
+        if not hmac.compare_digest(presented.encode(), token.encode()):
+            raise RealtimeRefused("the token is wrong: use the server's STEPAUDIO_REALTIME_TOKEN", code="invalid_token")
+        return
+    host = ws.client.host if ws.client else None
+    if not _is_loopback(host):
+        raise RealtimeRefused(
+            f"without STEPAUDIO_REALTIME_TOKEN set this endpoint only serves loopback clients (you are {host}): "
+            "set a token on the server to open it to the network",
+            code="loopback_only",
+        )
+
+
+# --------------------------------------------------------------------------- what to talk to
+
+
+def _default_engine_name(ctx: AppContext) -> str:
+    preferred = getattr(ctx.settings, "default_engine", None) or "embedded"
+    if preferred in ctx.engines:
+        return preferred
+    for name, engine in ctx.engines.items():
+        if engine.availability().usable:
+            return name
+    raise RealtimeRefused("no voice engine is available on this server", code="no_engine")
+
+
+def _first_published_slug(session: Any, kind: str) -> str | None:
+    from sqlmodel import select
+
+    from stepaudio_ui import store
+
+    table = store.Persona if kind == "persona" else store.Scene
+    row = session.exec(
+        select(table)
+        .where(table.archived == False)  # noqa: E712 - SQL expression
+        .where(table.published_version != None)  # noqa: E711 - SQL expression
+        .order_by(table.id)
+    ).first()
+    return row.slug if row else None
+
+
+def _persona_config(ctx: AppContext, persona_slug: str | None) -> tuple[SessionConfig, str | None]:
+    """Compose (persona, default scene) from the store; a missing library gives a plain default config."""
+    from stepaudio_ui import studio
+    from stepaudio_ui.compose import compose_session
+    from stepaudio_ui.specs import PersonaSpec, SceneSpec
+
+    def spec_of(version: Any) -> dict[str, Any]:
+        spec = version.spec if hasattr(version, "spec") else version["spec"]
+        return json.loads(spec) if isinstance(spec, str) else spec
+
+    with ctx.db.session() as s:
+        slug = persona_slug or getattr(ctx.settings, "default_persona", None) or _first_published_slug(s, "persona")
+        scene_slug = getattr(ctx.settings, "default_scene", None) or _first_published_slug(s, "scene")
+        if slug is None or scene_slug is None:
+            log.warning("no published persona/scene in the library: serving /v1/realtime with a plain config")
+            return SessionConfig(modalities=["text", "audio"]), None
+        persona = studio.get_default_version(s, kind="persona", slug=slug)
+        scene = studio.get_default_version(s, kind="scene", slug=scene_slug)
+    if persona is None:
+        raise RealtimeRefused(
+            f"persona '{slug}' has no published version: publish one in the studio", code="no_version"
+        )
+    if scene is None:
+        raise RealtimeRefused(f"scene '{scene_slug}' has no published version: publish one", code="no_version")
+    config = compose_session(PersonaSpec.model_validate(spec_of(persona)), SceneSpec.model_validate(spec_of(scene)))
+    return config, slug
+
+
+def _persona_exists(ctx: AppContext, slug: str) -> bool:
+    from sqlmodel import select
+
+    from stepaudio_ui import store
+
+    with ctx.db.session() as s:
+        return s.exec(select(store.Persona).where(store.Persona.slug == slug)).first() is not None
+
+
+def resolve_target(ctx: AppContext, model: str | None, engine_name: str | None) -> ResolvedTarget:
+    """`?model=` (persona slug | engine name | nothing) and `?engine=` -> the engine and session config."""
+    persona_slug: str | None = None
+    if model and model in ctx.engines:
+        engine_name = engine_name or model
+    elif model:
+        if not _persona_exists(ctx, model):
+            raise RealtimeRefused(
+                f"unknown model '{model}': use a persona slug or one of the engines {sorted(ctx.engines)}",
+                code="unknown_model",
+            )
+        persona_slug = model
+    engine_name = engine_name or _default_engine_name(ctx)
+    engine = ctx.engines.get(engine_name)
+    if engine is None:
+        raise RealtimeRefused(
+            f"unknown engine '{engine_name}': available are {sorted(ctx.engines)}", code="unknown_engine"
+        )
+    availability = engine.availability()
+    if not availability.usable:
+        raise RealtimeRefused(
+            f"engine '{engine_name}' is not usable here: {availability.reason}", code="engine_unavailable"
+        )
+    config, persona_slug = _persona_config(ctx, persona_slug)
+    return ResolvedTarget(engine_name=engine_name, engine=engine, config=config, persona_slug=persona_slug)
+
+
+# --------------------------------------------------------------------------- one connection
+
+
+class RealtimeConnection:
+    """Pumps one WebSocket <-> one engine session until either side ends."""
+
+    def __init__(self, ws: WebSocket, session: EngineSession, settings: Any, stats: RealtimeStats) -> None:
+        self.ws = ws
+        self.session = session
+        self.stats = stats
+        self.max_bytes: int = settings.realtime_max_message_bytes
+        self.bucket = TokenBucket(settings.realtime_max_messages_per_second)
+        self.ga = False  # answer with GA event names once the client shows it speaks GA
+        self._send_lock = asyncio.Lock()
+
+    async def send_event(self, event: ServerEvent) -> None:
+        if isinstance(event, ErrorEvent):
+            self.stats.errors_sent += 1
+        text = server_event_json(event, ga=self.ga)
+        async with self._send_lock:
+            await self.ws.send_text(text)
+
+    async def run(self) -> None:
+        pump_out = asyncio.create_task(self._engine_to_client(), name="realtime-out")
+        pump_in = asyncio.create_task(self._client_to_engine(), name="realtime-in")
+        done, pending = await asyncio.wait({pump_out, pump_in}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        for task in pending | done:
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError, OSError):
+                await task
+
+    async def _engine_to_client(self) -> None:
+        async for event in self.session.events():
+            await self.send_event(event)
+
+    async def _client_to_engine(self) -> None:
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            if not self.bucket.take():
+                await self.send_event(
+                    error_event(
+                        f"too many messages: this endpoint takes at most "
+                        f"{self.bucket.rate:g} per second per connection; send audio in 20-100 ms chunks",
+                        code="rate_limit_exceeded",
+                    )
+                )
+                await self.ws.close(code=POLICY_VIOLATION, reason="rate limit exceeded")
+                return
+            text = message.get("text")
+            if text is None:
+                await self.send_event(
+                    error_event("binary frames are not supported: send JSON text messages", code="invalid_frame")
+                )
+                continue
+            size = len(text) if text.isascii() else len(text.encode("utf-8"))
+            if size > self.max_bytes:
+                await self.send_event(
+                    error_event(
+                        f"message of {size} bytes is over the {self.max_bytes}-byte limit: "
+                        "split audio into smaller input_audio_buffer.append chunks",
+                        code="message_too_large",
+                    )
+                )
+                continue
+            try:
+                event, is_ga = parse_client_message(text)
+            except WireError as exc:
+                await self.send_event(error_event(str(exc), code=exc.code, param=exc.param))
+                continue
+            self.ga = self.ga or is_ga
+            if event is not None:
+                await self.session.send(event)
+
+
+def _pick_subprotocol(ws: WebSocket) -> str | None:
+    offered = _offered_subprotocols(ws)
+    if "realtime" in offered:
+        return "realtime"
+    plain = [p for p in offered if not p.startswith(SUBPROTOCOL_KEY_PREFIX)]
+    return plain[0] if plain else None
+
+
+async def _refuse(ws: WebSocket, stats: RealtimeStats, exc: RealtimeRefused) -> None:
+    stats.refused += 1
+    log.info("/v1/realtime refused %s: %s", ws.client.host if ws.client else "?", exc)
+    with contextlib.suppress(Exception):
+        await ws.send_text(server_event_json(error_event(str(exc), code=exc.code)))
+        await ws.close(code=POLICY_VIOLATION, reason=exc.code)
+
+
+def mount_realtime(app: FastAPI, ctx: AppContext) -> None:
+    """Add the `/v1/realtime` WebSocket route to `app`, serving the engines of `ctx`."""
+    stats = RealtimeStats()
+    app.state.realtime = stats
+
+    @app.websocket(REALTIME_PATH)
+    async def realtime_endpoint(ws: WebSocket, model: str | None = None, engine: str | None = None) -> None:
+        await ws.accept(subprotocol=_pick_subprotocol(ws))
+        try:
+            check_access(ws, ctx.settings.realtime_token)
+            # store reads are quick but blocking: keep them off the loop that serves other sockets
+            target = await asyncio.to_thread(resolve_target, ctx, model, engine)
+        except RealtimeRefused as exc:
+            await _refuse(ws, stats, exc)
+            return
+        try:
+            session = await target.engine.open_session(target.config)
+        except Exception as exc:  # noqa: BLE001 - an engine that can't start must not take the route down
+            log.exception("engine %s failed to open a session", target.engine_name)
+            await _refuse(
+                ws, stats, RealtimeRefused(f"engine '{target.engine_name}' could not start: {exc}", code="engine_error")
+            )
+            return
+        stats.active += 1
+        stats.opened += 1
+        log.info("/v1/realtime session on %s (persona %s)", target.engine_name, target.persona_slug)
+        try:
+            await RealtimeConnection(ws, session, ctx.settings, stats).run()
+        except Exception:  # noqa: BLE001 - one broken connection must not affect the others
+            log.exception("/v1/realtime connection failed")
+        finally:
+            stats.active -= 1
+            await session.close()
+            if ws.application_state != WebSocketState.DISCONNECTED and ws.client_state != WebSocketState.DISCONNECTED:
+                with contextlib.suppress(Exception):
+                    await ws.close()
