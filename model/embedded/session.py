@@ -1,0 +1,358 @@
+"""A live conversation with the embedded engine, behind the realtime event protocol.
+
+    client events --send()--> [checks] --> audio: resample to 16 kHz -> TurnTaker (VAD, end of turn)
+                                            |  speech started: barge-in cancels the reply in flight
+                                            |  turn ended: ASR (thread) -> history -> ResponseRun
+                                     text:  history -> ResponseRun
+    server events <--events()-- one ordered queue
+
+Per turn the order is: speech_started, speech_stopped, committed, input transcription completed,
+response.created, (audio_transcript.delta, audio.delta...)*, audio.done, audio_transcript.done,
+response.done. `response.done.response.timings` carries the epoch-ms of each stage of the turn.
+
+Greeting: when the session config has `greeting`, it is spoken at session start as an ordinary
+response (cancellable by barge-in, kept in the history as the assistant's first turn). A
+`response.create` with no new user turn asks the chat model to continue from the history as it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import numpy as np
+import soxr
+
+from model.embedded.audio import int16_to_float
+from model.embedded.client_input import decode_audio_append, parse_client_event, typed_user_text
+from model.embedded.history import ConversationHistory
+from model.embedded.llm import ChatMessage
+from model.embedded.replies import plan_reply
+from model.embedded.responder import ResponseRun
+from model.embedded.shared import SharedModels
+from model.embedded.turn_taking import SpeechStart, TurnEnd, TurnTaker
+from model.events import (
+    DEFAULT_SAMPLE_RATE,
+    ClientEvent,
+    ConversationItemCreate,
+    ConversationItemCreated,
+    ErrorEvent,
+    InputAudioBufferAppend,
+    InputAudioBufferClear,
+    InputAudioBufferCommit,
+    InputAudioBufferCommitted,
+    InputTranscriptionCompleted,
+    ResponseCancel,
+    ResponseCreate,
+    ResponseCreated,
+    ResponseInfo,
+    ServerEvent,
+    SessionConfig,
+    SessionCreated,
+    SessionUpdate,
+    SessionUpdated,
+    SpeechStarted,
+    SpeechStopped,
+    TurnDetection,
+    TurnTimings,
+    error_event,
+    new_id,
+    now_ms,
+)
+
+logger = logging.getLogger(__name__)
+
+VAD_RATE = 16_000
+
+
+def default_config(voice: str) -> SessionConfig:
+    return SessionConfig(
+        modalities=["text", "audio"],
+        voice=voice,
+        speed=1.0,
+        language="auto",
+        input_audio_format="pcm16",
+        output_audio_format="pcm16",
+        turn_detection=TurnDetection(),
+        input_sample_rate=DEFAULT_SAMPLE_RATE,
+        output_sample_rate=DEFAULT_SAMPLE_RATE,
+    )
+
+
+class EmbeddedSession:
+    """Implements `model.protocol.EngineSession` over the shared embedded models."""
+
+    def __init__(self, shared: SharedModels, config: SessionConfig, *, pace_audio: bool = True) -> None:
+        self._shared = shared
+        self._pace_audio = pace_audio
+        voices = shared.voice_ids()
+        self._config = default_config(voices[0] if voices else "jf_alpha")
+        self._config = self._merged(config)
+        self._out: asyncio.Queue[ServerEvent | None] = asyncio.Queue()
+        self._history = ConversationHistory(shared.count_tokens, shared.context_tokens)
+        self._turns = TurnTaker(shared.models.vad_model.new_stream(), shared.models.turn_model, self._detection)
+        self._resampler = self._new_resampler()
+        self._speech_item_id: str | None = None
+        self._speech_epoch = 0  # bumps at every speech start: a turn answered late checks it
+        self._last_item_id: str | None = None
+        self._active: ResponseRun | None = None
+        self._unanswered_user_turn = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    # ------------------------------------------------------------------ protocol
+
+    @property
+    def config(self) -> SessionConfig:
+        return self._config
+
+    @property
+    def history(self) -> list[ChatMessage]:
+        """The conversation so far (user and assistant turns, oldest first)."""
+        return list(self._history.turns)
+
+    async def start(self) -> None:
+        self._emit(SessionCreated(session=self._config))
+        if self._config.greeting:
+            await self._start_response(TurnTimings(speech_end_ms=now_ms()), fixed_text=self._config.greeting)
+
+    async def send(self, event: ClientEvent | dict[str, Any] | str | bytes) -> None:
+        if self._closed:
+            logger.debug("event after close ignored")
+            return
+        parsed = parse_client_event(event)
+        if isinstance(parsed, ErrorEvent):
+            self._emit(parsed)
+            return
+        try:
+            await self._dispatch(parsed)
+        except Exception as exc:  # the session must outlive any one bad event; log the cause for us
+            logger.exception("handling %s failed", parsed.type)
+            self._emit(error_event(f"Could not handle `{parsed.type}`: {exc}.", code="server_error"))
+
+    async def events(self) -> AsyncIterator[ServerEvent]:
+        while (event := await self._out.get()) is not None:
+            yield event
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._active is not None:
+            await self._active.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._out.put_nowait(None)
+
+    # ------------------------------------------------------------------ dispatch
+
+    async def _dispatch(self, event: ClientEvent) -> None:
+        if isinstance(event, InputAudioBufferAppend):
+            await self._append(event)
+        elif isinstance(event, SessionUpdate):
+            self._update(event)
+        elif isinstance(event, ConversationItemCreate):
+            await self._typed(event)
+        elif isinstance(event, ResponseCreate):
+            await self._response_create()
+        elif isinstance(event, ResponseCancel):
+            if self._active is None or not self._active.active:
+                self._emit(error_event("No response is in progress to cancel.", code="response_cancel_not_active"))
+            else:
+                await self._active.cancel()
+        elif isinstance(event, InputAudioBufferClear):
+            self._turns.clear()
+        elif isinstance(event, InputAudioBufferCommit):
+            end = self._turns.commit()
+            if end is None:
+                self._emit(
+                    error_event(
+                        "Nothing to commit: no speech is buffered. Stream speech with `input_audio_buffer.append` "
+                        "first (or let server VAD end the turn).",
+                        code="input_audio_buffer_commit_empty",
+                    )
+                )
+            else:
+                self._on_turn_end(end)
+
+    def _merged(self, update: SessionConfig) -> SessionConfig:
+        return self._config.model_copy(update=update.model_dump(exclude_unset=True, exclude_none=True))
+
+    @property
+    def _detection(self) -> TurnDetection:
+        return self._config.turn_detection or TurnDetection()
+
+    def _new_resampler(self) -> soxr.ResampleStream | None:
+        rate = self._config.input_sample_rate or DEFAULT_SAMPLE_RATE
+        if rate == VAD_RATE:
+            return None
+        # A streaming resampler: resampling 20 ms chunks one by one would click at every chunk edge.
+        return soxr.ResampleStream(rate, VAD_RATE, 1, dtype="float32", quality="HQ")
+
+    def _update(self, event: SessionUpdate) -> None:
+        voice = event.session.voice
+        if voice is not None and voice not in self._shared.voice_ids():
+            self._emit(
+                error_event(
+                    f"Unknown voice `{voice}`; this engine has: {', '.join(self._shared.voice_ids())}. "
+                    "Nothing in this update was applied.",
+                    code="unknown_voice",
+                    param="session.voice",
+                    event_id=event.event_id,
+                )
+            )
+            return
+        old_rate = self._config.input_sample_rate
+        self._config = self._merged(event.session)
+        self._turns.configure(self._detection)
+        if self._config.input_sample_rate != old_rate:
+            self._resampler = self._new_resampler()
+        self._emit(SessionUpdated(session=self._config, event_id=None))
+
+    # ------------------------------------------------------------------ audio turns
+
+    async def _append(self, event: InputAudioBufferAppend) -> None:
+        rate = self._config.input_sample_rate or DEFAULT_SAMPLE_RATE
+        samples = decode_audio_append(event.audio, rate, event.event_id)
+        if isinstance(samples, ErrorEvent):
+            self._emit(samples)
+            return
+        audio = int16_to_float(samples)
+        if self._resampler is not None:
+            audio = self._resampler.resample_chunk(audio)
+        for turn_event in self._turns.push(np.asarray(audio, dtype=np.float32)):
+            if isinstance(turn_event, SpeechStart):
+                await self._on_speech_start(turn_event)
+            else:
+                self._on_turn_end(turn_event)
+
+    async def _on_speech_start(self, start: SpeechStart) -> None:
+        self._speech_epoch += 1
+        self._speech_item_id = new_id("item")
+        self._emit(SpeechStarted(audio_start_ms=start.audio_start_ms, item_id=self._speech_item_id))
+        if self._detection.interrupt_response and self._active is not None and self._active.active:
+            logger.info("barge-in: cancelling response %s", self._active.response_id)
+            await self._active.cancel()
+
+    def _on_turn_end(self, end: TurnEnd) -> None:
+        item_id = self._speech_item_id or new_id("item")
+        self._speech_item_id = None
+        self._emit(SpeechStopped(audio_end_ms=end.audio_end_ms, item_id=item_id))
+        self._emit(InputAudioBufferCommitted(item_id=item_id, previous_item_id=self._last_item_id))
+        self._last_item_id = item_id
+        timings = TurnTimings(speech_end_ms=end.speech_end_wall_ms, turn_decided_ms=end.decided_wall_ms)
+        logger.debug(
+            "turn %s ended (%s) after %.0f ms of silence",
+            item_id,
+            end.reason,
+            end.decided_wall_ms - end.speech_end_wall_ms,
+        )
+        self._spawn(self._answer_turn(item_id, end.audio_16k, timings, self._speech_epoch))
+
+    async def _answer_turn(self, item_id: str, audio_16k: np.ndarray, timings: TurnTimings, epoch: int) -> None:
+        language = self._config.language if self._config.language in ("en", "zh") else "auto"
+        transcript = await asyncio.to_thread(self._shared.transcribe, audio_16k, language)
+        timings.asr_done_ms = now_ms()
+        text = transcript.text.strip()
+        self._emit(InputTranscriptionCompleted(item_id=item_id, transcript=text, language=transcript.language))
+        if not text:
+            logger.info("turn %s had no words (noise?): no reply", item_id)
+            return
+        self._history.add("user", text)
+        self._unanswered_user_turn = True
+        if not self._detection.create_response:
+            return
+        if epoch != self._speech_epoch and self._detection.interrupt_response:
+            logger.info("user is speaking again: turn %s will be answered with the next one", item_id)
+            return
+        await self._start_response(timings, user_text=text, user_language=transcript.language)
+
+    # ------------------------------------------------------------------ typed turns and responses
+
+    async def _typed(self, event: ConversationItemCreate) -> None:
+        text = typed_user_text(event.item, event.event_id)
+        if isinstance(text, ErrorEvent):
+            self._emit(text)
+            return
+        item = event.item.model_copy(update={"id": event.item.id or new_id("item")})
+        self._emit(ConversationItemCreated(previous_item_id=self._last_item_id, item=item))
+        self._last_item_id = item.id
+        self._history.add("user", text)
+        self._unanswered_user_turn = True
+        if self._detection.create_response:
+            await self._start_response(TurnTimings(speech_end_ms=now_ms()), user_text=text)
+
+    async def _response_create(self) -> None:
+        if self._active is not None and self._active.active:
+            if not self._unanswered_user_turn:
+                return  # already answering the latest turn (clients often send item.create + response.create)
+            await self._active.cancel()
+        await self._start_response(TurnTimings(speech_end_ms=now_ms()), user_text=self._history.last_user_text())
+
+    async def _start_response(
+        self,
+        timings: TurnTimings,
+        *,
+        user_text: str | None = None,
+        user_language: str | None = None,
+        fixed_text: str | None = None,
+    ) -> None:
+        previous = self._active
+        if previous is not None and previous.active and previous.done is not None:
+            if self._detection.interrupt_response:
+                await previous.cancel()  # a new user turn replaces the reply nobody wants to hear out
+            else:
+                await asyncio.shield(previous.done)  # no interruptions: answer after the current reply
+        plan = plan_reply(
+            self._config,
+            user_text=user_text,
+            user_language=user_language,
+            llm_writes_chinese=self._shared.llm_writes_chinese,
+            default_voice=self._shared.voice_ids()[0],
+        )
+        messages = None if fixed_text is not None else self._history.prompt(plan.system_prompt, plan.options.max_tokens)
+        self._unanswered_user_turn = False
+        response_id, item_id = new_id("resp"), new_id("item")
+        self._emit(ResponseCreated(response=ResponseInfo(id=response_id, timings=timings)))
+        run = ResponseRun(
+            response_id=response_id,
+            item_id=item_id,
+            shared=self._shared,
+            plan=plan,
+            messages=messages,
+            emit=self._emit,
+            timings=timings,
+            output_rate=self._config.output_sample_rate or DEFAULT_SAMPLE_RATE,
+            pace=self._pace_audio,
+            fixed_text=fixed_text,
+            on_finish=self._keep_reply,
+        )
+        self._active = run
+        self._last_item_id = item_id
+        run.start()
+
+    def _keep_reply(self, text: str, status: str) -> None:
+        self._history.add("assistant", text)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _emit(self, event: ServerEvent) -> None:
+        if not self._closed or event.type == "response.done":
+            self._out.put_nowait(event)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("turn failed", exc_info=task.exception())
+            self._emit(error_event(f"The turn could not be answered: {task.exception()}.", code="server_error"))

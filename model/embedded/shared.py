@@ -1,0 +1,68 @@
+"""The process-wide models, wrapped so concurrent sessions use them safely from worker threads.
+
+Whisper and Kokoro calls are serialised per model kind: both are thread-safe, but on 2 cores two
+calls of the same kind side by side only oversubscribe the cores and delay the first one, while one
+after the other the first finishes in half the time. Different kinds (one session's ASR, another's TTS)
+still run in parallel. The chat model is NOT locked: llama.cpp decodes concurrent requests together in
+parallel slots (continuous batching), which is what keeps two sessions in real time. The VAD graph and
+the end-of-turn model are called from the event loop with per-session state.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from model.embedded.asr import Transcript
+from model.embedded.llm import ChatMessage, GenerationOptions
+from model.embedded.models import EmbeddedModels
+
+
+@dataclass(frozen=True)
+class Synthesis:
+    audio: np.ndarray  # float32 mono at `SharedModels.tts_rate`
+    elapsed_s: float
+
+
+@dataclass
+class SharedModels:
+    models: EmbeddedModels
+    llm_writes_chinese: bool  # False for the packaged English-only SmolLM2
+    _asr_lock: threading.Lock = field(default_factory=threading.Lock)
+    _tts_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def tts_rate(self) -> int:
+        return self.models.tts.sample_rate
+
+    def voice_ids(self) -> list[str]:
+        return [voice.id for voice in self.models.voices]
+
+    def transcribe(self, audio_16k: np.ndarray, language: str) -> Transcript:
+        with self._asr_lock:
+            return self.models.asr.transcribe(audio_16k, language)
+
+    def synthesize(self, text: str, *, voice: str, speed: float, language: str) -> Synthesis:
+        with self._tts_lock:
+            started = time.perf_counter()
+            audio = self.models.tts.synthesize(text, voice=voice, speed=speed, language=language)
+            return Synthesis(np.asarray(audio, dtype=np.float32).reshape(-1), time.perf_counter() - started)
+
+    def stream_chat(
+        self, messages: Sequence[ChatMessage], options: GenerationOptions, cancel: threading.Event
+    ) -> Iterator[str]:
+        """The reply's pieces until it ends or `cancel` is set."""
+        if cancel.is_set():
+            return
+        yield from self.models.llm.stream_chat(messages, options, cancel)
+
+    def count_tokens(self, text: str) -> int:
+        return self.models.llm.count_tokens(text)
+
+    @property
+    def context_tokens(self) -> int:
+        return self.models.llm.context_tokens

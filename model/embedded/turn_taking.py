@@ -1,0 +1,180 @@
+"""Who has the floor: voice activity + silence + (optionally) a semantic end-of-turn model.
+
+Fed 16 kHz float32 audio in any chunk size, `TurnTaker.push` cuts it into the VAD's 32 ms frames and
+returns what happened: speech started (at once, so a reply can be interrupted) and, later, the end of
+the turn with the user's audio (including ~300 ms of padding before the first voiced frame).
+
+The silence wait comes from the session's `turn_detection.silence_duration_ms`. When a semantic model
+is loaded it is asked once, after `SEMANTIC_CHECK_MS` of silence: if it is confident the sentence is
+finished the turn ends right there (shorter wait); with `type: semantic_vad` an unfinished-sounding
+sentence also gets a longer wait (up to 2x), so slow speakers are not cut off mid-thought.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.embedded.turn import EndOfTurnModel
+from model.embedded.vad import VoiceActivityDetector
+from model.events import TurnDetection, now_ms
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16_000
+START_FRAMES = 3  # ~96 ms of voiced frames before we call it speech: a click or a cough is not a turn
+SEMANTIC_CHECK_MS = 200  # silence after which the semantic model is asked (it costs ~25 ms)
+SEMANTIC_CONFIDENT = 0.5
+MAX_TURN_SECONDS = 28.0  # Whisper reads 30 s windows; a longer monologue is cut into turns
+SEMANTIC_WINDOW = 8 * SAMPLE_RATE  # Smart Turn looks at the last 8 s
+
+
+@dataclass(frozen=True)
+class SpeechStart:
+    audio_start_ms: int  # position in the session's input stream
+
+
+@dataclass(frozen=True)
+class TurnEnd:
+    audio_end_ms: int  # position in the input stream of the last voiced frame
+    audio_16k: np.ndarray  # the user's turn, float32 16 kHz, with prefix padding
+    speech_end_wall_ms: float  # epoch ms when the last voiced frame arrived
+    decided_wall_ms: float  # epoch ms of the end-of-turn decision
+    reason: str  # "silence", "semantic" or "max_length"
+
+
+TurnEvent = SpeechStart | TurnEnd
+
+
+class TurnTaker:
+    """VAD + end-of-turn state machine for one input stream. Not thread-safe; one per session."""
+
+    def __init__(
+        self, vad: VoiceActivityDetector, end_of_turn: EndOfTurnModel | None, detection: TurnDetection
+    ) -> None:
+        self._vad = vad
+        self._end_of_turn = end_of_turn
+        self._frame = vad.frame_samples
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._position = 0  # samples of 16 kHz audio consumed so far
+        self.configure(detection)
+        self._reset_turn()
+
+    def configure(self, detection: TurnDetection) -> None:
+        """Apply new turn-detection settings (they take effect from the next frame)."""
+        self._threshold = detection.threshold
+        self._release = max(0.05, detection.threshold - 0.15)  # hysteresis: no flapping at the edge
+        self._prefix_frames = max(1, round(detection.prefix_padding_ms / (1000 * self._frame / SAMPLE_RATE)))
+        self._silence_ms = detection.silence_duration_ms
+        self._semantic_extends = detection.type == "semantic_vad"
+        self._preroll: deque[np.ndarray] = deque(maxlen=self._prefix_frames + START_FRAMES)
+
+    @property
+    def in_speech(self) -> bool:
+        return self._speaking
+
+    def _reset_turn(self) -> None:
+        self._speaking = False
+        self._voiced_run = 0
+        self._frames: list[np.ndarray] = []
+        self._start_ms = 0
+        self._last_voiced_end = 0  # sample position just after the last voiced frame
+        self._last_voiced_wall = 0.0
+        self._semantic_asked = False
+        self._wait_ms = float(self._silence_ms)
+
+    def clear(self) -> None:
+        """Drop buffered audio and any turn in progress (`input_audio_buffer.clear`)."""
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._preroll.clear()
+        self._vad.reset()
+        self._reset_turn()
+
+    def commit(self) -> TurnEnd | None:
+        """End the current turn now (`input_audio_buffer.commit`); None when nobody is speaking."""
+        if not self._speaking:
+            return None
+        return self._finish("commit", now_ms())
+
+    def push(self, samples_16k: np.ndarray) -> list[TurnEvent]:
+        arrived = now_ms()
+        self._pending = np.concatenate([self._pending, np.asarray(samples_16k, dtype=np.float32).reshape(-1)])
+        events: list[TurnEvent] = []
+        while self._pending.size >= self._frame:
+            frame, self._pending = self._pending[: self._frame], self._pending[self._frame :]
+            event = self._step(frame, arrived)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def _ms(self, samples: int) -> int:
+        return int(samples * 1000 / SAMPLE_RATE)
+
+    def _step(self, frame: np.ndarray, arrived: float) -> TurnEvent | None:
+        probability = self._vad.speech_probability(frame)
+        self._position += frame.size
+        if not self._speaking:
+            self._preroll.append(frame)
+            self._voiced_run = self._voiced_run + 1 if probability >= self._threshold else 0
+            if self._voiced_run < START_FRAMES:
+                return None
+            self._speaking = True
+            self._frames = list(self._preroll)
+            voiced_samples = START_FRAMES * self._frame
+            self._start_ms = self._ms(self._position - voiced_samples)
+            self._last_voiced_end = self._position
+            self._last_voiced_wall = arrived
+            return SpeechStart(audio_start_ms=self._start_ms)
+
+        self._frames.append(frame)
+        if probability >= self._release:
+            self._last_voiced_end = self._position
+            self._last_voiced_wall = arrived
+            self._semantic_asked = False
+            self._wait_ms = float(self._silence_ms)
+            if self._ms(len(self._frames) * self._frame) >= MAX_TURN_SECONDS * 1000:
+                return self._finish("max_length", arrived)
+            return None
+
+        silence_ms = self._ms(self._position - self._last_voiced_end)
+        if self._end_of_turn is not None and not self._semantic_asked and silence_ms >= SEMANTIC_CHECK_MS:
+            self._semantic_asked = True
+            if self._ask_semantic():
+                return self._finish("semantic", arrived)
+        if silence_ms >= self._wait_ms:
+            return self._finish("silence", arrived)
+        return None
+
+    def _ask_semantic(self) -> bool:
+        """True when the semantic model is confident the turn is over; may lengthen the wait otherwise."""
+        audio = np.concatenate(self._frames)[-SEMANTIC_WINDOW:]
+        try:
+            complete = self._end_of_turn.probability_complete(audio)  # type: ignore[union-attr]
+        except Exception:  # a broken optional model must not stop the conversation: fall back to silence
+            logger.exception("end-of-turn model failed; using the silence wait alone")
+            self._end_of_turn = None
+            return False
+        if complete >= SEMANTIC_CONFIDENT:
+            return True
+        if self._semantic_extends:
+            self._wait_ms = min(3_000.0, self._silence_ms * 2.0)
+        return False
+
+    def _finish(self, reason: str, decided: float) -> TurnEnd:
+        # Keep ~100 ms of the trailing silence: Whisper clips the last word when audio stops dead.
+        tail = min(len(self._frames) * self._frame, self._position - self._last_voiced_end)
+        keep = len(self._frames) * self._frame - max(0, tail - SAMPLE_RATE // 10)
+        audio = np.concatenate(self._frames)[:keep] if self._frames else np.zeros(0, dtype=np.float32)
+        end = TurnEnd(
+            audio_end_ms=self._ms(self._last_voiced_end),
+            audio_16k=audio,
+            speech_end_wall_ms=self._last_voiced_wall,
+            decided_wall_ms=decided,
+            reason=reason,
+        )
+        self._preroll.clear()
+        self._reset_turn()
+        return end

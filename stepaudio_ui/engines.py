@@ -1,0 +1,37 @@
+"""The engine registry: which voice engines this app offers, built from the settings.
+
+Each engine is constructed here (cheaply: models load on `start()` or the first session), keyed by its
+name. Later engines (remote realtime services, a GPU model) register themselves in `build_engines`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from model.embedded.engine import EmbeddedEngine
+from model.embedded.models import EmbeddedOptions
+from model.protocol import Engine
+from stepaudio_ui.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def embedded_options(settings: Settings) -> EmbeddedOptions:
+    """The embedded engine's options from the app settings (joined model files are cached in the data dir)."""
+    return EmbeddedOptions(
+        gguf_path=settings.llm_gguf_path.expanduser() if settings.llm_gguf_path else None,
+        openai_url=settings.llm_openai_url or None,
+        openai_key=settings.llm_openai_key or None,
+        openai_model=settings.llm_openai_model,
+        llm_threads=settings.llm_threads,
+        cache_dir=settings.data_dir / "model-cache",
+    )
+
+
+def build_engines(settings: Settings) -> dict[str, Engine]:
+    """Every engine the app can use, by name; the first one is the default."""
+    engines: dict[str, Engine] = {}
+    embedded = EmbeddedEngine(embedded_options(settings))
+    engines[embedded.name] = embedded
+    logger.info("engines: %s", ", ".join(engines))
+    return engines
