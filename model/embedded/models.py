@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from model.embedded.asr import SpeechRecognizer
-from model.embedded.llm import ChatModel
-from model.embedded.tts import SpeechSynthesizer
-from model.embedded.turn import EndOfTurnModel
+import numpy as np
+
+from model.embedded.asr import SpeechRecognizer, WhisperAsr
+from model.embedded.audio import resample
+from model.embedded.llm import ChatMessage, ChatModel, GenerationOptions, LlamaCppChat, OpenAICompatibleChat
+from model.embedded.tts import KokoroTts, SpeechSynthesizer
+from model.embedded.turn import EndOfTurnModel, SmartTurnV3, packaged_smart_turn_path
 from model.embedded.vad import SileroVadModel
+from model.embedded.voices import DEFAULT_VOICE_ID, voice_catalogue
 from model.protocol import VoiceInfo
+
+logger = logging.getLogger(__name__)
+Loaded = TypeVar("Loaded")
 
 
 @dataclass(frozen=True)
@@ -21,6 +33,10 @@ class EmbeddedOptions:
     openai_model: str = "gpt-4o-mini"
     llm_threads: int = 2
     cache_dir: Path | None = None
+    # The CPU models besides the LLM (Whisper, Kokoro); 2 matches the machines this targets.
+    model_threads: int = 2
+    # Smart Turn v3.2 when its file is installed; set False to rely on silence timing alone.
+    semantic_turn: bool = True
 
 
 @dataclass
@@ -33,9 +49,65 @@ class EmbeddedModels:
     voices: list[VoiceInfo]
 
 
+def _timed(label: str, load: Callable[[], Loaded]) -> Loaded:
+    started = time.perf_counter()
+    loaded = load()
+    logger.info("Loaded %s in %.2f s", label, time.perf_counter() - started)
+    return loaded
+
+
+def _chat_model(options: EmbeddedOptions) -> ChatModel:
+    if options.openai_url:
+        return OpenAICompatibleChat(options.openai_url, options.openai_key, options.openai_model)
+    return LlamaCppChat(options.gguf_path, threads=options.llm_threads)
+
+
+def _turn_model(options: EmbeddedOptions) -> EndOfTurnModel | None:
+    if not options.semantic_turn:
+        return None
+    if packaged_smart_turn_path() is None:
+        logger.warning(
+            "Smart Turn v3.2 not installed (`pip install --no-deps pipecat-ai==1.14.0`): end of turn uses silence only."
+        )
+        return None
+    return SmartTurnV3()
+
+
+_load_lock = threading.Lock()
+
+
 def load_models(options: EmbeddedOptions) -> EmbeddedModels:
-    raise NotImplementedError
+    """Load each model once (ASR sizes load on first use unless `warm_up` runs). Call once per process
+    and share the result: every object here is safe to use from concurrent sessions."""
+    with _load_lock:
+        started = time.perf_counter()
+        models = EmbeddedModels(
+            vad_model=_timed("Silero VAD", SileroVadModel.load),
+            turn_model=_timed("end-of-turn model", lambda: _turn_model(options)),
+            asr=WhisperAsr(threads=options.model_threads),
+            llm=_timed("chat model", lambda: _chat_model(options)),
+            tts=_timed("Kokoro TTS", lambda: KokoroTts(options.cache_dir, threads=options.model_threads)),
+            voices=voice_catalogue(),
+        )
+        logger.info("Embedded engine models ready in %.2f s (chat: %s)", time.perf_counter() - started, models.llm.name)
+        return models
 
 
 def warm_up(models: EmbeddedModels) -> None:
-    raise NotImplementedError
+    """One tiny run of each model (both Whisper sizes, both TTS languages) so the first turn is fast."""
+    started = time.perf_counter()
+    models.vad_model.new_stream().speech_probability(np.zeros(512, dtype=np.float32))
+    english = models.tts.synthesize("Hello there.", voice=DEFAULT_VOICE_ID, speed=1.0, language="en")
+    mandarin = models.tts.synthesize("你好。", voice=DEFAULT_VOICE_ID, speed=1.0, language="zh")
+    english_16k = resample(english, models.tts.sample_rate, 16_000)
+    if models.turn_model is not None:
+        models.turn_model.probability_complete(english_16k)
+    models.asr.transcribe(english_16k, "en")
+    models.asr.transcribe(resample(mandarin, models.tts.sample_rate, 16_000), "zh")
+    cancel = threading.Event()
+    try:
+        for _ in models.llm.stream_chat([ChatMessage("user", "Hi")], GenerationOptions(max_tokens=2), cancel):
+            pass
+    except Exception as error:  # a remote brain may be down at start; the session reports it per turn
+        logger.warning("Chat model warm-up failed (%s): replies will fail until it is reachable.", error)
+    logger.info("Embedded engine warmed up in %.2f s", time.perf_counter() - started)

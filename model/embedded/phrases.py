@@ -1,17 +1,110 @@
-"""Cut streamed LLM text into speakable phrases as soon as each is complete."""
+"""Cut streamed LLM text into speakable phrases as soon as each is complete.
+
+Phrases end at sentence punctuation. The FIRST phrase may also end at an earlier comma once it is long
+enough to sound natural on its own, so the first audio of a reply starts sooner. Markdown, emoji and
+asterisks are removed: they are for eyes, not ears.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Literal
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_LATIN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+# ASCII . ! ? end a sentence only when followed by whitespace (so "3.5" and "e.g" stay whole);
+# full-width CJK punctuation and newlines always do. Closing quotes/brackets stay with their sentence.
+_SENTENCE_END = re.compile(r"(?:[.!?…]+[\"'”’)\]]*(?=\s)|[。！？]+[”’」』）]*|\n+)")
+_CLAUSE_END = re.compile(r"(?:[,;:](?=\s)|[，、；：])")
+_ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "jr", "sr", "no"})
+FIRST_PHRASE_MIN_WORDS = 4
+FIRST_PHRASE_MIN_CJK = 6
+
+_BOLD = re.compile(r"(\*\*|__)(.+?)\1")
+_ACTION = re.compile(r"\*[^*\n]{1,40}\*")  # role-play stage directions like *smiles*
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_URL = re.compile(r"https?://\S+")
+_MARKUP = re.compile(r"[*_`#>~|]+")
+_BULLET = re.compile(r"(?m)^\s*(?:[-•]|\d+[.)])\s+")
+_EMOJI = re.compile("[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f1e6-\U0001f1ff\u2b00-\u2bff\ufe0f\u200d\u20e3]+")
+_SPACES = re.compile(r"\s+")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,.!?;:，。！？、；：])")
+_SPEAKABLE = re.compile(f"[0-9A-Za-z{_CJK}]")
+
+
+def clean_for_speech(text: str) -> str:
+    """Remove what should not be read aloud: markdown, links' targets, emoji, stage directions."""
+    text = _BOLD.sub(r"\2", text)
+    text = _ACTION.sub(" ", text)
+    text = _LINK.sub(r"\1", text)
+    text = _URL.sub(" ", text)
+    text = _BULLET.sub("", text)
+    text = _MARKUP.sub("", text)
+    text = _EMOJI.sub("", text)
+    text = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def _long_enough_for_first_phrase(text: str) -> bool:
+    return (
+        len(_LATIN_WORD.findall(text)) >= FIRST_PHRASE_MIN_WORDS or len(_CJK_CHAR.findall(text)) >= FIRST_PHRASE_MIN_CJK
+    )
+
+
+def _ends_with_abbreviation(text: str) -> bool:
+    words = text.rstrip(".").split()
+    return bool(words) and words[-1].lower().strip("\"'(") in _ABBREVIATIONS
 
 
 class PhraseSplitter:
+    """Feed LLM text pieces in order; get back the phrases that became complete. One per reply."""
+
+    def __init__(self) -> None:
+        self._buffer = ""
+        self._emitted_any = False
+
     def feed(self, piece: str) -> list[str]:
-        raise NotImplementedError
+        self._buffer += piece
+        phrases: list[str] = []
+        while True:
+            cut = self._next_cut()
+            if cut is None:
+                break
+            raw, self._buffer = self._buffer[:cut], self._buffer[cut:]
+            phrase = clean_for_speech(raw)
+            if _SPEAKABLE.search(phrase):
+                phrases.append(phrase)
+                self._emitted_any = True
+        return phrases
 
     def flush(self) -> list[str]:
-        raise NotImplementedError
+        """The rest of the reply, once the LLM has finished (or been stopped)."""
+        phrase = clean_for_speech(self._buffer)
+        self._buffer = ""
+        if _SPEAKABLE.search(phrase):
+            self._emitted_any = True
+            return [phrase]
+        return []
+
+    def _next_cut(self) -> int | None:
+        """Index just past the end of the next complete phrase in the buffer, or None."""
+        for match in _SENTENCE_END.finditer(self._buffer):
+            end = match.end()
+            candidate = self._buffer[:end]
+            if match.group().startswith(".") and _ends_with_abbreviation(candidate):
+                continue
+            if not _SPEAKABLE.search(candidate):
+                continue  # a lone newline or "..." before any words: keep reading
+            return end
+        if not self._emitted_any:
+            for match in _CLAUSE_END.finditer(self._buffer):
+                if _long_enough_for_first_phrase(self._buffer[: match.start()]):
+                    return match.end()
+        return None
 
 
 def detect_language(text: str) -> Literal["en", "zh"]:
-    raise NotImplementedError
+    """ "zh" when CJK characters outnumber Latin words (a Chinese sentence may quote a brand name), else "en"."""
+    cjk = len(_CJK_CHAR.findall(text))
+    return "zh" if cjk > 0 and cjk >= len(_LATIN_WORD.findall(text)) else "en"

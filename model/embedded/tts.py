@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+import jieba
 import numpy as np
 import onnxruntime as ort
 from kokoro_onnx import Kokoro
@@ -137,6 +138,7 @@ class KokoroTts:
 
     def _phonemize_mandarin(self, text: str) -> str:
         if self._zh_g2p is None:
+            jieba.setLogLevel(logging.WARNING)  # its dictionary build otherwise prints to stderr
             self._zh_g2p = ZHG2P()
         pieces: list[str] = []
         for latin, other in _LATIN_OR_OTHER.findall(text):
