@@ -24,6 +24,7 @@ from model.events import (
     SERVER_EVENT_ADAPTER,
     ClientEvent,
     ServerEvent,
+    new_id,
 )
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,10 @@ def parse_client_message(text: str | bytes) -> tuple[ClientEvent | None, bool]:
 def server_event_json(event: ServerEvent, *, ga: bool = False) -> str:
     """A server event as the JSON text a client of the given dialect expects."""
     data = event.model_dump(mode="json", exclude_none=True)
+    data.setdefault("event_id", new_id("event"))  # clients (the OpenAI SDK's types) require one
+    if data["type"] == "conversation.item.input_audio_transcription.completed":
+        # the SDK's type requires `usage`; our transcription is local and not metered
+        data.setdefault("usage", {"type": "duration", "seconds": 0.0})
     if ga and data["type"] in BETA_TO_GA_SERVER_NAMES:
         data["type"] = BETA_TO_GA_SERVER_NAMES[data["type"]]
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

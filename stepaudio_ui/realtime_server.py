@@ -146,56 +146,50 @@ def _default_engine_name(ctx: AppContext) -> str:
     raise RealtimeRefused("no voice engine is available on this server", code="no_engine")
 
 
-def _first_published_slug(session: Any, kind: str) -> str | None:
+def _first_item_slug(session: Any, kind: str) -> str | None:
+    """The oldest live persona / scene: the seed library's first one is the house default."""
     from sqlmodel import select
 
     from stepaudio_ui import store
 
     table = store.Persona if kind == "persona" else store.Scene
-    row = session.exec(
-        select(table)
-        .where(table.archived == False)  # noqa: E712 - SQL expression
-        .where(table.published_version != None)  # noqa: E711 - SQL expression
-        .order_by(table.id)
-    ).first()
+    row = session.exec(select(table).where(table.archived == False).order_by(table.id)).first()  # noqa: E712
     return row.slug if row else None
 
 
+def _as_spec(version: Any, spec_class: type[Any]) -> Any:
+    spec = version.spec
+    if isinstance(spec, spec_class):
+        return spec
+    return spec_class.model_validate(json.loads(spec) if isinstance(spec, str) else spec)
+
+
 def _persona_config(ctx: AppContext, persona_slug: str | None) -> tuple[SessionConfig, str | None]:
-    """Compose (persona, default scene) from the store; a missing library gives a plain default config."""
+    """Compose (persona, default scene) from the store; an empty library gives a plain default config."""
     from stepaudio_ui import studio
     from stepaudio_ui.compose import compose_session
     from stepaudio_ui.specs import PersonaSpec, SceneSpec
 
-    def spec_of(version: Any) -> dict[str, Any]:
-        spec = version.spec if hasattr(version, "spec") else version["spec"]
-        return json.loads(spec) if isinstance(spec, str) else spec
-
     with ctx.db.session() as s:
-        slug = persona_slug or getattr(ctx.settings, "default_persona", None) or _first_published_slug(s, "persona")
-        scene_slug = getattr(ctx.settings, "default_scene", None) or _first_published_slug(s, "scene")
+        slug = persona_slug or getattr(ctx.settings, "default_persona", None) or _first_item_slug(s, "persona")
+        scene_slug = getattr(ctx.settings, "default_scene", None) or _first_item_slug(s, "scene")
         if slug is None or scene_slug is None:
-            log.warning("no published persona/scene in the library: serving /v1/realtime with a plain config")
+            log.warning("no persona or scene tone in the library: serving /v1/realtime with a plain config")
             return SessionConfig(modalities=["text", "audio"]), None
-        persona = studio.get_default_version(s, kind="persona", slug=slug)
-        scene = studio.get_default_version(s, kind="scene", slug=scene_slug)
-    if persona is None:
-        raise RealtimeRefused(
-            f"persona '{slug}' has no published version: publish one in the studio", code="no_version"
-        )
-    if scene is None:
-        raise RealtimeRefused(f"scene '{scene_slug}' has no published version: publish one", code="no_version")
-    config = compose_session(PersonaSpec.model_validate(spec_of(persona)), SceneSpec.model_validate(spec_of(scene)))
+        try:
+            persona = studio.get_default_version(s, kind="persona", slug=slug)
+            scene = studio.get_default_version(s, kind="scene", slug=scene_slug)
+        except studio.NotFoundError as exc:
+            raise RealtimeRefused(f"{exc}: pick another persona with ?model=", code="not_found") from None
+    config = compose_session(_as_spec(persona, PersonaSpec), _as_spec(scene, SceneSpec))
     return config, slug
 
 
 def _persona_exists(ctx: AppContext, slug: str) -> bool:
-    from sqlmodel import select
-
-    from stepaudio_ui import store
+    from stepaudio_ui import studio
 
     with ctx.db.session() as s:
-        return s.exec(select(store.Persona).where(store.Persona.slug == slug)).first() is not None
+        return studio.find_identity(s, studio.kind_models("persona"), slug) is not None
 
 
 def resolve_target(ctx: AppContext, model: str | None, engine_name: str | None) -> ResolvedTarget:
