@@ -1,0 +1,239 @@
+"""The `stepaudio-ui` command: serve (default), personas / scenes / library import and export, bench.
+
+Settings come from the environment (`STEPAUDIO_*`) like the server's; every command but `bench`
+migrates the database and loads the seed library into an empty one first, exactly as the server
+does, so the CLI and the app always see the same library. Output for people goes to stdout; errors
+to stderr with exit status 1 (2 for bad arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from stepaudio_ui.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SEED_DIR = Path(__file__).resolve().parent.parent / "personas"  # same default as the server
+EXTERNAL_BENCHES = {"engine": "stepaudio_ui.bench.engine", "live": "stepaudio_ui.bench.live"}
+KIND_GROUPS = {"personas": "persona", "scenes": "scene"}
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(f"stepaudio-ui: {text}\n")
+
+
+def _open_database(settings: Settings) -> Any:
+    """Migrate and seed like the server does (without importing the web stack, which takes seconds)."""
+    from stepaudio_ui import studio
+    from stepaudio_ui.store import Database
+
+    db = Database.from_settings(settings)
+    db.migrate()
+    seed_dir = settings.seed_dir or DEFAULT_SEED_DIR
+    if seed_dir.is_dir():
+        with db.session() as session:
+            studio.seed_if_empty(session, seed_dir)
+    return db
+
+
+# --------------------------------------------------------------------------- personas / scenes / library
+
+
+def _list(args: argparse.Namespace, settings: Settings) -> int:
+    from stepaudio_ui import studio
+
+    db = _open_database(settings)
+    with db.session() as session:
+        items = studio.list_items(
+            session,
+            kind=args.kind,
+            query=args.query,
+            tag=args.tag,
+            language=args.language,
+            include_archived=args.archived,
+            limit=args.limit,
+        )
+    if not items:
+        _out(f"no {args.group} match")
+        return 0
+    for item in items:
+        published = f"published v{item.published_number}" if item.published_number else "unpublished"
+        flags = " [archived]" if item.archived else ""
+        tags = f"  #{' #'.join(item.tags)}" if item.tags else ""
+        _out(f"{item.slug}\t{item.name}\tv{item.latest_number} ({published}){flags}\t{item.language or '-'}{tags}")
+    return 0
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from stepaudio_ui import io_formats
+
+    path = Path(args.file)
+    if not path.is_file():
+        _err(f"{path} does not exist or is not a file; give the path of an exported file")
+        return 1
+    db = _open_database(settings)
+    expect = "library" if args.group == "library" else KIND_GROUPS[args.group]
+    io_formats.check_import_size(path.stat().st_size, settings.max_import_bytes, path.name)  # before reading it
+    with db.session() as session:
+        report = io_formats.import_bytes(
+            session,
+            path.read_bytes(),
+            author=args.author or settings.author,
+            max_bytes=settings.max_import_bytes,
+            expect=expect,
+            source_name=path.name,
+        )
+    _out(report.describe())
+    return 0
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    from stepaudio_ui import io_formats
+
+    db = _open_database(settings)
+    with db.session() as session:
+        if args.group == "library":
+            content = io_formats.library_bytes(session)
+        else:
+            content = io_formats.export_bytes(
+                session, kind=args.kind, slug=args.slug, fmt=args.format, number=args.version
+            )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(content)
+    _out(f"wrote {out} ({len(content):,} bytes)")
+    return 0
+
+
+def _add_item_group(commands: Any, group: str) -> None:
+    label = "personas" if group == "personas" else "scene tones"
+    parser = commands.add_parser(group, help=f"list, import and export {label}")
+    parser.set_defaults(group=group, kind=KIND_GROUPS[group])
+    actions = parser.add_subparsers(dest="action", required=True, metavar="{list,import,export}")
+    listing = actions.add_parser("list", help=f"list {label}, most recently changed first")
+    listing.add_argument("--query", default="", help="words that must all appear in name, slug, summary or tags")
+    listing.add_argument("--tag", default=None, help="only items with this tag")
+    listing.add_argument("--language", default=None, choices=["en", "zh", "both"], help="only this language")
+    listing.add_argument("--archived", action="store_true", help="include archived items")
+    listing.add_argument("--limit", type=int, default=50, help="how many to show (1-500)")
+    listing.set_defaults(handler=_list)
+    importing = actions.add_parser("import", help="import a studio export or a Character Card (JSON or PNG)")
+    importing.add_argument("file")
+    importing.add_argument("--author", default=None, help="author of versions added on top (default: settings)")
+    importing.set_defaults(handler=_import)
+    exporting = actions.add_parser("export", help="export one item to a file")
+    exporting.add_argument("slug")
+    exporting.add_argument("--out", required=True, help="file to write")
+    formats = ["stepaudio", "chara-json", "chara-png"] if group == "personas" else ["stepaudio"]
+    exporting.add_argument("--format", default="stepaudio", choices=formats, help="file format (default stepaudio)")
+    exporting.add_argument("--version", type=int, default=None, help="for cards: which version (default latest)")
+    exporting.set_defaults(handler=_export)
+
+
+def _add_library_group(commands: Any) -> None:
+    parser = commands.add_parser("library", help="export or import every persona and scene tone at once")
+    parser.set_defaults(group="library", kind=None)
+    actions = parser.add_subparsers(dest="action", required=True, metavar="{export,import}")
+    exporting = actions.add_parser("export", help="write the whole library, all versions, to one JSON file")
+    exporting.add_argument("--out", required=True)
+    exporting.set_defaults(handler=_export)
+    importing = actions.add_parser("import", help="import a library file (all or nothing)")
+    importing.add_argument("file")
+    importing.add_argument("--author", default=None)
+    importing.set_defaults(handler=_import)
+
+
+# --------------------------------------------------------------------------- bench and serve
+
+
+def _add_bench_group(commands: Any) -> None:
+    parser = commands.add_parser("bench", help="measure the store, the voice engine or a live session")
+    targets = parser.add_subparsers(dest="target", required=True, metavar="{store,engine,live}")
+    from stepaudio_ui.bench import store as bench_store
+
+    store_parser = targets.add_parser("store", help="10,000 personas x 10 versions: list, search and save times")
+    bench_store.add_arguments(store_parser)
+    store_parser.set_defaults(handler=bench_store.run)
+    for name, module_name in EXTERNAL_BENCHES.items():
+        # Their options are parsed by the module itself, imported only when that bench runs
+        # (engine benches load models; `personas list` must not pay for that).
+        sub = targets.add_parser(name, help=f"see `stepaudio-ui bench {name} --help`", add_help=False)
+        sub.add_argument("bench_args", nargs=argparse.REMAINDER)
+        sub.set_defaults(handler=_external_bench(name, module_name))
+
+
+def _external_bench(name: str, module_name: str) -> Any:
+    def handler(args: argparse.Namespace, settings: Settings) -> int:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            _err(f"`bench {name}` is not available in this build: module {module_name} is missing")
+            return 1
+        parser = argparse.ArgumentParser(prog=f"stepaudio-ui bench {name}")
+        module.add_arguments(parser)
+        return int(module.run(parser.parse_args(args.bench_args), settings))
+
+    return handler
+
+
+def _serve(_args: argparse.Namespace, settings: Settings) -> int:
+    from stepaudio_ui.server import serve
+
+    serve(settings)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stepaudio-ui", description="StepAudio Persona Studio: serve the app, manage the library, benchmark."
+    )
+    parser.add_argument("--data-dir", type=Path, default=None, help="data directory (default: STEPAUDIO_DATA_DIR)")
+    parser.add_argument("--verbose", action="store_true", help="log at INFO level")
+    parser.set_defaults(handler=_serve)
+    commands = parser.add_subparsers(dest="command", metavar="{serve,personas,scenes,library,bench}")
+    commands.add_parser("serve", help="serve the studio (the default)").set_defaults(handler=_serve)
+    _add_item_group(commands, "personas")
+    _add_item_group(commands, "scenes")
+    _add_library_group(commands)
+    _add_bench_group(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    overrides: dict[str, Any] = {"data_dir": args.data_dir} if args.data_dir else {}
+    from pydantic import ValidationError
+
+    from stepaudio_ui.studio import StudioError
+
+    try:
+        settings = Settings(**overrides)
+        return int(args.handler(args, settings))
+    except ValidationError as error:
+        _err(f"bad setting: {error}")
+        return 2
+    except StudioError as error:
+        _err(str(error))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,396 @@
+"""Import and export: our own JSON (one item with all versions, or the whole library) and Character Cards.
+
+Our format, one file per item (`format` is "stepaudio-persona" or "stepaudio-scene"):
+  {"format": ..., "format_version": 1, "slug", "archived", "published_version", "created_at",
+   "versions": [{"number", "spec", "author", "note", "based_on", "created_at"}, ...]}
+and "stepaudio-library": {"format", "format_version", "exported_at", "personas": [...], "scenes": [...]}.
+
+Import policy for a slug that already exists: the file's latest spec becomes ONE new version on top
+(nothing is overwritten; the previous content stays restorable); if it equals the current latest,
+nothing is added. A new slug gets the file's whole history (numbers, authors, notes, times,
+published and archived flags), so export -> import into an empty database is lossless.
+Every import is one transaction: a bad item anywhere saves nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlmodel import Session, select
+
+from stepaudio_ui import chara_card
+from stepaudio_ui.specs import SLUG_PATTERN, PersonaSpec
+from stepaudio_ui.store import Persona, Scene, write_transaction
+from stepaudio_ui.studio import (
+    ImportProblem,
+    Kind,
+    KindModels,
+    StudioError,
+    append_version,
+    find_identity,
+    get_version,
+    kind_models,
+    list_versions,
+    new_identity,
+    spec_json,
+    validation_problem,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ExportFormat", "ImportProblem", "ImportReport", "ImportedItem", "export_bytes", "export_item"]
+__all__ += ["check_import_size", "export_library", "import_bytes", "library_bytes", "load_seed_dir"]
+
+FORMAT_VERSION = 1
+ITEM_FORMATS: dict[str, Kind] = {"stepaudio-persona": "persona", "stepaudio-scene": "scene"}
+LIBRARY_FORMAT = "stepaudio-library"
+ExportFormat = Literal["stepaudio", "chara-json", "chara-png"]
+Expect = Literal["persona", "scene", "library"]
+
+
+class VersionDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    number: int = Field(ge=1)
+    spec: dict[str, Any]
+    author: str = Field("import", min_length=1, max_length=80)
+    note: str = Field("", max_length=500)
+    based_on: int | None = None
+    created_at: datetime | None = None
+
+
+class ItemDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    format: Literal["stepaudio-persona", "stepaudio-scene"]
+    format_version: Literal[1]
+    slug: str = Field(pattern=SLUG_PATTERN)
+    archived: bool = False
+    published_version: int | None = None
+    created_at: datetime | None = None
+    versions: list[VersionDoc] = Field(min_length=1, max_length=10_000)
+
+    @model_validator(mode="after")
+    def _numbers_make_sense(self) -> ItemDoc:
+        numbers = [version.number for version in self.versions]
+        if numbers != sorted(set(numbers)):
+            raise ValueError(f"versions must have increasing, unique numbers; got {numbers[:20]}")
+        if self.published_version is not None and self.published_version not in numbers:
+            raise ValueError(f"published_version {self.published_version} is not one of the versions {numbers[:20]}")
+        return self
+
+
+class LibraryDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    format: Literal["stepaudio-library"]
+    format_version: Literal[1]
+    exported_at: datetime | None = None
+    personas: list[ItemDoc] = Field(default_factory=list)
+    scenes: list[ItemDoc] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ImportedItem:
+    kind: Kind
+    slug: str
+    action: Literal["created", "new version", "unchanged"]
+    latest_number: int
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    items: tuple[ImportedItem, ...]
+
+    def describe(self) -> str:
+        return "\n".join(f"{item.kind} {item.slug}: {item.action} (v{item.latest_number})" for item in self.items)
+
+
+# --------------------------------------------------------------------------- export
+
+
+def export_item(session: Session, *, kind: Kind, slug: str) -> dict[str, Any]:
+    """One persona / scene tone with all its versions, oldest first, in our JSON format."""
+    models = kind_models(kind)
+    versions = list_versions(session, kind=kind, slug=slug)
+    identity = find_identity(session, models, slug)
+    assert identity is not None  # list_versions raised NotFoundError otherwise
+    return {
+        "format": f"stepaudio-{kind}",
+        "format_version": FORMAT_VERSION,
+        "slug": slug,
+        "archived": identity.archived,
+        "published_version": identity.published_version,
+        "created_at": identity.created_at.isoformat(),
+        "versions": [
+            {
+                "number": view.number,
+                "author": view.author,
+                "note": view.note,
+                "based_on": view.based_on,
+                "created_at": view.created_at.isoformat(),
+                "spec": view.spec.model_dump(mode="json"),
+            }
+            for view in reversed(versions)
+        ],
+    }
+
+
+def export_library(session: Session) -> dict[str, Any]:
+    """Every persona and scene tone (archived ones too) with all versions."""
+    document: dict[str, Any] = {
+        "format": LIBRARY_FORMAT,
+        "format_version": FORMAT_VERSION,
+        "exported_at": datetime.now(UTC).isoformat(),
+    }
+    for kind, key in (("persona", "personas"), ("scene", "scenes")):
+        table = kind_models(kind).identity
+        slugs = session.exec(select(table.slug).order_by(table.id)).all()
+        document[key] = [export_item(session, kind=kind, slug=slug) for slug in slugs]
+    return document
+
+
+def _json_bytes(document: dict[str, Any]) -> bytes:
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def export_bytes(
+    session: Session, *, kind: Kind, slug: str, fmt: ExportFormat = "stepaudio", number: int | None = None
+) -> bytes:
+    """File content for one item. Cards hold one version of a persona: `number`, default the latest."""
+    if fmt == "stepaudio":
+        return _json_bytes(export_item(session, kind=kind, slug=slug))
+    if fmt not in ("chara-json", "chara-png"):
+        raise StudioError(f"unknown export format {fmt!r}: use stepaudio, chara-json or chara-png")
+    if kind != "persona":
+        raise StudioError(
+            "Character Cards hold characters, not scene tones; export scene tones with format 'stepaudio'"
+        )
+    view = get_version(session, kind=kind, slug=slug, number=number)
+    assert isinstance(view.spec, PersonaSpec)
+    card = chara_card.persona_to_card(view.spec, slug=slug, number=view.number, author=view.author)
+    if fmt == "chara-json":
+        return _json_bytes(card)
+    return chara_card.card_to_png(card, title=view.spec.name)
+
+
+def library_bytes(session: Session) -> bytes:
+    return _json_bytes(export_library(session))
+
+
+# --------------------------------------------------------------------------- import
+
+
+def _decode(data: bytes, source_name: str) -> dict[str, Any]:
+    if data.startswith(chara_card.PNG_SIGNATURE):
+        return chara_card.card_from_png(data)
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ImportProblem(
+            f"{source_name} is neither JSON (UTF-8 text) nor a PNG; import a stepaudio export or a Character Card"
+        ) from None
+    except json.JSONDecodeError as error:
+        raise ImportProblem(
+            f"{source_name} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}); "
+            "fix the file or export it again"
+        ) from None
+    if not isinstance(document, dict):
+        raise ImportProblem(
+            f"{source_name} holds a JSON {type(document).__name__}, but an import file is a JSON object"
+        )
+    return document
+
+
+def _format_of(document: dict[str, Any], source_name: str) -> str:
+    """'persona' / 'scene' / 'library' / 'card', or ImportProblem naming what was expected."""
+    if "format" in document:
+        fmt = document["format"]
+        if fmt not in ITEM_FORMATS and fmt != LIBRARY_FORMAT:
+            raise ImportProblem(
+                f"{source_name} has unknown format {fmt!r}; expected one of "
+                f"{', '.join([*ITEM_FORMATS, LIBRARY_FORMAT])} (a file exported by this studio)"
+            )
+        version = document.get("format_version")
+        if isinstance(version, int) and version > FORMAT_VERSION:
+            raise ImportProblem(
+                f"{source_name} has format_version {version}, made by a newer release; upgrade stepaudio-ui to import it"
+            )
+        return ITEM_FORMATS.get(fmt, "library")
+    if "spec" in document:
+        if document["spec"] not in chara_card.ACCEPTED_SPECS:
+            raise ImportProblem(
+                f"{source_name} is a card of spec {document['spec']!r}; only {chara_card.CARD_SPEC} (and v3) cards can be imported"
+            )
+        return "card"
+    if "name" in document and ("first_mes" in document or "description" in document):
+        return "card"  # Character Card V1: the fields at the top level
+    raise ImportProblem(
+        f'{source_name} is in an unknown format: expected a studio export ("format": "stepaudio-persona", '
+        f'"stepaudio-scene" or "stepaudio-library") or a Character Card ("spec": "chara_card_v2"); '
+        f"its top-level keys are {sorted(document)[:10]}"
+    )
+
+
+def _check_expected(found: str, expect: Expect | None, source_name: str) -> None:
+    kind_found = "persona" if found == "card" else found
+    if expect is None or kind_found == expect:
+        return
+    commands = {"persona": "personas import", "scene": "scenes import", "library": "library import"}
+    what = {"persona": "a persona", "scene": "a scene tone", "library": "a whole library"}[kind_found]
+    raise ImportProblem(f"{source_name} holds {what}; import it with `stepaudio-ui {commands[kind_found]}`")
+
+
+def _parse_item(document: dict[str, Any], where: str) -> tuple[KindModels, ItemDoc, list[Any]]:
+    try:
+        item = ItemDoc.model_validate(document)
+    except ValidationError as error:
+        raise ImportProblem(f"{where} does not match the export schema: {validation_problem(error)}") from None
+    models = kind_models(ITEM_FORMATS[item.format])
+    specs = []
+    for index, version in enumerate(item.versions):
+        try:
+            specs.append(models.spec.model_validate(version.spec))
+        except ValidationError as error:
+            prefix = f"versions[{index}].spec"
+            raise ImportProblem(
+                f"{where} ({item.slug}) has an invalid {models.label}: {validation_problem(error, prefix)}"
+            ) from None
+    return models, item, specs
+
+
+def _place_item(
+    session: Session, models: KindModels, item: ItemDoc, specs: list[Any], *, author: str, source_name: str
+) -> ImportedItem:
+    identity = find_identity(session, models, item.slug)
+    if identity is None:
+        identity = new_identity(session, models, spec=specs[-1], slug=item.slug)
+        identity.archived = item.archived
+        identity.published_version = item.published_version
+        if item.created_at is not None:
+            identity.created_at = item.created_at
+        for version, spec in zip(item.versions, specs, strict=True):
+            append_version(
+                session, models, identity, spec=spec, author=version.author, note=version.note,
+                based_on=version.based_on, number=version.number, created_at=version.created_at,
+            )  # fmt: skip
+        return ImportedItem(models.kind, item.slug, "created", identity.latest_number)
+    last = item.versions[-1]
+    return _add_on_top(session, models, identity, specs[-1], author=author,
+                       note=f"imported from {source_name} (v{last.number} by {last.author})")  # fmt: skip
+
+
+def _add_on_top(
+    session: Session, models: KindModels, identity: Any, spec: Any, *, author: str, note: str
+) -> ImportedItem:
+    latest = session.exec(
+        select(models.version).where(
+            getattr(models.version, models.owner_column) == identity.id, models.version.number == identity.latest_number
+        )
+    ).one()
+    if latest.spec == spec_json(spec):
+        return ImportedItem(models.kind, identity.slug, "unchanged", identity.latest_number)
+    append_version(
+        session, models, identity, spec=spec, author=author, note=note[:500], based_on=identity.latest_number
+    )
+    return ImportedItem(models.kind, identity.slug, "new version", identity.latest_number)
+
+
+def _place_card(session: Session, document: dict[str, Any], *, author: str, source_name: str) -> ImportedItem:
+    spec, slug_hint, note = chara_card.card_to_persona(chara_card.card_data(document))
+    models = kind_models("persona")
+    identity = find_identity(session, models, slug_hint) if slug_hint else None
+    if identity is None:
+        slug = slug_hint if slug_hint and re.match(SLUG_PATTERN, slug_hint) else None
+        identity = new_identity(session, models, spec=spec, slug=slug)
+        append_version(session, models, identity, spec=spec, author=author, note=note, based_on=None)
+        return ImportedItem("persona", identity.slug, "created", 1)
+    return _add_on_top(session, models, identity, spec, author=author, note=f"{note}, {source_name}")
+
+
+def check_import_size(size: int, max_bytes: int, source_name: str) -> None:
+    if size > max_bytes:
+        raise ImportProblem(
+            f"{source_name} is {size:,} bytes, over the import limit of {max_bytes:,} bytes; "
+            "import a smaller file or raise STEPAUDIO_MAX_IMPORT_BYTES"
+        )
+
+
+def import_bytes(
+    session: Session,
+    data: bytes,
+    *,
+    author: str,
+    max_bytes: int,
+    expect: Expect | None = None,
+    source_name: str = "the file",
+) -> ImportReport:
+    """Import one file (our JSON, a library, a card as JSON or PNG). All or nothing."""
+    check_import_size(len(data), max_bytes, source_name)
+    if not data.strip():
+        raise ImportProblem(f"{source_name} is empty; choose an exported persona, scene tone, library or card")
+    document = _decode(data, source_name)
+    found = _format_of(document, source_name)
+    _check_expected(found, expect, source_name)
+    if found == "card":
+        with write_transaction(session):
+            items = [_place_card(session, document, author=author, source_name=source_name)]
+    else:
+        parsed = _parse_document(document, found, source_name)
+        with write_transaction(session):
+            items = [
+                _place_item(session, models, item, specs, author=author, source_name=source_name)
+                for models, item, specs in parsed
+            ]
+    report = ImportReport(tuple(items))
+    logger.info("imported %s: %s", source_name, report.describe().replace("\n", "; "))
+    return report
+
+
+def _parse_document(
+    document: dict[str, Any], found: str, source_name: str
+) -> list[tuple[KindModels, ItemDoc, list[Any]]]:
+    if found != "library":
+        return [_parse_item(document, source_name)]
+    shallow = {key: value for key, value in document.items() if key not in ("personas", "scenes")}
+    try:
+        LibraryDoc.model_validate(shallow)
+    except ValidationError as error:
+        raise ImportProblem(f"{source_name} does not match the library schema: {validation_problem(error)}") from None
+    parsed = []
+    for key, kind in (("personas", "persona"), ("scenes", "scene")):
+        entries = document.get(key, [])
+        if not isinstance(entries, list):
+            raise ImportProblem(f"{source_name}: {key} must be a list of exported items")
+        for index, entry in enumerate(entries):
+            where = f"{source_name} {key}[{index}]"
+            if not isinstance(entry, dict) or ITEM_FORMATS.get(entry.get("format", "")) != kind:
+                raise ImportProblem(f'{where} is not a "stepaudio-{kind}" item')
+            parsed.append(_parse_item(entry, where))
+    return parsed
+
+
+def load_seed_dir(session: Session, seed_dir: Path) -> int:
+    """Import every `personas/*.json` and `scenes/*.json` under `seed_dir` if the database is empty."""
+    files = sorted((seed_dir / "personas").glob("*.json")) + sorted((seed_dir / "scenes").glob("*.json"))
+    if not files:
+        logger.warning("no seed files under %s; starting with an empty studio", seed_dir)
+        return 0
+    parsed = []
+    for path in files:
+        document = _decode(path.read_bytes(), str(path))
+        found = _format_of(document, str(path))
+        _check_expected(found, "persona" if path.parent.name == "personas" else "scene", str(path))
+        parsed.append(_parse_item(document, str(path)))
+    with write_transaction(session):
+        # Re-checked under the write lock: two servers starting together must not both seed.
+        if session.exec(select(Persona.id).limit(1)).first() or session.exec(select(Scene.id).limit(1)).first():
+            return 0
+        for models, item, specs in parsed:
+            _place_item(session, models, item, specs, author="seed", source_name=str(path))
+    logger.info("seeded %d items from %s", len(parsed), seed_dir)
+    return len(parsed)

@@ -1,0 +1,229 @@
+"""The database: SQLModel tables and the `Database` object that owns the engine.
+
+Personas and scene tones share one shape: an identity row (slug, archived, published version, plus a
+denormalised copy of the latest version's name / summary / tags so that listing and searching
+10,000 items never touches the version table) and immutable numbered version rows holding the spec
+as JSON text. Conversations record which versions and which engine a live session ran on.
+
+The schema is owned by Alembic migrations (stepaudio_ui/migrations); `Database.migrate()` runs them
+programmatically, and tests check that the migrations and these models agree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Index, Text, UniqueConstraint, event
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Field, Session, SQLModel, create_engine
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Execution option that makes the SQLite BEGIN an IMMEDIATE one (see `write_transaction`).
+_WRITE_OPTION = "stepaudio_write"
+SQLITE_BUSY_TIMEOUT_S = 15.0
+
+
+def utc_now() -> datetime:
+    """Aware UTC; SQLModel's datetime type stores UTC and gives back aware UTC values."""
+    return datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------- personas and scenes
+
+
+class _ItemIdentity(SQLModel):
+    """Columns shared by `Persona` and `Scene`; everything after `published_version` mirrors the
+    latest version and is rewritten in the same transaction that adds a version."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=63)
+    created_at: datetime = Field(default_factory=utc_now)
+    archived: bool = False
+    published_version: int | None = None
+    latest_number: int = 0
+    name: str = ""
+    summary: str = ""  # tagline (persona) or description (scene)
+    language: str = ""
+    tags_text: str = Field(default="", description="'|tag1|tag2|' so a tag filter is a LIKE on '|tag|'")
+    search_text: str = Field(default="", description="lower-cased name, slug, summary and tags")
+    updated_at: datetime = Field(default_factory=utc_now)
+
+
+class _ItemVersion(SQLModel):
+    id: int | None = Field(default=None, primary_key=True)
+    number: int
+    spec: str = Field(sa_type=Text)  # JSON of the spec's model_dump()
+    author: str = ""
+    note: str = ""
+    created_at: datetime = Field(default_factory=utc_now)
+    based_on: int | None = None
+
+
+class Persona(_ItemIdentity, table=True):
+    __tablename__ = "persona"
+    __table_args__ = (
+        UniqueConstraint("slug", name="uq_persona_slug"),
+        Index("ix_persona_listing", "archived", "updated_at"),
+    )
+
+
+class PersonaVersion(_ItemVersion, table=True):
+    __tablename__ = "persona_version"
+    __table_args__ = (UniqueConstraint("persona_id", "number", name="uq_persona_version_number"),)
+    persona_id: int = Field(foreign_key="persona.id")
+
+
+class Scene(_ItemIdentity, table=True):
+    __tablename__ = "scene"
+    __table_args__ = (
+        UniqueConstraint("slug", name="uq_scene_slug"),
+        Index("ix_scene_listing", "archived", "updated_at"),
+    )
+
+
+class SceneVersion(_ItemVersion, table=True):
+    __tablename__ = "scene_version"
+    __table_args__ = (UniqueConstraint("scene_id", "number", name="uq_scene_version_number"),)
+    scene_id: int = Field(foreign_key="scene.id")
+
+
+# --------------------------------------------------------------------------- conversations
+
+
+class Conversation(SQLModel, table=True):
+    __tablename__ = "conversation"
+    __table_args__ = (Index("ix_conversation_started_at", "started_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    persona_slug: str
+    persona_version: int
+    scene_slug: str | None = None
+    scene_version: int | None = None
+    engine: str
+    started_at: datetime = Field(default_factory=utc_now)
+    ended_at: datetime | None = None
+    end_reason: str | None = None
+
+
+class ConversationTurn(SQLModel, table=True):
+    __tablename__ = "conversation_turn"
+    __table_args__ = (UniqueConstraint("conversation_id", "index", name="uq_conversation_turn_index"),)
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id")
+    index: int
+    role: str  # "user" | "assistant"
+    text: str = Field(sa_type=Text)
+    interrupted: bool = False
+    started_at: datetime = Field(default_factory=utc_now)
+    timings: str = Field(default="{}", sa_type=Text)  # JSON object
+    audio_path: str | None = None
+
+
+# --------------------------------------------------------------------------- the database
+
+
+def _install_sqlite_pragmas(engine: Engine) -> None:
+    """WAL (readers never block the writer), foreign keys, a busy timeout, and our own BEGIN.
+
+    The stdlib driver (Python < 3.12) never emits BEGIN before a SELECT, so reads and writes would not
+    share one snapshot; we take over BEGIN (the recipe in SQLAlchemy's SQLite docs) and make write
+    transactions BEGIN IMMEDIATE, so two savers queue on the write lock instead of failing late.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a commit costs no fsync
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(_WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    """Owns the SQLAlchemy engine for one database URL. Built by the app, the CLI or a test."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        connect_args: dict[str, Any] = {}
+        if self.is_sqlite:
+            # Sessions are used from Gradio worker threads; each session holds its own connection.
+            connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}
+        self.engine: Engine = create_engine(url, connect_args=connect_args)
+        if self.is_sqlite:
+            _install_sqlite_pragmas(self.engine)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Database:
+        """`settings` is a stepaudio_ui.settings.Settings; creates the data directory first."""
+        settings.ensure_dirs()
+        return cls(settings.resolved_database_url())
+
+    def migrate(self, revision: str = "head") -> None:
+        """Upgrade the schema to `revision` (Alembic). Idempotent; an older database keeps its data."""
+        from alembic import command
+
+        with self.engine.begin() as connection:
+            config = alembic_config(connection)
+            command.upgrade(config, revision)
+        logger.info("database %s migrated to %s", self.engine.url.render_as_string(hide_password=True), revision)
+
+    def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session for one unit of work; studio functions commit their own writes.
+
+        `expire_on_commit=False`: views built after a commit must not reload rows lazily.
+        """
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config(connection: Connection) -> Any:
+    """An Alembic Config pointing at our packaged migrations, running on `connection` (no ini file)."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+@contextlib.contextmanager
+def write_transaction(session: Session) -> Iterator[Session]:
+    """One atomic write: commits on success, rolls back on any error.
+
+    A read transaction the caller already has open is ended first, so the write starts from a fresh
+    snapshot; on SQLite the write begins IMMEDIATE (takes the write lock up front), which serialises
+    concurrent savers: the second one waits, then sees the first one's version and gets a conflict.
+    """
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={_WRITE_OPTION: True})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

@@ -1,0 +1,78 @@
+"""Schema: migrations match the models, an 0001 database upgrades with its data, SQLite pragmas are on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy.exc
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from stepaudio_ui import conversations, studio
+from stepaudio_ui.store import Database
+from tests.store.examples import persona_spec
+
+
+def test_migrations_create_exactly_the_models(db: Database) -> None:
+    with db.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+    assert db.current_revision() == "0002"
+    db.migrate()  # idempotent
+    assert db.current_revision() == "0002"
+
+
+def test_a_0001_database_upgrades_keeping_its_data(tmp_path: Path) -> None:
+    old = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    old.migrate("0001")
+    assert old.current_revision() == "0001"
+    with old.session() as s:
+        studio.create_item(s, kind="persona", spec=persona_spec(), author="kim")
+        studio.save_version(s, kind="persona", slug="ada", spec=persona_spec(tagline="v2"), base_number=1, author="kim")
+        studio.publish_version(s, kind="persona", slug="ada", number=1)
+    with old.engine.connect() as connection:
+        with pytest.raises(sqlalchemy.exc.OperationalError, match="no such table: conversation"):
+            connection.execute(text("SELECT * FROM conversation"))
+    old.dispose()
+
+    upgraded = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    upgraded.migrate()
+    assert upgraded.current_revision() == "0002"
+    with upgraded.session() as s:
+        versions = studio.list_versions(s, kind="persona", slug="ada")
+        assert [(v.number, v.spec.tagline, v.published) for v in versions] == [
+            (2, "v2", False),
+            (1, "A calm helper.", True),
+        ]
+        conversation_id = conversations.start_conversation(
+            s, persona_slug="ada", persona_version=1, scene_slug=None, scene_version=None, engine="embedded"
+        )
+        assert conversations.get_conversation(s, conversation_id=conversation_id).summary.persona_slug == "ada"
+    upgraded.dispose()
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys(db: Database) -> None:
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    with db.engine.connect() as connection, pytest.raises(sqlalchemy.exc.IntegrityError, match="FOREIGN KEY"):
+        connection.execute(
+            text(
+                "INSERT INTO persona_version (persona_id, number, spec, author, note, created_at) VALUES (99, 1, '{}', 'x', '', :t)"
+            ),
+            {"t": datetime.now(UTC)},
+        )
+        connection.commit()
+
+
+def test_from_settings_creates_the_data_dir(tmp_path: Path) -> None:
+    from stepaudio_ui.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "nested" / "data", _env_file=None)
+    database = Database.from_settings(settings)
+    database.migrate()
+    assert (tmp_path / "nested" / "data" / "studio.db").is_file()
+    database.dispose()
