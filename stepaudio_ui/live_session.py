@@ -1,0 +1,183 @@
+"""One live conversation's bookkeeping: which persona/scene/engine it runs, and its record.
+
+`LiveSelection` is what the Live panel sends (validated here, at the boundary); `resolve_session`
+turns it into the composed session config; `ConversationRecorder` writes the conversation and its
+turns to the store and both sides' audio to WAV files under the data directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from model.events import SessionConfig, TurnTimings
+from stepaudio_ui.compose import compose_session
+
+logger = logging.getLogger(__name__)
+
+USER_WAV = "user.wav"
+PERSONA_WAV = "persona.wav"
+
+
+class LiveSelection(BaseModel):
+    """The Live panel's choice: persona and scene (None version = the published/default one), engine."""
+
+    model_config = ConfigDict(frozen=True)
+    persona_slug: str = Field(min_length=1, max_length=63)
+    persona_version: int | None = Field(None, ge=1)
+    scene_slug: str = Field(min_length=1, max_length=63)
+    scene_version: int | None = Field(None, ge=1)
+    engine: str = Field(min_length=1, max_length=80)
+
+
+@dataclass(frozen=True)
+class ResolvedSession:
+    """A selection with its versions pinned down, and the config composed from them."""
+
+    selection: LiveSelection
+    persona_version: int
+    scene_version: int
+    persona_name: str
+    config: SessionConfig
+
+
+def resolve_session(
+    db: Any, selection: LiveSelection, *, input_sample_rate: int, output_sample_rate: int
+) -> ResolvedSession:
+    """Load both versions from the store and compose them. Raises StudioError naming what is missing."""
+    from stepaudio_ui import studio  # lazy: the store's tables load only when a conversation starts
+
+    with db.session() as s:
+        persona = _load_version(studio, s, "persona", selection.persona_slug, selection.persona_version)
+        scene = _load_version(studio, s, "scene", selection.scene_slug, selection.scene_version)
+    config = compose_session(persona.spec, scene.spec).model_copy(
+        update={"input_sample_rate": input_sample_rate, "output_sample_rate": output_sample_rate}
+    )
+    return ResolvedSession(
+        selection=selection,
+        persona_version=persona.number,
+        scene_version=scene.number,
+        persona_name=persona.spec.name,
+        config=config,
+    )
+
+
+def _load_version(studio: Any, s: Any, kind: str, slug: str, number: int | None) -> Any:
+    """`number=None` is the published version (else the latest), as the Live panel offers by default."""
+    if number is None:
+        return studio.get_default_version(s, kind=kind, slug=slug)
+    return studio.get_version(s, kind=kind, slug=slug, number=number)
+
+
+def conversation_audio_dir(data_dir: Path, conversation_id: int) -> Path:
+    """Where a conversation's WAV files live (the History panel reads them from here)."""
+    return data_dir / "conversations" / f"{conversation_id:06d}"
+
+
+class _WavStream:
+    """A mono pcm16 WAV written frame by frame as the conversation goes (closed on finish)."""
+
+    def __init__(self, path: Path, sample_rate: int) -> None:
+        self._file = wave.open(str(path), "wb")  # noqa: SIM115 - closed in close()
+        self._file.setnchannels(1)
+        self._file.setsampwidth(2)
+        self._file.setframerate(sample_rate)
+
+    def write(self, samples: np.ndarray) -> None:
+        self._file.writeframes(np.asarray(samples, dtype="<i2").tobytes())
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class ConversationRecorder:
+    """Records one conversation: a store row with its turns, and a WAV per side."""
+
+    def __init__(self, db: Any, conversation_id: int, audio_dir: Path, input_rate: int, output_rate: int) -> None:
+        self.db = db
+        self.conversation_id = conversation_id
+        self.audio_dir = audio_dir
+        audio_dir.mkdir(parents=True, exist_ok=True)
+        self._user = _WavStream(audio_dir / USER_WAV, input_rate)
+        self._persona = _WavStream(audio_dir / PERSONA_WAV, output_rate)
+        self._finished = False
+
+    @classmethod
+    async def start(cls, db: Any, data_dir: Path, resolved: ResolvedSession) -> ConversationRecorder:
+        def create() -> int:
+            from stepaudio_ui import conversations
+
+            with db.session() as s:
+                return conversations.start_conversation(
+                    s,
+                    persona_slug=resolved.selection.persona_slug,
+                    persona_version=resolved.persona_version,
+                    scene_slug=resolved.selection.scene_slug,
+                    scene_version=resolved.scene_version,
+                    engine=resolved.selection.engine,
+                )
+
+        # SQLite commits can take tens of ms: keep them off the event loop that paces the audio.
+        conversation_id = await asyncio.to_thread(create)
+        audio_dir = conversation_audio_dir(data_dir, conversation_id)
+        config = resolved.config
+        return cls(
+            db, conversation_id, audio_dir, config.input_sample_rate or 24_000, config.output_sample_rate or 24_000
+        )
+
+    def write_user_audio(self, samples: np.ndarray) -> None:
+        if not self._finished:
+            self._user.write(samples)
+
+    def write_persona_audio(self, samples: np.ndarray) -> None:
+        if not self._finished:
+            self._persona.write(samples)
+
+    async def add_turn(
+        self, *, role: str, text: str, interrupted: bool = False, timings: TurnTimings | None = None
+    ) -> None:
+        if self._finished or not text.strip():
+            return
+
+        def add() -> None:
+            from stepaudio_ui import conversations
+
+            with self.db.session() as s:
+                conversations.add_turn(
+                    s,
+                    conversation_id=self.conversation_id,
+                    role=role,
+                    text=text.strip(),
+                    interrupted=interrupted,
+                    timings=timings.model_dump() if timings else None,
+                )
+
+        try:
+            await asyncio.to_thread(add)
+        except Exception:  # a lost turn must not end the conversation; the log says why
+            logger.exception("could not save a %s turn of conversation %s", role, self.conversation_id)
+
+    async def finish(self, reason: str) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        self._user.close()
+        self._persona.close()
+
+        def end() -> None:
+            from stepaudio_ui import conversations
+
+            with self.db.session() as s:
+                conversations.end_conversation(s, conversation_id=self.conversation_id, reason=reason)
+
+        try:
+            await asyncio.to_thread(end)
+        except Exception:
+            logger.exception("could not close conversation %s", self.conversation_id)
