@@ -12,8 +12,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_PATH = "/usr/bin/chromium"
 # Flags measured to work on these offline machines (see the project's stack notes).
 CHROMIUM_ARGS = [
@@ -112,3 +114,18 @@ def choose(page: Any, scope: Any, label: str, option: str) -> None:
 
 def status_text(scope: Any) -> str:
     return scope.locator(".status:visible").last.inner_text()
+
+
+def open_from_list(scope: Any, search_label: str, query: str) -> None:
+    """Search the library list until exactly one item is left, then open it.
+
+    Waiting for the filtered list first matters: a click on the unfiltered list can be undone when
+    the search result arrives and re-renders the radio group.
+    """
+    from playwright.sync_api import expect
+
+    scope.get_by_label(search_label).fill(query)
+    items = scope.locator(".item-list label")
+    expect(items).to_have_count(1)
+    expect(items.first).to_contain_text(query)
+    items.first.click()

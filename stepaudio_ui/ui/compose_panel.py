@@ -30,11 +30,13 @@ class ComposePreview:
         with gr.Row():
             self.refresh_button = gr.Button("Refresh lists")
             self.compose_button = gr.Button("Compose preview", variant="primary")
-        self.instructions = gr.Textbox(
-            label="Composed instructions", lines=14, max_lines=40, interactive=False, show_copy_button=True
-        )
+        self.instructions = gr.Textbox(label="Composed instructions", lines=14, max_lines=40, interactive=False)
         self.settings_table = gr.Dataframe(
-            headers=["Setting", "Value"], label="Session settings", interactive=False, wrap=True
+            headers=["Setting", "Value"],
+            label="Session settings",
+            interactive=False,
+            wrap=True,
+            elem_classes="session-settings",
         )
         self.persona.input(self.versions_for("persona"), [self.persona], [self.persona_version])
         self.scene.input(self.versions_for("scene"), [self.scene], [self.scene_version])

@@ -76,7 +76,7 @@ class VersionedEditor:
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=260, elem_classes="library"):
                 self.search = gr.Textbox(label=f"Search {self.plural.lower()}", placeholder="name, tagline or tag")
-                self.tag = gr.Dropdown(label="Tag", choices=[("Any tag", "")], value="", allow_custom_value=True)
+                self.tag = gr.Dropdown(label="Tag", choices=[("Any tag", "")], value="")
                 self.language = gr.Dropdown(label="Language", choices=LANGUAGE_FILTER, value="")
                 self.show_archived = gr.Checkbox(label="Show archived", value=False)
                 self.items = gr.Radio(label=self.plural, choices=[], elem_classes="item-list")
@@ -91,6 +91,7 @@ class VersionedEditor:
                 self.conflict_table = gr.Dataframe(
                     headers=["Field", "Your base", "Their latest version"],
                     label="What the other edit changed",
+                    elem_classes="conflict-table",
                     interactive=False,
                     visible=False,
                     wrap=True,
@@ -98,14 +99,22 @@ class VersionedEditor:
                 self.rebase_button = gr.Button("Keep my edits and save over the latest version", visible=False)
                 with gr.Accordion("History and diff", open=True):
                     self.history = gr.Dataframe(
-                        headers=HISTORY_HEADERS, label="Version history", interactive=False, wrap=True
+                        headers=HISTORY_HEADERS,
+                        label="Version history",
+                        interactive=False,
+                        wrap=True,
+                        elem_classes="history-table",
                     )
                     with gr.Row(equal_height=True):
                         self.version_a = gr.Dropdown(label="Compare version", choices=[])
                         self.version_b = gr.Dropdown(label="with version", choices=[])
                         self.diff_button = gr.Button("Show differences")
                     self.diff_table = gr.Dataframe(
-                        headers=["Field", "Version A", "Version B"], label="Differences", interactive=False, wrap=True
+                        headers=["Field", "Version A", "Version B"],
+                        label="Differences",
+                        interactive=False,
+                        wrap=True,
+                        elem_classes="diff-table",
                     )
                     with gr.Row(equal_height=True):
                         self.target_version = gr.Dropdown(label="Version to restore or publish", choices=[])
@@ -119,7 +128,7 @@ class VersionedEditor:
                         self.unarchive_button = gr.Button("Unarchive")
                     with gr.Row(equal_height=True):
                         self.export_buttons = [gr.Button(fmt.label) for fmt in self.exports]
-                    self.export_file = gr.File(label="Exported file", interactive=False)
+                    self.export_file = gr.File(label="Exported file", interactive=False, elem_classes="export-file")
                     self.import_file = gr.File(
                         label=f"File to import ({self.singular})", file_types=[".json", ".png"], type="filepath"
                     )

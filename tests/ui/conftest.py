@@ -1,0 +1,38 @@
+"""Browser-test fixtures: one real app per test module (seeded library), one Chromium per session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser_support import REPO_ROOT, RunningApp, chromium, open_studio, running_app
+
+
+@pytest.fixture(scope="module")
+def studio_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    from stepaudio_ui.settings import Settings
+
+    data_dir = tmp_path_factory.mktemp("ui-data")
+    settings = Settings(data_dir=data_dir, seed_dir=REPO_ROOT / "no-seed-yet", warmup=False, _env_file=None)
+    with running_app(settings) as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(browser: Any, studio_app: RunningApp, output_dir: Path) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    open_studio(page, studio_app.url)
+    try:
+        yield page
+    finally:
+        context.close()

@@ -1,0 +1,119 @@
+"""The persona editor in a real Chromium: versions, diff, restore, publish, export, conflicts, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from stepaudio_ui import studio
+from stepaudio_ui.specs import PersonaSpec
+from tests.browser_support import RunningApp, choose, open_from_list, tab
+
+pytestmark = pytest.mark.browser
+
+
+def save(scope: Any, note: str) -> None:
+    scope.get_by_label("Version note").fill(note)
+    scope.get_by_role("button", name="Save as new version").click()
+
+
+def test_create_edit_diff_restore_publish_export(page: Any, output_dir: Path) -> None:
+    personas = tab(page, "personas")
+    status = personas.locator(".status")
+    personas.get_by_role("button", name="New persona").click()
+    expect(personas.get_by_label("Name", exact=True)).to_have_value("New persona")
+    personas.get_by_label("Name", exact=True).fill("Test Pilot <b>One</b>")
+    personas.get_by_label("Tagline").fill("Flies the test plane.")
+    personas.get_by_label("Character / system prompt").fill("You are a calm test pilot who explains every step.")
+    save(personas, "first draft")
+    # Persona text is shown as text: the tags appear literally and no <b> element is created.
+    expect(status).to_have_text("Saved Test Pilot <b>One</b> as v1.")
+    expect(status.locator("b")).to_have_count(0)
+
+    personas.get_by_label("Tagline").fill("Flies the test plane, slowly.")
+    save(personas, "slower")
+    expect(status).to_have_text("Saved Test Pilot <b>One</b> as v2.")
+    history = personas.locator(".history-table")
+    expect(history).to_contain_text("slower")
+    expect(history).to_contain_text("first draft")
+
+    personas.get_by_role("button", name="Show differences").click()  # defaults: v1 vs v2
+    diff = personas.locator(".diff-table")
+    expect(diff).to_contain_text("tagline")
+    expect(diff).to_contain_text("Flies the test plane.")
+    expect(diff).to_contain_text("Flies the test plane, slowly.")
+    page.screenshot(path=str(output_dir / "persona-diff.png"), full_page=True)
+
+    choose(page, personas, "Version to restore or publish", "v1")
+    personas.get_by_role("button", name="Restore as new version").click()
+    expect(status).to_have_text("Restored v1 as v3.")
+    expect(personas.get_by_label("Tagline")).to_have_value("Flies the test plane.")
+    expect(history).to_contain_text("restored from v1")
+
+    choose(page, personas, "Version to restore or publish", "v3")
+    personas.get_by_role("button", name="Publish version").click()
+    expect(status).to_contain_text("Published v3")
+    expect(history.get_by_role("row").filter(has_text="restored from v1")).to_contain_text("published")
+    expect(personas.locator(".editor-head")).to_contain_text("published v3")
+
+    personas.get_by_text("Duplicate, archive, export and import").click()
+    personas.get_by_role("button", name="Export JSON", exact=True).click()
+    link = personas.locator(".export-file a").first
+    expect(link).to_be_visible()
+    with page.expect_download() as download_info:
+        link.click()
+    exported = Path(download_info.value.path()).read_text(encoding="utf-8")
+    document = json.loads(exported)
+    assert "Test Pilot <b>One</b>" in exported
+    assert len(json.dumps(document)) > 100
+    page.screenshot(path=str(output_dir / "persona-exported.png"), full_page=True)
+
+
+def test_stale_base_shows_conflict_and_keeps_edits(page: Any, studio_app: RunningApp, output_dir: Path) -> None:
+    spec = PersonaSpec(name="Conflict Carol", character="You mediate between two editors.")
+    with studio_app.ctx.db.session() as s:
+        slug = studio.create_item(s, kind="persona", spec=spec, author="carol").slug
+    personas = tab(page, "personas")
+    open_from_list(personas, "Search personas", "Conflict Carol")
+    expect(personas.get_by_label("Name", exact=True)).to_have_value("Conflict Carol")
+
+    # Another editor saves v2 while this page still edits from v1.
+    theirs = spec.model_copy(update={"greeting": "Hello from the other editor"})
+    with studio_app.ctx.db.session() as s:
+        studio.save_version(s, kind="persona", slug=slug, spec=theirs, base_number=1, author="dave", note="theirs")
+
+    personas.get_by_label("Tagline").fill("My own tagline")
+    save(personas, "mine")
+    status = personas.locator(".status")
+    expect(status).to_contain_text("Not saved: someone saved v2 (dave)")
+    conflict = personas.locator(".conflict-table")
+    expect(conflict).to_contain_text("greeting")
+    expect(conflict).to_contain_text("Hello from the other editor")
+    expect(personas.get_by_label("Tagline")).to_have_value("My own tagline")
+    page.screenshot(path=str(output_dir / "persona-conflict.png"), full_page=True)
+
+    personas.get_by_role("button", name="Keep my edits and save over v2").click()
+    expect(status).to_contain_text("now count as based on v2")
+    personas.get_by_role("button", name="Save as new version").click()
+    expect(status).to_have_text("Saved Conflict Carol as v3.")
+    with studio_app.ctx.db.session() as s:
+        latest = studio.get_version(s, kind="persona", slug=slug)
+    assert (latest.number, latest.spec.tagline, latest.author) == (3, "My own tagline", "studio")
+
+
+def test_invalid_field_is_named_and_nothing_saved(page: Any, studio_app: RunningApp) -> None:
+    personas = tab(page, "personas")
+    personas.get_by_role("button", name="New persona").click()
+    personas.get_by_label("Name", exact=True).fill("   ")
+    personas.get_by_label("Character / system prompt").fill("")
+    save(personas, "broken")
+    toast = page.locator(".toast-body").filter(has_text="Please fix")
+    expect(toast).to_contain_text("Name (name)")
+    expect(toast).to_contain_text("Character / system prompt (character)")
+    expect(toast).to_contain_text("Nothing was saved")
+    with studio_app.ctx.db.session() as s:
+        assert studio.list_items(s, kind="persona", query="broken") == []
