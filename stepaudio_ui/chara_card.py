@@ -204,8 +204,9 @@ def card_to_png(card: dict[str, Any], *, title: str) -> bytes:
     return buffer.getvalue()
 
 
-def _png_text_chunks(data: bytes) -> dict[str, str]:
-    """tEXt / zTXt / iTXt chunks of a PNG, read without decoding pixels (cards put them after IDAT)."""
+def _png_text_chunks(data: bytes) -> tuple[dict[str, str], bool]:
+    """tEXt / zTXt / iTXt chunks of a PNG, read without decoding pixels (cards put them after IDAT),
+    and whether the file reached its IEND chunk."""
     texts: dict[str, str] = {}
     offset = len(PNG_SIGNATURE)
     while offset + 8 <= len(data):
@@ -226,16 +227,18 @@ def _png_text_chunks(data: bytes) -> dict[str, str]:
             _language, _translated, value = rest.split(b"\0", 2)
             texts[key.decode("latin-1")] = (zlib.decompress(value) if compressed else value).decode("utf-8")
         elif chunk_type == b"IEND":
-            break
-    return texts
+            return texts, True
+    return texts, False
 
 
 def card_from_png(data: bytes) -> dict[str, Any]:
     try:
-        chunks = _png_text_chunks(data)
+        chunks, complete = _png_text_chunks(data)
     except (struct.error, zlib.error, ValueError, IndexError) as error:
         raise ImportProblem(f"the PNG file is damaged ({error}); export the card again") from None
     encoded = chunks.get(PNG_KEYWORD) or chunks.get("Chara")
+    if encoded is None and not complete:
+        raise ImportProblem("the PNG file is truncated (it has no end chunk); export the card again")
     if encoded is None:
         raise ImportProblem(
             "this PNG has no 'chara' text chunk, so it is a plain image, not a Character Card; "

@@ -169,8 +169,7 @@ def _add_bench_group(commands: Any) -> None:
         # Their options are parsed by the module itself, imported only when that bench runs
         # (engine benches load models; `personas list` must not pay for that).
         sub = targets.add_parser(name, help=f"see `stepaudio-ui bench {name} --help`", add_help=False)
-        sub.add_argument("bench_args", nargs=argparse.REMAINDER)
-        sub.set_defaults(handler=_external_bench(name, module_name))
+        sub.set_defaults(handler=_external_bench(name, module_name), takes_extra_args=True)
 
 
 def _external_bench(name: str, module_name: str) -> Any:
@@ -184,7 +183,7 @@ def _external_bench(name: str, module_name: str) -> Any:
             return 1
         parser = argparse.ArgumentParser(prog=f"stepaudio-ui bench {name}")
         module.add_arguments(parser)
-        return int(module.run(parser.parse_args(args.bench_args), settings))
+        return int(module.run(parser.parse_args(args.extra_args), settings))
 
     return handler
 
@@ -213,7 +212,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "takes_extra_args", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra_args = extra
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
