@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from stepaudio_ui.specs import ExampleExchange, PersonaSpec
-from stepaudio_ui.studio import ImportProblem, validation_problem
+from stepaudio_ui.studio_core import ImportProblem, validation_problem
 
 CARD_SPEC = "chara_card_v2"
 CARD_SPEC_VERSION = "2.0"

@@ -28,16 +28,15 @@ from sqlmodel import Session, select
 from stepaudio_ui import chara_card
 from stepaudio_ui.specs import SLUG_PATTERN, PersonaSpec
 from stepaudio_ui.store import Persona, Scene, write_transaction
-from stepaudio_ui.studio import (
+from stepaudio_ui.studio import get_version, list_versions
+from stepaudio_ui.studio_core import (
     ImportProblem,
     Kind,
     KindModels,
     StudioError,
     append_version,
     find_identity,
-    get_version,
     kind_models,
-    list_versions,
     new_identity,
     spec_json,
     validation_problem,

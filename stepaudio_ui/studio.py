@@ -8,299 +8,50 @@ immutable: a save, a restore and an import all add a new numbered version.
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, or_, select
+from sqlmodel import Session, func, select
 
-from stepaudio_ui.specs import SLUG_PATTERN, PersonaSpec, SceneSpec, slugify
-from stepaudio_ui.store import Persona, PersonaVersion, Scene, SceneVersion, utc_now, write_transaction
-from stepaudio_ui.studio_diff import FieldChange, changed_fields_text, diff_specs
+from stepaudio_ui.store import Persona, Scene, write_transaction
+from stepaudio_ui.studio_core import (
+    KINDS,
+    AnySpec,
+    ConflictError,
+    ImportProblem,
+    ItemSummary,
+    Kind,
+    KindModels,
+    NotFoundError,
+    StudioError,
+    VersionView,
+    append_version,
+    clean_author,
+    clean_note,
+    coerce_spec,
+    conflict_for,
+    find_identity,
+    kind_models,
+    new_identity,
+    require_identity,
+    spec_json,
+    summary_of,
+    version_row,
+    view_of,
+)
+from stepaudio_ui.studio_diff import FieldChange, diff_specs
 
 logger = logging.getLogger(__name__)
 
-Kind = Literal["persona", "scene"]
-AnySpec = PersonaSpec | SceneSpec
-
 __all__ = [
-    "ConflictError", "FieldChange", "ImportProblem", "ItemSummary", "KINDS", "Kind", "NotFoundError", "StudioError",
-    "VersionView", "count_items", "create_item", "diff_specs", "diff_versions", "duplicate_item",
+    "ConflictError", "FieldChange", "ImportProblem", "ItemSummary", "KINDS", "Kind", "KindModels", "NotFoundError",
+    "StudioError", "VersionView", "find_identity", "kind_models", "count_items", "create_item", "diff_specs", "diff_versions", "duplicate_item",
     "get_default_version", "get_version", "list_items", "list_versions", "publish_version",
     "restore_version", "save_version", "seed_if_empty", "set_archived",
 ]  # fmt: skip
-
-
-class StudioError(Exception):
-    """A request the studio refuses; the message names the problem and the fix."""
-
-
-class NotFoundError(StudioError):
-    pass
-
-
-class ImportProblem(StudioError):
-    """A file that cannot be imported (bad JSON, wrong schema, too big, a PNG without a card); nothing was saved."""
-
-
-# --------------------------------------------------------------------------- kinds
-
-
-@dataclass(frozen=True)
-class KindModels:
-    kind: Kind
-    label: str  # what a writer calls it, for messages
-    command: str  # the CLI group, for messages
-    identity: type[Persona] | type[Scene]
-    version: type[PersonaVersion] | type[SceneVersion]
-    owner_column: str  # the version table's foreign key to the identity row
-    spec: type[PersonaSpec] | type[SceneSpec]
-
-    def owner_id(self, version_row: PersonaVersion | SceneVersion) -> int:
-        return getattr(version_row, self.owner_column)
-
-
-KINDS: dict[str, KindModels] = {
-    "persona": KindModels("persona", "persona", "personas", Persona, PersonaVersion, "persona_id", PersonaSpec),
-    "scene": KindModels("scene", "scene tone", "scenes", Scene, SceneVersion, "scene_id", SceneSpec),
-}
-
-
-def kind_models(kind: str) -> KindModels:
-    try:
-        return KINDS[kind]
-    except KeyError:
-        raise StudioError(f"unknown kind {kind!r}: use 'persona' or 'scene'") from None
-
-
-def _summary_of(spec: AnySpec) -> str:
-    return spec.tagline if isinstance(spec, PersonaSpec) else spec.description
-
-
-def _language_of(spec: AnySpec) -> str:
-    """A scene without a language override has language '' (it takes the persona's)."""
-    return spec.language if isinstance(spec, PersonaSpec) else (spec.language_override or "")
-
-
-# --------------------------------------------------------------------------- views
-
-
-@dataclass(frozen=True)
-class VersionView:
-    kind: Kind
-    slug: str
-    number: int
-    spec: AnySpec
-    author: str
-    note: str
-    created_at: datetime
-    based_on: int | None
-    published: bool
-
-
-@dataclass(frozen=True)
-class ItemSummary:
-    kind: Kind
-    slug: str
-    name: str
-    tagline_or_description: str
-    latest_number: int
-    published_number: int | None
-    archived: bool
-    language: str
-    tags: tuple[str, ...]
-    updated_at: datetime
-
-
-class ConflictError(StudioError):
-    """Someone saved a newer version than the one this edit started from."""
-
-    def __init__(self, *, latest: VersionView, base_number: int, changes: list[FieldChange]) -> None:
-        self.latest = latest
-        self.base_number = base_number
-        self.changes = changes
-        super().__init__(
-            f"version {latest.number} by {latest.author} was saved after your base version {base_number}; "
-            f"it changed: {changed_fields_text(changes)}. Reload, merge your edits and save again."
-        )
-
-
-def _view(models: KindModels, identity: Persona | Scene, row: PersonaVersion | SceneVersion) -> VersionView:
-    return VersionView(
-        kind=models.kind,
-        slug=identity.slug,
-        number=row.number,
-        spec=models.spec.model_validate_json(row.spec),
-        author=row.author,
-        note=row.note,
-        created_at=row.created_at,
-        based_on=row.based_on,
-        published=identity.published_version == row.number,
-    )
-
-
-def _summary(models: KindModels, identity: Persona | Scene) -> ItemSummary:
-    return ItemSummary(
-        kind=models.kind,
-        slug=identity.slug,
-        name=identity.name,
-        tagline_or_description=identity.summary,
-        latest_number=identity.latest_number,
-        published_number=identity.published_version,
-        archived=identity.archived,
-        language=identity.language,
-        tags=tuple(tag for tag in identity.tags_text.split("|") if tag),
-        updated_at=identity.updated_at,
-    )
-
-
-# --------------------------------------------------------------------------- helpers shared with io_formats
-
-
-def validation_problem(error: ValidationError, prefix: str = "") -> str:
-    """pydantic errors as 'traits.warmth: Input should be less than or equal to 1; ...'."""
-    parts = []
-    for item in error.errors()[:5]:
-        path = prefix
-        for part in item["loc"]:
-            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-        parts.append(f"{path or 'spec'}: {item['msg']}")
-    more = len(error.errors()) - 5
-    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
-
-
-def coerce_spec(models: KindModels, spec: BaseModel | Mapping[str, Any]) -> AnySpec:
-    """Accept the kind's spec model or a plain dict (a form); refuse the other kind's spec."""
-    if isinstance(spec, models.spec):
-        return spec
-    if isinstance(spec, BaseModel):
-        raise StudioError(f"a {type(spec).__name__} cannot be saved as a {models.label}; pass a {models.spec.__name__}")
-    try:
-        return models.spec.model_validate(dict(spec))
-    except ValidationError as error:
-        raise StudioError(f"invalid {models.label}: {validation_problem(error)}") from None
-
-
-def spec_json(spec: AnySpec) -> str:
-    """Canonical JSON: the same spec always gives the same text, so 'nothing changed' is a string compare."""
-    return json.dumps(spec.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-
-
-def _clean_author(author: str) -> str:
-    author = (author or "").strip()
-    if not author:
-        raise StudioError("author is empty: sign in, or set STEPAUDIO_AUTHOR for saves from this server")
-    if len(author) > 80:
-        raise StudioError(f"author is {len(author)} characters long; use at most 80")
-    return author
-
-
-def _clean_note(note: str) -> str:
-    note = (note or "").strip()
-    if len(note) > 500:
-        raise StudioError(f"the version note is {len(note)} characters long; shorten it to at most 500")
-    return note
-
-
-def find_identity(session: Session, models: KindModels, slug: str) -> Persona | Scene | None:
-    return session.exec(select(models.identity).where(models.identity.slug == slug)).first()
-
-
-def _identity(session: Session, models: KindModels, slug: str) -> Persona | Scene:
-    identity = find_identity(session, models, slug)
-    if identity is None:
-        raise NotFoundError(
-            f"no {models.label} with slug {slug!r}; list them with `stepaudio-ui {models.command} list`"
-        )
-    return identity
-
-
-def _version_row(
-    session: Session, models: KindModels, identity: Persona | Scene, number: int
-) -> PersonaVersion | SceneVersion:
-    row = session.exec(
-        select(models.version).where(
-            getattr(models.version, models.owner_column) == identity.id, models.version.number == number
-        )
-    ).first()
-    if row is None:
-        raise NotFoundError(
-            f"{models.label} {identity.slug!r} has no version {number}; its versions are 1 to {identity.latest_number}"
-        )
-    return row
-
-
-def unique_slug(session: Session, models: KindModels, wanted: str) -> str:
-    """'ada' -> 'ada' if free, else 'ada-2', 'ada-3', ... (archived items keep their slugs)."""
-    base = wanted[:58].strip("-") or models.kind
-    column = models.identity.slug
-    taken = set(session.exec(select(column).where(or_(column == base, column.like(f"{base}-%")))).all())
-    if base not in taken:
-        return base
-    suffix = 2
-    while f"{base}-{suffix}" in taken:
-        suffix += 1
-    return f"{base}-{suffix}"
-
-
-def new_identity(session: Session, models: KindModels, *, spec: AnySpec, slug: str | None) -> Persona | Scene:
-    if slug is not None:
-        if not re.match(SLUG_PATTERN, slug):
-            raise StudioError(
-                f"slug {slug!r} is not valid: use lower-case letters, digits and '-', up to 63 characters"
-            )
-        if find_identity(session, models, slug) is not None:
-            raise StudioError(f"slug {slug!r} is taken; choose another or leave it empty to derive one from the name")
-    else:
-        derived = slugify(spec.name) if re.search(r"[A-Za-z0-9]", spec.name) else models.kind
-        slug = unique_slug(session, models, derived)
-    identity = models.identity(slug=slug)
-    session.add(identity)
-    session.flush()
-    return identity
-
-
-def append_version(
-    session: Session,
-    models: KindModels,
-    identity: Persona | Scene,
-    *,
-    spec: AnySpec,
-    author: str,
-    note: str,
-    based_on: int | None,
-    number: int | None = None,
-    created_at: datetime | None = None,
-) -> PersonaVersion | SceneVersion:
-    """Insert the next version and refresh the identity's copy of the latest name/summary/tags.
-
-    Both happen in the caller's transaction; the unique (owner, number) constraint is the last line
-    of defence against two writers taking the same number.
-    """
-    number = number if number is not None else identity.latest_number + 1
-    created_at = created_at or utc_now()
-    row = models.version(number=number, spec=spec_json(spec), author=author, note=note, based_on=based_on)
-    row.created_at = created_at
-    setattr(row, models.owner_column, identity.id)
-    session.add(row)
-    if number >= identity.latest_number:
-        identity.latest_number = number
-        identity.name = spec.name
-        identity.summary = _summary_of(spec)
-        identity.language = _language_of(spec)
-        identity.tags_text = "|" + "|".join(spec.tags) + "|" if spec.tags else ""
-        identity.search_text = "\n".join([spec.name, identity.slug, _summary_of(spec), *spec.tags]).lower()
-        identity.updated_at = created_at
-    session.add(identity)
-    session.flush()
-    return row
 
 
 # --------------------------------------------------------------------------- use cases
@@ -318,19 +69,13 @@ def create_item(
     """A new persona / scene tone at version 1. The slug comes from the name unless given."""
     models = kind_models(kind)
     spec = coerce_spec(models, spec)
-    author, note = _clean_author(author), _clean_note(note)
+    author, note = clean_author(author), clean_note(note)
     with write_transaction(session):
         identity = new_identity(session, models, spec=spec, slug=slug)
         row = append_version(session, models, identity, spec=spec, author=author, note=note or "created", based_on=None)
-        view = _view(models, identity, row)
+        view = view_of(models, identity, row)
     logger.info("created %s %s v1 by %s", kind, view.slug, author)
     return view
-
-
-def conflict_for(session: Session, models: KindModels, identity: Persona | Scene, base_number: int) -> ConflictError:
-    latest = _view(models, identity, _version_row(session, models, identity, identity.latest_number))
-    base_spec = models.spec.model_validate_json(_version_row(session, models, identity, base_number).spec)
-    return ConflictError(latest=latest, base_number=base_number, changes=diff_specs(base_spec, latest.spec))
 
 
 def save_version(
@@ -346,10 +91,10 @@ def save_version(
     """Add a version on top of `base_number`; ConflictError if someone saved after it."""
     models = kind_models(kind)
     spec = coerce_spec(models, spec)
-    author, note = _clean_author(author), _clean_note(note)
+    author, note = clean_author(author), clean_note(note)
     try:
         with write_transaction(session):
-            identity = _identity(session, models, slug)
+            identity = require_identity(session, models, slug)
             if not 1 <= base_number <= identity.latest_number:
                 raise StudioError(
                     f"base version {base_number} of {models.label} {slug!r} does not exist (latest is "
@@ -357,15 +102,15 @@ def save_version(
                 )
             if identity.latest_number != base_number:
                 raise conflict_for(session, models, identity, base_number)
-            latest = _version_row(session, models, identity, base_number)
+            latest = version_row(session, models, identity, base_number)
             if latest.spec == spec_json(spec):
                 raise StudioError(f"nothing changed since version {base_number}; edit a field before saving")
             row = append_version(session, models, identity, spec=spec, author=author, note=note, based_on=base_number)
-            view = _view(models, identity, row)
+            view = view_of(models, identity, row)
     except IntegrityError:
         # Only reachable on databases without BEGIN IMMEDIATE: the other saver took our number.
         session.rollback()
-        raise conflict_for(session, models, _identity(session, models, slug), base_number) from None
+        raise conflict_for(session, models, require_identity(session, models, slug), base_number) from None
     logger.info("saved %s %s v%d by %s", kind, slug, view.number, author)
     return view
 
@@ -373,28 +118,28 @@ def save_version(
 def get_version(session: Session, *, kind: Kind, slug: str, number: int | None = None) -> VersionView:
     """One version; `number=None` is the latest."""
     models = kind_models(kind)
-    identity = _identity(session, models, slug)
-    return _view(models, identity, _version_row(session, models, identity, number or identity.latest_number))
+    identity = require_identity(session, models, slug)
+    return view_of(models, identity, version_row(session, models, identity, number or identity.latest_number))
 
 
 def get_default_version(session: Session, *, kind: Kind, slug: str) -> VersionView:
     """What the live demo uses: the published version, else the latest."""
     models = kind_models(kind)
-    identity = _identity(session, models, slug)
+    identity = require_identity(session, models, slug)
     number = identity.published_version or identity.latest_number
-    return _view(models, identity, _version_row(session, models, identity, number))
+    return view_of(models, identity, version_row(session, models, identity, number))
 
 
 def list_versions(session: Session, *, kind: Kind, slug: str) -> list[VersionView]:
     """Every version, newest first."""
     models = kind_models(kind)
-    identity = _identity(session, models, slug)
+    identity = require_identity(session, models, slug)
     rows = session.exec(
         select(models.version)
         .where(getattr(models.version, models.owner_column) == identity.id)
         .order_by(models.version.number.desc())
     ).all()
-    return [_view(models, identity, row) for row in rows]
+    return [view_of(models, identity, row) for row in rows]
 
 
 def _like_escape(text: str) -> str:
@@ -435,7 +180,7 @@ def list_items(
     rows = session.exec(
         select(table).where(*conditions).order_by(table.updated_at.desc(), table.id.desc()).limit(limit).offset(offset)
     ).all()
-    return [_summary(models, row) for row in rows]
+    return [summary_of(models, row) for row in rows]
 
 
 def count_items(
@@ -456,29 +201,29 @@ def count_items(
 def diff_versions(session: Session, *, kind: Kind, slug: str, a: int, b: int) -> list[FieldChange]:
     """What changed from version `a` to version `b`."""
     models = kind_models(kind)
-    identity = _identity(session, models, slug)
-    spec_a = models.spec.model_validate_json(_version_row(session, models, identity, a).spec)
-    spec_b = models.spec.model_validate_json(_version_row(session, models, identity, b).spec)
+    identity = require_identity(session, models, slug)
+    spec_a = models.spec.model_validate_json(version_row(session, models, identity, a).spec)
+    spec_b = models.spec.model_validate_json(version_row(session, models, identity, b).spec)
     return diff_specs(spec_a, spec_b)
 
 
 def restore_version(session: Session, *, kind: Kind, slug: str, number: int, author: str) -> VersionView:
     """A new latest version with the content of version `number` (history is never rewritten)."""
     models = kind_models(kind)
-    author = _clean_author(author)
+    author = clean_author(author)
     with write_transaction(session):
-        identity = _identity(session, models, slug)
-        old = _version_row(session, models, identity, number)
+        identity = require_identity(session, models, slug)
+        old = version_row(session, models, identity, number)
         if number == identity.latest_number:
             raise StudioError(f"version {number} is already the latest; pick an older version to restore")
-        latest = _version_row(session, models, identity, identity.latest_number)
+        latest = version_row(session, models, identity, identity.latest_number)
         if latest.spec == old.spec:
             raise StudioError(f"the latest version {latest.number} already has the content of version {number}")
         spec = models.spec.model_validate_json(old.spec)
         row = append_version(
             session, models, identity, spec=spec, author=author, note=f"restored from v{number}", based_on=number
         )
-        view = _view(models, identity, row)
+        view = view_of(models, identity, row)
     logger.info("restored %s %s v%d as v%d", kind, slug, number, view.number)
     return view
 
@@ -487,12 +232,12 @@ def publish_version(session: Session, *, kind: Kind, slug: str, number: int) -> 
     """Make `number` the version the live demo uses by default."""
     models = kind_models(kind)
     with write_transaction(session):
-        identity = _identity(session, models, slug)
-        row = _version_row(session, models, identity, number)
+        identity = require_identity(session, models, slug)
+        row = version_row(session, models, identity, number)
         identity.published_version = number
         session.add(identity)
         session.flush()
-        view = _view(models, identity, row)
+        view = view_of(models, identity, row)
     logger.info("published %s %s v%d", kind, slug, number)
     return view
 
@@ -500,7 +245,7 @@ def publish_version(session: Session, *, kind: Kind, slug: str, number: int) -> 
 def duplicate_item(session: Session, *, kind: Kind, slug: str, new_name: str, author: str) -> VersionView:
     """A new item (fresh slug, version 1) with the latest content of `slug` under `new_name`."""
     models = kind_models(kind)
-    author = _clean_author(author)
+    author = clean_author(author)
     source = get_version(session, kind=kind, slug=slug)
     spec = coerce_spec(models, {**source.spec.model_dump(), "name": new_name})
     with write_transaction(session):
@@ -514,7 +259,7 @@ def duplicate_item(session: Session, *, kind: Kind, slug: str, new_name: str, au
             note=f"duplicated from {slug} v{source.number}",
             based_on=None,
         )
-        view = _view(models, identity, row)
+        view = view_of(models, identity, row)
     logger.info("duplicated %s %s v%d as %s", kind, slug, source.number, view.slug)
     return view
 
@@ -523,7 +268,7 @@ def set_archived(session: Session, *, kind: Kind, slug: str, archived: bool) -> 
     """Archive hides an item from lists (nothing is deleted); unarchive brings it back."""
     models = kind_models(kind)
     with write_transaction(session):
-        identity = _identity(session, models, slug)
+        identity = require_identity(session, models, slug)
         identity.archived = archived
         session.add(identity)
     logger.info("%s %s %s", "archived" if archived else "unarchived", kind, slug)
