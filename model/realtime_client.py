@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 10.0
 FIRST_EVENT_TIMEOUT_S = 10.0
 _END = object()  # sentinel closing the event queue
+_AUTH_CODES = frozenset({"missing_token", "invalid_token", "invalid_api_key", "unauthorized", "authentication_error"})
 
 
 class RealtimeConnectError(RuntimeError):
@@ -239,8 +240,10 @@ class RealtimeClientEngine:
             ) from None
         if first is _END or getattr(first, "type", None) == "error":
             await session.close()
-            message = getattr(getattr(first, "error", None), "message", "the connection closed at once")
-            raise RealtimeConnectError(f"{self.service.title} refused the session: {message}")
+            error = getattr(first, "error", None)
+            message = getattr(error, "message", "the connection closed at once")
+            hint = f" (check {self.service.key_setting})" if getattr(error, "code", None) in _AUTH_CODES else ""
+            raise RealtimeConnectError(f"{self.service.title} refused the session: {message}{hint}")
         # put it back in front: callers see session.created first, as the protocol promises
         rest = []
         while not session._queue.empty():

@@ -1,0 +1,152 @@
+"""RealtimeClientEngine (the engine behind StepAudio 2.5 Realtime and gpt-realtime) end to end against
+our own /v1/realtime: a real socket, the real client code, the real embedded engine on the far side."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from model.events import (
+    ContentPart,
+    ConversationItem,
+    ConversationItemCreate,
+    ResponseCreate,
+    ServerEvent,
+    SessionConfig,
+    SessionUpdate,
+)
+from model.protocol import Engine
+from model.realtime_client import RealtimeClientEngine, RealtimeConnectError
+from model.stepfun import RealtimeService, openai_service, own_endpoint_service, stepfun_service
+from tests.realtime.conftest import PERSONA_SLUG, RunningServer, free_port
+
+pytestmark = pytest.mark.models
+
+TIMEOUT_S = 90.0
+
+
+async def _collect_until(events: AsyncIterator[ServerEvent], wanted: str, seen: list[ServerEvent]) -> ServerEvent:
+    async def loop() -> ServerEvent:
+        async for event in events:
+            seen.append(event)
+            if event.type == wanted:
+                return event
+        raise AssertionError(f"events ended before {wanted}: {[e.type for e in seen]}")
+
+    return await asyncio.wait_for(loop(), TIMEOUT_S)
+
+
+def _typed(text: str) -> ConversationItemCreate:
+    return ConversationItemCreate(
+        item=ConversationItem(role="user", content=[ContentPart(type="input_text", text=text)])
+    )
+
+
+async def test_typed_conversation_through_the_client_engine(realtime_server: RunningServer) -> None:
+    engine = RealtimeClientEngine(own_endpoint_service(url=realtime_server.url, model=PERSONA_SLUG))
+    assert isinstance(engine, Engine) and engine.availability().usable
+    session = await engine.open_session(SessionConfig(max_sentences=1))
+    try:
+        events = session.events()
+        seen: list[ServerEvent] = []
+        created = await _collect_until(events, "session.created", seen)
+        assert "Ada" in (created.session.instructions or "")
+        updated = await _collect_until(events, "session.updated", seen)
+        assert updated.session.max_sentences == 1  # our extension field made it through
+
+        await session.send(_typed("Hello Ada, which clock do you like best?"))
+        await session.send(ResponseCreate())
+        done = await _collect_until(events, "response.done", seen)
+        assert done.response.status == "completed"
+        audio = b"".join(base64.b64decode(e.delta) for e in seen if e.type == "response.audio.delta")
+        assert len(audio) > 24_000 * 2 * 0.3
+        assert "".join(e.delta for e in seen if e.type == "response.audio_transcript.delta").strip()
+    finally:
+        await session.close()
+    await _wait_for(lambda: realtime_server.app.state.realtime.active == 0)
+
+
+async def test_dropped_connection_gives_one_clear_error_and_a_closed_session(
+    realtime_server: RunningServer, relay_factory: Any
+) -> None:
+    relay = await relay_factory(realtime_server.port)
+    service = own_endpoint_service(url=f"ws://127.0.0.1:{relay.port}/v1/realtime")
+    session = await RealtimeClientEngine(service).open_session(SessionConfig())
+    events = session.events()
+    seen: list[ServerEvent] = []
+    await _collect_until(events, "session.updated", seen)
+
+    relay.cut()  # mid-conversation, the network goes away
+    error = await _collect_until(events, "error", seen)
+    assert error.error.code == "connection_lost"
+    assert "lost mid-conversation" in error.error.message and "reconnect" in error.error.message
+    assert [e async for e in events] == []  # the event stream ends: nothing hangs
+    assert session.closed
+
+    await session.send(SessionUpdate(session=SessionConfig(instructions="anyone?")))
+    late = session.events()
+    closed_error = await _collect_until(late, "error", [])
+    assert closed_error.error.code == "session_closed"
+    await session.close()
+    await _wait_for(lambda: realtime_server.app.state.realtime.active == 0)
+
+
+async def test_bad_key_is_refused_with_the_setting_to_fix(settings: Any, embedded_engine: Any) -> None:
+    from tests.realtime.conftest import build_realtime_app, serve
+
+    app, _ctx = build_realtime_app(
+        settings.model_copy(update={"realtime_token": "right"}), {"embedded": embedded_engine}
+    )
+    with serve(app) as port:
+        url = f"ws://127.0.0.1:{port}/v1/realtime"
+        # the StepFun preset, pointed at our endpoint with a wrong key
+        engine = RealtimeClientEngine(stepfun_service(api_key="wrong", url=url, model=PERSONA_SLUG))
+        with pytest.raises(RealtimeConnectError, match="STEPAUDIO_STEPFUN_API_KEY"):
+            await engine.open_session(SessionConfig())
+
+
+async def test_unreachable_service_and_missing_key_are_clear() -> None:
+    missing = RealtimeClientEngine(stepfun_service(api_key=None))
+    assert not missing.availability().usable
+    assert "STEPAUDIO_STEPFUN_API_KEY" in missing.availability().reason
+    with pytest.raises(RealtimeConnectError, match="STEPAUDIO_STEPFUN_API_KEY"):
+        await missing.open_session(SessionConfig())
+    assert "STEPAUDIO_OPENAI_API_KEY" in RealtimeClientEngine(openai_service(api_key=None)).availability().reason
+
+    nobody = RealtimeClientEngine(
+        RealtimeService(
+            engine_name="nowhere",
+            title="nowhere",
+            url=f"ws://127.0.0.1:{free_port()}/v1/realtime",
+            model="x",
+            api_key="k",
+            key_setting="X",
+        )
+    )
+    with pytest.raises(RealtimeConnectError, match="could not connect"):
+        await nobody.open_session(SessionConfig())
+
+
+def test_presets_describe_the_hosted_services() -> None:
+    stepfun = stepfun_service(api_key="k")
+    assert stepfun.url == "wss://api.stepfun.com/v1/realtime" and stepfun.model == "stepaudio-2.5-realtime"
+    assert {"qingchunshaonv", "wenrounansheng"} <= stepfun.voice_ids
+    engine = RealtimeClientEngine(stepfun)
+    assert engine.name == "stepfun" and len(engine.voices()) == len(stepfun.voices)
+    # a persona's embedded voice is swapped for the service's default; a service voice is kept
+    assert engine._fit_config(SessionConfig(voice="jf_alpha")).voice == "qingchunshaonv"
+    assert engine._fit_config(SessionConfig(voice="wenrounansheng")).voice == "wenrounansheng"
+    assert openai_service(api_key="k").extra_headers == {"OpenAI-Beta": "realtime=v1"}
+
+
+async def _wait_for(condition: Any, timeout_s: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
