@@ -33,5 +33,26 @@ def build_engines(settings: Settings) -> dict[str, Engine]:
     engines: dict[str, Engine] = {}
     embedded = EmbeddedEngine(embedded_options(settings))
     engines[embedded.name] = embedded
+    engines.update(remote_engines(settings))
     logger.info("engines: %s", ", ".join(engines))
     return engines
+
+
+def remote_engines(settings: Settings) -> dict[str, Engine]:
+    """StepAudio 2.5 Realtime, gpt-realtime and Step-Audio 2 mini: always listed, usable when configured."""
+    from model.realtime_client import RealtimeClientEngine
+    from model.step_audio2 import StepAudio2Engine
+    from model.stepfun import openai_service, stepfun_service
+
+    stepfun = RealtimeClientEngine(
+        stepfun_service(
+            api_key=settings.stepfun_api_key, url=settings.stepfun_realtime_url, model=settings.stepfun_realtime_model
+        )
+    )
+    openai = RealtimeClientEngine(
+        openai_service(
+            api_key=settings.openai_api_key, url=settings.openai_realtime_url, model=settings.openai_realtime_model
+        )
+    )
+    gpu = StepAudio2Engine(settings.step_audio2_model)
+    return {engine.name: engine for engine in (stepfun, openai, gpu)}
