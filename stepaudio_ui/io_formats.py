@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlmodel import Session, select
 
 from stepaudio_ui import chara_card
@@ -54,6 +54,11 @@ ExportFormat = Literal["stepaudio", "chara-json", "chara-png"]
 Expect = Literal["persona", "scene", "library"]
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    """A time without a zone in a file is taken as UTC (that is what the studio writes)."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
 class VersionDoc(BaseModel):
     model_config = ConfigDict(extra="forbid")
     number: int = Field(ge=1)
@@ -62,6 +67,8 @@ class VersionDoc(BaseModel):
     note: str = Field("", max_length=500)
     based_on: int | None = None
     created_at: datetime | None = None
+
+    _created_at_utc = field_validator("created_at")(_utc)
 
 
 class ItemDoc(BaseModel):
@@ -73,6 +80,8 @@ class ItemDoc(BaseModel):
     published_version: int | None = None
     created_at: datetime | None = None
     versions: list[VersionDoc] = Field(min_length=1, max_length=10_000)
+
+    _created_at_utc = field_validator("created_at")(_utc)
 
     @model_validator(mode="after")
     def _numbers_make_sense(self) -> ItemDoc:

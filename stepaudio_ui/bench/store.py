@@ -124,9 +124,12 @@ def run(args: argparse.Namespace, _settings: Any = None) -> int:
             with db.session() as session:
                 assert studio.list_items(session, kind="persona")
 
+        hits: dict[str, int] = {}
+
         def search(rep: int) -> None:
+            query = SEARCH_QUERIES[rep % len(SEARCH_QUERIES)]
             with db.session() as session:
-                studio.list_items(session, kind="persona", query=SEARCH_QUERIES[rep % len(SEARCH_QUERIES)])
+                hits[query] = len(studio.list_items(session, kind="persona", query=query))
 
         rng = random.Random(args.seed + 1)
         latest: dict[str, int] = {}
@@ -151,6 +154,7 @@ def run(args: argparse.Namespace, _settings: Any = None) -> int:
                 f"mean {statistics.fmean(samples):7.2f} ms   ({args.repeat} runs)\n"
             )
         db.dispose()
+    sys.stdout.write("search hits on the first page: " + ", ".join(f"{q!r} {n}" for q, n in hits.items()) + "\n")
     summary = {
         "personas": args.personas,
         "versions": args.personas * args.versions,

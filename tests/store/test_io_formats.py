@@ -86,6 +86,16 @@ def test_library_round_trip_keeps_archived_and_scenes(session: Session, other_db
             assert _history(other, kind, slug) == _history(session, kind, slug)
 
 
+def test_times_without_a_zone_are_read_as_utc(session: Session) -> None:
+    data = _export_doc(created_at="2025-03-01T10:00:00", versions=[
+        {"number": 1, "created_at": "2025-03-01T10:00:00", "spec": persona_spec().model_dump(mode="json")},
+        {"number": 2, "created_at": "2025-03-02T08:30:00+08:00", "spec": persona_spec(tagline="x").model_dump(mode="json")},
+    ])  # fmt: skip
+    _import(session, data)
+    times = [v.created_at.isoformat() for v in studio.list_versions(session, kind="persona", slug="ada")]
+    assert times == ["2025-03-02T00:30:00+00:00", "2025-03-01T10:00:00+00:00"]
+
+
 def test_importing_an_existing_slug_adds_one_version_on_top(session: Session) -> None:
     _fill(session)
     exported = json.loads(export_bytes(session, kind="persona", slug="ada"))
