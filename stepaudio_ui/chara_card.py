@@ -191,7 +191,9 @@ def card_to_png(card: dict[str, Any], *, title: str) -> bytes:
 
     digest = hashlib.sha256(title.encode()).digest()
     image = Image.new("RGB", (400, 600), (60 + digest[0] % 140, 60 + digest[1] % 140, 60 + digest[2] % 140))
-    initials = "".join(word[0] for word in title.split()[:2]).upper() or "?"
+    # ASCII only: the bundled font has no CJK glyphs ("小星 Xiaoxing" -> "X").
+    initials = "".join(word[0] for word in title.split() if word[0].isascii() and word[0].isalnum())[:2].upper()
+    initials = initials or "?"
     try:
         font: Any = ImageFont.load_default(size=160)
     except (TypeError, OSError):  # Pillow without FreeType: the small bitmap font

@@ -49,9 +49,6 @@ class KindModels:
     owner_column: str  # the version table's foreign key to the identity row
     spec: type[PersonaSpec] | type[SceneSpec]
 
-    def owner_id(self, version_row: PersonaVersion | SceneVersion) -> int:
-        return getattr(version_row, self.owner_column)
-
 
 KINDS: dict[str, KindModels] = {
     "persona": KindModels("persona", "persona", "personas", Persona, PersonaVersion, "persona_id", PersonaSpec),

@@ -103,3 +103,10 @@ def test_missing_external_bench_says_so(
     monkeypatch.setitem(cli.EXTERNAL_BENCHES, "engine", "stepaudio_ui.bench.not_built_here")
     assert main(["bench", "engine", "--anything"]) == 1
     assert "module stepaudio_ui.bench.not_built_here is missing" in capsys.readouterr().err
+
+
+def test_serve_is_the_default_command() -> None:
+    from stepaudio_ui.cli import _serve, build_parser
+
+    assert build_parser().parse_args([]).handler is _serve
+    assert build_parser().parse_args(["serve"]).handler is _serve
