@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "ConflictError", "FieldChange", "ImportProblem", "ItemSummary", "KINDS", "Kind", "KindModels", "NotFoundError",
     "StudioError", "VersionView", "find_identity", "kind_models", "count_items", "create_item", "diff_specs", "diff_versions", "duplicate_item",
-    "get_default_version", "get_version", "list_items", "list_versions", "publish_version",
+    "get_default_version", "get_version", "list_items", "list_tags", "list_versions", "publish_version",
     "restore_version", "save_version", "seed_if_empty", "set_archived",
 ]  # fmt: skip
 
@@ -171,7 +171,8 @@ def list_items(
     limit: int = 50,
     offset: int = 0,
 ) -> list[ItemSummary]:
-    """Most recently changed first. `query` words match name, slug, tagline/description and tags."""
+    """Most recently changed first. `query` words must all appear in name, slug, tagline/description or
+    tags (case-insensitive); `tag` matches a whole tag; `language` is exact ("both" is not listed under "en")."""
     models = kind_models(kind)
     if not 1 <= limit <= 500 or offset < 0:
         raise StudioError(f"page out of range (limit={limit}, offset={offset}): use limit 1-500 and offset >= 0")
@@ -196,6 +197,20 @@ def count_items(
     models = kind_models(kind)
     conditions = _filtered(models, query=query, tag=tag, language=language, include_archived=include_archived)
     return session.exec(select(func.count()).select_from(models.identity).where(*conditions)).one()
+
+
+def list_tags(session: Session, *, kind: Kind, include_archived: bool = True) -> list[tuple[str, int]]:
+    """Every tag in use with how many items carry it, most used first (for a tag filter)."""
+    models = kind_models(kind)
+    table = models.identity
+    query = select(table.tags_text).where(table.tags_text != "")
+    if not include_archived:
+        query = query.where(table.archived == False)  # noqa: E712 - SQL expression
+    counts: dict[str, int] = {}
+    for tags_text in session.exec(query):
+        for tag in filter(None, tags_text.split("|")):
+            counts[tag] = counts.get(tag, 0) + 1
+    return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
 def diff_versions(session: Session, *, kind: Kind, slug: str, a: int, b: int) -> list[FieldChange]:

@@ -177,3 +177,13 @@ def test_scenes_list_their_description_and_language_override(session: Session) -
     assert items["library"].tagline_or_description == "A moving car."
     assert [i.slug for i in studio.list_items(session, kind="scene", language="zh")] == ["hotline"]
     assert studio.list_items(session, kind="persona") == []  # kinds never mix
+
+
+def test_list_tags_counts_tags_in_use(session: Session) -> None:
+    studio.create_item(session, kind="persona", spec=persona_spec("A", tags=["calm", "support"]), author="k")
+    studio.create_item(session, kind="persona", spec=persona_spec("B", tags=["calm"]), author="k")
+    studio.create_item(session, kind="persona", spec=persona_spec("C", tags=["kids"]), author="k")
+    studio.set_archived(session, kind="persona", slug="c", archived=True)
+    assert studio.list_tags(session, kind="persona") == [("calm", 2), ("kids", 1), ("support", 1)]
+    assert studio.list_tags(session, kind="persona", include_archived=False) == [("calm", 2), ("support", 1)]
+    assert studio.list_tags(session, kind="scene") == []
