@@ -1,0 +1,66 @@
+"""Phrase cutting and language detection on streamed text (no models needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.embedded.audio import float_to_int16, int16_to_float, resample
+from model.embedded.phrases import PhraseSplitter, clean_for_speech, detect_language
+
+
+def _split(pieces: list[str]) -> list[str]:
+    splitter = PhraseSplitter()
+    phrases = [phrase for piece in pieces for phrase in splitter.feed(piece)]
+    return phrases + splitter.flush()
+
+
+def test_sentences_come_out_as_soon_as_they_end() -> None:
+    splitter = PhraseSplitter()
+    assert splitter.feed("Hi there") == []
+    assert splitter.feed("! How") == ["Hi there!"]
+    assert splitter.feed(" are you?") == []  # the "?" might still be followed by more punctuation
+    assert splitter.feed(" Fine") == ["How are you?"]
+    assert splitter.flush() == ["Fine"]
+
+
+def test_first_phrase_may_end_at_a_comma_once_long_enough() -> None:
+    phrases = _split(["Well", ",", " I think", " the sea is", " lovely today, and", " calm, too.", " Bye."])
+    assert phrases == ["Well, I think the sea is lovely today,", "and calm, too.", "Bye."]
+
+
+def test_abbreviations_and_decimals_do_not_end_sentences() -> None:
+    assert _split(["Mr. Smith paid 3.5 dollars. ", "Then he left."]) == ["Mr. Smith paid 3.5 dollars.", "Then he left."]
+
+
+def test_chinese_sentences_and_first_comma() -> None:
+    phrases = _split(list("你好，今天天气非常好，我们去散步吧。你觉得呢？嗯"))
+    assert phrases == ["你好，今天天气非常好，", "我们去散步吧。", "你觉得呢？", "嗯"]
+
+
+def test_markdown_emoji_and_stage_directions_are_not_spoken() -> None:
+    assert _split(["**Hello** there 😀! *smiles* I", " love [this](http://x.y) a lot.\n", "- item one\n"]) == [
+        "Hello there!",
+        "I love this a lot.",
+        "item one",
+    ]
+    assert clean_for_speech("`code` and # heading") == "code and heading"
+
+
+def test_nothing_speakable_is_dropped() -> None:
+    assert _split(["...", " 🎉", "\n\n"]) == []
+
+
+def test_language_detection_by_script() -> None:
+    assert detect_language("Hello, how are you?") == "en"
+    assert detect_language("你好，最近怎么样？") == "zh"
+    assert detect_language("我喜欢 iPhone 手机") == "zh"
+    assert detect_language("I visited 北京 last year") == "en"
+    assert detect_language("") == "en"
+
+
+def test_audio_helpers_round_trip() -> None:
+    tone = np.sin(np.linspace(0, 2 * np.pi * 440, 24_000)).astype(np.float32) * 0.5
+    resampled = resample(tone, 24_000, 16_000)
+    assert resampled.dtype == np.float32 and resampled.size == 16_000
+    assert np.allclose(int16_to_float(float_to_int16(tone)), tone, atol=1e-4)
+    assert float_to_int16(np.array([2.0, -2.0], dtype=np.float32)).tolist() == [32767, -32767]
