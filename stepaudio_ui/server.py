@@ -1,13 +1,17 @@
-"""Build the running app: database, context, Gradio UI mounted on FastAPI; and serve it with uvicorn.
+"""Build the running app: database, engines, Gradio UI mounted on FastAPI; and serve it with uvicorn.
 
 Gradio is mounted at "/" on a plain FastAPI app (instead of `Blocks.launch`) so other routes, such
-as the `/v1/realtime` WebSocket, can live beside the UI on the same port.
+as the `/v1/realtime` WebSocket, live beside the UI on the same port.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import fastapi
 import gradio as gr
@@ -21,11 +25,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SEED_DIR = REPO_ROOT / "personas"
 
 
-def open_database(settings: Settings):  # noqa: ANN201 - stepaudio_ui.store.Database
+def open_database(settings: Settings) -> Any:  # stepaudio_ui.store.Database
     """Create the data directory, migrate the schema and load the seed library into an empty database."""
     from stepaudio_ui import store, studio
 
-    settings.ensure_dirs()
     db = store.Database.from_settings(settings)
     db.migrate()
     seed_dir = settings.seed_dir or DEFAULT_SEED_DIR
@@ -39,20 +42,42 @@ def open_database(settings: Settings):  # noqa: ANN201 - stepaudio_ui.store.Data
     return db
 
 
+def _warm_up(ctx: AppContext) -> contextlib.AbstractAsyncContextManager[None]:
+    """On startup, load the engines' models in the background: the page is usable at once."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: fastapi.FastAPI) -> AsyncIterator[None]:
+        tasks = []
+        if ctx.settings.warmup:
+            for name, engine in ctx.engines.items():
+                start = getattr(engine, "start", None)
+                if start is not None and engine.availability().usable:
+                    logger.info("Warming up engine %s in the background", name)
+                    tasks.append(asyncio.create_task(start(), name=f"warmup-{name}"))
+        yield
+        for task in tasks:
+            task.cancel()
+
+    return lifespan  # type: ignore[return-value]
+
+
 def create_app(settings: Settings) -> tuple[fastapi.FastAPI, AppContext]:
-    """The FastAPI app with the studio UI at "/", and the context its panels share."""
+    """The FastAPI app with the studio UI at "/" and `/v1/realtime`, and the context its parts share."""
+    from stepaudio_ui.engines import build_engines
+    from stepaudio_ui.realtime_server import mount_realtime
     from stepaudio_ui.ui.app import build_app
 
     db = open_database(settings)
-    ctx = AppContext(settings=settings, db=db, engines={})
-    blocks = build_app(ctx)
-    blocks.queue(default_concurrency_limit=8)  # FastRTC streams need the queue; 8 keeps slow saves from blocking
-    app = fastapi.FastAPI(title="StepAudio Persona Studio")
+    ctx = AppContext(settings=settings, db=db, engines=build_engines(settings))
+    app = fastapi.FastAPI(title="StepAudio Persona Studio", lifespan=_warm_up(ctx))
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    mount_realtime(app, ctx)  # before Gradio: the mount at "/" would otherwise catch the path
+    blocks = build_app(ctx)
+    blocks.queue(default_concurrency_limit=8)  # FastRTC streams need the queue; 8 keeps a slow save from blocking
     app = gr.mount_gradio_app(app, blocks, path="/", show_error=True)
     return app, ctx
 
@@ -61,16 +86,8 @@ def serve(settings: Settings) -> None:
     """Run the app with uvicorn on settings.host:settings.port until interrupted."""
     import uvicorn
 
-    app, _ctx = create_app(settings)
-    logger.info("Database: %s", _describe_database(settings))
+    app, ctx = create_app(settings)
+    logger.info("Database: %s", ctx.db.engine.url.render_as_string(hide_password=True))
+    logger.info("Engines: %s", ", ".join(ctx.engines) or "none")
     logger.info("StepAudio Persona Studio on http://%s:%d", settings.host, settings.port)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
-
-
-def _describe_database(settings: Settings) -> str:
-    url = settings.resolved_database_url()
-    # Never log a password that may sit in a server URL.
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url

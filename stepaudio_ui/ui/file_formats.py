@@ -5,20 +5,55 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from stepaudio_ui import io_formats
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.ui.versioning import FileFormat, Importer
 
+# (button label, io_formats format, file suffix)
+PERSONA_FORMATS = [
+    ("Export JSON", "stepaudio", ".persona.json"),
+    ("Export Character Card JSON", "chara-json", ".card.json"),
+    ("Export Character Card PNG", "chara-png", ".card.png"),
+]
+SCENE_FORMATS = [("Export JSON", "stepaudio", ".scene.json")]
+
+
+def _formats(kind: str, table: list[tuple[str, str, str]]) -> list[FileFormat]:
+    def writer(fmt: str, suffix: str) -> Any:
+        def write(session: Any, slug: str, folder: Path) -> Path:
+            path = folder / f"{slug}{suffix}"
+            path.write_bytes(io_formats.export_bytes(session, kind=kind, slug=slug, fmt=fmt))  # type: ignore[arg-type]
+            return path
+
+        return write
+
+    return [FileFormat(label, writer(fmt, suffix)) for label, fmt, suffix in table]
+
 
 def persona_exports(_ctx: AppContext) -> list[FileFormat]:
-    return []
+    return _formats("persona", PERSONA_FORMATS)
 
 
 def scene_exports(_ctx: AppContext) -> list[FileFormat]:
-    return []
+    return _formats("scene", SCENE_FORMATS)
 
 
-def import_persona_file(_ctx: AppContext, kind: str) -> Importer:
-    def importer(_session: Any, _path: Path, _author: str) -> str:
-        raise NotImplementedError(kind)
+def importer_for(ctx: AppContext, kind: str) -> Importer:
+    """Import one uploaded file (our JSON, a library, a card); returns (slug of this kind to open, summary).
 
-    return importer
+    Any format is accepted in either tab: a library file fills both, and the summary says what went where.
+    """
+
+    def import_file(session: Any, path: Path, author: str) -> tuple[str | None, str]:
+        io_formats.check_import_size(path.stat().st_size, ctx.settings.max_import_bytes, path.name)
+        report = io_formats.import_bytes(
+            session,
+            path.read_bytes(),
+            author=author,
+            max_bytes=ctx.settings.max_import_bytes,
+            source_name=path.name,
+        )
+        mine = [item.slug for item in report.items if item.kind == kind]
+        return (mine[-1] if mine else None), report.describe().replace("\n", "; ")
+
+    return import_file

@@ -98,7 +98,7 @@ def build(ctx: AppContext, *, demo: gr.Blocks, author: gr.Textbox) -> VersionedE
         form_builder=lambda: build_form(ctx),
         author=author,
         exports=file_formats.persona_exports(ctx),
-        importer=file_formats.import_persona_file(ctx, "persona"),
+        importer=file_formats.importer_for(ctx, "persona"),
         singular="persona",
         plural="Personas",
     )

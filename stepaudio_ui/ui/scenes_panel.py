@@ -64,7 +64,7 @@ def build(ctx: AppContext, *, demo: gr.Blocks, author: gr.Textbox) -> VersionedE
         form_builder=lambda: build_form(ctx),
         author=author,
         exports=file_formats.scene_exports(ctx),
-        importer=file_formats.import_persona_file(ctx, "scene"),
+        importer=file_formats.importer_for(ctx, "scene"),
         singular="scene tone",
         plural="Scene tones",
     )

@@ -44,7 +44,8 @@ class FileFormat:
     write: Callable[[Any, str, Path], Path]
 
 
-Importer = Callable[[Any, Path, str], str]  # (session, uploaded file, author) -> slug of the item to open
+# (session, uploaded file, author) -> (slug of an item of this tab's kind to open, or None; summary)
+Importer = Callable[[Any, Path, str], tuple[str | None, str]]
 
 
 class VersionedEditor:
@@ -130,7 +131,10 @@ class VersionedEditor:
                         self.export_buttons = [gr.Button(fmt.label) for fmt in self.exports]
                     self.export_file = gr.File(label="Exported file", interactive=False, elem_classes="export-file")
                     self.import_file = gr.File(
-                        label=f"File to import ({self.singular})", file_types=[".json", ".png"], type="filepath"
+                        label=f"File to import ({self.singular})",
+                        file_types=[".json", ".png"],
+                        type="filepath",
+                        elem_classes="import-file",
                     )
                     self.import_button = gr.Button("Import file")
         self.filters = [self.search, self.tag, self.language, self.show_archived, self.state]
@@ -330,8 +334,11 @@ class VersionedEditor:
         if not path:
             raise gr.Error("Choose a file in 'File to import' first (our JSON, or a Character Card JSON/PNG).")
         with self.ctx.db.session() as s:
-            slug = self.importer(s, Path(path), _author(author, self.ctx))
-        return self.open_item(slug) | {self.status: status_html(f"Imported {Path(path).name} as {slug}.", "ok")}
+            slug, summary = self.importer(s, Path(path), _author(author, self.ctx))
+        message = f"Imported {Path(path).name}: {summary}."
+        if slug is None:
+            return {self.status: status_html(message + f" It held no {self.singular}: see the other tab.", "ok")}
+        return self.open_item(slug) | {self.status: status_html(message, "ok")}
 
     # ------------------------------------------------------------------------------ helpers
 

@@ -16,7 +16,7 @@ def studio_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]
     from stepaudio_ui.settings import Settings
 
     data_dir = tmp_path_factory.mktemp("ui-data")
-    settings = Settings(data_dir=data_dir, seed_dir=REPO_ROOT / "no-seed-yet", warmup=False, _env_file=None)
+    settings = Settings(data_dir=data_dir, seed_dir=REPO_ROOT / "personas", warmup=False, _env_file=None)
     with running_app(settings) as app:
         yield app
 

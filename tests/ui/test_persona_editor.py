@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ def save(scope: Any, note: str) -> None:
     scope.get_by_role("button", name="Save as new version").click()
 
 
-def test_create_edit_diff_restore_publish_export(page: Any, output_dir: Path) -> None:
+def test_create_edit_diff_restore_publish_export(page: Any, output_dir: Path, tmp_path: Path) -> None:
     personas = tab(page, "personas")
     status = personas.locator(".status")
     personas.get_by_role("button", name="New persona").click()
@@ -69,8 +70,34 @@ def test_create_edit_diff_restore_publish_export(page: Any, output_dir: Path) ->
     exported = Path(download_info.value.path()).read_text(encoding="utf-8")
     document = json.loads(exported)
     assert "Test Pilot <b>One</b>" in exported
-    assert len(json.dumps(document)) > 100
+    assert document["format"] == "stepaudio-persona"
+    assert [v["number"] for v in document["versions"]] == [1, 2, 3]
+    assert document["published_version"] == 3
+
+    # A Character Card PNG goes out and comes back in through the upload, onto the same persona.
+    personas.get_by_role("button", name="Export Character Card PNG").click()
+    expect(personas.locator(".export-file a").first).to_have_attribute("href", re.compile(r"\.card\.png$"))
+    with page.expect_download() as download_info:
+        personas.locator(".export-file a").first.click()
+    card_png = Path(download_info.value.path())
+    assert card_png.read_bytes().startswith(b"\x89PNG")
+    edited = tmp_path / "edited.card.png"
+    edited.write_bytes(card_png.read_bytes())
+    personas.locator(".import-file input[type=file]").set_input_files(str(edited))
+    personas.get_by_role("button", name="Import file").click()
+    expect(status).to_contain_text("Imported edited.card.png: persona test-pilot-b-one-b")
     page.screenshot(path=str(output_dir / "persona-exported.png"), full_page=True)
+
+
+def test_bad_import_file_names_the_problem(page: Any, tmp_path: Path) -> None:
+    personas = tab(page, "personas")
+    personas.get_by_text("Duplicate, archive, export and import").click()
+    bad = tmp_path / "not-a-persona.json"
+    bad.write_text('{"hello": "world"}', encoding="utf-8")
+    personas.locator(".import-file input[type=file]").set_input_files(str(bad))
+    personas.get_by_role("button", name="Import file").click()
+    toast = page.locator(".toast-body").filter(has_text="not-a-persona.json")
+    expect(toast).to_contain_text("unknown format")
 
 
 def test_stale_base_shows_conflict_and_keeps_edits(page: Any, studio_app: RunningApp, output_dir: Path) -> None:
@@ -108,6 +135,7 @@ def test_stale_base_shows_conflict_and_keeps_edits(page: Any, studio_app: Runnin
 def test_invalid_field_is_named_and_nothing_saved(page: Any, studio_app: RunningApp) -> None:
     personas = tab(page, "personas")
     personas.get_by_role("button", name="New persona").click()
+    expect(personas.get_by_label("Name", exact=True)).to_have_value("New persona")
     personas.get_by_label("Name", exact=True).fill("   ")
     personas.get_by_label("Character / system prompt").fill("")
     save(personas, "broken")
