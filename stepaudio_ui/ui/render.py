@@ -24,9 +24,9 @@ R = TypeVar("R")
 Tone = Literal["ok", "info", "warn", "error"]
 
 
-def status_html(message: str, tone: Tone = "info") -> str:
-    """A one-line status banner; `message` is escaped, never interpreted as HTML."""
-    return f'<div class="status status-{tone}" role="status">{html.escape(message)}</div>'
+def status_html(message: str, tone: Tone = "info", css_class: str = "status") -> str:
+    """A one-line banner; `message` is escaped, never interpreted as HTML."""
+    return f'<div class="{css_class} status-{tone}" role="status">{html.escape(message)}</div>'
 
 
 def cell(value: Any) -> str:

@@ -82,8 +82,9 @@ def _wait_for_value(locator: Any) -> str:
 
 def test_readme_screenshot_of_a_seed_persona(page: Any, output_dir: Path) -> None:
     personas = tab(page, "personas")
-    expect(personas.locator(".item-list label")).not_to_have_count(0)  # the seed library is loaded
-    open_from_list(personas, "Search personas", "Nova")
+    seeds = personas.locator(".item-list label")
+    expect(seeds.filter(has_text="Nova · v1")).to_have_count(1)  # the seed library is loaded
+    seeds.filter(has_text="Nova").click()
     expect(personas.get_by_label("Tagline")).to_have_value("A calm co-pilot for the road.")
     expect(personas.locator(".history-table")).to_contain_text("published")
     page.screenshot(path=str(output_dir / "persona-editor.png"), full_page=True)
