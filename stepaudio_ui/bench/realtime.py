@@ -1,0 +1,262 @@
+"""`stepaudio-ui bench realtime`: what the /v1/realtime path adds over talking to the engine in process.
+
+The same typed turns (conversation.item.create + response.create) and the same control round trips
+(session.update -> session.updated) run twice: straight on an engine session in this process, then
+through a real loopback socket — our /v1/realtime served by uvicorn in a thread, reached with the
+realtime client engine (the code that talks to StepAudio 2.5 / gpt-realtime). Reported as p50/p95:
+- control round trip, in process vs over the socket;
+- response.create -> first response.audio.delta, in process vs over the socket;
+- per-event transport delay: each server event is stamped when the engine yields it on the server
+  and again when the client receives it (same process clock), for all events and for audio deltas.
+
+`--url ws://HOST:PORT/v1/realtime` measures any realtime endpoint instead (no per-event stamps then).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from model.events import (
+    ContentPart,
+    ConversationItem,
+    ConversationItemCreate,
+    ResponseCreate,
+    ServerEvent,
+    SessionConfig,
+    SessionUpdate,
+)
+from model.protocol import Availability, Engine, EngineSession, VoiceInfo
+from model.realtime_client import RealtimeClientEngine
+from model.stepfun import own_endpoint_service
+from stepaudio_ui.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+PROMPTS = (
+    "Hello! How are you today?",
+    "What is your favourite colour?",
+    "Tell me one fun fact about clocks.",
+    "What should I cook tonight?",
+)
+BENCH_CONFIG = SessionConfig(
+    instructions="You are Ada, a cheerful voice assistant. Answer in one short sentence.", max_sentences=1
+)
+TURN_TIMEOUT_S = 60.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--engine", default="embedded", help="engine to serve and measure (default: embedded)")
+    parser.add_argument("--url", default=None, help="measure this realtime endpoint instead of our own")
+    parser.add_argument("--token", default=None, help="bearer token for --url")
+    parser.add_argument("--turns", type=int, default=6, help="typed turns per path")
+    parser.add_argument("--round-trips", type=int, default=40, help="session.update round trips per path")
+    parser.add_argument("--json-only", action="store_true", help="print only the final JSON line")
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+
+# --------------------------------------------------------------------------- server-side stamps
+
+
+class _StampedSession:
+    """Gives every server event an id and records when the engine produced it."""
+
+    def __init__(self, inner: EngineSession, produced: dict[str, float]) -> None:
+        self._inner = inner
+        self._produced = produced
+        self._count = 0
+
+    async def send(self, event: Any) -> None:
+        await self._inner.send(event)
+
+    async def events(self) -> AsyncIterator[ServerEvent]:
+        async for event in self._inner.events():
+            self._count += 1
+            event_id = f"bench_{id(self)}_{self._count}"
+            self._produced[event_id] = time.perf_counter()
+            yield event.model_copy(update={"event_id": event_id})
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+class StampingEngine:
+    """Wraps an engine so the bench can tell when each server event was produced."""
+
+    def __init__(self, inner: Engine, produced: dict[str, float]) -> None:
+        self._inner = inner
+        self._produced = produced
+        self.name = inner.name
+
+    def availability(self) -> Availability:
+        return self._inner.availability()
+
+    def voices(self) -> list[VoiceInfo]:
+        return self._inner.voices()
+
+    async def open_session(self, config: SessionConfig) -> _StampedSession:
+        return _StampedSession(await self._inner.open_session(config), self._produced)
+
+
+# --------------------------------------------------------------------------- one path, measured
+
+
+async def _measure(
+    session: EngineSession, turns: int, round_trips: int, produced: dict[str, float] | None
+) -> dict[str, list[float]]:
+    events = session.events()
+    delays: list[float] = []
+    audio_delays: list[float] = []
+
+    async def until(kind: str) -> ServerEvent:
+        async def loop() -> ServerEvent:
+            async for event in events:
+                received = time.perf_counter()
+                if produced is not None and event.event_id in produced:
+                    delay = (received - produced.pop(event.event_id)) * 1000
+                    delays.append(delay)
+                    if event.type == "response.audio.delta":
+                        audio_delays.append(delay)
+                if event.type == "error":
+                    raise RuntimeError(f"engine error: {event.error.message}")
+                if event.type == kind:
+                    return event
+            raise RuntimeError(f"session ended before {kind}")
+
+        return await asyncio.wait_for(loop(), TURN_TIMEOUT_S)
+
+    await until("session.created")
+    await until("session.updated")  # the configured session is ready
+    round_trip_ms: list[float] = []
+    for index in range(round_trips):
+        started = time.perf_counter()
+        await session.send(SessionUpdate(session=SessionConfig(temperature=0.6 + (index % 2) / 10)))
+        await until("session.updated")
+        round_trip_ms.append((time.perf_counter() - started) * 1000)
+    first_audio_ms: list[float] = []
+    for index in range(turns):
+        prompt = PROMPTS[index % len(PROMPTS)]
+        await session.send(ConversationItemCreate(item=ConversationItem(content=[ContentPart(text=prompt)])))
+        started = time.perf_counter()
+        await session.send(ResponseCreate())
+        await until("response.audio.delta")
+        first_audio_ms.append((time.perf_counter() - started) * 1000)
+        await until("response.done")
+    return {
+        "round_trip_ms": round_trip_ms,
+        "first_audio_ms": first_audio_ms,
+        "event_delay_ms": delays,
+        "audio_delta_delay_ms": audio_delays,
+    }
+
+
+def _serve_in_thread(engine: Engine, settings: Settings) -> tuple[Any, threading.Thread, int]:
+    import socket
+
+    import uvicorn
+    from fastapi import FastAPI
+
+    from stepaudio_ui import store
+    from stepaudio_ui.context import AppContext
+    from stepaudio_ui.realtime_server import mount_realtime
+
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-realtime-"))
+    bench_settings = settings.model_copy(update={"data_dir": data_dir, "database_url": None, "realtime_token": None})
+    db = store.Database.from_settings(bench_settings)
+    db.migrate()  # an empty library: the session config comes from the bench's session.update
+    app = FastAPI()
+    mount_realtime(app, AppContext(settings=bench_settings, db=db, engines={engine.name: engine}))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    return server, thread, port
+
+
+async def _bench(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    from stepaudio_ui.engines import build_engines
+
+    results: dict[str, Any] = {"engine": args.engine}
+    if args.url:
+        remote = RealtimeClientEngine(own_endpoint_service(url=args.url, token=args.token))
+        session = await remote.open_session(BENCH_CONFIG)
+        try:
+            results["socket"] = await _measure(session, args.turns, args.round_trips, None)
+        finally:
+            await session.close()
+        return results
+
+    engine = build_engines(settings)[args.engine]
+    if hasattr(engine, "start"):
+        await engine.start()  # load models before timing anything
+    session = await engine.open_session(BENCH_CONFIG)
+    await session.send(SessionUpdate(session=BENCH_CONFIG))  # as the client engine does over the socket
+    try:
+        results["in_process"] = await _measure(session, args.turns, args.round_trips, None)
+    finally:
+        await session.close()
+
+    produced: dict[str, float] = {}
+    server, thread, port = _serve_in_thread(StampingEngine(engine, produced), settings)
+    try:
+        remote = RealtimeClientEngine(own_endpoint_service(url=f"ws://127.0.0.1:{port}/v1/realtime"))
+        session = await remote.open_session(BENCH_CONFIG)
+        try:
+            results["socket"] = await _measure(session, args.turns, args.round_trips, produced)
+        finally:
+            await session.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    return results
+
+
+def summarise(results: dict[str, Any]) -> dict[str, Any]:
+    summary: dict[str, Any] = {"engine": results["engine"]}
+    for path in ("in_process", "socket"):
+        for metric, values in results.get(path, {}).items():
+            if values:
+                summary[f"{path}.{metric}.p50"] = percentile(values, 0.5)
+                summary[f"{path}.{metric}.p95"] = percentile(values, 0.95)
+                summary[f"{path}.{metric}.n"] = len(values)
+    for metric in ("round_trip_ms", "first_audio_ms"):
+        inside, outside = summary.get(f"in_process.{metric}.p50"), summary.get(f"socket.{metric}.p50")
+        if inside is not None and outside is not None:
+            summary[f"added_by_socket.{metric}.p50"] = round(outside - inside, 2)
+    return summary
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    summary = summarise(asyncio.run(_bench(args, settings)))
+    if not args.json_only:
+        for key, value in summary.items():
+            sys.stdout.write(f"{key:>42}: {value}\n")
+    sys.stdout.write(json.dumps(summary) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING)
+    parser = argparse.ArgumentParser(prog="python -m stepaudio_ui.bench.realtime")
+    add_arguments(parser)
+    raise SystemExit(run(parser.parse_args(), Settings()))
