@@ -77,19 +77,24 @@ class VersionedEditor(EditorLayout):
 
     @user_errors(expected=STUDIO_ERRORS)
     def refresh_list(self, query: str, tag: str, language: str, archived: bool, state: EditorState) -> Any:
+        filters = {
+            "kind": self.kind,
+            "query": query or "",
+            "tag": tag or None,
+            "language": language or None,
+            "include_archived": bool(archived),
+        }
         with self.ctx.db.session() as s:
-            items = studio.list_items(
-                s,
-                kind=self.kind,
-                query=query or "",
-                tag=tag or None,
-                language=language or None,
-                include_archived=bool(archived),
-                limit=LIST_LIMIT,
-            )
+            items = studio.list_items(s, **filters, limit=LIST_LIMIT)
+            total = studio.count_items(s, **filters) if len(items) == LIST_LIMIT else len(items)
         choices = [(item_label(item), item.slug) for item in items]
         value = state.slug if any(slug == state.slug for _, slug in choices) else None
-        return gr.update(choices=choices, value=value)
+        label = (
+            f"{self.plural} ({total})"
+            if total <= len(items)
+            else f"{self.plural} ({len(items)} of {total:,}: search to narrow)"
+        )
+        return gr.update(choices=choices, value=value, label=label)
 
     @user_errors(expected=STUDIO_ERRORS)
     def tag_choices(self) -> Any:

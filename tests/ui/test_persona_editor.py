@@ -145,3 +145,24 @@ def test_invalid_field_is_named_and_nothing_saved(page: Any, studio_app: Running
     expect(toast).to_contain_text("Nothing was saved")
     with studio_app.ctx.db.session() as s:
         assert studio.list_items(s, kind="persona", query="broken") == []
+
+
+def test_archive_hides_from_list_until_show_archived(page: Any, studio_app: RunningApp) -> None:
+    spec = PersonaSpec(name="Archie Vault", character="You are kept for the record.", tags=["vault"])
+    with studio_app.ctx.db.session() as s:
+        studio.create_item(s, kind="persona", spec=spec, author="test")
+    personas = tab(page, "personas")
+    open_from_list(personas, "Search personas", "Archie Vault")
+    personas.get_by_text("Duplicate, archive, export and import").click()
+    personas.get_by_role("button", name="Archive", exact=True).click()
+    expect(personas.locator(".status")).to_contain_text("Archived archie-vault")
+    items = personas.locator(".item-list label")
+    expect(items).to_have_count(0)
+    personas.get_by_label("Show archived").check()
+    expect(items).to_have_count(1)
+    expect(items.first).to_contain_text("Archie Vault · v1 · archived")
+    personas.get_by_role("button", name="Unarchive").click()
+    expect(personas.locator(".status")).to_contain_text("Unarchived archie-vault")
+    personas.get_by_label("Show archived").uncheck()
+    expect(items).to_have_count(1)
+    expect(items.first).not_to_contain_text("archived")
