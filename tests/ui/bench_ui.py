@@ -80,6 +80,8 @@ def _measure(page: Any, url: str, repeat: int, personas_total: int) -> dict[str,
     loads = [_ms(lambda: open_studio(page, url)) for _ in range(3)]
     personas = tab(page, "personas")
     items = personas.locator(".item-list label")
+    search_box = personas.get_by_label("Search personas")
+    save_button = personas.get_by_role("button", name="Save as new version")
     search, opened, saved = [], [], []
     for round_number in range(repeat):
         # Four-digit numbers (1000..9999) appear in exactly one generated name: the search leaves one item.
@@ -87,11 +89,9 @@ def _measure(page: Any, url: str, repeat: int, personas_total: int) -> dict[str,
             name = str(1000 + (round_number * 733) % 9000)
         else:
             name = str(personas_total - round_number * 37)
-        search_box = personas.get_by_label("Search personas")
         search.append(_ms(lambda n=name: (search_box.fill(n), _until(page, LIST_IS, [n]))))
         opened.append(_ms(lambda n=name: (items.first.click(), _until(page, HEAD_HAS, [f"persona-{n}"]))))
         personas.get_by_label("Tagline").fill(f"Edited in round {round_number}.")
-        save_button = personas.get_by_role("button", name="Save as new version")
         saved.append(_ms(lambda: (save_button.click(), _until(page, STATUS_HAS, ["Saved"]))))
     return {
         "page_ready_ms": _p50(loads),
