@@ -103,6 +103,26 @@ def _ga_session_to_beta(session: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
+def _beta_session_to_ga(flat: dict[str, Any]) -> dict[str, Any]:
+    """Our flat session -> the GA shape (`type: realtime`, nested audio config), for GA clients."""
+    moved = {"modalities", "voice", "speed", "turn_detection", "input_audio_transcription"}
+    moved |= {"input_audio_format", "output_audio_format", "input_sample_rate", "output_sample_rate"}
+    session: dict[str, Any] = {"type": "realtime", **{k: v for k, v in flat.items() if k not in moved}}
+    if "modalities" in flat:
+        session["output_modalities"] = flat["modalities"]
+    audio_in: dict[str, Any] = {"format": {"type": "audio/pcm", "rate": flat.get("input_sample_rate", 24_000)}}
+    audio_out: dict[str, Any] = {"format": {"type": "audio/pcm", "rate": flat.get("output_sample_rate", 24_000)}}
+    if "turn_detection" in flat:
+        audio_in["turn_detection"] = flat["turn_detection"]
+    if "input_audio_transcription" in flat:
+        audio_in["transcription"] = flat["input_audio_transcription"]
+    for name in ("voice", "speed"):
+        if name in flat:
+            audio_out[name] = flat[name]
+    session["audio"] = {"input": audio_in, "output": audio_out}
+    return session
+
+
 def _normalise_client_dict(data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """Rewrite GA client shapes into beta ones. Returns (event dict, whether it was GA-shaped)."""
     kind = data.get("type")
@@ -178,6 +198,8 @@ def server_event_json(event: ServerEvent, *, ga: bool = False) -> str:
         data.setdefault("usage", {"type": "duration", "seconds": 0.0})
     if ga and data["type"] in BETA_TO_GA_SERVER_NAMES:
         data["type"] = BETA_TO_GA_SERVER_NAMES[data["type"]]
+    elif ga and data["type"] in ("session.created", "session.updated"):
+        data["session"] = _beta_session_to_ga(data["session"])
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -110,6 +110,14 @@ def embedded_engine() -> Any:
     return engine
 
 
+@pytest.fixture(scope="session")
+def unpaced_engine(embedded_engine: Any) -> Any:
+    """The same loaded models, replies sent as fast as they are made (for tests that don't barge in)."""
+    from model.embedded.engine import EmbeddedEngine
+
+    return EmbeddedEngine(models=embedded_engine.models, pace_audio=False)
+
+
 def build_realtime_app(settings: Any, engines: dict[str, Any]) -> tuple[FastAPI, Any]:
     from stepaudio_ui.context import AppContext
     from stepaudio_ui.realtime_server import mount_realtime
@@ -122,7 +130,15 @@ def build_realtime_app(settings: Any, engines: dict[str, Any]) -> tuple[FastAPI,
 
 @pytest.fixture
 def realtime_server(settings: Any, embedded_engine: Any) -> Iterator[RunningServer]:
+    """Our endpoint over the embedded engine, replies paced at real time like a live call."""
     app, ctx = build_realtime_app(settings, {"embedded": embedded_engine})
+    with serve(app) as port:
+        yield RunningServer(app=app, ctx=ctx, port=port)
+
+
+@pytest.fixture
+def fast_server(settings: Any, unpaced_engine: Any) -> Iterator[RunningServer]:
+    app, ctx = build_realtime_app(settings, {"embedded": unpaced_engine})
     with serve(app) as port:
         yield RunningServer(app=app, ctx=ctx, port=port)
 

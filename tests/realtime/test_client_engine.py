@@ -46,8 +46,8 @@ def _typed(text: str) -> ConversationItemCreate:
     )
 
 
-async def test_typed_conversation_through_the_client_engine(realtime_server: RunningServer) -> None:
-    engine = RealtimeClientEngine(own_endpoint_service(url=realtime_server.url, model=PERSONA_SLUG))
+async def test_typed_conversation_through_the_client_engine(fast_server: RunningServer) -> None:
+    engine = RealtimeClientEngine(own_endpoint_service(url=fast_server.url, model=PERSONA_SLUG))
     assert isinstance(engine, Engine) and engine.availability().usable
     session = await engine.open_session(SessionConfig(max_sentences=1))
     try:
@@ -67,13 +67,13 @@ async def test_typed_conversation_through_the_client_engine(realtime_server: Run
         assert "".join(e.delta for e in seen if e.type == "response.audio_transcript.delta").strip()
     finally:
         await session.close()
-    await _wait_for(lambda: realtime_server.app.state.realtime.active == 0)
+    await _wait_for(lambda: fast_server.app.state.realtime.active == 0)
 
 
 async def test_dropped_connection_gives_one_clear_error_and_a_closed_session(
-    realtime_server: RunningServer, relay_factory: Any
+    fast_server: RunningServer, relay_factory: Any
 ) -> None:
-    relay = await relay_factory(realtime_server.port)
+    relay = await relay_factory(fast_server.port)
     service = own_endpoint_service(url=f"ws://127.0.0.1:{relay.port}/v1/realtime")
     session = await RealtimeClientEngine(service).open_session(SessionConfig())
     events = session.events()
@@ -92,14 +92,14 @@ async def test_dropped_connection_gives_one_clear_error_and_a_closed_session(
     closed_error = await _collect_until(late, "error", [])
     assert closed_error.error.code == "session_closed"
     await session.close()
-    await _wait_for(lambda: realtime_server.app.state.realtime.active == 0)
+    await _wait_for(lambda: fast_server.app.state.realtime.active == 0)
 
 
-async def test_bad_key_is_refused_with_the_setting_to_fix(settings: Any, embedded_engine: Any) -> None:
+async def test_bad_key_is_refused_with_the_setting_to_fix(settings: Any, unpaced_engine: Any) -> None:
     from tests.realtime.conftest import build_realtime_app, serve
 
     app, _ctx = build_realtime_app(
-        settings.model_copy(update={"realtime_token": "right"}), {"embedded": embedded_engine}
+        settings.model_copy(update={"realtime_token": "right"}), {"embedded": unpaced_engine}
     )
     with serve(app) as port:
         url = f"ws://127.0.0.1:{port}/v1/realtime"

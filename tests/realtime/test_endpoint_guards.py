@@ -26,11 +26,11 @@ TIMEOUT_S = 30.0
 
 
 @pytest.fixture
-def guarded_server(settings: Any, embedded_engine: Any) -> Iterator[RunningServer]:
+def guarded_server(settings: Any, unpaced_engine: Any) -> Iterator[RunningServer]:
     strict = settings.model_copy(
         update={"realtime_token": TOKEN, "realtime_max_message_bytes": 4_000, "realtime_max_messages_per_second": 20.0}
     )
-    app, ctx = build_realtime_app(strict, {"embedded": embedded_engine})
+    app, ctx = build_realtime_app(strict, {"embedded": unpaced_engine})
     with serve(app) as port:
         yield RunningServer(app=app, ctx=ctx, port=port)
 

@@ -86,3 +86,25 @@ async def test_spoken_conversation_and_interruption(realtime_server: RunningServ
         kinds = [e.type for e in seen]
         assert kinds.count("input_audio_buffer.speech_started") >= 2
         assert cancelled.response.status == "cancelled"
+
+
+async def test_ga_client_gets_ga_event_names(fast_server: RunningServer) -> None:
+    """The SDK's GA client (`client.realtime`): nested session config in, `response.output_audio.*` out."""
+    client = AsyncOpenAI(api_key="unused-on-loopback", websocket_base_url=fast_server.ws_base)
+    async with client.realtime.connect(model="embedded") as connection:
+        seen: list[Any] = []
+        await _until(connection, "session.created", seen)
+        await connection.session.update(
+            session={"type": "realtime", "instructions": "Answer in five words.", "audio": {"output": {"speed": 1.2}}}
+        )
+        updated = await _until(connection, "session.updated", seen)
+        assert updated.session.audio.output.speed == 1.2 and updated.session.instructions == "Answer in five words."
+        await connection.conversation.item.create(
+            item={"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hello there!"}]}
+        )
+        await connection.response.create()
+        done = await _until(connection, "response.done", seen)
+        kinds = {e.type for e in seen}
+        assert {"response.output_audio.delta", "response.output_audio_transcript.delta"} <= kinds
+        assert "response.audio.delta" not in kinds
+        assert done.response.status == "completed"

@@ -179,3 +179,15 @@ def test_ga_clients_get_ga_names_that_validate_against_the_sdk_ga_types() -> Non
     text = server_event_json(ResponseAudioDelta(response_id="r", item_id="i", delta="AAAA"), ga=True)
     parsed = TypeAdapter(RealtimeServerEvent).validate_json(text)
     assert parsed.type == "response.output_audio.delta" and parsed.delta == "AAAA"
+
+
+def test_ga_clients_get_the_nested_session_shape() -> None:
+    from openai.types.realtime.realtime_server_event import RealtimeServerEvent
+
+    config = SessionConfig(
+        instructions="x", voice="jf_alpha", speed=1.1, turn_detection=TurnDetection(), modalities=["audio"]
+    )
+    parsed = TypeAdapter(RealtimeServerEvent).validate_json(server_event_json(SessionUpdated(session=config), ga=True))
+    assert parsed.session.audio.output.voice == "jf_alpha" and parsed.session.audio.output.speed == 1.1
+    assert parsed.session.audio.input.turn_detection.type == "server_vad"
+    assert parsed.session.output_modalities == ["audio"]
