@@ -103,6 +103,9 @@ class KokoroTts:
         options.intra_op_num_threads = max(1, threads)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # Idle worker threads would otherwise busy-wait between operators; with two sessions, Whisper
+        # and llama.cpp sharing 2 cores that spinning only steals time (measured: ~20% more CPU per phrase).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         voices_path = packaged_voices_path()
         if cache_dir is not None:
             model_file = kokoro_model_file(cache_dir)
