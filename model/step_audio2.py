@@ -1,13 +1,8 @@
 """Step-Audio 2 mini (open weights, Apache-2.0) on a GPU, through the `step-audio2` package's reference code.
 
 Optional: `pip install .[gpu]` brings `step-audio2` and torch; without them, or without CUDA, the engine
-reports why in `availability()` and is never started. Everything the model needs that is *not* the
-model lives here as pure functions, tested everywhere:
-- `build_messages`: session instructions + multi-turn history + the user's turn -> the chat the
-  reference code expects (human turns as audio files, assistant turns as their audio tokens,
-  and a final `<tts_start>` asking for a spoken answer);
-- `split_output_tokens`: generated ids -> text tokens and audio (speech codec) tokens;
-- resampling between the wire (16/24 kHz pcm16) and the model (16 kHz in, 24 kHz wav out).
+reports why in `availability()` and is never started. The pure parts (chat format, token layout,
+resampling) are in model/step_audio2_parts.py and tested everywhere.
 
 Turn-taking uses our own VAD (model/embedded/turn_taking.py); the voice is a reference clip from
 `assets/voices/<voice>.wav` (token2wav copies its timbre). The reference model is not streaming: a
@@ -19,10 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
-import io
 import logging
 import tempfile
-import wave
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,107 +55,21 @@ from model.events import (
     new_id,
 )
 from model.protocol import Availability, VoiceInfo
+from model.step_audio2_parts import (
+    ASSETS_VOICES,
+    DEFAULT_GENERATION,
+    DELTA_SECONDS,
+    MODEL_INPUT_RATE,
+    HistoryTurn,
+    build_messages,
+    reference_clip,
+    resample_pcm16,
+    split_output_tokens,
+    wav_bytes_to_pcm16,
+    write_wav_16k,
+)
 
 log = logging.getLogger(__name__)
-
-# Token layout of Step-Audio 2's vocabulary (from the reference `stepaudio2.py`): ids below
-# TEXT_TOKEN_LIMIT are text; ids above AUDIO_TOKEN_OFFSET - 1 are speech codec tokens, shifted down.
-TEXT_TOKEN_LIMIT = 151_688
-AUDIO_TOKEN_OFFSET = 151_696
-MODEL_INPUT_RATE = 16_000
-MODEL_OUTPUT_RATE = 24_000
-DELTA_SECONDS = 0.1
-DEFAULT_GENERATION = {
-    "max_new_tokens": 2048,
-    "temperature": 0.7,
-    "repetition_penalty": 1.05,
-    "top_p": 0.9,
-    "do_sample": True,
-}
-ASSETS_VOICES = Path(__file__).resolve().parent.parent / "assets" / "voices"
-
-
-@dataclass(frozen=True)
-class HistoryTurn:
-    """One finished turn. A user turn has `audio_path` (or typed `text`); a reply has its `audio_tokens`."""
-
-    role: str  # "human" | "assistant"
-    text: str = ""
-    audio_path: str | None = None
-    audio_tokens: tuple[int, ...] = ()
-
-
-def build_messages(instructions: str | None, history: list[HistoryTurn], user: HistoryTurn) -> list[dict[str, Any]]:
-    """The chat for one spoken reply, in the reference code's message format."""
-    system = instructions or "You are a helpful assistant."
-    messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
-    for turn in [*history, user]:
-        if turn.role == "human":
-            if turn.audio_path:
-                messages.append({"role": "human", "content": [{"type": "audio", "audio": turn.audio_path}]})
-            else:
-                messages.append({"role": "human", "content": turn.text})
-        elif turn.audio_tokens:
-            # a spoken reply goes back as its own speech tokens: the model hears what it said
-            messages.append(
-                {
-                    "role": "assistant",
-                    "content": [
-                        {"type": "text", "text": "<tts_start>"},
-                        {"type": "token", "token": list(turn.audio_tokens)},
-                    ],
-                }
-            )
-        else:
-            messages.append({"role": "assistant", "content": turn.text})
-    messages.append({"role": "assistant", "content": "<tts_start>", "eot": False})
-    return messages
-
-
-def split_output_tokens(token_ids: list[int]) -> tuple[list[int], list[int]]:
-    """Generated ids -> (text token ids, speech codec tokens). Control ids in between are dropped."""
-    text = [i for i in token_ids if i < TEXT_TOKEN_LIMIT]
-    audio = [i - AUDIO_TOKEN_OFFSET for i in token_ids if i >= AUDIO_TOKEN_OFFSET]
-    return text, audio
-
-
-def resample_pcm16(samples: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
-    """int16 mono -> int16 mono at another rate (soxr, as in the embedded engine)."""
-    from model.embedded.audio import float_to_int16, int16_to_float, resample
-
-    return float_to_int16(resample(int16_to_float(samples), src_rate, dst_rate))
-
-
-def write_wav_16k(path: Path, samples_16k: np.ndarray) -> None:
-    """float32 or int16 16 kHz mono -> a WAV file the reference code's `load_audio` can read."""
-    if samples_16k.dtype != np.int16:
-        samples_16k = (np.clip(samples_16k, -1.0, 1.0) * 32767.0).astype(np.int16)
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(MODEL_INPUT_RATE)
-        out.writeframes(samples_16k.astype("<i2").tobytes())
-
-
-def wav_bytes_to_pcm16(data: bytes, out_rate: int) -> np.ndarray:
-    """token2wav's WAV bytes (24 kHz; 16-bit or float) -> int16 mono at `out_rate`."""
-    import soundfile
-
-    samples, rate = soundfile.read(io.BytesIO(data), dtype="int16", always_2d=True)
-    mono = samples[:, 0] if samples.shape[1] == 1 else samples.mean(axis=1).astype(np.int16)
-    return mono if rate == out_rate else resample_pcm16(mono, rate, out_rate)
-
-
-def reference_clip(voice: str | None, voices_dir: Path = ASSETS_VOICES) -> Path:
-    """The reference clip whose timbre token2wav copies. Raises FileNotFoundError naming the fix."""
-    candidates = [voices_dir / f"{voice}.wav"] if voice else []
-    candidates += sorted(voices_dir.glob("*.wav")) if voices_dir.is_dir() else []
-    for path in candidates:
-        if path.is_file():
-            return path
-    raise FileNotFoundError(
-        f"no reference clip for voice {voice!r}: put a 5-15 s mono WAV at {voices_dir / f'{voice}.wav'}"
-    )
 
 
 def gpu_availability() -> Availability:

@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
-import ipaddress
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -27,25 +24,23 @@ from typing import Any
 from fastapi import FastAPI, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from model.events import ErrorEvent, ServerEvent, SessionConfig, error_event
-from model.protocol import Engine, EngineSession
+from model.events import ErrorEvent, ServerEvent, error_event
+from model.protocol import EngineSession
 from model.realtime_wire import WireError, parse_client_message, server_event_json
 from stepaudio_ui.context import AppContext
+from stepaudio_ui.realtime_access import (
+    SUBPROTOCOL_KEY_PREFIX,
+    RealtimeRefused,
+    check_access,
+    offered_subprotocols,
+    resolve_target,
+)
 
 log = logging.getLogger(__name__)
 
 REALTIME_PATH = "/v1/realtime"
-SUBPROTOCOL_KEY_PREFIX = "openai-insecure-api-key."  # browsers can't set headers; the key rides here
 POLICY_VIOLATION = 1008
 INTERNAL_ERROR = 1011
-
-
-class RealtimeRefused(Exception):
-    """This connection can't go ahead; the message (reason + fix) goes to the client before closing."""
-
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass
@@ -56,14 +51,6 @@ class RealtimeStats:
     opened: int = 0
     refused: int = 0
     errors_sent: int = 0
-
-
-@dataclass(frozen=True)
-class ResolvedTarget:
-    engine_name: str
-    engine: Engine
-    config: SessionConfig
-    persona_slug: str | None
 
 
 class TokenBucket:
@@ -83,140 +70,6 @@ class TokenBucket:
             return False
         self.tokens -= 1.0
         return True
-
-
-# --------------------------------------------------------------------------- who may connect
-
-
-def _offered_subprotocols(ws: WebSocket) -> list[str]:
-    header = ws.headers.get("sec-websocket-protocol", "")
-    return [p.strip() for p in header.split(",") if p.strip()]
-
-
-def _presented_token(ws: WebSocket) -> str | None:
-    auth = ws.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        return auth[7:].strip()
-    for proto in _offered_subprotocols(ws):
-        if proto.startswith(SUBPROTOCOL_KEY_PREFIX):
-            return proto[len(SUBPROTOCOL_KEY_PREFIX) :]
-    return None
-
-
-def _is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
-def check_access(ws: WebSocket, token: str | None) -> None:
-    """Raise RealtimeRefused unless the client shows the configured token (or, with none, is loopback)."""
-    if token:
-        presented = _presented_token(ws)
-        if presented is None:
-            raise RealtimeRefused(
-                "this endpoint needs a token: send 'Authorization: Bearer <STEPAUDIO_REALTIME_TOKEN>'",
-                code="missing_token",
-            )
-        if not hmac.compare_digest(presented.encode(), token.encode()):
-            raise RealtimeRefused("the token is wrong: use the server's STEPAUDIO_REALTIME_TOKEN", code="invalid_token")
-        return
-    host = ws.client.host if ws.client else None
-    if not _is_loopback(host):
-        raise RealtimeRefused(
-            f"without STEPAUDIO_REALTIME_TOKEN set this endpoint only serves loopback clients (you are {host}): "
-            "set a token on the server to open it to the network",
-            code="loopback_only",
-        )
-
-
-# --------------------------------------------------------------------------- what to talk to
-
-
-def _default_engine_name(ctx: AppContext) -> str:
-    preferred = getattr(ctx.settings, "default_engine", None) or "embedded"
-    if preferred in ctx.engines:
-        return preferred
-    for name, engine in ctx.engines.items():
-        if engine.availability().usable:
-            return name
-    raise RealtimeRefused("no voice engine is available on this server", code="no_engine")
-
-
-def _first_item_slug(session: Any, kind: str) -> str | None:
-    """The oldest live persona / scene: the seed library's first one is the house default."""
-    from sqlmodel import select
-
-    from stepaudio_ui import store
-
-    table = store.Persona if kind == "persona" else store.Scene
-    row = session.exec(select(table).where(table.archived == False).order_by(table.id)).first()  # noqa: E712
-    return row.slug if row else None
-
-
-def _as_spec(version: Any, spec_class: type[Any]) -> Any:
-    spec = version.spec
-    if isinstance(spec, spec_class):
-        return spec
-    return spec_class.model_validate(json.loads(spec) if isinstance(spec, str) else spec)
-
-
-def _persona_config(ctx: AppContext, persona_slug: str | None) -> tuple[SessionConfig, str | None]:
-    """Compose (persona, default scene) from the store; an empty library gives a plain default config."""
-    from stepaudio_ui import studio
-    from stepaudio_ui.compose import compose_session
-    from stepaudio_ui.specs import PersonaSpec, SceneSpec
-
-    with ctx.db.session() as s:
-        slug = persona_slug or getattr(ctx.settings, "default_persona", None) or _first_item_slug(s, "persona")
-        scene_slug = getattr(ctx.settings, "default_scene", None) or _first_item_slug(s, "scene")
-        if slug is None or scene_slug is None:
-            log.warning("no persona or scene tone in the library: serving /v1/realtime with a plain config")
-            return SessionConfig(modalities=["text", "audio"]), None
-        try:
-            persona = studio.get_default_version(s, kind="persona", slug=slug)
-            scene = studio.get_default_version(s, kind="scene", slug=scene_slug)
-        except studio.NotFoundError as exc:
-            raise RealtimeRefused(f"{exc}: pick another persona with ?model=", code="not_found") from None
-    config = compose_session(_as_spec(persona, PersonaSpec), _as_spec(scene, SceneSpec))
-    return config, slug
-
-
-def _persona_exists(ctx: AppContext, slug: str) -> bool:
-    from stepaudio_ui import studio
-
-    with ctx.db.session() as s:
-        return studio.find_identity(s, studio.kind_models("persona"), slug) is not None
-
-
-def resolve_target(ctx: AppContext, model: str | None, engine_name: str | None) -> ResolvedTarget:
-    """`?model=` (persona slug | engine name | nothing) and `?engine=` -> the engine and session config."""
-    persona_slug: str | None = None
-    if model and model in ctx.engines:
-        engine_name = engine_name or model
-    elif model:
-        if not _persona_exists(ctx, model):
-            raise RealtimeRefused(
-                f"unknown model '{model}': use a persona slug or one of the engines {sorted(ctx.engines)}",
-                code="unknown_model",
-            )
-        persona_slug = model
-    engine_name = engine_name or _default_engine_name(ctx)
-    engine = ctx.engines.get(engine_name)
-    if engine is None:
-        raise RealtimeRefused(
-            f"unknown engine '{engine_name}': available are {sorted(ctx.engines)}", code="unknown_engine"
-        )
-    availability = engine.availability()
-    if not availability.usable:
-        raise RealtimeRefused(
-            f"engine '{engine_name}' is not usable here: {availability.reason}", code="engine_unavailable"
-        )
-    config, persona_slug = _persona_config(ctx, persona_slug)
-    return ResolvedTarget(engine_name=engine_name, engine=engine, config=config, persona_slug=persona_slug)
 
 
 # --------------------------------------------------------------------------- one connection
@@ -297,7 +150,7 @@ class RealtimeConnection:
 
 
 def _pick_subprotocol(ws: WebSocket) -> str | None:
-    offered = _offered_subprotocols(ws)
+    offered = offered_subprotocols(ws)
     if "realtime" in offered:
         return "realtime"
     plain = [p for p in offered if not p.startswith(SUBPROTOCOL_KEY_PREFIX)]

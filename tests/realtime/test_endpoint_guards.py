@@ -16,7 +16,7 @@ from starlette.websockets import WebSocket
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from stepaudio_ui.realtime_server import RealtimeRefused, check_access
+from stepaudio_ui.realtime_access import RealtimeRefused, check_access
 from tests.realtime.conftest import RunningServer, build_realtime_app, serve
 
 pytestmark = pytest.mark.models
@@ -101,6 +101,16 @@ def test_without_a_token_only_loopback_clients_are_served() -> None:
     assert refused.value.code == "loopback_only"
     # with a token, any address that shows it is served
     check_access(_scope_socket("192.168.1.20", [(b"authorization", f"Bearer {TOKEN}".encode())]), TOKEN)
+
+
+def test_without_a_token_pages_from_other_sites_are_refused() -> None:
+    """A page the user visits could otherwise drive the local endpoint from their own (loopback) browser."""
+    with pytest.raises(RealtimeRefused, match="evil.example") as refused:
+        check_access(_scope_socket("127.0.0.1", [(b"origin", b"https://evil.example")]), None)
+    assert refused.value.code == "foreign_origin"
+    check_access(_scope_socket("127.0.0.1", [(b"origin", b"http://localhost:7860")]), None)
+    same_site = [(b"origin", b"http://studio.lan:7860"), (b"host", b"studio.lan:7860")]
+    check_access(_scope_socket("127.0.0.1", same_site), None)
 
 
 @pytest.mark.parametrize(

@@ -10,13 +10,12 @@ import numpy as np
 import pytest
 
 from model.events import SessionConfig
-from model.step_audio2 import (
+from model.step_audio2 import StepAudio2Engine, gpu_availability
+from model.step_audio2_parts import (
     AUDIO_TOKEN_OFFSET,
     TEXT_TOKEN_LIMIT,
     HistoryTurn,
-    StepAudio2Engine,
     build_messages,
-    gpu_availability,
     reference_clip,
     resample_pcm16,
     split_output_tokens,
