@@ -84,9 +84,9 @@ def _measure(page: Any, url: str, repeat: int, personas_total: int) -> dict[str,
     save_button = personas.get_by_role("button", name="Save as new version")
     search, opened, saved = [], [], []
     for round_number in range(repeat):
-        # Four-digit numbers (1000..9999) appear in exactly one generated name: the search leaves one item.
+        # Four-digit numbers (1001..9999) appear in exactly one generated name: the search leaves one item.
         if personas_total >= 10_000:
-            name = str(1000 + (round_number * 733) % 9000)
+            name = str(1001 + (round_number * 733) % 8999)
         else:
             name = str(personas_total - round_number * 37)
         search.append(_ms(lambda n=name: (search_box.fill(n), _until(page, LIST_IS, [n]))))
