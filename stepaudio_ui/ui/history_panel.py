@@ -1,16 +1,105 @@
-"""The History tab: past conversations, transcripts and downloads (placeholder layout)."""
+"""The History tab: saved conversations, a transcript view, and downloads (WAV, JSON, Markdown)."""
 
 from __future__ import annotations
 
 import logging
+import tempfile
+from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
 from stepaudio_ui.context import AppContext
+from stepaudio_ui.history_export import export_files
 
 logger = logging.getLogger(__name__)
 
+LIST_LIMIT = 200
+COLUMNS = ["id", "started (UTC)", "persona", "scene tone", "engine", "turns", "ended"]
+
+
+def conversation_rows(ctx: AppContext) -> tuple[list[list[Any]], list[tuple[str, int]]]:
+    """The table rows and the picker choices, newest first."""
+    from stepaudio_ui import conversations
+
+    with ctx.db.session() as s:
+        found = conversations.list_conversations(s, limit=LIST_LIMIT)
+    rows, choices = [], []
+    for item in found:
+        scene = f"{item.scene_slug} v{item.scene_version}" if item.scene_slug else "-"
+        ended = item.end_reason or ("-" if item.ended_at else "in progress")
+        started = f"{item.started_at:%Y-%m-%d %H:%M:%S}"
+        rows.append(
+            [
+                item.id,
+                started,
+                f"{item.persona_slug} v{item.persona_version}",
+                scene,
+                item.engine,
+                item.turn_count,
+                ended,
+            ]
+        )
+        choices.append((f"#{item.id} · {started} · {item.persona_slug} · {item.turn_count} turns", item.id))
+    return rows, choices
+
+
+def show_conversation(ctx: AppContext, conversation_id: int | None) -> tuple[list[dict[str, str]], str, list[str]]:
+    """Transcript messages, a details line and the download files of one conversation."""
+    from stepaudio_ui import conversations, studio
+
+    if conversation_id is None:
+        return [], "Pick a conversation.", []
+    try:
+        with ctx.db.session() as s:
+            view = conversations.get_conversation(s, conversation_id=int(conversation_id))
+    except studio.StudioError as exc:
+        raise gr.Error(f"{exc}. Press Refresh to reload the list.") from exc
+    messages = [
+        {"role": turn.role, "content": turn.text + (" ⟂ (interrupted)" if turn.interrupted else "")}
+        for turn in view.turns
+    ]
+    summary = view.summary
+    scene = f"{summary.scene_slug} v{summary.scene_version}" if summary.scene_slug else "no scene tone"
+    details = (
+        f"**Conversation {summary.id}** — {summary.persona_slug} v{summary.persona_version}, {scene}, "
+        f"engine {summary.engine}; started {summary.started_at:%Y-%m-%d %H:%M:%S} UTC, "
+        f"{summary.turn_count} turns, {summary.end_reason or 'still running'}."
+    )
+    out_dir = Path(tempfile.gettempdir()) / "stepaudio-exports" / str(summary.id)
+    files = export_files(ctx.settings.data_dir, view, out_dir)
+    return messages, details, [str(path) for path in files]
+
 
 def build(ctx: AppContext) -> None:
-    """Lay out the History tab inside the caller's Blocks/Tab context."""
-    gr.Markdown("### Conversation history")
+    """Lay out the History tab inside the caller's Blocks/Tab context, and wire it."""
+    rows, choices = conversation_rows(ctx)
+    with gr.Row():
+        refresh = gr.Button("Refresh", scale=0, min_width=120, elem_id="history-refresh")
+        picker = gr.Dropdown(choices, value=None, label="Conversation", scale=4, elem_id="history-picker")
+    table = gr.Dataframe(
+        value=rows, headers=COLUMNS, interactive=False, wrap=True, label="Saved conversations", elem_id="history-table"
+    )
+    details = gr.Markdown("Pick a conversation.", elem_id="history-details")
+    transcript = gr.Chatbot(type="messages", label="Transcript", height=360, elem_id="history-transcript")
+    downloads = gr.File(
+        label="Downloads: both sides (WAV), transcript (JSON, Markdown)",
+        file_count="multiple",
+        elem_id="history-downloads",
+    )
+
+    def reload() -> tuple[Any, Any]:
+        new_rows, new_choices = conversation_rows(ctx)
+        return gr.update(value=new_rows), gr.update(choices=new_choices)
+
+    refresh.click(reload, outputs=[table, picker])
+    picker.change(lambda cid: show_conversation(ctx, cid), inputs=picker, outputs=[transcript, details, downloads])
+
+    def pick_row(event: gr.SelectData) -> Any:
+        row = event.row_value if hasattr(event, "row_value") else None
+        return gr.update(value=int(row[0])) if row else gr.update()
+
+    table.select(pick_row, outputs=picker)
+    root = gr.context.Context.root_block
+    if root is not None:
+        root.load(reload, outputs=[table, picker])

@@ -60,7 +60,7 @@ def _choices(ctx: AppContext, kind: str) -> list[tuple[str, str]]:
 
     with ctx.db.session() as s:
         items = studio.list_items(s, kind=kind, limit=500)
-    return [(f"{item.name} ({item.slug})", item.slug) for item in items]
+    return sorted(((f"{item.name} ({item.slug})", item.slug) for item in items), key=lambda choice: choice[0].lower())
 
 
 def _version_choices(ctx: AppContext, kind: str, slug: str | None) -> list[tuple[str, str | int]]:
