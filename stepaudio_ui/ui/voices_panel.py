@@ -30,4 +30,4 @@ def build(ctx: AppContext) -> None:
         )
         return
     gr.Markdown("Voices offered by the loaded engines. A persona picks one by id in its editor.")
-    gr.Dataframe(value=rows, headers=HEADERS, label="Available voices", interactive=False, wrap=True)
+    gr.Dataframe(value=rows, headers=HEADERS, label="Available voices", interactive=False, wrap=True, max_height=900)
