@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,7 @@ from urllib.parse import urlsplit
 
 from fastapi import WebSocket
 
-from model.events import SessionConfig
+from model.events import DEFAULT_SAMPLE_RATE, SessionConfig
 from model.protocol import Engine
 from stepaudio_ui.context import AppContext
 
@@ -43,7 +42,7 @@ class ResolvedTarget:
     engine_name: str
     engine: Engine
     config: SessionConfig
-    persona_slug: str | None
+    resolved: Any  # stepaudio_ui.live_session.ResolvedSession, or None for an empty library
 
 
 # --------------------------------------------------------------------------- who may connect
@@ -133,32 +132,26 @@ def _first_item_slug(session: Any, kind: str) -> str | None:
     return row.slug if row else None
 
 
-def _as_spec(version: Any, spec_class: type[Any]) -> Any:
-    spec = version.spec
-    if isinstance(spec, spec_class):
-        return spec
-    return spec_class.model_validate(json.loads(spec) if isinstance(spec, str) else spec)
-
-
-def _persona_config(ctx: AppContext, persona_slug: str | None) -> tuple[SessionConfig, str | None]:
-    """Compose (persona, default scene) from the store; an empty library gives a plain default config."""
-    from stepaudio_ui import studio
-    from stepaudio_ui.compose import compose_session
-    from stepaudio_ui.specs import PersonaSpec, SceneSpec
+def _compose(ctx: AppContext, persona_slug: str | None, engine_name: str) -> tuple[SessionConfig, Any]:
+    """(persona, default scene) composed exactly as the Live panel does; an empty library gives a plain
+    config. Returns the config and the live_session.ResolvedSession (None without a library)."""
+    from stepaudio_ui.live_session import LiveSelection, resolve_session
+    from stepaudio_ui.studio import StudioError
 
     with ctx.db.session() as s:
         slug = persona_slug or getattr(ctx.settings, "default_persona", None) or _first_item_slug(s, "persona")
         scene_slug = getattr(ctx.settings, "default_scene", None) or _first_item_slug(s, "scene")
-        if slug is None or scene_slug is None:
-            log.warning("no persona or scene tone in the library: serving /v1/realtime with a plain config")
-            return SessionConfig(modalities=["text", "audio"]), None
-        try:
-            persona = studio.get_default_version(s, kind="persona", slug=slug)
-            scene = studio.get_default_version(s, kind="scene", slug=scene_slug)
-        except studio.NotFoundError as exc:
-            raise RealtimeRefused(f"{exc}: pick another persona with ?model=", code="not_found") from None
-    config = compose_session(_as_spec(persona, PersonaSpec), _as_spec(scene, SceneSpec))
-    return config, slug
+    if slug is None or scene_slug is None:
+        log.warning("no persona or scene tone in the library: serving /v1/realtime with a plain config")
+        return SessionConfig(modalities=["text", "audio"]), None
+    selection = LiveSelection(persona_slug=slug, scene_slug=scene_slug, engine=engine_name)
+    try:
+        resolved = resolve_session(
+            ctx.db, selection, input_sample_rate=DEFAULT_SAMPLE_RATE, output_sample_rate=DEFAULT_SAMPLE_RATE
+        )
+    except (LookupError, ValueError, StudioError) as exc:
+        raise RealtimeRefused(f"{exc}: pick another persona with ?model=", code="not_found") from None
+    return resolved.config, resolved
 
 
 def _persona_exists(ctx: AppContext, slug: str) -> bool:
@@ -191,5 +184,5 @@ def resolve_target(ctx: AppContext, model: str | None, engine_name: str | None) 
         raise RealtimeRefused(
             f"engine '{engine_name}' is not usable here: {availability.reason}", code="engine_unavailable"
         )
-    config, persona_slug = _persona_config(ctx, persona_slug)
-    return ResolvedTarget(engine_name=engine_name, engine=engine, config=config, persona_slug=persona_slug)
+    config, resolved = _compose(ctx, persona_slug, engine_name)
+    return ResolvedTarget(engine_name=engine_name, engine=engine, config=config, resolved=resolved)

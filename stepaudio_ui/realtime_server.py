@@ -24,7 +24,7 @@ from typing import Any
 from fastapi import FastAPI, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from model.events import ErrorEvent, ServerEvent, error_event
+from model.events import ClientEvent, ErrorEvent, ServerEvent, error_event
 from model.protocol import EngineSession
 from model.realtime_wire import WireError, parse_client_message, server_event_json
 from stepaudio_ui.context import AppContext
@@ -35,6 +35,7 @@ from stepaudio_ui.realtime_access import (
     offered_subprotocols,
     resolve_target,
 )
+from stepaudio_ui.realtime_record import RealtimeRecording
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +79,18 @@ class TokenBucket:
 class RealtimeConnection:
     """Pumps one WebSocket <-> one engine session until either side ends."""
 
-    def __init__(self, ws: WebSocket, session: EngineSession, settings: Any, stats: RealtimeStats) -> None:
+    def __init__(
+        self,
+        ws: WebSocket,
+        session: EngineSession,
+        settings: Any,
+        stats: RealtimeStats,
+        recording: RealtimeRecording | None = None,
+    ) -> None:
         self.ws = ws
         self.session = session
         self.stats = stats
+        self.recording = recording
         self.max_bytes: int = settings.realtime_max_message_bytes
         self.bucket = TokenBucket(settings.realtime_max_messages_per_second)
         self.ga = False  # answer with GA event names once the client shows it speaks GA
@@ -104,9 +113,22 @@ class RealtimeConnection:
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError, OSError):
                 await task
 
+    async def _record(self, event: ClientEvent | ServerEvent, *, from_client: bool) -> None:
+        if self.recording is None:
+            return
+        try:
+            if from_client:
+                await self.recording.client_event(event)  # type: ignore[arg-type]
+            else:
+                await self.recording.server_event(event)  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - a recording fault must not end the conversation
+            log.exception("recording conversation %s failed; it goes on unrecorded", self.recording.conversation_id)
+            self.recording = None
+
     async def _engine_to_client(self) -> None:
         async for event in self.session.events():
             await self.send_event(event)
+            await self._record(event, from_client=False)
 
     async def _client_to_engine(self) -> None:
         while True:
@@ -147,6 +169,7 @@ class RealtimeConnection:
             self.ga = self.ga or is_ga
             if event is not None:
                 await self.session.send(event)
+                await self._record(event, from_client=True)
 
 
 def _pick_subprotocol(ws: WebSocket) -> str | None:
@@ -180,6 +203,12 @@ def mount_realtime(app: FastAPI, ctx: AppContext) -> None:
         except RealtimeRefused as exc:
             await _refuse(ws, stats, exc)
             return
+        except Exception as exc:  # noqa: BLE001 - e.g. the database is unreachable: say so, keep serving
+            log.exception("/v1/realtime could not resolve model=%s engine=%s", model, engine)
+            await _refuse(
+                ws, stats, RealtimeRefused(f"the server could not prepare the session: {exc}", code="server_error")
+            )
+            return
         try:
             session = await target.engine.open_session(target.config)
         except Exception as exc:  # noqa: BLE001 - an engine that can't start must not take the route down
@@ -190,14 +219,23 @@ def mount_realtime(app: FastAPI, ctx: AppContext) -> None:
             return
         stats.active += 1
         stats.opened += 1
-        log.info("/v1/realtime session on %s (persona %s)", target.engine_name, target.persona_slug)
+        recording = await RealtimeRecording.start(ctx, target.resolved) if target.resolved else None
+        log.info(
+            "/v1/realtime session on %s (conversation %s)", target.engine_name, recording and recording.conversation_id
+        )
+        end_reason = "client hung up"
         try:
-            await RealtimeConnection(ws, session, ctx.settings, stats).run()
+            await RealtimeConnection(ws, session, ctx.settings, stats, recording).run()
         except Exception:  # noqa: BLE001 - one broken connection must not affect the others
             log.exception("/v1/realtime connection failed")
+            end_reason = "connection failed"
         finally:
-            stats.active -= 1
-            await session.close()
+            try:
+                await session.close()
+                if recording is not None:
+                    await recording.finish(end_reason)
+            finally:
+                stats.active -= 1  # last: "no active session" means everything above is done
             if ws.application_state != WebSocketState.DISCONNECTED and ws.client_state != WebSocketState.DISCONNECTED:
                 with contextlib.suppress(Exception):
                     await ws.close()

@@ -22,7 +22,7 @@ from model.events import (
 from model.protocol import Engine
 from model.realtime_client import RealtimeClientEngine, RealtimeConnectError
 from model.stepfun import RealtimeService, openai_service, own_endpoint_service, stepfun_service
-from tests.realtime.conftest import PERSONA_SLUG, RunningServer, free_port
+from tests.realtime.conftest import PERSONA_SLUG, SCENE_SLUG, RunningServer, free_port
 
 pytestmark = pytest.mark.models
 
@@ -68,6 +68,26 @@ async def test_typed_conversation_through_the_client_engine(fast_server: Running
     finally:
         await session.close()
     await _wait_for(lambda: fast_server.app.state.realtime.active == 0)
+    _assert_recorded(
+        fast_server, reply_text="".join(e.delta for e in seen if e.type == "response.audio_transcript.delta")
+    )
+
+
+def _assert_recorded(server: RunningServer, reply_text: str) -> None:
+    """The conversation is in the history like a Live-panel one: versions, engine, turns, audio."""
+    from stepaudio_ui import conversations
+    from stepaudio_ui.live_session import PERSONA_WAV, conversation_audio_dir
+
+    with server.ctx.db.session() as s:
+        (summary,) = conversations.list_conversations(s)
+        view = conversations.get_conversation(s, conversation_id=summary.id)
+    assert (summary.persona_slug, summary.persona_version) == (PERSONA_SLUG, 1)
+    assert (summary.scene_slug, summary.scene_version) == (SCENE_SLUG, 1)
+    assert summary.engine == "embedded" and summary.ended_at is not None
+    assert [t.role for t in view.turns] == ["user", "assistant"]
+    assert "which clock" in view.turns[0].text and view.turns[1].text == reply_text.strip()
+    wav = conversation_audio_dir(server.ctx.settings.data_dir, summary.id) / PERSONA_WAV
+    assert wav.stat().st_size > 24_000 * 2 * 0.3
 
 
 async def test_dropped_connection_gives_one_clear_error_and_a_closed_session(
