@@ -140,7 +140,7 @@ class ResponseRun:
         splitter = PhraseSplitter()
         shaper = ReplyShaper(max_sentences=50)
         pieces = [*splitter.feed(self.fixed_text or ""), *splitter.flush()]
-        return [text for piece in pieces if (text := shaper.accept(piece))]
+        return [text for piece in pieces for text in shaper.accept(piece)]
 
     def _generate(self, loop: asyncio.AbstractEventLoop, out: asyncio.Queue[str | None]) -> None:
         """Worker thread: stream the chat model, cut phrases, hand each one over as soon as it is complete."""
@@ -149,8 +149,7 @@ class ResponseRun:
 
         def hand_over(pieces: list[str]) -> None:
             for piece in pieces:
-                text = shaper.accept(piece)
-                if text:
+                for text in shaper.accept(piece):
                     loop.call_soon_threadsafe(out.put_nowait, text)
             if shaper.finished:
                 self._cancel.set()  # enough said: stop the model instead of generating unheard text

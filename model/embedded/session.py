@@ -114,6 +114,11 @@ class EmbeddedSession:
         """The conversation so far (user and assistant turns, oldest first)."""
         return list(self._history.turns)
 
+    @property
+    def idle(self) -> bool:
+        """No reply being spoken and no turn being transcribed."""
+        return not self._tasks and (self._active is None or not self._active.active)
+
     async def start(self) -> None:
         self._emit(SessionCreated(session=self._config))
         if self._config.greeting:
@@ -182,7 +187,12 @@ class EmbeddedSession:
                 self._on_turn_end(end)
 
     def _merged(self, update: SessionConfig) -> SessionConfig:
-        return self._config.model_copy(update=update.model_dump(exclude_unset=True, exclude_none=True))
+        # Validate the merged dict (not model_copy): nested objects such as turn_detection stay typed.
+        merged = {
+            **self._config.model_dump(exclude_none=True),
+            **update.model_dump(exclude_unset=True, exclude_none=True),
+        }
+        return SessionConfig.model_validate(merged)
 
     @property
     def _detection(self) -> TurnDetection:

@@ -5,8 +5,9 @@ returns what happened: speech started (at once, so a reply can be interrupted) a
 the turn with the user's audio (including ~300 ms of padding before the first voiced frame).
 
 The silence wait comes from the session's `turn_detection.silence_duration_ms`. When a semantic model
-is loaded it is asked once, after `SEMANTIC_CHECK_MS` of silence: if it is confident the sentence is
-finished the turn ends right there (shorter wait); with `type: semantic_vad` an unfinished-sounding
+is loaded it is asked once, after 40% of that wait (at least 160 ms): if it is confident the sentence
+is finished the turn ends right there, so a finished question is answered ~300 ms sooner while a
+designer's longer wait still scales the check; with `type: semantic_vad` an unfinished-sounding
 sentence also gets a longer wait (up to 2x), so slow speakers are not cut off mid-thought.
 """
 
@@ -26,7 +27,8 @@ logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
 START_FRAMES = 3  # ~96 ms of voiced frames before we call it speech: a click or a cough is not a turn
-SEMANTIC_CHECK_MS = 200  # silence after which the semantic model is asked (it costs ~25 ms)
+SEMANTIC_CHECK_FRACTION = 0.4  # of the silence wait, after which the semantic model is asked (~25 ms)
+SEMANTIC_CHECK_MIN_MS = 160
 SEMANTIC_CONFIDENT = 0.5
 MAX_TURN_SECONDS = 28.0  # Whisper reads 30 s windows; a longer monologue is cut into turns
 SEMANTIC_WINDOW = 8 * SAMPLE_RATE  # Smart Turn looks at the last 8 s
@@ -69,6 +71,7 @@ class TurnTaker:
         self._release = max(0.05, detection.threshold - 0.15)  # hysteresis: no flapping at the edge
         self._prefix_frames = max(1, round(detection.prefix_padding_ms / (1000 * self._frame / SAMPLE_RATE)))
         self._silence_ms = detection.silence_duration_ms
+        self._semantic_check_ms = max(SEMANTIC_CHECK_MIN_MS, SEMANTIC_CHECK_FRACTION * self._silence_ms)
         self._semantic_extends = detection.type == "semantic_vad"
         self._preroll: deque[np.ndarray] = deque(maxlen=self._prefix_frames + START_FRAMES)
 
@@ -140,7 +143,7 @@ class TurnTaker:
             return None
 
         silence_ms = self._ms(self._position - self._last_voiced_end)
-        if self._end_of_turn is not None and not self._semantic_asked and silence_ms >= SEMANTIC_CHECK_MS:
+        if self._end_of_turn is not None and not self._semantic_asked and silence_ms >= self._semantic_check_ms:
             self._semantic_asked = True
             if self._ask_semantic():
                 return self._finish("semantic", arrived)

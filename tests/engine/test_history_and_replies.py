@@ -1,0 +1,90 @@
+"""Conversation history trimming and reply shaping (pure logic: no models needed)."""
+
+from __future__ import annotations
+
+import logging
+
+from model.embedded.history import ConversationHistory
+from model.embedded.llm import estimate_tokens
+from model.embedded.replies import ReplyShaper, join_phrases, plan_reply, split_first_phrase
+from model.events import SessionConfig
+
+
+def history_with(turns: int, context_tokens: int = 300) -> ConversationHistory:
+    history = ConversationHistory(estimate_tokens, context_tokens)
+    for index in range(turns):
+        history.add("user", f"Question number {index}: what do you think about topic {index} in some detail?")
+        history.add("assistant", f"Answer number {index}: it is a fine topic and I like it a lot, truly.")
+    return history
+
+
+def test_prompt_keeps_the_newest_turns_that_fit():
+    history = history_with(20)
+    prompt = history.prompt("You are Ada.", reserve_tokens=100)
+    assert prompt[0].role == "system" and prompt[0].content == "You are Ada."
+    kept = prompt[1:]
+    assert 0 < len(kept) < 40
+    assert kept[-1].content.startswith("Answer number 19")  # the newest survive, the oldest go
+    total = sum(estimate_tokens(m.content) + 4 for m in prompt)
+    assert total <= 300 - 100
+
+
+def test_an_overlong_last_user_turn_is_cut_not_dropped():
+    history = ConversationHistory(estimate_tokens, 200)
+    history.add("user", " ".join(f"word{i}" for i in range(400)))
+    prompt = history.prompt("sys", reserve_tokens=50)
+    assert prompt[-1].role == "user" and prompt[-1].content.endswith("word399")
+    assert estimate_tokens(prompt[-1].content) < 200
+
+
+def test_consecutive_user_turns_merge_and_empty_turns_vanish():
+    history = ConversationHistory(estimate_tokens, 500)
+    history.add("user", "Hello")
+    history.add("assistant", "   ")  # a reply cancelled before a word was heard
+    history.add("user", "are you there?")
+    assert [(m.role, m.content) for m in history.turns] == [("user", "Hello are you there?")]
+
+
+def test_shaper_stops_after_the_sentence_limit_and_at_loops():
+    shaper = ReplyShaper(max_sentences=2)
+    assert shaper.accept("**Hello** there 😀!") == ["Hello there !"]
+    assert shaper.accept("Assistant: I am fine.") == ["I am fine."]
+    assert shaper.finished and shaper.accept("A third sentence.") == []
+
+    looping = ReplyShaper(max_sentences=5)
+    assert looping.accept("I like cats.") == ["I like cats."]
+    assert looping.accept("I like cats.") == [] and looping.finished
+    assert ReplyShaper(5).accept("no no no no no no") == []
+
+
+def test_long_first_phrase_is_cut_at_a_clause_for_faster_first_audio():
+    text = "The capital city of France is Paris and it is famous for its museums and its food."
+    head, rest = split_first_phrase(text)
+    assert head == "The capital city of France is Paris" and rest.startswith("and it is famous")
+    assert split_first_phrase("Short and sweet.") == ["Short and sweet."]
+    assert split_first_phrase("巴黎是法国的首都，也是一座非常美丽而且历史悠久的城市。") == [
+        "巴黎是法国的首都，也是一座非常美丽而且历史悠久的城市。"
+    ]
+
+
+def test_join_phrases_spaces_english_not_chinese():
+    assert join_phrases(["Hello there.", "How are you?"]) == "Hello there. How are you?"
+    assert join_phrases(["你好。", "今天好吗？"]) == "你好。今天好吗？"
+
+
+def test_reply_language_and_the_chinese_fallback(caplog):
+    auto = SessionConfig(language="auto", instructions="You are Ada.")
+    assert (
+        plan_reply(auto, user_text="Hi", user_language="en", llm_writes_chinese=False, default_voice="v").language
+        == "en"
+    )
+    with caplog.at_level(logging.WARNING):
+        tiny = plan_reply(auto, user_text="你好", user_language="zh", llm_writes_chinese=False, default_voice="v")
+    assert tiny.language == "en" and "only write English" in tiny.system_prompt
+    assert "cannot write Chinese" in caplog.text
+    able = plan_reply(auto, user_text="你好", user_language="zh", llm_writes_chinese=True, default_voice="v")
+    assert able.language == "zh" and "简体中文" in able.system_prompt
+    fixed = SessionConfig(language="en", max_sentences=2, speed=3.0)
+    plan = plan_reply(fixed, user_text="你好", user_language="zh", llm_writes_chinese=True, default_voice="v")
+    assert plan.language == "en" and plan.max_sentences == 2 and plan.speed == 2.0 and plan.voice == "v"
+    assert "<|im_end|>" in plan.options.stop

@@ -1,0 +1,137 @@
+"""Whole turns through the embedded engine with the real models: speech or text in, speech out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+import pytest
+
+from model.embedded.audio import resample
+from model.embedded.phrases import detect_language
+from model.events import ContentPart, ConversationItem, ConversationItemCreate, SessionConfig
+
+from .conftest import TEST_INSTRUCTIONS
+
+pytestmark = pytest.mark.models
+
+AUDIO_TURN_ORDER = [
+    "input_audio_buffer.speech_started",
+    "input_audio_buffer.speech_stopped",
+    "input_audio_buffer.committed",
+    "conversation.item.input_audio_transcription.completed",
+    "response.created",
+    "response.audio_transcript.delta",
+    "response.audio.delta",
+    "response.audio.done",
+    "response.audio_transcript.done",
+    "response.done",
+]
+
+
+def first_positions(kinds: list[str], wanted: list[str]) -> list[int]:
+    return [kinds.index(kind) for kind in wanted]
+
+
+def typed(text: str) -> ConversationItemCreate:
+    return ConversationItemCreate(
+        item=ConversationItem(role="user", content=[ContentPart(type="input_text", text=text)])
+    )
+
+
+async def test_spoken_english_question_gets_a_spoken_english_reply(engine, open_client, utterances, embedded_models):
+    client = await open_client(engine)
+    await client.speak(utterances["en_capital"].audio)
+    done = await client.wait_type("response.done")
+
+    kinds = [e.type for e in client.events]
+    positions = first_positions(kinds, AUDIO_TURN_ORDER)
+    assert positions == sorted(positions), kinds[:12]
+    heard = client.of_type("conversation.item.input_audio_transcription.completed")[0]
+    assert "capital" in heard.transcript.lower() and "france" in heard.transcript.lower()
+    assert done.response.status == "completed"
+
+    reply = client.reply_audio(done.response.id)
+    assert reply.size > 24_000 * 0.5, "expected at least half a second of reply audio"
+    # The reply audio, heard by our own ASR, is English words.
+    echo = embedded_models.asr.transcribe(resample(reply, 24_000, 16_000), "auto")
+    assert echo.language == "en" and re.search(r"[A-Za-z]{2,}", echo.text), echo
+
+    timings = done.response.timings
+    stages = [timings.speech_end_ms, timings.turn_decided_ms, timings.asr_done_ms, timings.llm_first_token_ms]
+    assert all(stage is not None for stage in stages) and stages == sorted(stages), timings
+    assert timings.first_audio_ms >= timings.llm_first_token_ms
+    assert timings.llm_tokens > 0 and timings.tts_rtf > 0
+
+    # The turn is remembered: the user's words and exactly the reply that was spoken.
+    history = client.session.history
+    assert [m.role for m in history] == ["user", "assistant"]
+    assert history[1].content == done.response.output[0].content[0].transcript
+
+
+async def test_spoken_chinese_question_is_heard_as_chinese_and_answered(
+    engine, open_client, utterances, embedded_models, caplog
+):
+    """SmolLM2 (the packaged chat model) writes no Chinese: by design the reply is English, with a warning."""
+    client = await open_client(engine, SessionConfig(instructions=TEST_INSTRUCTIONS, language="auto"))
+    with caplog.at_level(logging.WARNING, logger="model.embedded.replies"):
+        await client.speak(utterances["zh_food"].audio)
+        done = await client.wait_type("response.done")
+
+    heard = client.of_type("conversation.item.input_audio_transcription.completed")[0]
+    assert heard.language == "zh"
+    assert re.search(r"[\u4e00-\u9fff]{4,}", heard.transcript), heard.transcript
+    assert "水果" in heard.transcript
+    assert done.response.status == "completed"
+    reply_text = done.response.output[0].content[0].transcript
+    assert detect_language(reply_text) == "en"
+    assert "cannot write Chinese" in caplog.text
+    reply = client.reply_audio(done.response.id)
+    echo = embedded_models.asr.transcribe(resample(reply, 24_000, 16_000), "auto")
+    assert echo.text.strip(), "the reply audio should be speech our ASR can hear"
+
+
+async def test_typed_text_gets_a_spoken_reply(engine, open_client):
+    client = await open_client(engine)
+    await client.session.send(typed("Hello! What is your name?"))
+    done = await client.wait_type("response.done")
+    created = client.of_type("conversation.item.created")[0]
+    assert created.item.content[0].text == "Hello! What is your name?"
+    assert done.response.status == "completed"
+    assert client.reply_audio(done.response.id).size > 12_000
+    deltas = "".join(e.delta for e in client.of_type("response.audio_transcript.delta"))
+    assert deltas.replace(" ", "") == done.response.output[0].content[0].transcript.replace(" ", "")
+    assert [m.role for m in client.session.history] == ["user", "assistant"]
+
+
+async def test_item_create_then_response_create_answers_once(engine, open_client):
+    """Standard realtime clients send both; the reply already in flight answers the request."""
+    client = await open_client(engine)
+    await client.session.send(typed("Say hello."))
+    await client.session.send({"type": "response.create"})
+    await client.wait_type("response.done")
+    await asyncio.sleep(0.5)
+    assert len(client.of_type("response.created")) == 1
+
+
+async def test_greeting_is_spoken_first_and_remembered(engine, open_client):
+    greeting = "Hi, I am Ada. How can I help you today?"
+    client = await open_client(engine, SessionConfig(instructions=TEST_INSTRUCTIONS, language="en", greeting=greeting))
+    done = await client.wait_type("response.done")
+    assert client.events[0].type == "session.created"
+    assert done.response.output[0].content[0].transcript == greeting
+    assert client.reply_audio(done.response.id).size > 24_000
+    assert [(m.role, m.content) for m in client.session.history] == [("assistant", greeting)]
+
+
+async def test_two_sessions_at_once_both_reply(engine, open_client, utterances):
+    first = await open_client(engine)
+    second = await open_client(engine)
+    await asyncio.gather(first.speak(utterances["en_sleep"].audio), second.speak(utterances["en_weather"].audio))
+    done_first, done_second = await asyncio.gather(first.wait_type("response.done"), second.wait_type("response.done"))
+    assert done_first.response.status == done_second.response.status == "completed"
+    heard_first = first.of_type("conversation.item.input_audio_transcription.completed")[0].transcript.lower()
+    heard_second = second.of_type("conversation.item.input_audio_transcription.completed")[0].transcript.lower()
+    assert "sleep" in heard_first and "rain" in heard_second  # no crosstalk between the sessions
+    assert first.reply_audio(done_first.response.id).size > 0 and second.reply_audio(done_second.response.id).size > 0

@@ -1,0 +1,79 @@
+"""Turn taking on real speech with the real Silero VAD and Smart Turn models (no session, no LLM)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.embedded.audio import resample
+from model.embedded.turn_taking import SpeechStart, TurnEnd, TurnTaker
+from model.events import TurnDetection
+from stepaudio_ui.bench.utterances import trim_silence
+
+pytestmark = pytest.mark.models
+
+
+def speech_16k(utterance) -> np.ndarray:
+    return resample(trim_silence(utterance.audio), 24_000, 16_000)
+
+
+def feed(taker: TurnTaker, audio: np.ndarray, chunk: int = 320) -> list:
+    events = []
+    for begin in range(0, audio.size, chunk):
+        events.extend(taker.push(audio[begin : begin + chunk]))
+    return events
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(16_000 * seconds), dtype=np.float32)
+
+
+def test_noise_is_not_speech(embedded_models):
+    taker = TurnTaker(embedded_models.vad_model.new_stream(), embedded_models.turn_model, TurnDetection())
+    noise = np.random.default_rng(7).normal(0, 0.05, 16_000 * 3).astype(np.float32)
+    assert feed(taker, noise) == []
+
+
+def test_a_question_is_one_turn_with_padding_and_positions(embedded_models, utterances):
+    taker = TurnTaker(embedded_models.vad_model.new_stream(), None, TurnDetection(silence_duration_ms=500))
+    speech = speech_16k(utterances["en_capital"])
+    events = feed(taker, np.concatenate([silence(1.0), speech, silence(1.0)]))
+    assert [type(e) for e in events] == [SpeechStart, TurnEnd]
+    start, end = events
+    assert 800 <= start.audio_start_ms <= 1_150  # speech begins at 1.0 s in the stream
+    assert end.reason == "silence"
+    assert abs(end.audio_end_ms - (1_000 + speech.size / 16)) < 250
+    # The turn's audio holds the whole utterance plus ~300 ms of padding before it.
+    assert speech.size <= end.audio_16k.size <= speech.size + 16_000 * 0.6
+
+
+def test_silence_wait_follows_the_setting(embedded_models, utterances):
+    speech = speech_16k(utterances["en_capital"])
+    for wait_ms in (300, 1_200):
+        taker = TurnTaker(embedded_models.vad_model.new_stream(), None, TurnDetection(silence_duration_ms=wait_ms))
+        feed(taker, np.concatenate([silence(0.5), speech]))
+        quiet = feed(taker, silence(wait_ms / 1000 - 0.15))
+        assert quiet == [], f"turn ended before {wait_ms} ms of silence"
+        assert [type(e) for e in feed(taker, silence(0.3))] == [TurnEnd]
+
+
+def test_semantic_model_ends_a_finished_question_early(embedded_models, utterances):
+    if embedded_models.turn_model is None:
+        pytest.skip("Smart Turn is not installed")
+    speech = speech_16k(utterances["en_capital"])
+    taker = TurnTaker(
+        embedded_models.vad_model.new_stream(), embedded_models.turn_model, TurnDetection(silence_duration_ms=1_500)
+    )
+    events = feed(taker, np.concatenate([silence(0.5), speech, silence(1.0)]))
+    ends = [e for e in events if isinstance(e, TurnEnd)]
+    assert len(ends) == 1 and ends[0].reason == "semantic", ends
+
+
+def test_clear_forgets_a_turn_in_progress(embedded_models, utterances):
+    taker = TurnTaker(embedded_models.vad_model.new_stream(), None, TurnDetection())
+    speech = speech_16k(utterances["en_capital"])
+    assert any(isinstance(e, SpeechStart) for e in feed(taker, speech[: speech.size // 2]))
+    taker.clear()
+    assert not taker.in_speech
+    assert feed(taker, silence(1.0)) == []
+    assert taker.commit() is None
