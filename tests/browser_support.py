@@ -76,6 +76,10 @@ def chromium(extra_args: list[str] | None = None) -> Iterator[Any]:
     """A headless Debian Chromium driven by Playwright (its own fresh temporary profile)."""
     from playwright.sync_api import sync_playwright
 
+    if not Path(CHROMIUM_PATH).is_file():
+        raise RuntimeError(
+            f"Debian's Chromium is not at {CHROMIUM_PATH}: install it with `apt-get install -y chromium`"
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM_PATH, headless=True, args=CHROMIUM_ARGS + (extra_args or [])

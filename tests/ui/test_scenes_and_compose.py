@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from stepaudio_ui import studio
 from stepaudio_ui.specs import PersonaSpec, SceneSpec
-from tests.browser_support import REPO_ROOT, RunningApp, choose, open_from_list, open_studio, tab
+from tests.browser_support import REPO_ROOT, RunningApp, choose, open_from_list, tab
 
 pytestmark = pytest.mark.browser
 
@@ -37,9 +37,8 @@ def library(studio_app: RunningApp) -> dict[str, str]:
         }
 
 
-def test_scene_tone_edit_saves_a_version(page: Any, library: dict[str, str], studio_app: RunningApp) -> None:
-    page.reload()
-    open_studio(page, page.url)
+def test_scene_tone_edit_saves_a_version(library: dict[str, str], page: Any, studio_app: RunningApp) -> None:
+    # `library` comes before `page` so the page loads with these items already listed.
     scenes = tab(page, "scenes")
     open_from_list(scenes, "Search scene tones", "Windy Pier")
     expect(scenes.get_by_label("Mood / emotional frame")).to_have_value("brisk and cheerful")
@@ -57,9 +56,7 @@ def test_scene_tone_edit_saves_a_version(page: Any, library: dict[str, str], stu
     )
 
 
-def test_compose_preview_shows_instructions_and_settings(page: Any, library: dict[str, str]) -> None:
-    page.reload()
-    open_studio(page, page.url)
+def test_compose_preview_shows_instructions_and_settings(library: dict[str, str], page: Any) -> None:
     compose = tab(page, "compose")
     choose(page, compose, "Persona", f"Harbor Guide ({library['persona']})")
     choose(page, compose, "Scene tone", f"Windy Pier ({library['scene']})")
