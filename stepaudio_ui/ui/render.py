@@ -86,7 +86,8 @@ def user_errors(
             except ValidationError as error:
                 raise gr.Error(describe_validation_error(error, labels or {}), duration=None) from error
             except expected as error:
-                raise gr.Error(str(error), duration=None) from error
+                message = str(error)  # written for people, often starting lower-case for CLI output
+                raise gr.Error(message[:1].upper() + message[1:], duration=None) from error
             except Exception as error:  # a bug: log it fully, show the user something calm
                 logger.exception("Handler %s failed", handler.__name__)
                 raise gr.Error(

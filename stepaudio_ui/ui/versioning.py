@@ -125,7 +125,7 @@ class VersionedEditor(EditorLayout):
             self.items: gr.update(value=None),
         }
 
-    @user_errors(expected=(studio.NotFoundError,))
+    @user_errors(expected=STUDIO_ERRORS)
     def save(self, state: EditorState, author: str, note: str, *values: Any) -> dict[Any, Any]:
         spec = self._spec_from(values)
         try:

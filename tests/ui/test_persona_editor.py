@@ -166,3 +166,12 @@ def test_archive_hides_from_list_until_show_archived(page: Any, studio_app: Runn
     personas.get_by_label("Show archived").uncheck()
     expect(items).to_have_count(1)
     expect(items.first).not_to_contain_text("archived")
+
+
+def test_saving_without_changes_explains_instead_of_failing(page: Any) -> None:
+    personas = tab(page, "personas")
+    open_from_list(personas, "Search personas", "Nova")
+    expect(personas.get_by_label("Tagline")).to_have_value("A calm co-pilot for the road.")
+    save(personas, "no edits")
+    toast = page.locator(".toast-body").filter(has_text="Nothing changed")
+    expect(toast).to_contain_text("edit a field before saving")
