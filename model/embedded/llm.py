@@ -91,14 +91,16 @@ class LlamaCppChat:
 
     The server runs `parallel_slots` decoding slots with continuous batching, so concurrent sessions
     decode together instead of queueing, and it caches each slot's prompt, so a follow-up turn only
-    evaluates the new messages. xllamacpp also opens an HTTP listener on 127.0.0.1; we lock it with a
+    evaluates the new messages. Keep `threads` at 1 on small shared machines: llama.cpp's threads meet at
+    a barrier after every operation, so one thread descheduled by a concurrent model stalls the other
+    (see EmbeddedOptions.llm_threads). xllamacpp also opens an HTTP listener on 127.0.0.1; we lock it with a
     random API key nobody knows, since all our calls are in-process.
     """
 
     def __init__(
         self,
         gguf_path: Path | None = None,
-        threads: int = 2,
+        threads: int = 1,
         context_tokens: int = 2048,
         parallel_slots: int = 2,
     ) -> None:

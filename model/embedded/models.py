@@ -31,7 +31,9 @@ class EmbeddedOptions:
     openai_url: str | None = None
     openai_key: str | None = None
     openai_model: str = "gpt-4o-mini"
-    llm_threads: int = 2
+    # 1, not 2: measured on a shared 2-core machine, llama.cpp's thread barriers stall whenever another
+    # model (TTS, ASR, a second session) holds a core: 30 tokens took 0.6 CPU-s on 1 thread, 5-22 CPU-s on 2.
+    llm_threads: int = 1
     cache_dir: Path | None = None
     # The CPU models besides the LLM (Whisper, Kokoro); 2 matches the machines this targets.
     model_threads: int = 2
