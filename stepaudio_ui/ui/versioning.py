@@ -144,7 +144,9 @@ class VersionedEditor(EditorLayout):
                     )
                 versions = studio.list_versions(s, kind=self.kind, slug=view.slug)
         except studio.ConflictError as conflict:
-            return self._conflict(state, conflict)
+            with self.ctx.db.session() as s:  # show the newer versions in the history, leave the form alone
+                versions = studio.list_versions(s, kind=self.kind, slug=conflict.latest.slug)
+            return self._conflict(state, conflict, versions)
         shown = self._show(view, versions, f"Saved {view.spec.name} as v{view.number}.", "ok")
         return shown | {self.note: "", self.items: gr.update(value=view.slug)}
 
@@ -278,7 +280,7 @@ class VersionedEditor(EditorLayout):
             self.copy_name: f"{view.spec.name} (copy)",
         }
 
-    def _conflict(self, state: EditorState, conflict: Any) -> dict[Any, Any]:
+    def _conflict(self, state: EditorState, conflict: Any, versions: list[Any]) -> dict[Any, Any]:
         latest = conflict.latest
         rows = [[change.path, cell(change.before), cell(change.after)] for change in conflict.changes]
         message = (
@@ -291,6 +293,9 @@ class VersionedEditor(EditorLayout):
             self.status: status_html(message, "error"),
             self.conflict_table: gr.update(value=rows_or_blank(rows, 3), visible=True),
             self.rebase_button: gr.update(visible=True, value=f"Keep my edits and save over v{latest.number}"),
+            self.header: self._header_html(state.slug, state.base_number, versions),
+            self.history: self._history_rows(versions),
+            **self._version_choices(versions, keep_target=latest.number),
         }
 
 

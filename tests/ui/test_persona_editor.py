@@ -121,6 +121,8 @@ def test_stale_base_shows_conflict_and_keeps_edits(page: Any, studio_app: Runnin
     expect(conflict).to_contain_text("greeting")
     expect(conflict).to_contain_text("Hello from the other editor")
     expect(personas.get_by_label("Tagline")).to_have_value("My own tagline")
+    expect(personas.locator(".editor-head")).to_contain_text("editing from v1 · latest v2")
+    expect(personas.locator(".history-table")).to_contain_text("theirs")
     page.screenshot(path=str(output_dir / "persona-conflict.png"), full_page=True)
 
     personas.get_by_role("button", name="Keep my edits and save over v2").click()
