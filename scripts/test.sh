@@ -11,6 +11,7 @@ need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
 command -v sox >/dev/null 2>&1 || need_apt+=(sox)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)  # the store tests' second backend
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   log "apt-get install ${need_apt[*]}"
@@ -27,6 +28,23 @@ log "pip install"
 
 log "ruff"
 .venv/bin/ruff check .
+
+# PostgreSQL for the store tests (they run on SQLite and on PostgreSQL): Debian's server in a throwaway
+# cluster owned by this run (its own directory, a free loopback port, no systemd needed), stopped on exit.
+# initdb refuses to run as root, so as root the cluster belongs to the `postgres` user the package created.
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+PG_DIR=$(mktemp -d /tmp/stepaudio-pg.XXXXXX)
+PG_AS=()
+if [ "$(id -u)" -eq 0 ]; then chown postgres: "$PG_DIR"; PG_AS=(runuser -u postgres --); fi
+PG_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+log "postgresql on 127.0.0.1:$PG_PORT ($PG_DIR)"
+"${PG_AS[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log"
+# fsync off: a test cluster; the crash tests kill our client processes, never this server.
+"${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -o \
+  "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off" start >/dev/null
+trap '"${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null 2>&1 || true; rm -rf "$PG_DIR"' EXIT
+"$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres stepaudio_test
+export STEPAUDIO_TEST_POSTGRES_URL="postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/stepaudio_test"
 
 log "pytest"
 export HF_HUB_OFFLINE=1

@@ -1,8 +1,9 @@
-"""The `stepaudio-ui` command: serve (default), personas / scenes / library import and export, bench.
+"""The `stepaudio-ui` command: serve (default), personas / scenes / library import and export, db, bench.
 
-Settings come from the environment (`STEPAUDIO_*`) like the server's; every command but `bench`
-migrates the database and loads the seed library into an empty one first, exactly as the server
-does, so the CLI and the app always see the same library. Output for people goes to stdout; errors
+Settings come from the environment (`STEPAUDIO_*`) like the server's; every command but `bench` and
+`db` migrates the database and loads the seed library into an empty one first, exactly as the server
+does, so the CLI and the app always see the same library (`db backup` copies the database as it is,
+and `db current` / `db upgrade` show and run the migrations explicitly). Output for people goes to stdout; errors
 to stderr with exit status 1 (2 for bad arguments).
 """
 
@@ -154,6 +155,72 @@ def _add_library_group(commands: Any) -> None:
     importing.set_defaults(handler=_import)
 
 
+# --------------------------------------------------------------------------- db
+
+
+def _db_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from stepaudio_ui.backup import backup_database
+
+    report = backup_database(settings.resolved_database_url(), Path(args.out), overwrite=args.force)
+    _out(report.describe())
+    return 0
+
+
+def _db_current(_args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy import make_url
+
+    from stepaudio_ui.store import Database, head_revision
+
+    url = settings.resolved_database_url()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).is_file():
+        _out(f"no database at {parsed.database} yet; starting the app or `stepaudio-ui db upgrade` creates it")
+        return 0
+    db = Database(url)
+    try:
+        current, head = db.current_revision(), head_revision()
+    finally:
+        db.dispose()
+    state = (
+        "up to date"
+        if current == head
+        else f"behind: `stepaudio-ui db upgrade` (or starting the app) upgrades it to {head}"
+    )
+    _out(f"{db.display_url}: revision {current or 'none (empty database)'}; {state}")
+    return 0
+
+
+def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
+    from stepaudio_ui.store import Database
+
+    db = Database.from_settings(settings)
+    try:
+        before = db.current_revision()
+        db.migrate()
+        after = db.current_revision()
+    finally:
+        db.dispose()
+    _out(
+        f"{db.display_url}: revision {before or 'none'} -> {after}"
+        if before != after
+        else f"{db.display_url}: already at {after}"
+    )
+    return 0
+
+
+def _add_db_group(commands: Any) -> None:
+    parser = commands.add_parser("db", help="back up the database, show or upgrade its schema")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="{backup,current,upgrade}")
+    backup = actions.add_parser("backup", help="a consistent copy of the SQLite database, safe while the app runs")
+    backup.add_argument("--out", required=True, help="file to write the copy to")
+    backup.add_argument("--force", action="store_true", help="replace --out if it exists")
+    backup.set_defaults(handler=_db_backup)
+    actions.add_parser("current", help="the schema revision of the database").set_defaults(handler=_db_current)
+    actions.add_parser("upgrade", help="run the migrations (the app also does on start)").set_defaults(
+        handler=_db_upgrade
+    )
+
+
 # --------------------------------------------------------------------------- bench and serve
 
 
@@ -202,11 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, default=None, help="data directory (default: STEPAUDIO_DATA_DIR)")
     parser.add_argument("--verbose", action="store_true", help="log at INFO level")
     parser.set_defaults(handler=_serve)
-    commands = parser.add_subparsers(dest="command", metavar="{serve,personas,scenes,library,bench}")
+    commands = parser.add_subparsers(dest="command", metavar="{serve,personas,scenes,library,db,bench}")
     commands.add_parser("serve", help="serve the studio (the default)").set_defaults(handler=_serve)
     _add_item_group(commands, "personas")
     _add_item_group(commands, "scenes")
     _add_library_group(commands)
+    _add_db_group(commands)
     _add_bench_group(commands)
     return parser
 
@@ -222,6 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     overrides: dict[str, Any] = {"data_dir": args.data_dir} if args.data_dir else {}
     from pydantic import ValidationError
+    from sqlalchemy.exc import OperationalError
 
     from stepaudio_ui.studio import StudioError
 
@@ -233,6 +302,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except StudioError as error:
         _err(str(error))
+        return 1
+    except OperationalError as error:
+        _err(f"cannot use the database ({error.orig}); check STEPAUDIO_DATABASE_URL / STEPAUDIO_DATA_DIR")
         return 1
     except KeyboardInterrupt:
         return 130

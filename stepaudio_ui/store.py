@@ -6,7 +6,9 @@ denormalised copy of the latest version's name / summary / tags so that listing 
 as JSON text. Conversations record which versions and which engine a live session ran on.
 
 The schema is owned by Alembic migrations (stepaudio_ui/migrations); `Database.migrate()` runs them
-programmatically, and tests check that the migrations and these models agree.
+programmatically, and tests check that the migrations and these models agree, on SQLite and PostgreSQL.
+Nothing here is SQLite-only: specs are JSON in TEXT columns, search runs on a lower-cased copy
+(`search_text`), and writers are serialised on both backends (see `write_transaction`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Execution option that makes the SQLite BEGIN an IMMEDIATE one (see `write_transaction`).
 _WRITE_OPTION = "stepaudio_write"
 SQLITE_BUSY_TIMEOUT_S = 15.0
+# Key of the PostgreSQL transaction-level advisory lock every write transaction takes (any fixed
+# 64-bit number; this one is "stepaud" in ASCII). It plays the role of SQLite's BEGIN IMMEDIATE.
+POSTGRES_WRITE_LOCK_KEY = 0x73746570617564
+# `postgresql://` alone would pick psycopg2, which we do not ship; psycopg (v3) is the driver we install.
+_POSTGRES_PREFIXES = ("postgresql://", "postgres://")
 
 
 def utc_now() -> datetime:
@@ -156,15 +163,27 @@ class Database:
     """Owns the SQLAlchemy engine for one database URL. Built by the app, the CLI or a test."""
 
     def __init__(self, url: str) -> None:
+        for prefix in _POSTGRES_PREFIXES:
+            if url.startswith(prefix):
+                url = "postgresql+psycopg://" + url.removeprefix(prefix)
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.is_postgres = url.startswith("postgresql")
         connect_args: dict[str, Any] = {}
+        options: dict[str, Any] = {}
         if self.is_sqlite:
             # Sessions are used from Gradio worker threads; each session holds its own connection.
             connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}
-        self.engine: Engine = create_engine(url, connect_args=connect_args)
+        else:
+            options["pool_pre_ping"] = True  # a server restart must not break the next request
+        self.engine: Engine = create_engine(url, connect_args=connect_args, **options)
         if self.is_sqlite:
             _install_sqlite_pragmas(self.engine)
+
+    @property
+    def display_url(self) -> str:
+        """The URL without its password, for logs and messages."""
+        return self.engine.url.render_as_string(hide_password=True)
 
     @classmethod
     def from_settings(cls, settings: Any) -> Database:
@@ -179,7 +198,7 @@ class Database:
         with self.engine.begin() as connection:
             config = alembic_config(connection)
             command.upgrade(config, revision)
-        logger.info("database %s migrated to %s", self.engine.url.render_as_string(hide_password=True), revision)
+        logger.info("database %s migrated to %s", self.display_url, revision)
 
     def current_revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext
@@ -200,6 +219,19 @@ class Database:
         self.engine.dispose()
 
 
+def head_revision() -> str:
+    """The newest migration shipped with this code."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations under {MIGRATIONS_DIR}: the package is incomplete; reinstall it")
+    return head
+
+
 def alembic_config(connection: Connection) -> Any:
     """An Alembic Config pointing at our packaged migrations, running on `connection` (no ini file)."""
     from alembic.config import Config
@@ -214,13 +246,19 @@ def alembic_config(connection: Connection) -> Any:
 def write_transaction(session: Session) -> Iterator[Session]:
     """One atomic write: commits on success, rolls back on any error.
 
-    A read transaction the caller already has open is ended first, so the write starts from a fresh
-    snapshot; on SQLite the write begins IMMEDIATE (takes the write lock up front), which serialises
-    concurrent savers: the second one waits, then sees the first one's version and gets a conflict.
+    A read transaction the caller already has open is ended first and rows it loaded are expired, so
+    the write reads fresh data. Writers are serialised up front: on SQLite the write begins IMMEDIATE
+    (takes the write lock), on PostgreSQL it takes a transaction-level advisory lock (READ COMMITTED,
+    so every statement after the lock sees the other writers' commits). Either way the second of two
+    concurrent savers waits, then sees the first one's version and gets a conflict; readers never wait.
+    The unique constraints stay as the last line of defence.
     """
     if session.in_transaction():
         session.commit()
-    session.connection(execution_options={_WRITE_OPTION: True})
+    session.expire_all()
+    connection = session.connection(execution_options={_WRITE_OPTION: True})
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({POSTGRES_WRITE_LOCK_KEY})")
     try:
         yield session
         session.commit()

@@ -108,7 +108,8 @@ def save_version(
             row = append_version(session, models, identity, spec=spec, author=author, note=note, based_on=base_number)
             view = view_of(models, identity, row)
     except IntegrityError:
-        # Only reachable on databases without BEGIN IMMEDIATE: the other saver took our number.
+        # Not reached while writers are serialised (write_transaction); kept as the unique constraint's
+        # last line of defence against a writer that bypassed the lock: the other saver took our number.
         session.rollback()
         raise conflict_for(session, models, require_identity(session, models, slug), base_number) from None
     logger.info("saved %s %s v%d by %s", kind, slug, view.number, author)

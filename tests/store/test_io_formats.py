@@ -47,13 +47,6 @@ def _fill(session: Session) -> None:
     studio.set_archived(session, kind="persona", slug="old", archived=True)
 
 
-@pytest.fixture
-def other_db(tmp_path_factory: pytest.TempPathFactory) -> Database:
-    database = Database(f"sqlite:///{tmp_path_factory.mktemp('other') / 'other.db'}")
-    database.migrate()
-    return database
-
-
 def test_item_export_import_round_trip_is_lossless(session: Session, other_db: Database) -> None:
     _fill(session)
     data = export_bytes(session, kind="persona", slug="ada")
@@ -290,18 +283,28 @@ def test_a_library_with_one_bad_item_saves_nothing(session: Session, other_db: D
         assert studio.list_items(other, kind="persona", include_archived=True) == []
 
 
-def test_a_failure_while_writing_rolls_back_everything(session: Session, other_db: Database) -> None:
+REFUSING_TRIGGER = {
+    "sqlite": ["CREATE TRIGGER refuse_scene BEFORE INSERT ON scene BEGIN SELECT RAISE(ABORT, 'disk says no'); END"],
+    "postgresql": [
+        "CREATE FUNCTION refuse_scene() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'disk says no' USING ERRCODE = 'check_violation'; END $$",
+        "CREATE TRIGGER refuse_scene BEFORE INSERT ON scene FOR EACH ROW EXECUTE FUNCTION refuse_scene()",
+    ],
+}
+DROP_TRIGGER = {"sqlite": "DROP TRIGGER refuse_scene", "postgresql": "DROP TRIGGER refuse_scene ON scene"}
+
+
+def test_a_failure_while_writing_rolls_back_everything(session: Session, other_db: Database, backend: str) -> None:
     """The database refuses the last item (a trigger): the personas written before it are rolled back."""
     _fill(session)
     data = library_bytes(session)
     with other_db.session() as other:
-        other.connection().exec_driver_sql(
-            "CREATE TRIGGER refuse_scene BEFORE INSERT ON scene BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
-        )
+        for statement in REFUSING_TRIGGER[backend]:
+            other.connection().exec_driver_sql(statement)
         other.commit()
         with pytest.raises(sqlalchemy.exc.IntegrityError, match="disk says no"):
             _import(other, data)
         assert studio.count_items(other, kind="persona", include_archived=True) == 0
-        other.connection().exec_driver_sql("DROP TRIGGER refuse_scene")
+        other.connection().exec_driver_sql(DROP_TRIGGER[backend])
         other.commit()
         assert len(_import(other, data).items) == 3

@@ -54,11 +54,11 @@ def test_a_0001_database_upgrades_keeping_its_data(tmp_path: Path) -> None:
     upgraded.dispose()
 
 
-def test_sqlite_runs_in_wal_with_foreign_keys(db: Database) -> None:
-    with db.engine.connect() as connection:
+def test_sqlite_runs_in_wal_with_foreign_keys(sqlite_db: Database) -> None:
+    with sqlite_db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-    with db.engine.connect() as connection, pytest.raises(sqlalchemy.exc.IntegrityError, match="FOREIGN KEY"):
+    with sqlite_db.engine.connect() as connection, pytest.raises(sqlalchemy.exc.IntegrityError, match="FOREIGN KEY"):
         connection.execute(
             text(
                 "INSERT INTO persona_version (persona_id, number, spec, author, note, created_at) VALUES (99, 1, '{}', 'x', '', :t)"
