@@ -133,3 +133,11 @@ def open_from_list(scope: Any, search_label: str, query: str) -> None:
     expect(items).to_have_count(1)
     expect(items.first).to_contain_text(query)
     items.first.click()
+
+
+def edit_cell(page: Any, table: Any, index: int, text: str) -> None:
+    """Type `text` into the `index`-th cell (row-major) of an editable Gradio table."""
+    table.get_by_role("cell").nth(index).dblclick()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")

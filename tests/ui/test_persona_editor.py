@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from stepaudio_ui import studio
 from stepaudio_ui.specs import PersonaSpec
-from tests.browser_support import RunningApp, choose, open_from_list, tab
+from tests.browser_support import RunningApp, choose, edit_cell, open_from_list, tab
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +36,9 @@ def test_create_edit_diff_restore_publish_export(page: Any, output_dir: Path, tm
     expect(status.locator("b")).to_have_count(0)
 
     personas.get_by_label("Tagline").fill("Flies the test plane, slowly.")
+    examples = personas.locator(".block").filter(has_text="Example exchanges").last
+    edit_cell(page, examples, 0, "Are we safe?")
+    edit_cell(page, examples, 1, "Yes. Checking the instruments now.")
     save(personas, "slower")
     expect(status).to_have_text("Saved Test Pilot <b>One</b> as v2.")
     history = personas.locator(".history-table")
@@ -47,6 +50,7 @@ def test_create_edit_diff_restore_publish_export(page: Any, output_dir: Path, tm
     expect(diff).to_contain_text("tagline")
     expect(diff).to_contain_text("Flies the test plane.")
     expect(diff).to_contain_text("Flies the test plane, slowly.")
+    expect(diff).to_contain_text("Checking the instruments now.")
     page.screenshot(path=str(output_dir / "persona-diff.png"), full_page=True)
 
     choose(page, personas, "Version to restore or publish", "v1")
