@@ -212,7 +212,12 @@ class LiveHandler(AsyncStreamHandler):
         availability = engine.availability()
         if not availability.usable:
             raise RuntimeError(f"engine '{selection.engine}' is not usable here: {availability.reason}")
-        self._notice(f"Opening {selection.engine} engine…")
+        if getattr(engine, "models", True) is None:  # local models still loading: say so, it takes a while
+            self._notice(
+                f"⏳ The {selection.engine} engine is still loading its models; the conversation starts when it is ready…"
+            )
+        else:
+            self._notice(f"Opening the {selection.engine} engine…")
         self.resolved = await asyncio.to_thread(
             resolve_session, self.ctx.db, selection, input_sample_rate=INPUT_RATE, output_sample_rate=OUTPUT_RATE
         )

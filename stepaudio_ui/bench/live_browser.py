@@ -116,12 +116,13 @@ async () => {
 """
 
 
-def chromium_args(mic_wav: Path) -> list[str]:
-    """Flags for a headless Chromium that plays `mic_wav` (looping) as its microphone over loopback WebRTC."""
+def chromium_args(mic_wav: Path | None = None) -> list[str]:
+    """Flags for a headless Chromium with a fake microphone (looping `mic_wav` if given) over loopback WebRTC."""
+    fake_file = [f"--use-file-for-fake-audio-capture={mic_wav}"] if mic_wav else []
     return [
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={mic_wav}",
+        *fake_file,
         "--allow-loopback-in-peer-connection",
         "--no-sandbox",
         "--disable-gpu",
@@ -179,8 +180,9 @@ class LivePage:
     def now_ms(self) -> float:
         return float(self.page.evaluate("() => performance.now()"))
 
-    def choose(self, label: str, option: str) -> None:
-        self.page.get_by_label(label, exact=True).click()
+    def choose(self, elem_id: str, option: str) -> None:
+        """Pick `option` in the Gradio dropdown with element id `elem_id` (labels repeat across tabs)."""
+        self.page.locator(f"#{elem_id} input").click()
         self.page.get_by_role("option", name=option, exact=True).click()
 
     def start(self, *, timeout_s: float = 30.0) -> None:

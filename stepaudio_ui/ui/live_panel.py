@@ -95,12 +95,20 @@ def _first_usable_engine(ctx: AppContext) -> str | None:
 def engines_markdown(ctx: AppContext) -> str:
     if not ctx.engines:
         return "⚠️ No voice engine is configured on this server."
-    lines = []
+    return "  \n".join(f"{mark} **{name}**{': ' + text if text else ''}" for name, (mark, text) in _states(ctx))
+
+
+def _states(ctx: AppContext) -> list[tuple[str, tuple[str, str]]]:
+    states = []
     for name, engine in ctx.engines.items():
         availability = engine.availability()
-        mark = "✅" if availability.usable else "⏳" if "load" in availability.reason.lower() else "❌"
-        lines.append(f"{mark} **{name}**" + (f": {availability.reason}" if availability.reason else ""))
-    return "  \n".join(lines)
+        if not availability.usable:
+            states.append((name, ("❌", availability.reason)))
+        elif getattr(engine, "models", True) is None:  # an engine with local models not yet loaded
+            states.append((name, ("⏳", "loading its models; a conversation started now waits for them")))
+        else:
+            states.append((name, ("✅", "ready")))
+    return states
 
 
 def preview_instructions(
@@ -228,11 +236,14 @@ def build(ctx: AppContext) -> None:
 
     gr.on([typed.submit, send.click], send_typed, inputs=[webrtc, typed], outputs=typed)
 
-    def refresh() -> tuple[Any, str]:
-        return gr.update(choices=engine_choices(ctx)), engines_markdown(ctx)
+    def refresh(current: str | None) -> tuple[Any, str]:
+        """Engines may be registered or finish loading after the page was built."""
+        value = current if current in ctx.engines else _first_usable_engine(ctx)
+        return gr.update(choices=engine_choices(ctx), value=value), engines_markdown(ctx)
 
     root = gr.context.Context.root_block
     if root is not None:
-        root.load(refresh, outputs=[engine, engine_status], js=MIC_CHECK_JS)
+        root.load(refresh, inputs=engine, outputs=[engine, engine_status])
+        root.load(None, js=MIC_CHECK_JS)
     # An engine that is still loading its models turns usable on its own: keep its line current.
     gr.Timer(5.0).tick(lambda: engines_markdown(ctx), outputs=engine_status, show_progress="hidden")

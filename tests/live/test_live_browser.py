@@ -1,0 +1,163 @@
+"""Talking to a persona in a real Chromium over WebRTC, with the real embedded engine.
+
+Each test speaks espeak-ng clips into the page's microphone on cue and listens to the persona's
+remote track with a WebAudio analyser; the store is read directly to check what was saved.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.models]
+
+# The engine on a shared 2-core machine can take many seconds per reply: waits are generous,
+# the barge-in bound is the product's promise.
+REPLY_TIMEOUT_S = 120
+BARGE_IN_LIMIT_MS = 300
+
+
+def wait_until_quiet(live: Any, since_ms: float, *, quiet_ms: float = 1000, timeout_s: float = 60) -> float:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        quiet_at = live.quiet_since(since_ms, quiet_ms=quiet_ms)
+        if quiet_at is not None:
+            return quiet_at
+        time.sleep(0.2)
+    raise AssertionError(f"the persona was still talking {timeout_s:.0f} s later")
+
+
+def transcript(live: Any) -> tuple[list[str], list[str]]:
+    """(user messages, persona messages) as shown in the Live transcript."""
+    box = live.page.locator("#live-transcript")
+    return (
+        box.locator("[data-testid='user']").all_inner_texts(),
+        box.locator("[data-testid='bot']").all_inner_texts(),
+    )
+
+
+def wait_for_transcript(live: Any, check: Any, *, timeout_s: float = REPLY_TIMEOUT_S) -> tuple[list[str], list[str]]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        users, bots = transcript(live)
+        if check(users, bots):
+            return users, bots
+        if time.monotonic() > deadline:
+            raise AssertionError(f"transcript never matched; users={users} persona={bots}")
+        time.sleep(0.3)
+
+
+def saved_conversation(app: Any) -> Any:
+    from stepaudio_ui import conversations
+
+    with app.ctx.db.session() as s:
+        newest = conversations.list_conversations(s, limit=1)[0]
+        return conversations.get_conversation(s, conversation_id=newest.id)
+
+
+def wait_for_end(app: Any, *, timeout_s: float = 30) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while (view := saved_conversation(app)).summary.ended_at is None:
+        assert time.monotonic() < deadline, "the conversation was not closed after Stop"
+        time.sleep(0.3)
+    return view
+
+
+def test_spoken_question_gets_spoken_reply_saved_and_listed(live_page: Any, live_app: Any, shots: Path) -> None:
+    live = live_page
+    live.start()
+    started = live.now_ms()
+
+    # The greeting is spoken first; let it finish so the reply below is the answer, not the greeting.
+    greeting_at = live.wait_for_remote_audio(started, timeout_s=REPLY_TIMEOUT_S)
+    assert greeting_at is not None, "no greeting audio reached the browser"
+    wait_until_quiet(live, greeting_at)
+
+    energy_before = live.inbound()["inbound"]["totalAudioEnergy"]
+    said = live.say("question")
+    reply_at = live.wait_for_remote_audio(said["end"], timeout_s=REPLY_TIMEOUT_S)
+    assert reply_at is not None, "no reply audio reached the browser after the question"
+    time.sleep(1.0)
+    stats = live.inbound()["inbound"]
+    assert stats["totalAudioEnergy"] > energy_before, f"WebRTC inbound audio energy did not grow: {stats}"
+
+    users, bots = wait_for_transcript(
+        live, lambda users, bots: any("capital" in text.lower() for text in users) and len(bots) >= 2
+    )
+    assert "france" in " ".join(users).lower(), users
+    assert bots[-1].strip() and bots[-1].strip() != "…", bots
+    live.page.screenshot(path=str(shots / "live-spoken-turn.png"), full_page=True)
+    wait_until_quiet(live, reply_at, timeout_s=REPLY_TIMEOUT_S)
+    live.stop()
+
+    view = wait_for_end(live_app)
+    roles = [turn.role for turn in view.turns]
+    assert view.summary.persona_slug == "sam-support" and view.summary.scene_slug == "support-desk"
+    assert view.summary.engine == "embedded"
+    question = next(i for i, turn in enumerate(view.turns) if "capital" in turn.text.lower())
+    assert roles[question] == "user"
+    answer = view.turns[question + 1]
+    assert answer.role == "assistant" and answer.text.strip(), roles
+    assert answer.timings.get("first_audio_ms"), answer.timings
+
+    # History: the conversation is listed, its transcript shown, its three downloads offered.
+    page = live.page
+    page.get_by_role("tab", name="History").click()
+    page.locator("#history-refresh").click()
+    page.locator("#history-picker input").click()
+    page.get_by_role("option", name=f"#{view.summary.id} ", exact=False).first.click()
+    page.locator("#history-transcript").get_by_text("capital", exact=False).first.wait_for()
+    downloads = page.locator("#history-downloads")
+    for suffix in (".wav", ".json", ".md"):
+        downloads.get_by_text(f"conversation-{view.summary.id}{suffix}").wait_for()
+    page.screenshot(path=str(shots / "history.png"), full_page=True)
+
+
+def test_speaking_over_the_persona_stops_its_audio(live_page: Any, live_app: Any, shots: Path) -> None:
+    live = live_page
+    live.start()
+    started = live.now_ms()
+    # The greeting is a reply like any other: talk over it once the browser plays it.
+    heard = live.wait_for_remote_audio(started, timeout_s=REPLY_TIMEOUT_S)
+    assert heard is not None, "no greeting audio reached the browser"
+    time.sleep(0.8)
+    said = live.say("interrupt")
+    quiet_at = wait_until_quiet(live, said["start"], quiet_ms=600, timeout_s=15)
+    stop_ms = max(0.0, quiet_at - said["start"])
+    (shots / "barge-in.json").write_text(json.dumps({"bargein_stop_ms": stop_ms}))
+    live.page.screenshot(path=str(shots / "live-barge-in.png"), full_page=True)
+
+    _, bots = wait_for_transcript(live, lambda users, bots: any("interrupted" in text for text in bots), timeout_s=30)
+    assert stop_ms <= BARGE_IN_LIMIT_MS, f"the reply kept playing {stop_ms:.0f} ms after the user spoke over it"
+    live.stop()
+    view = wait_for_end(live_app)
+    assert any(turn.role == "assistant" and turn.interrupted for turn in view.turns), view.turns
+
+
+def test_typed_text_gets_a_spoken_reply(live_page: Any, live_app: Any, shots: Path) -> None:
+    live = live_page
+    live.start()
+    started = live.now_ms()
+    greeting_at = live.wait_for_remote_audio(started, timeout_s=REPLY_TIMEOUT_S)
+    assert greeting_at is not None, "no greeting audio reached the browser"
+    wait_until_quiet(live, greeting_at)
+
+    live.page.locator("#live-typed textarea").fill("What is the capital of France?")
+    sent_at = live.now_ms()
+    live.page.locator("#live-send").click()
+    reply_at = live.wait_for_remote_audio(sent_at, timeout_s=REPLY_TIMEOUT_S)
+    assert reply_at is not None, "no spoken reply reached the browser after typing"
+    users, bots = wait_for_transcript(
+        live, lambda users, bots: any("capital of France" in text for text in users) and len(bots) >= 2
+    )
+    assert bots[-1].strip() not in ("", "…"), bots
+    live.page.screenshot(path=str(shots / "live-typed.png"), full_page=True)
+    live.stop()
+    view = wait_for_end(live_app)
+    typed = next(i for i, turn in enumerate(view.turns) if turn.text == "What is the capital of France?")
+    assert view.turns[typed].role == "user"
+    assert any(turn.role == "assistant" and turn.text for turn in view.turns[typed + 1 :]), view.turns
