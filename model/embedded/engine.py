@@ -63,7 +63,6 @@ class EmbeddedEngine:
         self._pace_audio = pace_audio
         self._shared: SharedModels | None = None
         self._load_error: str | None = None
-        self._start_lock = asyncio.Lock()
         if models is not None:
             self._shared = SharedModels(models, llm_writes_chinese(self.options))
 
@@ -73,15 +72,17 @@ class EmbeddedEngine:
 
     async def start(self) -> None:
         """Load and warm the models in a worker thread, so the event loop keeps serving meanwhile."""
-        async with self._start_lock:
-            if self._shared is not None:
-                return
-            try:
-                models = await asyncio.to_thread(load_shared_models, self.options)
-            except Exception as exc:
-                self._load_error = f"the embedded models failed to load: {exc}"
-                logger.exception("embedded engine could not load its models")
-                raise
+        # No asyncio lock here (an engine may be started in one event loop and used in another):
+        # concurrent calls meet at the process-wide load lock and get the same models.
+        if self._shared is not None:
+            return
+        try:
+            models = await asyncio.to_thread(load_shared_models, self.options)
+        except Exception as exc:
+            self._load_error = f"the embedded models failed to load: {exc}"
+            logger.exception("embedded engine could not load its models")
+            raise
+        if self._shared is None:
             self._shared = SharedModels(models, llm_writes_chinese(self.options))
 
     def availability(self) -> Availability:

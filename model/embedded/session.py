@@ -32,6 +32,7 @@ from model.embedded.history import ConversationHistory
 from model.embedded.llm import ChatMessage
 from model.embedded.replies import plan_reply
 from model.embedded.responder import ResponseRun
+from model.embedded.session_config import check_update, default_config, merge_config
 from model.embedded.shared import SharedModels
 from model.embedded.turn_taking import SpeechStart, TurnEnd, TurnTaker
 from model.events import (
@@ -68,20 +69,6 @@ logger = logging.getLogger(__name__)
 VAD_RATE = 16_000
 
 
-def default_config(voice: str) -> SessionConfig:
-    return SessionConfig(
-        modalities=["text", "audio"],
-        voice=voice,
-        speed=1.0,
-        language="auto",
-        input_audio_format="pcm16",
-        output_audio_format="pcm16",
-        turn_detection=TurnDetection(),
-        input_sample_rate=DEFAULT_SAMPLE_RATE,
-        output_sample_rate=DEFAULT_SAMPLE_RATE,
-    )
-
-
 class EmbeddedSession:
     """Implements `model.protocol.EngineSession` over the shared embedded models."""
 
@@ -90,7 +77,11 @@ class EmbeddedSession:
         self._pace_audio = pace_audio
         voices = shared.voice_ids()
         self._config = default_config(voices[0] if voices else "jf_alpha")
-        self._config = self._merged(config)
+        self._opening_problem = check_update(config, voices, consequence=f"Speaking with `{self._config.voice}`.")
+        if self._opening_problem is None:
+            self._config = merge_config(self._config, config)
+        else:  # keep the rest of the client's config; only the unusable voice falls back to the default
+            self._config = merge_config(self._config, config.model_copy(update={"voice": None}))
         self._out: asyncio.Queue[ServerEvent | None] = asyncio.Queue()
         self._history = ConversationHistory(shared.count_tokens, shared.context_tokens)
         self._turns = TurnTaker(shared.models.vad_model.new_stream(), shared.models.turn_model, self._detection)
@@ -121,6 +112,8 @@ class EmbeddedSession:
 
     async def start(self) -> None:
         self._emit(SessionCreated(session=self._config))
+        if self._opening_problem is not None:
+            self._emit(self._opening_problem)
         if self._config.greeting:
             await self._start_response(TurnTimings(speech_end_ms=now_ms()), fixed_text=self._config.greeting)
 
@@ -186,14 +179,6 @@ class EmbeddedSession:
             else:
                 self._on_turn_end(end)
 
-    def _merged(self, update: SessionConfig) -> SessionConfig:
-        # Validate the merged dict (not model_copy): nested objects such as turn_detection stay typed.
-        merged = {
-            **self._config.model_dump(exclude_none=True),
-            **update.model_dump(exclude_unset=True, exclude_none=True),
-        }
-        return SessionConfig.model_validate(merged)
-
     @property
     def _detection(self) -> TurnDetection:
         return self._config.turn_detection or TurnDetection()
@@ -206,20 +191,12 @@ class EmbeddedSession:
         return soxr.ResampleStream(rate, VAD_RATE, 1, dtype="float32", quality="HQ")
 
     def _update(self, event: SessionUpdate) -> None:
-        voice = event.session.voice
-        if voice is not None and voice not in self._shared.voice_ids():
-            self._emit(
-                error_event(
-                    f"Unknown voice `{voice}`; this engine has: {', '.join(self._shared.voice_ids())}. "
-                    "Nothing in this update was applied.",
-                    code="unknown_voice",
-                    param="session.voice",
-                    event_id=event.event_id,
-                )
-            )
+        problem = check_update(event.session, self._shared.voice_ids(), event.event_id)
+        if problem is not None:
+            self._emit(problem)
             return
         old_rate = self._config.input_sample_rate
-        self._config = self._merged(event.session)
+        self._config = merge_config(self._config, event.session)
         self._turns.configure(self._detection)
         if self._config.input_sample_rate != old_rate:
             self._resampler = self._new_resampler()

@@ -157,6 +157,10 @@ class _Driver:
                     done = event.response
                 elif event.type == "error":
                     logger.warning("session %d: %s", self._index, event.error.message)
+        # Keep the "microphone" open until the session is idle, so one slow turn cannot leak into the next.
+        idle_deadline = time.monotonic() + TURN_TIMEOUT_S
+        while not session.idle and time.monotonic() < idle_deadline:  # type: ignore[attr-defined]
+            await self._send_chunk(session, silence)
         for _ in range(AFTER_REPLY_MS // CHUNK_MS):
             await self._send_chunk(session, silence)
         timings = done.timings if done is not None else None

@@ -64,7 +64,7 @@ async def test_response_cancel_stops_the_reply(paced_engine, open_client):
 
 
 async def test_no_barge_in_when_the_persona_may_not_be_interrupted(paced_engine, open_client, utterances):
-    config = STORY.model_copy(update={"turn_detection": TurnDetection(interrupt_response=False)})
+    config = STORY.model_copy(update={"turn_detection": TurnDetection(interrupt_response=False), "max_sentences": 2})
     client = await open_client(paced_engine, config)
     await client.session.send(typed("Tell me a short story about a cat."))
     first_audio = await client.wait_type("response.audio.delta")
