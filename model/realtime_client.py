@@ -145,6 +145,7 @@ class RealtimeClientSession:
                     f"this {self._service.title} session is closed: start a new conversation", code="session_closed"
                 )
             )
+            await self._queue.put(_END)  # whoever reads it is not left waiting on a closed session
             return
         if (
             isinstance(event, InputAudioBufferAppend)
@@ -166,6 +167,16 @@ class RealtimeClientSession:
         except ConnectionClosed:
             # the reader sees the same close and reports it once; nothing more to say here
             log.debug("%s: send after the connection closed", self._service.engine_name)
+
+    async def first_event(self, timeout_s: float) -> ServerEvent | None:
+        """Wait for the service's first event and leave it first in line; None if the socket closed."""
+        first = await asyncio.wait_for(self._queue.get(), timeout=timeout_s)
+        rest = []
+        while not self._queue.empty():
+            rest.append(self._queue.get_nowait())
+        for item in (first, *rest):
+            self._queue.put_nowait(item)
+        return None if first is _END else first  # type: ignore[return-value]
 
     async def events(self) -> AsyncIterator[ServerEvent]:
         while True:
@@ -230,33 +241,35 @@ class RealtimeClientEngine:
             raise RealtimeConnectError(availability.reason)
         socket = await self._connect()
         session = RealtimeClientSession(self.service, socket, config)
-        # peek at the first event: a service that refuses the session says so here (bad model, limits)
+        # the first event tells: a service that refuses the session (bad key, model, limits) says so here
         try:
-            first = await asyncio.wait_for(session._queue.get(), timeout=FIRST_EVENT_TIMEOUT_S)
+            first = await session.first_event(FIRST_EVENT_TIMEOUT_S)
         except TimeoutError:
             await session.close()
             raise RealtimeConnectError(
                 f"{self.service.title} did not start a session within {FIRST_EVENT_TIMEOUT_S:.0f} s"
             ) from None
-        if first is _END or getattr(first, "type", None) == "error":
+        if first is None or first.type == "error":
             await session.close()
             error = getattr(first, "error", None)
             message = getattr(error, "message", "the connection closed at once")
             hint = f" (check {self.service.key_setting})" if getattr(error, "code", None) in _AUTH_CODES else ""
             raise RealtimeConnectError(f"{self.service.title} refused the session: {message}{hint}")
-        # put it back in front: callers see session.created first, as the protocol promises
-        rest = []
-        while not session._queue.empty():
-            rest.append(session._queue.get_nowait())
-        for item in (first, *rest):
-            session._queue.put_nowait(item)
-        config = self._fit_config(config)
+        config = self.fit_config(config)
         await session.send(SessionUpdate(session=config))
         return session
 
-    def _fit_config(self, config: SessionConfig) -> SessionConfig:
+    def fit_config(self, config: SessionConfig) -> SessionConfig:
+        """The session config as this service can take it: its own voice and transcription model."""
+        update: dict[str, object] = {}
         voice_ids = self.service.voice_ids
         if voice_ids and config.voice not in voice_ids and self.service.default_voice:
             # persona voices are the embedded engine's; a hosted service speaks with its own default
-            return config.model_copy(update={"voice": self.service.default_voice})
-        return config
+            update["voice"] = self.service.default_voice
+        if config.input_audio_transcription is not None and not self.service.send_extensions:
+            # our engines accept any model name here; a hosted service only its own (or none at all)
+            model = self.service.transcription_model
+            update["input_audio_transcription"] = (
+                config.input_audio_transcription.model_copy(update={"model": model}) if model else None
+            )
+        return config.model_copy(update=update) if update else config

@@ -32,6 +32,7 @@ class RealtimeService:
     send_extensions: bool = False
     extra_headers: dict[str, str] = field(default_factory=dict)
     requires_key: bool = True
+    transcription_model: str | None = None  # None: don't ask the service to transcribe the user
 
     @property
     def voice_ids(self) -> frozenset[str]:
@@ -102,6 +103,7 @@ def openai_service(
         key_setting="STEPAUDIO_OPENAI_API_KEY",
         voices=OPENAI_VOICES,
         default_voice="marin",
+        transcription_model="whisper-1",
         # the beta event dialect we speak is enabled on OpenAI's side by this header
         extra_headers={"OpenAI-Beta": "realtime=v1"},
     )

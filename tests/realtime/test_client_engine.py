@@ -158,9 +158,14 @@ def test_presets_describe_the_hosted_services() -> None:
     engine = RealtimeClientEngine(stepfun)
     assert engine.name == "stepfun" and len(engine.voices()) == len(stepfun.voices)
     # a persona's embedded voice is swapped for the service's default; a service voice is kept
-    assert engine._fit_config(SessionConfig(voice="jf_alpha")).voice == "qingchunshaonv"
-    assert engine._fit_config(SessionConfig(voice="wenrounansheng")).voice == "wenrounansheng"
-    assert openai_service(api_key="k").extra_headers == {"OpenAI-Beta": "realtime=v1"}
+    assert engine.fit_config(SessionConfig(voice="jf_alpha")).voice == "qingchunshaonv"
+    assert engine.fit_config(SessionConfig(voice="wenrounansheng")).voice == "wenrounansheng"
+    # the composed config asks our "whisper"; StepFun gets no transcription request, OpenAI its own model
+    composed = SessionConfig(input_audio_transcription={"model": "whisper"})
+    assert engine.fit_config(composed).input_audio_transcription is None
+    gpt = RealtimeClientEngine(openai_service(api_key="k"))
+    assert gpt.fit_config(composed).input_audio_transcription.model == "whisper-1"
+    assert gpt.service.extra_headers == {"OpenAI-Beta": "realtime=v1"}
 
 
 async def _wait_for(condition: Any, timeout_s: float = 10.0) -> None:
