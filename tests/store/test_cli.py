@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,44 @@ def test_serve_is_the_default_command() -> None:
 
     assert build_parser().parse_args([]).handler is _serve
     assert build_parser().parse_args(["serve"]).handler is _serve
+
+
+def test_the_cli_runs_on_either_backend_from_the_url_setting(
+    env: Path, make_db_url: Callable[[], str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("STEPAUDIO_DATABASE_URL", make_db_url())
+    assert main(["personas", "list"]) == 0  # migrates and seeds the empty database
+    assert capsys.readouterr().out.startswith("nova\tNova\tv1 (published v1)")
+    assert main(["db", "current"]) == 0
+    assert capsys.readouterr().out.endswith("revision 0002; up to date\n")
+    assert main(["personas", "export", "nova", "--out", str(env / "nova.json")]) == 0
+    document = json.loads((env / "nova.json").read_text())
+    document["versions"][0]["spec"]["tagline"] = "Edited offline."
+    (env / "nova.json").write_text(json.dumps(document))
+    capsys.readouterr()
+    assert main(["personas", "import", str(env / "nova.json")]) == 0
+    assert capsys.readouterr().out == "persona nova: new version (v2)\n"
+
+
+def test_plain_postgresql_urls_use_the_installed_driver() -> None:
+    from stepaudio_ui.store import Database
+
+    for url in ("postgresql://ed:pw@db:5432/studio", "postgres://ed:pw@db:5432/studio"):
+        database = Database(url)  # no connection is made until the first query
+        assert database.engine.dialect.driver == "psycopg"
+        assert database.display_url == "postgresql+psycopg://ed:***@db:5432/studio"
+        database.dispose()
+
+
+def test_an_unreachable_database_is_named_with_the_setting_to_check(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("STEPAUDIO_DATABASE_URL", f"postgresql+psycopg://ed@127.0.0.1:{port}/studio?connect_timeout=2")
+    assert main(["personas", "list"]) == 1
+    error = capsys.readouterr().err
+    assert "cannot use the database" in error and "check STEPAUDIO_DATABASE_URL" in error
