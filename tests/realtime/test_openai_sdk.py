@@ -8,9 +8,11 @@ import base64
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from openai import AsyncOpenAI
 
+from model.events import encode_pcm16
 from tests.realtime.conftest import PERSONA_SLUG, RunningServer, audio_chunks, speech_24k
 
 pytestmark = pytest.mark.models
@@ -88,23 +90,38 @@ async def test_spoken_conversation_and_interruption(realtime_server: RunningServ
         assert cancelled.response.status == "cancelled"
 
 
-async def test_ga_client_gets_ga_event_names(fast_server: RunningServer) -> None:
-    """The SDK's GA client (`client.realtime`): nested session config in, `response.output_audio.*` out."""
+async def test_ga_client_speaking_16k_gets_ga_event_names(fast_server: RunningServer, tmp_path: Path) -> None:
+    """The SDK's GA client (`client.realtime`): nested session config asking for 16 kHz audio both ways,
+    spoken input at 16 kHz, `response.output_audio.*` events out."""
+    from model.embedded.audio import float_to_int16, int16_to_float, resample
+
+    speech_16k = float_to_int16(resample(int16_to_float(speech_24k("Good morning, Ada.", tmp_path)), 24_000, 16_000))
+    pcm16k = {"type": "audio/pcm", "rate": 16_000}
     client = AsyncOpenAI(api_key="unused-on-loopback", websocket_base_url=fast_server.ws_base)
     async with client.realtime.connect(model="embedded") as connection:
         seen: list[Any] = []
         await _until(connection, "session.created", seen)
         await connection.session.update(
-            session={"type": "realtime", "instructions": "Answer in five words.", "audio": {"output": {"speed": 1.2}}}
+            session={
+                "type": "realtime",
+                "instructions": "Answer in five words.",
+                "audio": {
+                    "input": {"format": pcm16k, "transcription": {"model": "whisper-1"}},
+                    "output": {"format": pcm16k, "speed": 1.2},
+                },
+            }
         )
         updated = await _until(connection, "session.updated", seen)
-        assert updated.session.audio.output.speed == 1.2 and updated.session.instructions == "Answer in five words."
-        await connection.conversation.item.create(
-            item={"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hello there!"}]}
-        )
-        await connection.response.create()
+        assert updated.session.audio.output.speed == 1.2 and updated.session.audio.input.format.rate == 16_000
+        step = 16_000 // 10
+        silence = np.zeros(16_000, dtype=np.int16)
+        audio = np.concatenate([speech_16k, silence])
+        for start in range(0, audio.size, step):
+            await connection.input_audio_buffer.append(audio=encode_pcm16(audio[start : start + step]))
         done = await _until(connection, "response.done", seen)
         kinds = {e.type for e in seen}
         assert {"response.output_audio.delta", "response.output_audio_transcript.delta"} <= kinds
         assert "response.audio.delta" not in kinds
+        heard = next(e for e in seen if e.type == "conversation.item.input_audio_transcription.completed")
+        assert "morning" in heard.transcript.lower()  # 16 kHz input understood as 16 kHz
         assert done.response.status == "completed"
