@@ -31,7 +31,6 @@ from model.events import (
     InputAudioBufferAppend,
     InputAudioBufferClear,
     InputAudioBufferCommit,
-    InputTranscriptionCompleted,
     ResponseAudioDelta,
     ResponseAudioDone,
     ResponseAudioTranscriptDelta,
@@ -212,21 +211,24 @@ class StepAudio2Session:
         item_id = new_id("item")
         await self._queue.put(ResponseCreated(response=response))
         messages = build_messages(self._config.instructions, self._conversation.history, user)
-        voice = reference_clip(self._config.voice)
         try:
+            voice = reference_clip(self._config.voice)
             ids, _text, audio_tokens = await asyncio.to_thread(self._models.llm, messages, **DEFAULT_GENERATION)
             wav = await asyncio.to_thread(self._models.token2wav, audio_tokens, prompt_wav=str(voice))
         except asyncio.CancelledError:
             await self._queue.put(ResponseDone(response=response.model_copy(update={"status": "cancelled"})))
             raise
+        except Exception as exc:  # noqa: BLE001 - a failed turn is reported; the session stays usable
+            log.exception("Step-Audio 2 turn failed")
+            await self._queue.put(error_event(f"Step-Audio 2 could not answer: {exc}", code="generation_failed"))
+            await self._queue.put(ResponseDone(response=response.model_copy(update={"status": "failed"})))
+            return
         text_ids, _ = split_output_tokens(ids)
         transcript = self._models.llm.llm_tokenizer.decode(text_ids).replace("<tts_start>", "").strip()
         self._conversation.history += [
             user,
             HistoryTurn("assistant", text=transcript, audio_tokens=tuple(audio_tokens)),
         ]
-        if user.audio_path and self._config.input_audio_transcription is not None:
-            await self._queue.put(InputTranscriptionCompleted(item_id=item_id, transcript=""))
         part = {"response_id": response.id, "item_id": item_id}
         await self._queue.put(ResponseAudioTranscriptDelta(**part, delta=transcript))
         samples = wav_bytes_to_pcm16(wav, self._out_rate)
