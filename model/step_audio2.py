@@ -119,12 +119,13 @@ class _Conversation:
 class StepAudio2Session:
     """One conversation: our VAD cuts turns, each turn is one generate call in a worker thread."""
 
-    def __init__(self, models: _Models, config: SessionConfig) -> None:
+    def __init__(self, models: _Models, config: SessionConfig, voices_dir: Path = ASSETS_VOICES) -> None:
         from model.embedded.turn_taking import TurnTaker
         from model.embedded.vad import SileroVadModel
 
         self._models = models
         self._config = config
+        self._voices_dir = voices_dir
         self._queue: asyncio.Queue[ServerEvent | None] = asyncio.Queue()
         self._turns = TurnTaker(SileroVadModel.load().new_stream(), None, config.turn_detection or TurnDetection())
         self._conversation = _Conversation()
@@ -212,7 +213,7 @@ class StepAudio2Session:
         await self._queue.put(ResponseCreated(response=response))
         messages = build_messages(self._config.instructions, self._conversation.history, user)
         try:
-            voice = reference_clip(self._config.voice)
+            voice = reference_clip(self._config.voice, self._voices_dir)
             ids, _text, audio_tokens = await asyncio.to_thread(self._models.llm, messages, **DEFAULT_GENERATION)
             wav = await asyncio.to_thread(self._models.token2wav, audio_tokens, prompt_wav=str(voice))
         except asyncio.CancelledError:

@@ -127,3 +127,75 @@ def test_gpu_smoke_spoken_reply(tmp_path: Path) -> None:
 
     kinds = asyncio.run(talk())
     assert "response.audio.delta" in kinds and kinds[-1] == "response.done"
+
+
+class _StandInTokenizer:
+    def decode(self, ids: list[int]) -> str:
+        return " ".join(f"w{i}" for i in ids)
+
+
+class _StandInStepAudio2:
+    """Stands in for the third-party `stepaudio2.StepAudio2` (no GPU here): records the chats it gets."""
+
+    def __init__(self) -> None:
+        self.llm_tokenizer = _StandInTokenizer()
+        self.chats: list[list[dict]] = []
+
+    def __call__(self, messages: list[dict], **_: object) -> tuple[list[int], str, list[int]]:
+        self.chats.append(messages)
+        ids = [1, 2, AUDIO_TOKEN_OFFSET + 10, AUDIO_TOKEN_OFFSET + 11]
+        return ids, "", [10, 11]
+
+
+def _standin_token2wav(tokens: list[int], prompt_wav: str) -> bytes:
+    """Stands in for `token2wav.Token2wav`: half a second of 24 kHz tone per call."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(24_000)
+        wav.writeframes((np.sin(np.arange(12_000) / 8) * 8_000).astype("<i2").tobytes())
+    return buffer.getvalue()
+
+
+async def test_session_turns_speech_into_a_spoken_reply_with_history(tmp_path: Path) -> None:
+    """Our session logic around the model: VAD turns, chat building with history, events, 16 kHz output."""
+    from model.events import InputAudioBufferAppend, SessionConfig, TurnDetection, decode_pcm16
+    from model.step_audio2 import StepAudio2Session, _Models
+    from tests.realtime.conftest import audio_chunks, speech_24k
+
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    write_wav_16k(voices / "jf_alpha.wav", np.zeros(16_000, dtype=np.int16))
+    llm = _StandInStepAudio2()
+    config = SessionConfig(
+        instructions="You are Ada.",
+        voice="jf_alpha",
+        output_sample_rate=16_000,
+        turn_detection=TurnDetection(silence_duration_ms=400),
+    )
+    session = StepAudio2Session(_Models(llm=llm, token2wav=_standin_token2wav), config, voices_dir=voices)
+    speech = speech_24k("Hello there, how are you?", tmp_path)
+    kinds: list[str] = []
+    audio = b""
+    events = session.events()
+    for _turn in range(2):
+        for chunk in audio_chunks(speech, trailing_silence_ms=800):
+            await session.send(InputAudioBufferAppend(audio=chunk))
+        async for event in events:
+            kinds.append(event.type)
+            if event.type == "response.audio.delta":
+                audio += decode_pcm16(event.delta).tobytes()
+            if event.type == "response.done":
+                assert event.response.status == "completed"
+                break
+    await session.close()
+    assert kinds[:3] == ["session.created", "input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped"]
+    assert kinds.count("response.done") == 2
+    assert len(audio) == 2 * 2 * 8_000  # two replies of 0.5 s, resampled to the asked 16 kHz
+    first, second = llm.chats
+    assert first[0] == {"role": "system", "content": "You are Ada."} and len(first) == 3
+    # the second turn carries the first exchange: the user's audio file and the reply's speech tokens
+    assert second[1]["content"][0]["type"] == "audio"
+    assert second[2]["content"][1] == {"type": "token", "token": [10, 11]}
+    assert len(second) == 5
