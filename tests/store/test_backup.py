@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -16,21 +17,21 @@ from stepaudio_ui.cli import main
 from stepaudio_ui.specs import PersonaSpec
 from stepaudio_ui.store import Database, Persona, PersonaVersion, head_revision
 from tests.store.examples import persona_spec
-from tests.store.test_faults import assert_consistent
+from tests.store.processes import SLUGS, Worker, acknowledged_saves, assert_consistent, create_personas
 
 BACKUPS_WHILE_WRITING = 5
 
 
-def _check_copy(path: Path) -> tuple[int, int]:
-    """The copy is one plain file that passes the integrity check and holds only whole versions.
-    Returns (personas, versions)."""
+def _check_copy(path: Path, committed_before: dict[tuple[str, int], str] | None = None) -> tuple[int, int]:
+    """The copy is one plain file that passes the integrity check and holds only whole versions, including
+    every version committed before the backup began. Returns (personas, versions)."""
     assert not Path(f"{path}-wal").exists() and not Path(f"{path}-shm").exists()
     with sqlite3.connect(path) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
         assert raw.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     copy = Database(f"sqlite:///{path}")
     try:
-        assert assert_consistent(copy, {}) >= 1
+        assert assert_consistent(copy, committed_before or {}) >= 1
         with copy.session() as s:
             return len(s.exec(select(Persona)).all()), len(s.exec(select(PersonaVersion)).all())
     finally:
@@ -79,6 +80,25 @@ def test_backups_taken_while_another_thread_saves_versions_are_consistent(sqlite
     assert [personas for personas, _ in counts] == [2] * BACKUPS_WHILE_WRITING
     versions = [versions for _, versions in counts]
     assert versions == sorted(versions) and versions[-1] > versions[0], versions  # the writer really ran
+
+
+def test_backups_taken_while_another_process_saves_hold_everything_committed_before(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    create_personas(sqlite_db)
+    worker = Worker("save-loop", sqlite_db.url, *SLUGS, log=tmp_path / "worker.log")
+    sizes = []
+    try:
+        worker.expect("saved")
+        for index in range(3):
+            time.sleep(0.2)
+            committed_before = acknowledged_saves(list(worker.seen))
+            out = tmp_path / f"studio-{index}.db"
+            backup_sqlite(Path(str(sqlite_db.engine.url.database)), out)
+            sizes.append(_check_copy(out, committed_before)[1])
+    finally:
+        worker.kill()
+    assert sizes == sorted(sizes) and sizes[-1] > sizes[0], sizes  # the worker kept saving across backups
 
 
 def test_a_backup_refuses_what_it_cannot_do_and_says_what_to_do(sqlite_db: Database, tmp_path: Path) -> None:

@@ -3,133 +3,20 @@ version and committing it), and two editor processes saving on the same base. On
 
 from __future__ import annotations
 
-import queue
 import random
-import signal
-import sqlite3
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
-from sqlalchemy import make_url
-from sqlmodel import select
-
 from stepaudio_ui import studio
-from stepaudio_ui.specs import PersonaSpec
-from stepaudio_ui.store import Database, Persona, PersonaVersion, head_revision
+from stepaudio_ui.store import Database
 from tests.store.examples import persona_spec
+from tests.store.processes import SLUGS, Worker, acknowledged_saves, assert_consistent, create_personas
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 KILL_ROUNDS = 4
-SLUGS = ["ada", "bo", "cy"]
-
-
-class Worker:
-    """`python -m tests.store.store_worker ...` with its stdout lines collected by a thread."""
-
-    def __init__(self, *args: str, log: Path) -> None:
-        self.log = log
-        self._stderr = log.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.store.store_worker", *args],
-            cwd=REPO_ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            text=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.seen.append(line.strip())
-            self.lines.put(line.strip())
-
-    def expect(self, prefix: str, timeout: float = 60.0) -> str:
-        """The next line, which must start with `prefix`."""
-        try:
-            line = self.lines.get(timeout=timeout)
-        except queue.Empty:
-            self.kill()
-            raise AssertionError(f"worker said nothing for {timeout} s; its stderr:\n{self.log.read_text()}") from None
-        assert line.startswith(prefix), f"expected {prefix!r}, got {line!r}; stderr:\n{self.log.read_text()}"
-        return line
-
-    def send(self, line: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(line + "\n")
-        self.process.stdin.flush()
-
-    def kill(self) -> None:
-        """SIGKILL: no cleanup, no rollback by the process itself. Then read what it said before dying."""
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-        self._reader.join(timeout=30)
-        self._stderr.close()
-
-    def finish(self) -> None:
-        assert self.process.wait(timeout=60) == 0, self.log.read_text()
-        self._reader.join(timeout=30)
-        self._stderr.close()
-
-
-def _create_personas(db: Database) -> None:
-    with db.session() as s:
-        for slug in SLUGS:
-            studio.create_item(s, kind="persona", spec=persona_spec(slug.title()), author="kim", slug=slug)
-
-
-def assert_consistent(db: Database, acknowledged: dict[tuple[str, int], str]) -> int:
-    """The database opens and checks out; every version the worker reported committed is there, whole.
-    Returns how many versions there are."""
-    parsed = make_url(db.url)
-    if parsed.get_backend_name() == "sqlite":
-        with sqlite3.connect(str(parsed.database)) as raw:
-            assert [row[0] for row in raw.execute("PRAGMA integrity_check")] == ["ok"]
-            assert raw.execute("PRAGMA foreign_key_check").fetchall() == []
-    reopened = Database(db.url)
-    try:
-        reopened.migrate()  # a no-op on a consistent database
-        assert reopened.current_revision() == head_revision()
-        total = 0
-        with reopened.session() as s:
-            for identity in s.exec(select(Persona)).all():
-                rows = s.exec(
-                    select(PersonaVersion)
-                    .where(PersonaVersion.persona_id == identity.id)
-                    .order_by(PersonaVersion.number)
-                ).all()
-                # No half version: numbers run 1..latest without a gap, and the identity row's copy of the
-                # latest version (name, tagline) agrees with the latest version row.
-                assert [row.number for row in rows] == list(range(1, identity.latest_number + 1)), identity.slug
-                specs = [PersonaSpec.model_validate_json(row.spec) for row in rows]  # every spec whole
-                assert (identity.name, identity.summary) == (specs[-1].name, specs[-1].tagline)
-                total += len(rows)
-            for (slug, number), tagline in acknowledged.items():
-                saved = studio.get_version(s, kind="persona", slug=slug, number=number)
-                assert saved.spec.tagline == tagline, f"{slug} v{number} was committed, then lost"
-        return total
-    finally:
-        reopened.dispose()
-
-
-def _acknowledged(lines: list[str]) -> dict[tuple[str, int], str]:
-    saved = {}
-    for line in lines:
-        if line.startswith("saved "):
-            _, slug, number, tagline = line.split(" ", 3)
-            saved[(slug, int(number))] = tagline
-    return saved
 
 
 def test_a_saver_killed_at_random_moments_leaves_the_store_consistent(db: Database, tmp_path: Path) -> None:
-    _create_personas(db)
+    create_personas(db)
     seed = random.randrange(1_000_000)
     rng = random.Random(seed)
     acknowledged: dict[tuple[str, int], str] = {}
@@ -139,13 +26,13 @@ def test_a_saver_killed_at_random_moments_leaves_the_store_consistent(db: Databa
         worker.expect("saved")  # past start-up, inside the save loop
         time.sleep(rng.uniform(0.0, 0.3))
         worker.kill()
-        acknowledged.update(_acknowledged(worker.seen))
+        acknowledged.update(acknowledged_saves(worker.seen))
         totals.append(assert_consistent(db, acknowledged))
     assert totals == sorted(totals) and totals[-1] >= totals[0] + KILL_ROUNDS, f"seed {seed}: {totals}"
 
 
 def test_a_saver_killed_between_writing_a_version_and_committing_leaves_no_trace(db: Database, tmp_path: Path) -> None:
-    _create_personas(db)
+    create_personas(db)
     worker = Worker("save-loop", db.url, "ada", "--stall-before-commit", log=tmp_path / "worker.log")
     assert worker.expect("committing") == "committing ada 2"
     with db.session() as s:  # readers are not blocked by the unfinished write, and do not see it
@@ -160,7 +47,7 @@ def test_a_saver_killed_between_writing_a_version_and_committing_leaves_no_trace
 
 
 def test_two_editor_processes_on_the_same_base_one_saves_one_conflicts(db: Database, tmp_path: Path) -> None:
-    _create_personas(db)
+    create_personas(db)
     editors = {name: Worker("save-once", db.url, "ada", name, log=tmp_path / f"{name}.log") for name in ("kim", "lee")}
     for editor in editors.values():
         assert editor.expect("ready") == "ready 1"  # both hold version 1 as their base
