@@ -60,6 +60,7 @@ def build_form(ctx: AppContext) -> SpecForm:
         interactive=True,
         wrap=True,
     )
+    gr.Markdown("Double-click a cell to edit it; right-click a row to add or delete rows.", elem_classes="hint")
     with gr.Row():
         traits = [gr.Slider(0, 1, step=0.05, label=label, info=info, min_width=150) for _key, label, info in TRAITS]
     speaking_style = gr.Textbox(label="Speaking style", lines=2, max_length=1000)

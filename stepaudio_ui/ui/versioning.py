@@ -45,6 +45,8 @@ class VersionedEditor(EditorLayout):
             ctx, form_builder=form_builder, author=author, exports=exports, singular=singular, plural=plural
         )
         self.importer = importer
+        # Exports are copied into Gradio's cache when returned; this folder just holds them until exit.
+        self._export_root = tempfile.TemporaryDirectory(prefix=f"stepaudio-{self.kind}-exports-")
         self._wire()
 
     def _wire(self) -> None:
@@ -231,7 +233,7 @@ class VersionedEditor(EditorLayout):
         @user_errors(expected=STUDIO_ERRORS)
         def export(state: EditorState) -> str:
             slug = self._require_open(state)
-            folder = Path(tempfile.mkdtemp(prefix="stepaudio-export-"))
+            folder = Path(tempfile.mkdtemp(dir=self._export_root.name))  # one per export: no name clashes
             with self.ctx.db.session() as s:
                 return str(fmt.write(s, slug, folder))
 
