@@ -1,4 +1,4 @@
-"""Reusable pieces for browser tests: the real app on a free port, Debian's Chromium, Gradio helpers.
+"""Reusable pieces for browser tests: the real app on a free port, Debian's Chromium, Gradio page actions.
 
 The app runs in-process (uvicorn in a thread) so a test can also reach the same database directly,
 e.g. to save a version "from another editor" and check that the page shows the conflict.
@@ -17,7 +17,7 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_PATH = "/usr/bin/chromium"
-# Flags measured to work on these offline machines (see the project's stack notes).
+# Flags measured to work on offline machines without a GPU or a sound card.
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -90,7 +90,7 @@ def chromium(extra_args: list[str] | None = None) -> Iterator[Any]:
             browser.close()
 
 
-# ------------------------------------------------------------------------------------ page helpers
+# ------------------------------------------------------------------------------------ page actions
 
 
 def open_studio(page: Any, url: str) -> None:

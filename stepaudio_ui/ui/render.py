@@ -1,4 +1,4 @@
-"""Safe rendering helpers shared by the panels: status lines, tables, user-facing errors.
+"""Safe rendering shared by the panels: status lines, tables, user-facing errors.
 
 Persona text is written by people and imported from files, so it is always escaped before it
 reaches HTML; tables use Gradio's plain-text cells.

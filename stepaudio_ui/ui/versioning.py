@@ -251,7 +251,7 @@ class VersionedEditor(EditorLayout):
             return {self.status: status_html(message + f" It held no {self.singular}: see the other tab.", "ok")}
         return self.open_item(slug) | {self.status: status_html(message, "ok")}
 
-    # ------------------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------------------ shared steps
 
     def _spec_from(self, values: tuple[Any, ...]) -> Any:
         try:
