@@ -20,7 +20,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from model.embedded.llm import GenerationOptions
+from model.embedded.llm import ChatMessage, GenerationOptions
 from model.embedded.phrases import detect_language
 from model.events import SessionConfig
 
@@ -53,6 +53,8 @@ class ReplyPlan:
     max_sentences: int
     voice: str
     speed: float
+    english_only: bool = False  # the chat model writes no Chinese: drop CJK phrases it produces anyway
+    user_spoke_chinese: bool = False
 
 
 def reply_language(config: SessionConfig, user_text: str | None, user_language: str | None) -> str:
@@ -104,6 +106,8 @@ def plan_reply(
         language=language,
         options=options,
         max_sentences=max_sentences,
+        english_only=not llm_writes_chinese,
+        user_spoke_chinese=user_language == "zh" or bool(user_text and detect_language(user_text) == "zh"),
         voice=config.voice or default_voice,
         speed=min(MAX_SPEED, max(MIN_SPEED, config.speed or 1.0)),  # Kokoro's usable range
     )
@@ -139,11 +143,31 @@ def split_first_phrase(text: str) -> list[str]:
     return [text]
 
 
+# Said (in English, honestly) when an English-only chat model produced nothing usable for a Chinese turn.
+ENGLISH_ONLY_APOLOGY = "Sorry, I can only answer in English."
+
+
+def adapt_prompt(messages: list[ChatMessage], plan: ReplyPlan) -> list[ChatMessage]:
+    """For an English-only model, frame a Chinese last user turn so the model answers it in English.
+
+    Shown raw Chinese, SmolLM2 imitates the script and writes meaningless Chinese characters; told
+    what happened in English, it answers in English.
+    """
+    if not plan.english_only or not messages or messages[-1].role != "user":
+        return messages
+    last = messages[-1]
+    if detect_language(last.content) != "zh":
+        return messages
+    framed = f'(The user said this in Chinese: "{last.content}") Reply in simple English.'
+    return [*messages[:-1], ChatMessage(role="user", content=framed)]
+
+
 class ReplyShaper:
     """Filters the phrases of one reply: cleans them, stops after N sentences or at the first loop."""
 
-    def __init__(self, max_sentences: int) -> None:
+    def __init__(self, max_sentences: int, english_only: bool = False) -> None:
         self._max_sentences = max_sentences
+        self._english_only = english_only
         self._sentences = 0
         self._seen: set[str] = set()
         self._first = True
@@ -164,6 +188,9 @@ class ReplyShaper:
             return None
         text = clean_phrase(phrase)
         if not text:
+            return None
+        if self._english_only and detect_language(text) == "zh":
+            logger.info("dropped a Chinese phrase from an English-only chat model: %r", text[:40])
             return None
         key = re.sub(r"\W+", " ", text.lower()).strip()
         if key in self._seen or _SAME_WORD_RUN.search(text):

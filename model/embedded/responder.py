@@ -24,7 +24,7 @@ import numpy as np
 from model.embedded.audio import resample
 from model.embedded.llm import ChatMessage
 from model.embedded.phrases import PhraseSplitter, detect_language
-from model.embedded.replies import ReplyPlan, ReplyShaper, join_phrases
+from model.embedded.replies import ENGLISH_ONLY_APOLOGY, ReplyPlan, ReplyShaper, join_phrases
 from model.embedded.shared import SharedModels
 from model.events import (
     ContentPart,
@@ -145,11 +145,14 @@ class ResponseRun:
     def _generate(self, loop: asyncio.AbstractEventLoop, out: asyncio.Queue[str | None]) -> None:
         """Worker thread: stream the chat model, cut phrases, hand each one over as soon as it is complete."""
         splitter = PhraseSplitter()
-        shaper = ReplyShaper(self.plan.max_sentences)
+        shaper = ReplyShaper(self.plan.max_sentences, english_only=self.plan.english_only)
+        handed = 0
 
         def hand_over(pieces: list[str]) -> None:
+            nonlocal handed
             for piece in pieces:
                 for text in shaper.accept(piece):
+                    handed += 1
                     loop.call_soon_threadsafe(out.put_nowait, text)
             if shaper.finished:
                 self._cancel.set()  # enough said: stop the model instead of generating unheard text
@@ -166,6 +169,8 @@ class ResponseRun:
                     break
             if not self._cancel.is_set():
                 hand_over(splitter.flush())
+            if not handed and not self._cancel.is_set() and self.plan.english_only and self.plan.user_spoke_chinese:
+                loop.call_soon_threadsafe(out.put_nowait, ENGLISH_ONLY_APOLOGY)
         except Exception:
             logger.exception("chat model failed in response %s", self.response_id)
         finally:

@@ -30,7 +30,7 @@ from model.embedded.audio import int16_to_float
 from model.embedded.client_input import decode_audio_append, parse_client_event, typed_user_text
 from model.embedded.history import ConversationHistory
 from model.embedded.llm import ChatMessage
-from model.embedded.replies import plan_reply
+from model.embedded.replies import adapt_prompt, plan_reply
 from model.embedded.responder import ResponseRun
 from model.embedded.session_config import check_update, default_config, merge_config
 from model.embedded.shared import SharedModels
@@ -303,7 +303,9 @@ class EmbeddedSession:
             llm_writes_chinese=self._shared.llm_writes_chinese,
             default_voice=self._shared.voice_ids()[0],
         )
-        messages = None if fixed_text is not None else self._history.prompt(plan.system_prompt, plan.options.max_tokens)
+        messages = None
+        if fixed_text is None:
+            messages = adapt_prompt(self._history.prompt(plan.system_prompt, plan.options.max_tokens), plan)
         self._unanswered_user_turn = False
         response_id, item_id = new_id("resp"), new_id("item")
         self._emit(ResponseCreated(response=ResponseInfo(id=response_id, timings=timings)))

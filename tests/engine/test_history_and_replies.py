@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from model.embedded.history import ConversationHistory
-from model.embedded.llm import estimate_tokens
-from model.embedded.replies import ReplyShaper, join_phrases, plan_reply, split_first_phrase
+from model.embedded.llm import ChatMessage, estimate_tokens
+from model.embedded.replies import ReplyShaper, adapt_prompt, join_phrases, plan_reply, split_first_phrase
 from model.events import SessionConfig
 
 
@@ -88,3 +88,18 @@ def test_reply_language_and_the_chinese_fallback(caplog):
     plan = plan_reply(fixed, user_text="你好", user_language="zh", llm_writes_chinese=True, default_voice="v")
     assert plan.language == "en" and plan.max_sentences == 2 and plan.speed == 2.0 and plan.voice == "v"
     assert "<|im_end|>" in plan.options.stop
+
+
+def test_an_english_only_model_gets_chinese_framed_and_its_chinese_dropped():
+    auto = SessionConfig(language="auto")
+    plan = plan_reply(auto, user_text="你好吗？", user_language="zh", llm_writes_chinese=False, default_voice="v")
+    assert plan.english_only and plan.user_spoke_chinese
+    prompt = [ChatMessage("system", "sys"), ChatMessage("user", "你好吗？")]
+    framed = adapt_prompt(prompt, plan)
+    assert framed[0] == prompt[0]
+    assert framed[-1].content.startswith("(The user said this in Chinese") and "你好吗？" in framed[-1].content
+    shaper = ReplyShaper(3, english_only=True)
+    assert shaper.accept("猫天上！阿弾凉少。") == []
+    assert shaper.accept("I am fine, thank you.") == ["I am fine, thank you."]
+    able = plan_reply(auto, user_text="你好吗？", user_language="zh", llm_writes_chinese=True, default_voice="v")
+    assert adapt_prompt(prompt, able) == prompt
