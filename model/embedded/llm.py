@@ -155,7 +155,9 @@ class LlamaCppChat:
         def on_chunk(chunk: dict[str, Any] | str) -> bool:
             if isinstance(chunk, dict):
                 if "error" in chunk:
-                    pieces.put(RuntimeError(f"llama.cpp chat request failed: {chunk['error']}"))
+                    error = chunk["error"]
+                    message = error.get("message", error) if isinstance(error, dict) else error
+                    pieces.put(RuntimeError(f"llama.cpp chat request failed: {message}"))
                     return True
                 for choice in chunk.get("choices", []):
                     content = (choice.get("delta") or {}).get("content")

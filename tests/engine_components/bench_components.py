@@ -40,6 +40,21 @@ MANDARIN = [
     "请帮我订一张明天去上海的火车票。",
     "我最喜欢的水果是苹果和香蕉。",
 ]
+# (text, language, finished?) for Smart Turn: whole questions and statements vs turns cut mid-clause.
+TURN_CASES = [
+    ("What's the weather like in Paris today?", "en", True),
+    ("Can you recommend a good book?", "en", True),
+    ("I'd like a cup of green tea, please.", "en", True),
+    ("Thanks, that's all for now.", "en", True),
+    ("So I was thinking that maybe we could", "en", False),
+    ("I would like to order a", "en", False),
+    ("The thing is, when I went to the", "en", False),
+    ("Could you tell me whether the", "en", False),
+    ("我想去北京旅游。", "zh", True),
+    ("你今天过得怎么样？", "zh", True),
+    ("我想问一下，那个", "zh", False),
+    ("如果明天下雨的话，我们就", "zh", False),
+]
 REPLY_EN = "That sounds like a lovely plan, and the weather should hold. Bring a warm jacket, just in case."
 REPLY_ZH = "这个计划听起来很不错，天气应该也会很好。记得带一件外套，以防万一。"
 
@@ -125,6 +140,16 @@ def run(repeats: int) -> dict[str, float]:
     figures["vad_ms_per_frame"] = elapsed / len(frames) * 1000
     _, elapsed = _timed(lambda: [turn_model.probability_complete(speech[0]) for _ in range(repeats)])
     figures["turn_ms_per_call"] = elapsed / repeats * 1000
+    lead, tail = np.zeros(8_000, dtype=np.float32), np.zeros(3_200, dtype=np.float32)  # 0.5 s before, 0.2 s after
+    right = 0
+    for text, language, finished in TURN_CASES:
+        for voice in ("jf_alpha", "jm_kumo"):
+            turn_audio = resample(
+                tts.synthesize(text, voice=voice, speed=1.0, language=language), tts.sample_rate, 16_000
+            )
+            probability = turn_model.probability_complete(np.concatenate([lead, turn_audio, tail]))
+            right += (probability > 0.5) == finished
+    figures["turn_accuracy"] = right / (2 * len(TURN_CASES))
 
     # LLM: time to first token and decode speed on a persona-style prompt.
     messages = [
