@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from model.embedded.engine import EmbeddedEngine, load_shared_models
+from model.embedded.session import EmbeddedSession
 from model.events import (
     InputAudioBufferAppend,
     ServerEvent,
@@ -118,11 +119,11 @@ class _Driver:
             reader.cancel()
         return results
 
-    async def _read(self, session: object) -> None:
-        async for event in session.events():  # type: ignore[attr-defined]
+    async def _read(self, session: EmbeddedSession) -> None:
+        async for event in session.events():
             self._events.put_nowait(event)
 
-    async def _send_chunk(self, session: object, chunk: np.ndarray) -> None:
+    async def _send_chunk(self, session: EmbeddedSession, chunk: np.ndarray) -> None:
         # An absolute schedule, so a slow iteration does not make the "microphone" drift behind real time.
         self._clock += CHUNK_MS / 1000
         delay = self._clock - time.monotonic()
@@ -130,9 +131,9 @@ class _Driver:
             await asyncio.sleep(delay)
         else:
             self._clock = time.monotonic()
-        await session.send(InputAudioBufferAppend(audio=encode_pcm16(chunk)))  # type: ignore[attr-defined]
+        await session.send(InputAudioBufferAppend(audio=encode_pcm16(chunk)))
 
-    async def _turn(self, session: object, utterance: Utterance) -> TurnResult:
+    async def _turn(self, session: EmbeddedSession, utterance: Utterance) -> TurnResult:
         step = SAMPLE_RATE * CHUNK_MS // 1000
         speech = trim_silence(utterance.audio)
         lead = np.zeros(SAMPLE_RATE * LEAD_SILENCE_MS // 1000, dtype=np.float32)
@@ -159,7 +160,7 @@ class _Driver:
                     logger.warning("session %d: %s", self._index, event.error.message)
         # Keep the "microphone" open until the session is idle, so one slow turn cannot leak into the next.
         idle_deadline = time.monotonic() + TURN_TIMEOUT_S
-        while not session.idle and time.monotonic() < idle_deadline:  # type: ignore[attr-defined]
+        while not session.idle and time.monotonic() < idle_deadline:
             await self._send_chunk(session, silence)
         for _ in range(AFTER_REPLY_MS // CHUNK_MS):
             await self._send_chunk(session, silence)
