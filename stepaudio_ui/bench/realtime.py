@@ -1,9 +1,10 @@
 """`stepaudio-ui bench realtime`: what the /v1/realtime path adds over talking to the engine in process.
 
 The same typed turns (conversation.item.create + response.create) and the same control round trips
-(session.update -> session.updated) run twice: straight on an engine session in this process, then
-through a real loopback socket — our /v1/realtime served by uvicorn in a thread, reached with the
-realtime client engine (the code that talks to StepAudio 2.5 / gpt-realtime). Reported as p50/p95:
+(session.update -> session.updated) run on two sessions, interleaved so both see the same machine
+load: one straight on an engine session in this process, one through a real loopback socket — our
+/v1/realtime served by uvicorn in a thread, reached with the realtime client engine (the code that
+talks to StepAudio 2.5 / gpt-realtime). Reported as p50/p95:
 - control round trip, in process vs over the socket;
 - response.create -> first response.audio.delta, in process vs over the socket;
 - per-event transport delay: each server event is stamped when the engine yields it on the server
@@ -116,22 +117,29 @@ class StampingEngine:
 # --------------------------------------------------------------------------- one path, measured
 
 
-async def _measure(
-    session: EngineSession, turns: int, round_trips: int, produced: dict[str, float] | None
-) -> dict[str, list[float]]:
-    events = session.events()
-    delays: list[float] = []
-    audio_delays: list[float] = []
+class _MeasuredPath:
+    """One session (in process or over the socket) and what was measured on it."""
 
-    async def until(kind: str) -> ServerEvent:
+    def __init__(self, session: EngineSession, produced: dict[str, float] | None) -> None:
+        self.session = session
+        self._events = session.events()
+        self._produced = produced
+        self.results: dict[str, list[float]] = {
+            "round_trip_ms": [],
+            "first_audio_ms": [],
+            "event_delay_ms": [],
+            "audio_delta_delay_ms": [],
+        }
+
+    async def until(self, kind: str) -> ServerEvent:
         async def loop() -> ServerEvent:
-            async for event in events:
+            async for event in self._events:
                 received = time.perf_counter()
-                if produced is not None and event.event_id in produced:
-                    delay = (received - produced.pop(event.event_id)) * 1000
-                    delays.append(delay)
+                if self._produced is not None and event.event_id in self._produced:
+                    delay = (received - self._produced.pop(event.event_id)) * 1000
+                    self.results["event_delay_ms"].append(delay)
                     if event.type == "response.audio.delta":
-                        audio_delays.append(delay)
+                        self.results["audio_delta_delay_ms"].append(delay)
                 if event.type == "error":
                     raise RuntimeError(f"engine error: {event.error.message}")
                 if event.type == kind:
@@ -140,29 +148,36 @@ async def _measure(
 
         return await asyncio.wait_for(loop(), TURN_TIMEOUT_S)
 
-    await until("session.created")
-    await until("session.updated")  # the configured session is ready
-    round_trip_ms: list[float] = []
+    async def ready(self) -> None:
+        await self.until("session.created")
+        await self.until("session.updated")  # the bench's config is applied
+
+    async def round_trip(self, index: int) -> None:
+        started = time.perf_counter()
+        await self.session.send(SessionUpdate(session=SessionConfig(temperature=0.6 + (index % 2) / 10)))
+        await self.until("session.updated")
+        self.results["round_trip_ms"].append((time.perf_counter() - started) * 1000)
+
+    async def turn(self, prompt: str) -> None:
+        await self.session.send(ConversationItemCreate(item=ConversationItem(content=[ContentPart(text=prompt)])))
+        started = time.perf_counter()
+        await self.session.send(ResponseCreate())
+        await self.until("response.audio.delta")
+        self.results["first_audio_ms"].append((time.perf_counter() - started) * 1000)
+        await self.until("response.done")
+
+
+async def _measure(paths: dict[str, _MeasuredPath], turns: int, round_trips: int) -> dict[str, Any]:
+    """Interleaved (in process, socket, in process, ...) so both paths see the same machine load."""
+    for path in paths.values():
+        await path.ready()
     for index in range(round_trips):
-        started = time.perf_counter()
-        await session.send(SessionUpdate(session=SessionConfig(temperature=0.6 + (index % 2) / 10)))
-        await until("session.updated")
-        round_trip_ms.append((time.perf_counter() - started) * 1000)
-    first_audio_ms: list[float] = []
+        for path in paths.values():
+            await path.round_trip(index)
     for index in range(turns):
-        prompt = PROMPTS[index % len(PROMPTS)]
-        await session.send(ConversationItemCreate(item=ConversationItem(content=[ContentPart(text=prompt)])))
-        started = time.perf_counter()
-        await session.send(ResponseCreate())
-        await until("response.audio.delta")
-        first_audio_ms.append((time.perf_counter() - started) * 1000)
-        await until("response.done")
-    return {
-        "round_trip_ms": round_trip_ms,
-        "first_audio_ms": first_audio_ms,
-        "event_delay_ms": delays,
-        "audio_delta_delay_ms": audio_delays,
-    }
+        for path in paths.values():
+            await path.turn(PROMPTS[index % len(PROMPTS)])
+    return {name: path.results for name, path in paths.items()}
 
 
 def _serve_in_thread(engine: Engine, settings: Settings) -> tuple[Any, threading.Thread, int]:
@@ -200,7 +215,7 @@ async def _bench(args: argparse.Namespace, settings: Settings) -> dict[str, Any]
         remote = RealtimeClientEngine(own_endpoint_service(url=args.url, token=args.token))
         session = await remote.open_session(BENCH_CONFIG)
         try:
-            results["socket"] = await _measure(session, args.turns, args.round_trips, None)
+            results.update(await _measure({"socket": _MeasuredPath(session, None)}, args.turns, args.round_trips))
         finally:
             await session.close()
         return results
@@ -208,23 +223,21 @@ async def _bench(args: argparse.Namespace, settings: Settings) -> dict[str, Any]
     engine = build_engines(settings)[args.engine]
     if hasattr(engine, "start"):
         await engine.start()  # load models before timing anything
-    session = await engine.open_session(BENCH_CONFIG)
-    await session.send(SessionUpdate(session=BENCH_CONFIG))  # as the client engine does over the socket
-    try:
-        results["in_process"] = await _measure(session, args.turns, args.round_trips, None)
-    finally:
-        await session.close()
-
     produced: dict[str, float] = {}
     server, thread, port = _serve_in_thread(StampingEngine(engine, produced), settings)
+    sessions: list[EngineSession] = []
     try:
+        local = await engine.open_session(BENCH_CONFIG)
+        sessions.append(local)
+        await local.send(SessionUpdate(session=BENCH_CONFIG))  # as the client engine does over the socket
         remote = RealtimeClientEngine(own_endpoint_service(url=f"ws://127.0.0.1:{port}/v1/realtime"))
-        session = await remote.open_session(BENCH_CONFIG)
-        try:
-            results["socket"] = await _measure(session, args.turns, args.round_trips, produced)
-        finally:
-            await session.close()
+        over_socket = await remote.open_session(BENCH_CONFIG)
+        sessions.append(over_socket)
+        paths = {"in_process": _MeasuredPath(local, None), "socket": _MeasuredPath(over_socket, produced)}
+        results.update(await _measure(paths, args.turns, args.round_trips))
     finally:
+        for session in sessions:
+            await session.close()
         server.should_exit = True
         thread.join(timeout=10)
     return results
