@@ -44,6 +44,20 @@ class Settings(BaseSettings):
     )
     max_import_bytes: int = Field(2_000_000, ge=1_000, description="Largest file accepted by import (bytes).")
 
+    # --- sign-in and roles
+    users: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description='Sign-in accounts as JSON: {"name": {"role": "editor" or "viewer", "password_hash": "..."}}; hashes from `python -m stepaudio_ui.access hash-password` (no plain-text passwords).',
+    )
+    users_file: Path | None = Field(None, description="A JSON file of accounts in the same form as `users` (merged over it).")
+    read_only: bool = Field(
+        False, description="Read-only mode: everyone is a viewer (browses published versions, holds live conversations)."
+    )
+    editors: list[str] = Field(
+        default_factory=list,
+        description='On a Hugging Face Space: user names (JSON list, e.g. ["alice"]) who may edit after signing in with Hugging Face; everyone else is a viewer.',
+    )
+
     # --- embedded engine
     llm_gguf_path: Path | None = Field(
         None, description="A GGUF chat model for the embedded engine (default: the packaged SmolLM2-135M-Instruct)."
@@ -54,7 +68,9 @@ class Settings(BaseSettings):
     )
     llm_openai_key: str | None = Field(None, description="API key for `llm_openai_url`.")
     llm_openai_model: str = Field("gpt-4o-mini", description="Model name sent to `llm_openai_url`.")
-    llm_threads: int = Field(2, ge=1, le=64, description="CPU threads for llama.cpp.")
+    llm_threads: int = Field(
+        1, ge=1, le=64, description="CPU threads for llama.cpp (1 is fastest on 2 cores: its threads stall while ASR and TTS share the CPU)."
+    )
     warmup: bool = Field(True, description="Load and warm the embedded models at start instead of on first use.")
 
     # --- /v1/realtime endpoint and remote engines
