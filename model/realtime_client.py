@@ -56,11 +56,17 @@ def _with_model(url: str, model: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
-def _resample_pcm16(samples: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
-    # imported lazily: the embedded helpers pull soxr, which only rate-converting sessions need
-    from model.embedded.audio import float_to_int16, int16_to_float, resample
+class _StreamResampler:
+    """pcm16 rate conversion for a stream of chunks: one soxr stream, so chunk edges don't click."""
 
-    return float_to_int16(resample(int16_to_float(samples), src_rate, dst_rate))
+    def __init__(self, src_rate: int, dst_rate: int) -> None:
+        import soxr  # only sessions that convert rates need it
+
+        self.rates = (src_rate, dst_rate)
+        self._stream = soxr.ResampleStream(src_rate, dst_rate, 1, dtype="int16", quality="HQ")
+
+    def process(self, samples: np.ndarray) -> np.ndarray:
+        return self._stream.resample_chunk(np.ascontiguousarray(samples, dtype=np.int16))
 
 
 def _describe_status(service: RealtimeService, status: int) -> str:
@@ -85,11 +91,21 @@ class RealtimeClientSession:
         # the caller's rates; the services themselves always speak 24 kHz
         self._input_rate = config.input_sample_rate or DEFAULT_SAMPLE_RATE
         self._output_rate = config.output_sample_rate or DEFAULT_SAMPLE_RATE
+        self._to_service: _StreamResampler | None = None
+        self._from_service: _StreamResampler | None = None
         self._reader = asyncio.create_task(self._read(), name=f"{service.engine_name}-reader")
 
     @property
     def closed(self) -> bool:
         return self._closed
+
+    def _resampler(self, direction: str, src_rate: int, dst_rate: int) -> _StreamResampler:
+        attribute = f"_{direction}"
+        current: _StreamResampler | None = getattr(self, attribute)
+        if current is None or current.rates != (src_rate, dst_rate):
+            current = _StreamResampler(src_rate, dst_rate)
+            setattr(self, attribute, current)
+        return current
 
     def _wire_rates_are_ours(self) -> bool:
         # our own endpoint honours the sample-rate extension itself: no conversion on this side
@@ -107,7 +123,8 @@ class RealtimeClientSession:
                     continue
                 if isinstance(event, ResponseAudioDelta) and self._output_rate != DEFAULT_SAMPLE_RATE:
                     if not self._wire_rates_are_ours():
-                        samples = _resample_pcm16(decode_pcm16(event.delta), DEFAULT_SAMPLE_RATE, self._output_rate)
+                        resampler = self._resampler("from_service", DEFAULT_SAMPLE_RATE, self._output_rate)
+                        samples = resampler.process(decode_pcm16(event.delta))
                         event = event.model_copy(update={"delta": encode_pcm16(samples)})
                 await self._queue.put(event)
         except ConnectionClosed as exc:
@@ -119,7 +136,7 @@ class RealtimeClientSession:
                 await self._queue.put(
                     error_event(f"{self._service.title} session failed: {exc}", code="session_failed")
                 )
-        else:
+        else:  # the service closed cleanly (e.g. its session time limit): still not our choice
             if not self._closing:
                 await self._queue.put(self._lost_event(None))
         finally:
@@ -127,11 +144,13 @@ class RealtimeClientSession:
             await self._queue.put(_END)
 
     def _lost_event(self, exc: ConnectionClosed | None) -> ServerEvent:
-        detail = ""
-        if exc is not None and exc.rcvd is not None:
-            detail = f" (close code {exc.rcvd.code}{': ' + exc.rcvd.reason if exc.rcvd.reason else ''})"
-        elif exc is not None:
+        code, reason = self._socket.close_code, self._socket.close_reason
+        if exc is not None and exc.rcvd is None:
             detail = " (no close frame: network drop)"
+        elif code is not None:
+            detail = f" (close code {code}{': ' + reason if reason else ''})"
+        else:
+            detail = ""
         return error_event(
             f"the connection to {self._service.title} was lost mid-conversation{detail}; "
             "start a new conversation to reconnect",
@@ -153,7 +172,8 @@ class RealtimeClientSession:
             and not self._wire_rates_are_ours()
         ):
             try:
-                samples = _resample_pcm16(decode_pcm16(event.audio), self._input_rate, DEFAULT_SAMPLE_RATE)
+                resampler = self._resampler("to_service", self._input_rate, DEFAULT_SAMPLE_RATE)
+                samples = resampler.process(decode_pcm16(event.audio))
             except ValueError as exc:
                 await self._queue.put(error_event(f"invalid audio: {exc}", code="invalid_audio", param="audio"))
                 return

@@ -5,24 +5,29 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import wave
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from model.events import (
     ContentPart,
     ConversationItem,
     ConversationItemCreate,
+    InputAudioBufferAppend,
     ResponseCreate,
     ServerEvent,
     SessionConfig,
     SessionUpdate,
+    encode_pcm16,
 )
 from model.protocol import Engine
 from model.realtime_client import RealtimeClientEngine, RealtimeConnectError
 from model.stepfun import RealtimeService, openai_service, own_endpoint_service, stepfun_service
-from tests.realtime.conftest import PERSONA_SLUG, SCENE_SLUG, RunningServer, free_port
+from tests.realtime.conftest import PERSONA_SLUG, SCENE_SLUG, RunningServer, free_port, speech_24k
 
 pytestmark = pytest.mark.models
 
@@ -88,6 +93,51 @@ def _assert_recorded(server: RunningServer, reply_text: str) -> None:
     assert "which clock" in view.turns[0].text and view.turns[1].text == reply_text.strip()
     wav = conversation_audio_dir(server.ctx.settings.data_dir, summary.id) / PERSONA_WAV
     assert wav.stat().st_size > 24_000 * 2 * 0.3
+
+
+async def test_16k_caller_on_a_24k_service_is_resampled_both_ways(fast_server: RunningServer, tmp_path: Path) -> None:
+    """A service without our rate extension (like the hosted ones) always speaks 24 kHz: the client
+    converts a 16 kHz caller's audio on the way in and the replies on the way out."""
+    from model.embedded.audio import float_to_int16, int16_to_float, resample
+
+    service = RealtimeService(
+        engine_name="compatible",
+        title="a 24 kHz-only realtime service",
+        url=fast_server.url,
+        model=PERSONA_SLUG,
+        api_key=None,
+        key_setting="-",
+        requires_key=False,
+        transcription_model="whisper",
+    )
+    config = SessionConfig(input_sample_rate=16_000, output_sample_rate=16_000)
+    session = await RealtimeClientEngine(service).open_session(config)
+    speech_16k = float_to_int16(
+        resample(int16_to_float(speech_24k("What is the oldest clock in the museum?", tmp_path)), 24_000, 16_000)
+    )
+    audio = np.concatenate([speech_16k, np.zeros(16_000, dtype=np.int16)])
+    try:
+        for start in range(0, audio.size, 1_600):
+            await session.send(InputAudioBufferAppend(audio=encode_pcm16(audio[start : start + 1_600])))
+        seen: list[ServerEvent] = []
+        done = await _collect_until(session.events(), "response.done", seen)
+        assert done.response.status == "completed"
+        heard = next(e for e in seen if e.type == "conversation.item.input_audio_transcription.completed")
+        # the service got intelligible 24 kHz speech
+        assert any(word in heard.transcript.lower() for word in ("clock", "museum", "oldest"))
+        received = sum(len(base64.b64decode(e.delta)) // 2 for e in seen if e.type == "response.audio.delta")
+    finally:
+        await session.close()
+    await _wait_for(lambda: fast_server.app.state.realtime.active == 0)
+    # the server recorded what it sent at 24 kHz; the caller got the same duration at 16 kHz
+    from stepaudio_ui import conversations
+    from stepaudio_ui.live_session import PERSONA_WAV, conversation_audio_dir
+
+    with fast_server.ctx.db.session() as s:
+        (summary,) = conversations.list_conversations(s)
+    with wave.open(str(conversation_audio_dir(fast_server.ctx.settings.data_dir, summary.id) / PERSONA_WAV)) as wav:
+        sent_seconds = wav.getnframes() / wav.getframerate()
+    assert received / 16_000 == pytest.approx(sent_seconds, abs=0.1)
 
 
 async def test_dropped_connection_gives_one_clear_error_and_a_closed_session(
