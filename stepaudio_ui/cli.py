@@ -269,13 +269,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, default=None, help="data directory (default: STEPAUDIO_DATA_DIR)")
     parser.add_argument("--verbose", action="store_true", help="log at INFO level")
     parser.set_defaults(handler=_serve)
-    commands = parser.add_subparsers(dest="command", metavar="{serve,personas,scenes,library,db,bench}")
+    commands = parser.add_subparsers(dest="command", metavar="{serve,personas,scenes,library,db,bench,check}")
     commands.add_parser("serve", help="serve the studio (the default)").set_defaults(handler=_serve)
     _add_item_group(commands, "personas")
     _add_item_group(commands, "scenes")
     _add_library_group(commands)
     _add_db_group(commands)
     _add_bench_group(commands)
+    # Options parsed by the quality lab itself (it loads the voice models only when a check runs).
+    commands.add_parser("check", help="run a persona's check script; see `stepaudio-ui check --help`", add_help=False).set_defaults(
+        handler=_external_bench("check", "stepaudio_ui.quality.cli"), takes_extra_args=True
+    )
     return parser
 
 

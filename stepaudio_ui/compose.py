@@ -6,6 +6,8 @@ exactly what the engine receives, and a conversation's record of versions reprod
 
 from __future__ import annotations
 
+import re
+
 from model.events import SessionConfig, TurnDetection
 from stepaudio_ui.specs import PersonaSpec, SceneSpec
 
@@ -80,6 +82,21 @@ def compose_instructions(persona: PersonaSpec, scene: SceneSpec) -> str:
     return "\n".join(lines)
 
 
+_AI_DISCLOSURE = {"en": "Just so you know, I'm an AI voice.", "zh": "温馨提示：我是AI语音助手。"}
+_MENTIONS_AI = re.compile(r"(?<![A-Za-z])(AI|A\.I\.)(?![A-Za-z])|artificial intelligence|人工智能", re.IGNORECASE)
+
+
+def compose_greeting(persona: PersonaSpec, scene: SceneSpec) -> str | None:
+    """The persona's greeting; when the scene requires AI disclosure and the greeting does not already
+    say so, a disclosure sentence in the conversation's language is appended (or is the whole greeting)."""
+    greeting = persona.greeting or ""
+    if getattr(scene, "require_ai_disclosure", False) and not _MENTIONS_AI.search(greeting):
+        language = "zh" if effective_language(persona, scene) == "zh" else "en"
+        separator = "" if not greeting or language == "zh" else " "
+        greeting = f"{greeting}{separator}{_AI_DISCLOSURE[language]}"
+    return greeting or None
+
+
 def compose_session(persona: PersonaSpec, scene: SceneSpec) -> SessionConfig:
     """The single session config for any engine (sent as `session.update`)."""
     return SessionConfig(
@@ -94,6 +111,6 @@ def compose_session(persona: PersonaSpec, scene: SceneSpec) -> SessionConfig:
             interrupt_response=scene.turn_taking.allow_interrupt,
         ),
         input_audio_transcription={"model": "whisper"},
-        greeting=persona.greeting or None,
+        greeting=compose_greeting(persona, scene),
         max_sentences=scene.verbosity,
     )

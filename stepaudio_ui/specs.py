@@ -92,3 +92,6 @@ class SceneSpec(_Spec):
     turn_taking: TurnTaking = Field(default_factory=TurnTaking)
     language_override: SceneLanguage | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=20)
+    require_ai_disclosure: bool = Field(
+        False, description="the persona's greeting must say it is an AI voice (added to the greeting if missing)"
+    )

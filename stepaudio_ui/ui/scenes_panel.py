@@ -41,6 +41,7 @@ def build_form(_ctx: AppContext) -> SpecForm:
     with gr.Row():
         silence = gr.Slider(150, 3000, step=50, label="Silence before the reply (ms)")
         interrupt = gr.Checkbox(label="The user may interrupt")
+        disclosure = gr.Checkbox(label="Require AI disclosure in the greeting")
     tags = gr.Textbox(label="Tags (comma-separated)")
     fields = (
         FieldBinding("name", name),
@@ -54,6 +55,7 @@ def build_form(_ctx: AppContext) -> SpecForm:
         FieldBinding("turn_taking.silence_ms", silence, whole_number),
         FieldBinding("turn_taking.allow_interrupt", interrupt),
         FieldBinding("tags", tags, commas_to_list, list_to_commas),
+        FieldBinding("require_ai_disclosure", disclosure),
     )
     return SpecForm(kind="scene", spec_type=SceneSpec, fields=fields, template=TEMPLATE)
 

@@ -1,0 +1,145 @@
+"""Run a check script: persona version x scene version x engine -> a stored, scored run.
+
+    record = await run_check(db=db, engine=engine, script=script, data_dir=settings.data_dir,
+                             embedder=SentenceEmbedder(), persona_version=5)
+
+Every reply's WAV goes under `<data dir>/quality/run-<stamp>/`; the run row stores the versions, the
+engine, the script, the voice card, every reply and every check result.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from pathlib import Path
+
+import soundfile as sf
+
+from model.protocol import Engine
+from stepaudio_ui import studio
+from stepaudio_ui.compose import compose_session, effective_language
+from stepaudio_ui.quality.conversation import CollectedReply, ScriptedConversation
+from stepaudio_ui.quality.embedder import SentenceEmbedder
+from stepaudio_ui.quality.provenance import voice_card
+from stepaudio_ui.quality.runs import RunRecord, get_run, save_run
+from stepaudio_ui.quality.scorers import CheckResult, Reply, score_reply
+from stepaudio_ui.quality.script import CheckScript, Expectations, script_json
+from stepaudio_ui.quality.tables import QualityReply, QualityRun
+from stepaudio_ui.specs import PersonaSpec
+from stepaudio_ui.store import Database, utc_now
+
+logger = logging.getLogger(__name__)
+
+
+class CheckSetupError(ValueError):
+    """The run cannot start (no such scene, engine unusable...); the message names the fix."""
+
+
+def _greeting_expectations(script: CheckScript, scene_requires_disclosure: bool) -> Expectations | None:
+    expect = script.greeting
+    if scene_requires_disclosure:
+        # The scene promises listeners an AI disclosure: verify it whether or not the script asks.
+        expect = (expect or Expectations()).model_copy(update={"discloses_ai": True})
+    return expect
+
+
+def _save_audio(reply: CollectedReply, folder: Path, index: int) -> str | None:
+    if reply.audio.size == 0:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"turn-{index:02d}.wav"
+    sf.write(str(path), reply.audio, reply.sample_rate, subtype="PCM_16")
+    return str(path)
+
+
+def _reply_row(reply: CollectedReply, index: int, results: list[CheckResult], audio_dir: Path) -> QualityReply:
+    return QualityReply(
+        run_id=0,
+        turn_index=index,
+        user_text=reply.user_text,
+        reply_text=reply.text,
+        audio_path=_save_audio(reply, audio_dir, index),
+        audio_seconds=round(reply.audio_seconds, 3),
+        latency_ms=round(reply.latency_ms, 1) if reply.latency_ms is not None else None,
+        results=json.dumps([r.model_dump() for r in results], ensure_ascii=False),
+    )
+
+
+async def run_check(
+    *,
+    db: Database,
+    engine: Engine,
+    script: CheckScript,
+    data_dir: Path,
+    embedder: SentenceEmbedder,
+    persona_version: int | None = None,
+    scene_slug: str | None = None,
+    scene_version: int | None = None,
+) -> RunRecord:
+    """Run `script` against the persona (latest version unless given) in the scene (the script's unless
+    given; latest version unless given) on `engine`, store the run and return it."""
+    availability = engine.availability()
+    if not availability.usable:
+        raise CheckSetupError(f"the {engine.name} engine cannot run here: {availability.reason}")
+    scene_slug = scene_slug or script.scene
+    if scene_slug is None:
+        raise CheckSetupError(f'the check script for {script.persona} names no scene; add "scene" or pass --scene')
+    with db.session() as session:
+        persona_view = studio.get_version(session, kind="persona", slug=script.persona, number=persona_version)
+        scene_view = studio.get_version(session, kind="scene", slug=scene_slug, number=scene_version)
+    persona: PersonaSpec = persona_view.spec  # type: ignore[assignment]
+    scene = scene_view.spec
+    config = compose_session(persona, scene)  # type: ignore[arg-type]
+    speed = config.speed or 1.0
+    audio_dir = data_dir / "quality" / f"run-{utc_now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+    started = utc_now()
+    rows: list[QualityReply] = []
+    all_results: list[CheckResult] = []
+    logger.info(
+        "check %s v%d x %s v%d on %s", script.persona, persona_view.number, scene_slug, scene_view.number, engine.name
+    )
+
+    def score(reply: CollectedReply, expect: Expectations, index: int) -> None:
+        results = score_reply(
+            Reply(reply.text, reply.audio_seconds), expect, persona=persona, speed=speed, embedder=embedder
+        )
+        all_results.extend(results)
+        rows.append(_reply_row(reply, index, results, audio_dir))
+
+    async with ScriptedConversation(engine, config) as talk:
+        if config.greeting:
+            greeting = await talk.greeting()
+            expect = _greeting_expectations(script, getattr(scene, "require_ai_disclosure", False))
+            score(greeting, expect or Expectations(persona_guardrails=False), 0)
+        for index, turn in enumerate(script.turns, start=1):
+            what = f"turn {index}"
+            reply = await (talk.say(turn.say, what) if turn.say is not None else talk.speak(turn.audio, what))  # type: ignore[arg-type]
+            score(reply, script.expectations_for(index - 1), index)
+    failed = sum(not r.passed for r in all_results)
+    run = QualityRun(
+        persona_slug=script.persona,
+        persona_version=persona_view.number,
+        scene_slug=scene_slug,
+        scene_version=scene_view.number,
+        engine=engine.name,
+        script=script_json(script),
+        voice_card=voice_card(engine, config.voice or persona.voice).model_dump_json(),
+        started_at=started,
+        finished_at=utc_now(),
+        passed=failed == 0,
+        failed_checks=failed,
+        total_checks=len(all_results),
+        audio_dir=str(audio_dir),
+    )
+    with db.session() as session:
+        run_id = save_run(session, run=run, replies=rows)
+        record = get_run(session, run_id)
+    logger.info(
+        "check run %s: %d of %d checks failed (language %s)",
+        record.label,
+        failed,
+        len(all_results),
+        effective_language(persona, scene),
+    )  # type: ignore[arg-type]
+    return record

@@ -1,0 +1,198 @@
+"""Scoring one reply against its expectations: pure functions over text, audio length and embeddings.
+
+Each check gives a `CheckResult` with a score (a number people can watch move between runs) and
+pass/fail against the threshold the script set. Speaking rate is words (Chinese: characters) per
+second of reply audio, measured from the engine's own transcript of the reply and the audio length,
+against what the scene's pacing asks for.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from stepaudio_ui.quality.embedder import SentenceEmbedder
+from stepaudio_ui.quality.script import Expectations
+from stepaudio_ui.specs import PersonaSpec
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_SENTENCE_END = re.compile(r"[.!?。！？]+(?=\s|$|[\"'”’])|[。！？]+")
+_WORD = re.compile(r"[A-Za-z0-9']+|[\u3400-\u9fff]")
+# Words per second of the embedded engine's Kokoro voices at speed 1.0, including the pauses between
+# phrases: 3.1-3.9 on Nova's replies here (`stepaudio-ui check nova-in-car`). Mandarin counts characters
+# and is a rough figure. A remote engine speaks at its own rate: give its pacing checks a wide tolerance.
+BASE_RATE_PER_SECOND = {"en": 3.5, "zh": 4.5}
+AI_DISCLOSURE_WORDS = ("ai", "a.i.", "artificial intelligence", "virtual assistant", "人工智能", "ai语音", "ai 语音")
+
+
+class CheckResult(BaseModel):
+    check: str  # e.g. "language", "max_words", "never_say"
+    passed: bool
+    score: float | None = None  # the measured value, when the check has one
+    threshold: str = ""  # what was asked, for people: "<= 40", ">= 0.25", "en"
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    audio_seconds: float
+
+
+def detect_language(text: str) -> str:
+    """'zh' when Chinese characters make up at least a third of the letters, else 'en' ('' for no letters)."""
+    cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text))
+    if cjk + latin == 0:
+        return ""
+    return "zh" if cjk / (cjk + latin) >= 1 / 3 else "en"
+
+
+def count_sentences(text: str) -> int:
+    pieces = [p for p in _SENTENCE_END.split(text) if _WORD.search(p)]
+    return len(pieces)
+
+
+def count_words(text: str) -> int:
+    """English words; each Chinese character counts as one word."""
+    return len(_WORD.findall(text))
+
+
+def _contains(text: str, phrase: str) -> bool:
+    return phrase.casefold() in text.casefold()
+
+
+def _mentions_ai(text: str) -> bool:
+    lowered = f" {text.casefold()} "
+    return any(
+        re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", lowered) if word.isascii() else word in lowered
+        for word in AI_DISCLOSURE_WORDS
+    )
+
+
+def character_references(persona: PersonaSpec) -> list[str]:
+    """What 'in character' is measured against: the character text, its sentences, and the example replies."""
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?。！？])\s*", persona.character) if len(s.strip()) > 10]
+    return [persona.character, *sentences, *(e.assistant for e in persona.examples)]
+
+
+def expected_rate(language: str, speed: float) -> float:
+    return BASE_RATE_PER_SECOND.get(language, BASE_RATE_PER_SECOND["en"]) * speed
+
+
+def score_reply(
+    reply: Reply, expect: Expectations, *, persona: PersonaSpec, speed: float, embedder: SentenceEmbedder
+) -> list[CheckResult]:
+    """Every check `expect` asks for, in a fixed order (so runs compare check by check)."""
+    text = reply.text.strip()
+    results: list[CheckResult] = []
+    if not text:
+        results.append(CheckResult(check="replied", passed=False, detail="the engine gave no reply text"))
+    if expect.language:
+        found = detect_language(text)
+        results.append(
+            CheckResult(
+                check="language", passed=found == expect.language, threshold=expect.language, detail=found or "none"
+            )
+        )
+    sentences, words = count_sentences(text), count_words(text)
+    if expect.max_sentences is not None:
+        results.append(
+            CheckResult(
+                check="max_sentences",
+                passed=sentences <= expect.max_sentences,
+                score=sentences,
+                threshold=f"<= {expect.max_sentences}",
+            )
+        )
+    if expect.min_words is not None:
+        results.append(
+            CheckResult(
+                check="min_words", passed=words >= expect.min_words, score=words, threshold=f">= {expect.min_words}"
+            )
+        )
+    if expect.max_words is not None:
+        results.append(
+            CheckResult(
+                check="max_words", passed=words <= expect.max_words, score=words, threshold=f"<= {expect.max_words}"
+            )
+        )
+    if expect.max_audio_seconds is not None:
+        results.append(
+            CheckResult(
+                check="max_audio_seconds",
+                passed=reply.audio_seconds <= expect.max_audio_seconds,
+                score=round(reply.audio_seconds, 2),
+                threshold=f"<= {expect.max_audio_seconds}",
+            )
+        )
+    for phrase in expect.must_mention:
+        results.append(CheckResult(check=f"must_mention:{phrase}", passed=_contains(text, phrase), threshold=phrase))
+    if expect.must_mention_any:
+        hits = [p for p in expect.must_mention_any if _contains(text, p)]
+        results.append(
+            CheckResult(
+                check="must_mention_any",
+                passed=bool(hits),
+                threshold=" | ".join(expect.must_mention_any),
+                detail=", ".join(hits) or "none of them",
+            )
+        )
+    never_say = list(expect.never_say)
+    topics = list(expect.never_topics)
+    if expect.persona_guardrails:
+        never_say += [p for p in persona.guardrails.avoid_phrases if p not in never_say]
+        topics += [t for t in persona.guardrails.avoid_topics if t not in topics]
+    if never_say:
+        said = [p for p in never_say if _contains(text, p)]
+        results.append(
+            CheckResult(
+                check="never_say",
+                passed=not said,
+                score=len(said),
+                threshold="none of: " + " | ".join(never_say),
+                detail=("said: " + ", ".join(said)) if said else "",
+            )
+        )
+    if topics and text:
+        scores = {topic: embedder.similarity(text, [topic]) for topic in topics}
+        worst_topic, worst = max(scores.items(), key=lambda item: item[1])
+        results.append(
+            CheckResult(
+                check="never_topics",
+                passed=worst < expect.topic_threshold,
+                score=round(worst, 3),
+                threshold=f"< {expect.topic_threshold}",
+                detail=f"closest topic: {worst_topic}",
+            )
+        )
+    if expect.min_in_character is not None:
+        similarity = embedder.similarity(text, character_references(persona)) if text else 0.0
+        results.append(
+            CheckResult(
+                check="in_character",
+                passed=similarity >= expect.min_in_character,
+                score=round(similarity, 3),
+                threshold=f">= {expect.min_in_character}",
+            )
+        )
+    if expect.pacing_tolerance is not None:
+        language = detect_language(text) or "en"
+        wanted = expected_rate(language, speed)
+        rate = words / reply.audio_seconds if reply.audio_seconds > 0 else 0.0
+        deviation = abs(rate / wanted - 1.0)
+        unit = "chars/s" if language == "zh" else "words/s"
+        results.append(
+            CheckResult(
+                check="speaking_rate",
+                passed=deviation <= expect.pacing_tolerance,
+                score=round(rate, 2),
+                threshold=f"{wanted:.2f} {unit} ± {expect.pacing_tolerance:.0%}",
+                detail=f"{deviation:.0%} off the scene's pace",
+            )
+        )
+    if expect.discloses_ai:
+        results.append(CheckResult(check="discloses_ai", passed=_mentions_ai(text), threshold="says it is an AI voice"))
+    return results
