@@ -45,7 +45,7 @@ from model.events import (
 from model.protocol import EngineSession
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.live_session import ConversationRecorder, LiveSelection, ResolvedSession, resolve_session
-from stepaudio_ui.live_view import ConversationView
+from stepaudio_ui.live_view import ConversationView, join_delta
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +202,11 @@ class LiveHandler(AsyncStreamHandler):
         except Exception as exc:  # shown on the page; the connection stays up so the user can read it
             logger.warning("live conversation could not start: %s", exc)
             self._notice(f"⚠️ Could not start: {exc}")
+            return
+        if self._closed:  # the browser hung up while the engine was opening
+            await self.session.close()
+            if self.recorder:
+                await self.recorder.finish("hung up")
             return
         self._reader = asyncio.create_task(self._read_events(self.session))
 
@@ -360,7 +365,7 @@ class LiveHandler(AsyncStreamHandler):
             self.view.assistant_started()
         elif isinstance(event, ResponseAudioTranscriptDelta):
             if event.response_id == self._response_id:
-                self._response_text += event.delta
+                self._response_text = join_delta(self._response_text, event.delta)
                 self.view.assistant_delta(event.delta)
         elif isinstance(event, ResponseDone):
             if event.response.id == self._response_id:

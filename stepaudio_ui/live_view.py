@@ -33,9 +33,17 @@ class TurnLatency:
         return sum(value for value in self.stages if value is not None)
 
 
+def join_delta(text: str, delta: str) -> str:
+    """Append a transcript delta; engines send phrases without the space after a full stop."""
+    if text and delta and text[-1] in ".!?,;:" and not delta[0].isspace():
+        return f"{text} {delta}"
+    return text + delta
+
+
 def latency_from_timings(turn: int, timings: TurnTimings) -> TurnLatency | None:
-    """Stage durations from the epoch-ms marks of `TurnTimings`; None when there is no speech end."""
-    if not timings.speech_end_ms or timings.first_audio_ms is None:
+    """Stage durations from the epoch-ms marks of `TurnTimings`; None for a turn nobody spoke
+    (a greeting or typed text has no end of speech and no ASR) or one that produced no audio."""
+    if not timings.speech_end_ms or timings.asr_done_ms is None or timings.first_audio_ms is None:
         return None
     marks = [timings.speech_end_ms, timings.turn_decided_ms, timings.asr_done_ms, timings.llm_first_token_ms]
     marks.append(timings.first_audio_ms)
@@ -94,7 +102,7 @@ class ConversationView:
         if line is None:
             self.assistant_started()
             line = self.lines[-1]
-        line.text += text
+        line.text = join_delta(line.text, text)
 
     def assistant_finished(self, *, interrupted: bool) -> None:
         line = self._current_assistant()

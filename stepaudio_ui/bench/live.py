@@ -13,6 +13,7 @@ import argparse
 import json
 import logging
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -153,7 +154,11 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     if args.turns < 1:
         sys.stderr.write("stepaudio-ui: --turns must be at least 1\n")
         return 2
-    settings = settings.model_copy(update={"webrtc_loopback_only": True, "warmup": True})
+    # A scratch data directory: benchmark conversations must not fill the real History.
+    scratch = tempfile.TemporaryDirectory(prefix="bench-live-")
+    settings = settings.model_copy(
+        update={"webrtc_loopback_only": True, "warmup": True, "data_dir": Path(scratch.name), "database_url": None}
+    )
     server, ctx, url = _serve(settings)
     try:
         _out(f"app at {url}; loading the embedded models…")
@@ -188,6 +193,8 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         _report(eos_to_audio, bargein, _server_timings(ctx), stats, args.turns)
     finally:
         server.should_exit = True
+        time.sleep(0.5)
+        scratch.cleanup()
     return 0 if eos_to_audio else 1
 
 

@@ -204,7 +204,10 @@ def build(ctx: AppContext) -> None:
         time_limit=settings.conversation_time_limit_s,
         concurrency_limit=settings.max_conversations,
     )
-    webrtc.on_additional_outputs(show_snapshot, outputs=[transcript, latency, status], queue=False)
+    # One long-lived output stream per conversation: unlimited, or the 9th conversation would wait for a slot.
+    webrtc.on_additional_outputs(
+        show_snapshot, outputs=[transcript, latency, status], concurrency_limit=None, show_progress="hidden"
+    )
 
     def pick_persona(slug: str | None) -> Any:
         return gr.update(choices=_version_choices(ctx, "persona", slug), value=DEFAULT_VERSION)

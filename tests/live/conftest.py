@@ -25,6 +25,9 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
         seed_dir=REPO_ROOT / "personas",
         warmup=True,  # the app loads the models in the background at start, as in production
         webrtc_loopback_only=True,  # the only interface here is loopback
+        # One llama.cpp thread: on a shared, oversubscribed CPU two spinning threads made the first
+        # token ~5x slower (16 s vs 3 s measured here), long enough for WebRTC consent to expire.
+        llm_threads=1,
         _env_file=None,
     )
     with running_app(settings) as app:

@@ -21,7 +21,9 @@ REPLY_TIMEOUT_S = 120
 BARGE_IN_LIMIT_MS = 300
 
 
-def wait_until_quiet(live: Any, since_ms: float, *, quiet_ms: float = 1000, timeout_s: float = 60) -> float:
+def wait_until_quiet(live: Any, since_ms: float, *, quiet_ms: float = 2500, timeout_s: float = 90) -> float:
+    """Page time the persona's audio last sounded, once it has been quiet for `quiet_ms`
+    (long by default: on a busy machine the pause between two synthesized phrases can exceed a second)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         quiet_at = live.quiet_since(since_ms, quiet_ms=quiet_ms)
@@ -91,7 +93,12 @@ def test_spoken_question_gets_spoken_reply_saved_and_listed(live_page: Any, live
     assert "france" in " ".join(users).lower(), users
     assert bots[-1].strip() and bots[-1].strip() != "…", bots
     live.page.screenshot(path=str(shots / "live-spoken-turn.png"), full_page=True)
-    wait_until_quiet(live, reply_at, timeout_s=REPLY_TIMEOUT_S)
+
+    # The answer is saved once it has been generated and played in full; then hang up.
+    deadline = time.monotonic() + REPLY_TIMEOUT_S
+    while len((view := saved_conversation(live_app)).turns) < 3:  # greeting, question, answer
+        assert time.monotonic() < deadline, f"the answer was never saved: {view.turns}"
+        time.sleep(0.5)
     live.stop()
 
     view = wait_for_end(live_app)
@@ -101,8 +108,8 @@ def test_spoken_question_gets_spoken_reply_saved_and_listed(live_page: Any, live
     question = next(i for i, turn in enumerate(view.turns) if "capital" in turn.text.lower())
     assert roles[question] == "user"
     answer = view.turns[question + 1]
-    assert answer.role == "assistant" and answer.text.strip(), roles
-    assert answer.timings.get("first_audio_ms"), answer.timings
+    assert answer.role == "assistant" and answer.text.strip() and not answer.interrupted, view.turns
+    assert answer.timings["first_audio_ms"] > answer.timings["speech_end_ms"] > 0, answer.timings
 
     # History: the conversation is listed, its transcript shown, its three downloads offered.
     page = live.page
@@ -112,8 +119,14 @@ def test_spoken_question_gets_spoken_reply_saved_and_listed(live_page: Any, live
     page.get_by_role("option", name=f"#{view.summary.id} ", exact=False).first.click()
     page.locator("#history-transcript").get_by_text("capital", exact=False).first.wait_for()
     downloads = page.locator("#history-downloads")
+    links = {}
     for suffix in (".wav", ".json", ".md"):
-        downloads.get_by_text(f"conversation-{view.summary.id}{suffix}").wait_for()
+        link = downloads.locator(f"a[download='conversation-{view.summary.id}{suffix}']")
+        link.wait_for()
+        links[suffix] = link.get_attribute("href")
+    markdown = page.request.get(links[".md"]).text()
+    assert "capital" in markdown.lower() and "**User**" in markdown, markdown
+    assert page.request.get(links[".wav"]).body()[:4] == b"RIFF"
     page.screenshot(path=str(shots / "history.png"), full_page=True)
 
 

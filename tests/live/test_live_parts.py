@@ -69,6 +69,8 @@ def test_latency_stages_and_chart() -> None:
     latency = latency_from_timings(1, timings)
     assert latency is not None and latency.stages == (300.0, 150.0, 200.0, 150.0) and latency.total_ms == 800.0
     assert latency_from_timings(1, TurnTimings(speech_end_ms=1000.0)) is None  # no audio yet: nothing to chart
+    greeting = TurnTimings(speech_end_ms=1000.0, first_audio_ms=1500.0)
+    assert latency_from_timings(1, greeting) is None  # nobody spoke: not a turn to chart
     html = render_latency_chart([latency])
     assert "data-total-ms='800'" in html and "turn decision" in html and "first LLM token" in html
 
@@ -78,12 +80,14 @@ def test_view_marks_an_interrupted_reply() -> None:
     view.user_started()
     view.user_said("hello there")
     view.assistant_started()
-    view.assistant_delta("Hi! How can")
+    view.assistant_delta("Hi!")
+    view.assistant_delta("How can")
     view.mark_interrupted()
     view.assistant_finished(interrupted=True)
     messages = view.snapshot().messages
     assert messages[0] == {"role": "user", "content": "hello there"}
-    assert messages[1]["role"] == "assistant" and messages[1]["content"].endswith("(interrupted)")
+    assert messages[1]["role"] == "assistant" and messages[1]["content"].startswith("Hi! How can")
+    assert messages[1]["content"].endswith("(interrupted)")
 
 
 @pytest.fixture
