@@ -34,6 +34,9 @@ def build_engines(settings: Settings) -> dict[str, Engine]:
     embedded = EmbeddedEngine(embedded_options(settings))
     engines[embedded.name] = embedded
     engines.update(remote_engines(settings))
+    gpu = engines.get("step-audio-2-mini")
+    if gpu is not None and gpu.availability().usable:  # a CUDA GPU and the gpu extra: the open model leads
+        engines = {gpu.name: gpu, **{name: engine for name, engine in engines.items() if engine is not gpu}}
     logger.info("engines: %s", ", ".join(engines))
     return engines
 

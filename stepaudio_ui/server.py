@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SEED_DIR = REPO_ROOT / "personas"
+SIGN_IN_MESSAGE = "Sign in to StepAudio Persona Studio. Editors change the library; viewers browse and talk."
 
 
 def open_database(settings: Settings) -> Any:  # stepaudio_ui.store.Database
@@ -62,11 +63,18 @@ def _warm_up(ctx: AppContext) -> contextlib.AbstractAsyncContextManager[None]:
 
 
 def create_app(settings: Settings) -> tuple[fastapi.FastAPI, AppContext]:
-    """The FastAPI app with the studio UI at "/" and `/v1/realtime`, and the context its parts share."""
+    """The FastAPI app with the studio UI at "/" and `/v1/realtime`, and the context its parts share.
+
+    Raises `access.AccessError` before touching the database when the sign-in configuration is
+    broken, or when an editable studio without sign-in would be reachable from other machines.
+    """
+    from stepaudio_ui.access import check_startup_safety, policy_from_settings
     from stepaudio_ui.engines import build_engines
     from stepaudio_ui.realtime_server import mount_realtime
     from stepaudio_ui.ui.app import build_app
 
+    policy = policy_from_settings(settings)
+    check_startup_safety(settings, policy)
     db = open_database(settings)
     ctx = AppContext(settings=settings, db=db, engines=build_engines(settings))
     app = fastapi.FastAPI(title="StepAudio Persona Studio", lifespan=_warm_up(ctx))
@@ -76,17 +84,38 @@ def create_app(settings: Settings) -> tuple[fastapi.FastAPI, AppContext]:
         return {"status": "ok"}
 
     mount_realtime(app, ctx)  # before Gradio: the mount at "/" would otherwise catch the path
-    blocks = build_app(ctx)
+    blocks = build_app(ctx, policy)
     blocks.queue(default_concurrency_limit=8)  # FastRTC streams need the queue; 8 keeps a slow save from blocking
-    app = gr.mount_gradio_app(app, blocks, path="/", show_error=True)
+    sign_in: dict[str, Any] = {}
+    if policy.password_sign_in:
+        sign_in = {"auth": policy.check_password, "auth_message": SIGN_IN_MESSAGE}
+    app = gr.mount_gradio_app(app, blocks, path="/", show_error=True, **sign_in)
+    logger.info(
+        "Access: %s",
+        "read-only (everyone is a viewer)"
+        if policy.read_only
+        else f"{len(policy.users)} password accounts"
+        if policy.password_sign_in
+        else "Hugging Face sign-in"
+        if policy.hf_oauth
+        else f"no sign-in (anonymous users are {policy.anonymous_role}s)",
+    )
     return app, ctx
 
 
 def serve(settings: Settings) -> None:
-    """Run the app with uvicorn on settings.host:settings.port until interrupted."""
+    """Run the app with uvicorn on settings.host:settings.port until interrupted (Space defaults applied)."""
     import uvicorn
 
-    app, ctx = create_app(settings)
+    from stepaudio_ui.access import AccessError
+    from stepaudio_ui.hosting import hosting_settings
+
+    settings = hosting_settings(settings)
+    try:
+        app, ctx = create_app(settings)
+    except AccessError as error:
+        logger.error("%s", error)
+        raise SystemExit(2) from error
     logger.info("Database: %s", ctx.db.engine.url.render_as_string(hide_password=True))
     logger.info("Engines: %s", ", ".join(ctx.engines) or "none")
     logger.info("StepAudio Persona Studio on http://%s:%d", settings.host, settings.port)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import importlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import gradio as gr
 
+from stepaudio_ui.access import AccessPolicy, request_username
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.ui import compose_panel, personas_panel, scenes_panel, voices_panel
 
@@ -44,12 +47,28 @@ def _optional_panel(module_name: str, ctx: AppContext) -> None:
     module.build(ctx)
 
 
-def build_app(ctx: AppContext) -> gr.Blocks:
+def _signed_in_line(policy: AccessPolicy) -> Callable[[gr.Request], str]:
+    def signed_in_line(request: gr.Request) -> str:
+        if policy.read_only:
+            return "Read-only demo: browse the published personas and talk to them in the **Live** tab."
+        name = request_username(request)
+        who = f"Signed in as **{html.escape(name)}**" if name else "Not signed in"
+        return f"{who} · role: **{policy.role_for(request)}**"
+
+    return signed_in_line
+
+
+def build_app(ctx: AppContext, policy: AccessPolicy | None = None) -> gr.Blocks:
+    """The page. `policy` decides who may edit; by default the single local user of a loopback studio."""
+    policy = policy or AccessPolicy(anonymous_role="editor")
     with gr.Blocks(title="StepAudio Persona Studio", theme=_theme(), css=_css(), analytics_enabled=False) as demo:
         with gr.Row(elem_classes="app-header", equal_height=True):
             with gr.Column(scale=4):
                 gr.Markdown("# StepAudio Persona Studio")
                 gr.Markdown(INTRO)
+                role_line = gr.Markdown("", elem_classes="role-line")
+                if policy.hf_oauth:
+                    gr.LoginButton()
             author = gr.Textbox(
                 label="Your name (recorded on versions)",
                 value=ctx.settings.author,
@@ -59,15 +78,16 @@ def build_app(ctx: AppContext) -> gr.Blocks:
             )
         with gr.Tabs():
             with gr.Tab("Personas", id="personas", elem_id="personas-tab"):
-                personas_panel.build(ctx, demo=demo, author=author)
+                personas_panel.build(ctx, demo=demo, author=author, policy=policy)
             with gr.Tab("Scene tones", id="scenes", elem_id="scenes-tab"):
-                scenes_panel.build(ctx, demo=demo, author=author)
+                scenes_panel.build(ctx, demo=demo, author=author, policy=policy)
             with gr.Tab("Compose preview", id="compose", elem_id="compose-tab"):
-                compose_panel.build(ctx, demo=demo)
+                compose_panel.build(ctx, demo=demo, policy=policy)
             with gr.Tab("Live", id="live", elem_id="live-tab"):
                 _optional_panel("live_panel", ctx)
             with gr.Tab("History", id="history", elem_id="history-tab"):
                 _optional_panel("history_panel", ctx)
             with gr.Tab("Voices", id="voices", elem_id="voices-tab"):
                 voices_panel.build(ctx)
+        demo.load(_signed_in_line(policy), None, [role_line])
     return demo

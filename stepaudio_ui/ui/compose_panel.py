@@ -7,17 +7,19 @@ from typing import Any
 import gradio as gr
 
 from stepaudio_ui import studio
+from stepaudio_ui.access import AccessError, AccessPolicy
 from stepaudio_ui.compose import compose_session
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.ui.render import user_errors
 
 PICK_LIMIT = 200  # dropdowns are for picking; the library tabs search the rest
-STUDIO_ERRORS: tuple[type[Exception], ...] = (studio.StudioError,)
+STUDIO_ERRORS: tuple[type[Exception], ...] = (studio.StudioError, AccessError)
 
 
 class ComposePreview:
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: AppContext, policy: AccessPolicy) -> None:
         self.ctx = ctx
+        self.policy = policy
         gr.Markdown(
             "Pick a persona version and a scene-tone version to see the instructions, voice, speed, language "
             "and turn-taking that every engine receives. The default versions are the published ones."
@@ -45,10 +47,14 @@ class ComposePreview:
         self.compose_button.click(self.compose, pickers, [self.instructions, self.settings_table])
 
     @user_errors(expected=STUDIO_ERRORS)
-    def item_choices(self) -> tuple[Any, Any]:
+    def item_choices(self, request: gr.Request) -> tuple[Any, Any]:
+        viewer = not self.policy.can_edit(request)
         with self.ctx.db.session() as s:
             personas = studio.list_items(s, kind="persona", limit=PICK_LIMIT)
             scenes = studio.list_items(s, kind="scene", limit=PICK_LIMIT)
+        if viewer:  # viewers compose published versions only
+            personas = [item for item in personas if item.published_number]
+            scenes = [item for item in scenes if item.published_number]
         return (
             gr.update(choices=[(f"{item.name} ({item.slug})", item.slug) for item in personas]),
             gr.update(choices=[(f"{item.name} ({item.slug})", item.slug) for item in scenes]),
@@ -56,12 +62,16 @@ class ComposePreview:
 
     def versions_for(self, kind: str) -> Any:
         @user_errors(expected=STUDIO_ERRORS)
-        def versions(slug: str | None) -> Any:
+        def versions(request: gr.Request, slug: str | None) -> Any:
             if not slug:
                 return gr.update(choices=[], value=None)
             with self.ctx.db.session() as s:
                 default = studio.get_default_version(s, kind=kind, slug=slug)
                 listed = studio.list_versions(s, kind=kind, slug=slug)
+            if not self.policy.can_edit(request):
+                listed = [v for v in listed if v.published]
+                if not default.published:
+                    raise studio.NotFoundError(f"no published {kind} {slug!r}: viewers see published versions only")
             choices = [(f"v{v.number}" + (" (published)" if v.published else ""), v.number) for v in listed]
             return gr.update(choices=choices, value=default.number)
 
@@ -70,13 +80,20 @@ class ComposePreview:
 
     @user_errors(expected=STUDIO_ERRORS)
     def compose(
-        self, persona: str | None, persona_version: int | None, scene: str | None, scene_version: int | None
+        self,
+        request: gr.Request,
+        persona: str | None,
+        persona_version: int | None,
+        scene: str | None,
+        scene_version: int | None,
     ) -> tuple[str, list[list[str]]]:
         if not persona or not scene:
             raise gr.Error("Choose both a persona and a scene tone (press 'Refresh lists' if one is missing).")
         with self.ctx.db.session() as s:
             persona_view = studio.get_version(s, kind="persona", slug=persona, number=persona_version)
             scene_view = studio.get_version(s, kind="scene", slug=scene, number=scene_version)
+        if not self.policy.can_edit(request) and not (persona_view.published and scene_view.published):
+            raise AccessError("Viewers can compose published versions only: pick the versions marked (published).")
         config = compose_session(persona_view.spec, scene_view.spec)
         turns = config.turn_detection
         rows = [
@@ -92,7 +109,7 @@ class ComposePreview:
         return config.instructions or "", rows
 
 
-def build(ctx: AppContext, *, demo: gr.Blocks) -> ComposePreview:
-    preview = ComposePreview(ctx)
+def build(ctx: AppContext, *, demo: gr.Blocks, policy: AccessPolicy) -> ComposePreview:
+    preview = ComposePreview(ctx, policy)
     demo.load(preview.item_choices, None, [preview.persona, preview.scene])
     return preview

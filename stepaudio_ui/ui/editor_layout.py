@@ -75,8 +75,10 @@ class EditorLayout:
                 self.new_button = gr.Button(f"New {self.singular}", variant="secondary")
             with gr.Column(scale=3, elem_classes="editor"):
                 self.header = gr.HTML(self._header_html(None, None, []))
+                self.role_note = gr.HTML("", visible=False, elem_classes="role-note")
                 self.form = form_builder()
-                with gr.Row(equal_height=True):
+                self.form.show_initially(self.form.template)
+                with gr.Row(equal_height=True) as self.save_row:
                     self.note = gr.Textbox(label="Version note", placeholder="what changed and why", scale=3)
                     self.save_button = gr.Button("Save as new version", variant="primary", scale=1)
                 self.status = gr.HTML("")
@@ -97,7 +99,7 @@ class EditorLayout:
                         wrap=True,
                         elem_classes="history-table",
                     )
-                    with gr.Row(equal_height=True):
+                    with gr.Row(equal_height=True) as self.diff_row:
                         self.version_a = gr.Dropdown(label="Compare version", choices=[])
                         self.version_b = gr.Dropdown(label="with version", choices=[])
                         self.diff_button = gr.Button("Show differences")
@@ -108,11 +110,11 @@ class EditorLayout:
                         wrap=True,
                         elem_classes="diff-table",
                     )
-                    with gr.Row(equal_height=True):
+                    with gr.Row(equal_height=True) as self.publish_row:
                         self.target_version = gr.Dropdown(label="Version to restore or publish", choices=[])
                         self.restore_button = gr.Button("Restore as new version")
                         self.publish_button = gr.Button("Publish version")
-                with gr.Accordion("Duplicate, archive, export and import", open=False):
+                with gr.Accordion("Duplicate, archive, export and import", open=False) as self.files_accordion:
                     with gr.Row(equal_height=True):
                         self.copy_name = gr.Textbox(label="Name for the copy", scale=2)
                         self.duplicate_button = gr.Button("Duplicate")
@@ -129,6 +131,11 @@ class EditorLayout:
                     )
                     self.import_button = gr.Button("Import file")
         self.filters = [self.search, self.tag, self.language, self.show_archived, self.state]
+        # Hidden from viewers (a courtesy: the handlers refuse them on the server anyway).
+        self.editing_controls = [
+            *[self.new_button, self.show_archived, self.save_row, self.diff_row, self.diff_table],
+            *[self.publish_row, self.files_accordion],
+        ]
         self.outputs = [
             *self.form.components,
             *[self.state, self.header, self.history, self.version_a, self.version_b, self.target_version],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from stepaudio_ui.access import AccessPolicy
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.specs import PersonaSpec
 from stepaudio_ui.ui import file_formats
@@ -93,7 +94,7 @@ def build_form(ctx: AppContext) -> SpecForm:
     return SpecForm(kind="persona", spec_type=PersonaSpec, fields=fields, template=TEMPLATE)
 
 
-def build(ctx: AppContext, *, demo: gr.Blocks, author: gr.Textbox) -> VersionedEditor:
+def build(ctx: AppContext, *, demo: gr.Blocks, author: gr.Textbox, policy: AccessPolicy) -> VersionedEditor:
     editor = VersionedEditor(
         ctx,
         form_builder=lambda: build_form(ctx),
@@ -102,6 +103,7 @@ def build(ctx: AppContext, *, demo: gr.Blocks, author: gr.Textbox) -> VersionedE
         importer=file_formats.importer_for(ctx, "persona"),
         singular="persona",
         plural="Personas",
+        policy=policy,
     )
     editor.on_page_load(demo)
     return editor

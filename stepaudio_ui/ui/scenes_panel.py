@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from stepaudio_ui.access import AccessPolicy
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.specs import SceneSpec
 from stepaudio_ui.ui import file_formats
@@ -60,7 +61,7 @@ def build_form(_ctx: AppContext) -> SpecForm:
     return SpecForm(kind="scene", spec_type=SceneSpec, fields=fields, template=TEMPLATE)
 
 
-def build(ctx: AppContext, *, demo: gr.Blocks, author: gr.Textbox) -> VersionedEditor:
+def build(ctx: AppContext, *, demo: gr.Blocks, author: gr.Textbox, policy: AccessPolicy) -> VersionedEditor:
     editor = VersionedEditor(
         ctx,
         form_builder=lambda: build_form(ctx),
@@ -69,6 +70,7 @@ def build(ctx: AppContext, *, demo: gr.Blocks, author: gr.Textbox) -> VersionedE
         importer=file_formats.importer_for(ctx, "scene"),
         singular="scene tone",
         plural="Scene tones",
+        policy=policy,
     )
     editor.on_page_load(demo)
     return editor

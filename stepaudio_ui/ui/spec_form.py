@@ -53,6 +53,13 @@ class SpecForm:
         dumped = spec.model_dump(mode="json") if isinstance(spec, BaseModel) else spec
         return [binding.to_form(_get_path(dumped, binding.path)) for binding in self.fields]
 
+    def show_initially(self, spec: BaseModel) -> None:
+        """Make `spec` the value the page first renders, so a fresh form shows the spec's defaults
+        (not each widget's own: sliders at their minimum, a dropdown's first choice)."""
+        for component, value in zip(self.components, self.to_form(spec), strict=True):
+            shown = component.postprocess(value)  # what Gradio stores for a `value=` given at construction
+            component.value = shown.model_dump() if isinstance(shown, BaseModel) else shown
+
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
     *parents, leaf = path.split(".")

@@ -18,13 +18,19 @@ import gradio as gr
 from pydantic import ValidationError
 
 from stepaudio_ui import studio
+from stepaudio_ui.access import AccessError, AccessPolicy
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.ui.editor_layout import EditorLayout, EditorState, FileFormat, Importer, item_label
 from stepaudio_ui.ui.render import cell, describe_validation_error, rows_or_blank, status_html, user_errors
 from stepaudio_ui.ui.spec_form import SpecForm
 
 LIST_LIMIT = 50  # the list is for picking; search narrows 10,000 items down to these
-STUDIO_ERRORS: tuple[type[Exception], ...] = (studio.StudioError,)
+STUDIO_ERRORS: tuple[type[Exception], ...] = (studio.StudioError, AccessError)
+
+VIEWER_NOTE = (
+    "You are browsing as a viewer: published {plural} only, read-only. Talk to them in the Live tab; "
+    "editors sign in to change the library."
+)
 
 __all__ = ["EditorState", "FileFormat", "Importer", "VersionedEditor"]
 
@@ -40,55 +46,85 @@ class VersionedEditor(EditorLayout):
         importer: Importer,
         singular: str,
         plural: str,
+        policy: AccessPolicy,
     ) -> None:
         super().__init__(
             ctx, form_builder=form_builder, author=author, exports=exports, singular=singular, plural=plural
         )
         self.importer = importer
+        self.policy = policy
         # Exports are copied into Gradio's cache when returned; this folder just holds them until exit.
         self._export_root = tempfile.TemporaryDirectory(prefix=f"stepaudio-{self.kind}-exports-")
         self._wire()
 
     def _wire(self) -> None:
+        api = self.kind  # stable endpoint names ("persona_save"): what a gradio_client caller sees
         filter_triggers = [self.search.submit, self.tag.change, self.language.change, self.show_archived.change]
         gr.on(filter_triggers, self.refresh_list, self.filters, [self.items], trigger_mode="always_last")
         self.search.change(
             self.refresh_list, self.filters, [self.items], trigger_mode="always_last", show_progress="hidden"
         )
-        self.items.input(self.open_item, [self.items], self.outputs)
-        self.new_button.click(self.new_item, None, self.outputs)
+        self.items.input(self.open_item, [self.items], self.outputs, api_name=f"{api}_open")
+        self.new_button.click(self.new_item, None, self.outputs, api_name=f"{api}_new")
         editing = [self.state, self.author]
-        saved = self.save_button.click(self.save, [*editing, self.note, *self.form.components], self.outputs)
+        form = [*editing, self.note, *self.form.components]
+        saved = self.save_button.click(self.save, form, self.outputs, api_name=f"{api}_save")
         self.rebase_button.click(self.rebase, [self.state], self.outputs)
-        self.diff_button.click(self.show_diff, [self.state, self.version_a, self.version_b], [self.diff_table])
-        restored = self.restore_button.click(self.restore, [*editing, self.target_version], self.outputs)
-        published = self.publish_button.click(self.publish, [self.state, self.target_version], self.outputs)
-        duplicated = self.duplicate_button.click(self.duplicate, [*editing, self.copy_name], self.outputs)
-        archived = self.archive_button.click(self.archive, [self.state], [self.status])
-        unarchived = self.unarchive_button.click(self.unarchive, [self.state], [self.status])
+        versions = [self.state, self.version_a, self.version_b]
+        self.diff_button.click(self.show_diff, versions, [self.diff_table], api_name=f"{api}_diff")
+        target = [*editing, self.target_version]
+        restored = self.restore_button.click(self.restore, target, self.outputs, api_name=f"{api}_restore")
+        chosen = [self.state, self.target_version]
+        published = self.publish_button.click(self.publish, chosen, self.outputs, api_name=f"{api}_publish")
+        copy = [*editing, self.copy_name]
+        duplicated = self.duplicate_button.click(self.duplicate, copy, self.outputs, api_name=f"{api}_duplicate")
+        archived = self.archive_button.click(self.archive, [self.state], [self.status], api_name=f"{api}_archive")
+        unarchived = self.unarchive_button.click(
+            self.unarchive, [self.state], [self.status], api_name=f"{api}_unarchive"
+        )
         for button, fmt in zip(self.export_buttons, self.exports, strict=True):
             button.click(self._exporter(fmt), [self.state], [self.export_file])
-        imported = self.import_button.click(self.import_upload, [self.import_file, self.author], self.outputs)
+        upload = [self.import_file, self.author]
+        imported = self.import_button.click(self.import_upload, upload, self.outputs, api_name=f"{api}_import")
         for event in (saved, restored, published, duplicated, archived, unarchived, imported):
             event.success(self.refresh_list, self.filters, [self.items])
 
     def on_page_load(self, demo: gr.Blocks) -> None:
-        demo.load(self.refresh_list, self.filters, [self.items]).then(self.tag_choices, None, [self.tag])
+        loaded = demo.load(self.refresh_list, self.filters, [self.items]).then(self.tag_choices, None, [self.tag])
+        loaded.then(self.show_role, None, [*self.form.components, *self.editing_controls, self.role_note])
+
+    def show_role(self, request: gr.Request) -> list[Any]:
+        """A courtesy for viewers: editing controls hidden, the form read-only. The handlers enforce it."""
+        editor = self.policy.can_edit(request)
+        note = "" if editor else status_html(VIEWER_NOTE.format(plural=self.plural.lower()), "info")
+        return [
+            *[gr.update(interactive=editor) for _ in self.form.components],
+            *[gr.update(visible=editor) for _ in self.editing_controls],
+            gr.update(value=note, visible=not editor),
+        ]
 
     # ------------------------------------------------------------------------------ handlers
 
     @user_errors(expected=STUDIO_ERRORS)
-    def refresh_list(self, query: str, tag: str, language: str, archived: bool, state: EditorState) -> Any:
+    def refresh_list(
+        self, request: gr.Request, query: str, tag: str, language: str, archived: bool, state: EditorState
+    ) -> Any:
+        editor = self.policy.can_edit(request)
         filters = {
             "kind": self.kind,
             "query": query or "",
             "tag": tag or None,
             "language": language or None,
-            "include_archived": bool(archived),
+            "include_archived": bool(archived) and editor,
         }
         with self.ctx.db.session() as s:
-            items = studio.list_items(s, **filters, limit=LIST_LIMIT)
-            total = studio.count_items(s, **filters) if len(items) == LIST_LIMIT else len(items)
+            if editor:
+                items = studio.list_items(s, **filters, limit=LIST_LIMIT)
+                total = studio.count_items(s, **filters) if len(items) == LIST_LIMIT else len(items)
+            else:  # viewers see published items only, and never a version number beyond the published one
+                published = [i for i in studio.list_items(s, **filters, limit=500) if i.published_number]
+                items = [replace(i, latest_number=i.published_number) for i in published[:LIST_LIMIT]]
+                total = len(published)
         choices = [(item_label(item), item.slug) for item in items]
         value = state.slug if any(slug == state.slug for _, slug in choices) else None
         label = (
@@ -99,23 +135,38 @@ class VersionedEditor(EditorLayout):
         return gr.update(choices=choices, value=value, label=label)
 
     @user_errors(expected=STUDIO_ERRORS)
-    def tag_choices(self) -> Any:
+    def tag_choices(self, request: gr.Request) -> Any:
+        editor = self.policy.can_edit(request)
         with self.ctx.db.session() as s:
-            items = studio.list_items(s, kind=self.kind, include_archived=True, limit=500)
+            items = studio.list_items(s, kind=self.kind, include_archived=editor, limit=500)
+        if not editor:
+            items = [item for item in items if item.published_number]
         tags = sorted({tag for item in items for tag in item.tags})
         return gr.update(choices=[("Any tag", ""), *[(tag, tag) for tag in tags]])
 
     @user_errors(expected=STUDIO_ERRORS)
-    def open_item(self, slug: str | None) -> dict[Any, Any]:
+    def open_item(self, request: gr.Request, slug: str | None) -> dict[Any, Any]:
         if not slug:
             return {}
         with self.ctx.db.session() as s:
-            view = studio.get_version(s, kind=self.kind, slug=slug)
-            versions = studio.list_versions(s, kind=self.kind, slug=slug)
+            if self.policy.can_edit(request):
+                view = studio.get_version(s, kind=self.kind, slug=slug)
+                versions = studio.list_versions(s, kind=self.kind, slug=slug)
+            else:
+                view = self._published_version(s, slug)
+                versions = [view]
         return self._show(view, versions, f"Opened {view.spec.name} v{view.number}.", "info")
 
+    def _published_version(self, session: Any, slug: str) -> Any:
+        """What a viewer may see of an item: its published version; unpublished items look absent."""
+        view = studio.get_default_version(session, kind=self.kind, slug=slug)
+        if not view.published:
+            raise studio.NotFoundError(f"no published {self.singular} {slug!r}: viewers see published versions only")
+        return view
+
     @user_errors(expected=STUDIO_ERRORS)
-    def new_item(self) -> dict[Any, Any]:
+    def new_item(self, request: gr.Request) -> dict[Any, Any]:
+        self.policy.require_editor(request, f"create a {self.singular}")
         values = dict(zip(self.form.components, self.form.to_form(self.form.template), strict=True))
         return values | {
             self.state: EditorState(),
@@ -128,7 +179,8 @@ class VersionedEditor(EditorLayout):
         }
 
     @user_errors(expected=STUDIO_ERRORS)
-    def save(self, state: EditorState, author: str, note: str, *values: Any) -> dict[Any, Any]:
+    def save(self, request: gr.Request, state: EditorState, author: str, note: str, *values: Any) -> dict[Any, Any]:
+        author = self.policy.require_editor(request, f"save a {self.singular}") or author
         spec = self._spec_from(values)
         try:
             with self.ctx.db.session() as s:
@@ -166,7 +218,8 @@ class VersionedEditor(EditorLayout):
         }
 
     @user_errors(expected=STUDIO_ERRORS)
-    def show_diff(self, state: EditorState, a: int | None, b: int | None) -> list[list[str]]:
+    def show_diff(self, request: gr.Request, state: EditorState, a: int | None, b: int | None) -> list[list[str]]:
+        self.policy.require_editor(request, "compare versions")  # a diff shows unpublished versions
         slug = self._require_open(state)
         if a is None or b is None:
             raise gr.Error("Choose two versions to compare in 'Compare version' and 'with version'.")
@@ -177,7 +230,8 @@ class VersionedEditor(EditorLayout):
         return [[change.path, cell(change.before), cell(change.after)] for change in changes]
 
     @user_errors(expected=STUDIO_ERRORS)
-    def restore(self, state: EditorState, author: str, number: int | None) -> dict[Any, Any]:
+    def restore(self, request: gr.Request, state: EditorState, author: str, number: int | None) -> dict[Any, Any]:
+        author = self.policy.require_editor(request, "restore a version") or author
         slug = self._require_open(state)
         number = self._require_version(number)
         with self.ctx.db.session() as s:
@@ -186,7 +240,8 @@ class VersionedEditor(EditorLayout):
         return self._show(view, versions, f"Restored v{number} as v{view.number}.", "ok")
 
     @user_errors(expected=STUDIO_ERRORS)
-    def publish(self, state: EditorState, number: int | None) -> dict[Any, Any]:
+    def publish(self, request: gr.Request, state: EditorState, number: int | None) -> dict[Any, Any]:
+        self.policy.require_editor(request, "publish a version")
         slug = self._require_open(state)
         number = self._require_version(number)
         with self.ctx.db.session() as s:
@@ -201,7 +256,8 @@ class VersionedEditor(EditorLayout):
         }
 
     @user_errors(expected=STUDIO_ERRORS)
-    def duplicate(self, state: EditorState, author: str, new_name: str) -> dict[Any, Any]:
+    def duplicate(self, request: gr.Request, state: EditorState, author: str, new_name: str) -> dict[Any, Any]:
+        author = self.policy.require_editor(request, f"duplicate a {self.singular}") or author
         slug = self._require_open(state)
         if not (new_name or "").strip():
             raise gr.Error("Type a name for the copy in 'Name for the copy', then press Duplicate.")
@@ -214,11 +270,13 @@ class VersionedEditor(EditorLayout):
         return shown | {self.items: gr.update(value=view.slug)}
 
     @user_errors(expected=STUDIO_ERRORS)
-    def archive(self, state: EditorState) -> str:
+    def archive(self, request: gr.Request, state: EditorState) -> str:
+        self.policy.require_editor(request, f"archive a {self.singular}")
         return self._set_archived(state, True)
 
     @user_errors(expected=STUDIO_ERRORS)
-    def unarchive(self, state: EditorState) -> str:
+    def unarchive(self, request: gr.Request, state: EditorState) -> str:
+        self.policy.require_editor(request, f"unarchive a {self.singular}")
         return self._set_archived(state, False)
 
     def _set_archived(self, state: EditorState, archived: bool) -> str:
@@ -231,7 +289,8 @@ class VersionedEditor(EditorLayout):
 
     def _exporter(self, fmt: FileFormat) -> Callable[[EditorState], str]:
         @user_errors(expected=STUDIO_ERRORS)
-        def export(state: EditorState) -> str:
+        def export(request: gr.Request, state: EditorState) -> str:
+            self.policy.require_editor(request, "export")  # exports hold every version, published or not
             slug = self._require_open(state)
             folder = Path(tempfile.mkdtemp(dir=self._export_root.name))  # one per export: no name clashes
             with self.ctx.db.session() as s:
@@ -241,7 +300,8 @@ class VersionedEditor(EditorLayout):
         return export
 
     @user_errors(expected=STUDIO_ERRORS)
-    def import_upload(self, path: str | None, author: str) -> dict[Any, Any]:
+    def import_upload(self, request: gr.Request, path: str | None, author: str) -> dict[Any, Any]:
+        author = self.policy.require_editor(request, "import") or author
         if not path:
             raise gr.Error("Choose a file in 'File to import' first (our JSON, or a Character Card JSON/PNG).")
         with self.ctx.db.session() as s:
@@ -249,7 +309,7 @@ class VersionedEditor(EditorLayout):
         message = f"Imported {Path(path).name}: {summary}."
         if slug is None:
             return {self.status: status_html(message + f" It held no {self.singular}: see the other tab.", "ok")}
-        return self.open_item(slug) | {self.status: status_html(message, "ok")}
+        return self.open_item(request, slug) | {self.status: status_html(message, "ok")}
 
     # ------------------------------------------------------------------------------ shared steps
 
