@@ -49,8 +49,11 @@ PROMPTS = (
     "Tell me one fun fact about clocks.",
     "What should I cook tonight?",
 )
+# temperature 0: both paths get the same replies to the same prompts, so their timings compare
 BENCH_CONFIG = SessionConfig(
-    instructions="You are Ada, a cheerful voice assistant. Answer in one short sentence.", max_sentences=1
+    instructions="You are Ada, a cheerful voice assistant. Answer in one short sentence.",
+    max_sentences=1,
+    temperature=0.0,
 )
 TURN_TIMEOUT_S = 60.0
 
@@ -154,7 +157,7 @@ class _MeasuredPath:
 
     async def round_trip(self, index: int) -> None:
         started = time.perf_counter()
-        await self.session.send(SessionUpdate(session=SessionConfig(temperature=0.6 + (index % 2) / 10)))
+        await self.session.send(SessionUpdate(session=SessionConfig(temperature=0.0, max_sentences=2 - index % 2)))
         await self.until("session.updated")
         self.results["round_trip_ms"].append((time.perf_counter() - started) * 1000)
 
