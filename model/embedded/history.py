@@ -45,16 +45,20 @@ class ConversationHistory:
     def _cost(self, message: ChatMessage) -> int:
         return self.count_tokens(message.content) + MESSAGE_OVERHEAD_TOKENS
 
-    def prompt(self, system: str, reserve_tokens: int) -> list[ChatMessage]:
+    def assistant_texts(self) -> list[str]:
+        return [message.content for message in self.turns if message.role == "assistant"]
+
+    def prompt(self, system: str, reserve_tokens: int, max_turns: int | None = None) -> list[ChatMessage]:
         """System prompt + the newest turns that fit in the context minus `reserve_tokens` for the reply.
 
-        Oldest turns go first; the newest user turn is always kept (cut from the front if it alone is
+        Oldest turns go first (and all but the newest `max_turns`, when given); the newest user turn is always kept (cut from the front if it alone is
         too long) so the model always answers what was just said.
         """
         system_message = ChatMessage(role="system", content=system)
         budget = self.context_tokens - reserve_tokens - self._cost(system_message)
         kept: list[ChatMessage] = []
-        for message in reversed(self.turns):
+        recent = self.turns if max_turns is None else self.turns[-max_turns:]
+        for message in reversed(recent):
             cost = self._cost(message)
             if cost > budget:
                 if not kept:
@@ -63,7 +67,7 @@ class ConversationHistory:
             kept.append(message)
             budget -= cost
         kept.reverse()
-        dropped = len(self.turns) - len(kept)
+        dropped = len(self.turns) - len(kept)  # counted against all turns: the window counts as trimming
         if dropped:
             logger.debug("history trimmed: %d old turns left out of the prompt", dropped)
         return [system_message, *kept]

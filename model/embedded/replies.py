@@ -55,6 +55,7 @@ class ReplyPlan:
     speed: float
     english_only: bool = False  # the chat model writes no Chinese: drop CJK phrases it produces anyway
     user_spoke_chinese: bool = False
+    earlier_phrases: frozenset[str] = frozenset()  # phrase keys of earlier replies: small models copy them
 
 
 def reply_language(config: SessionConfig, user_text: str | None, user_language: str | None) -> str:
@@ -68,6 +69,21 @@ def reply_language(config: SessionConfig, user_text: str | None, user_language: 
     return "en"
 
 
+def phrase_key(text: str) -> str:
+    """A phrase reduced to lower-case words, for spotting repeats whatever the punctuation."""
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def phrase_keys(replies: list[str]) -> frozenset[str]:
+    """Keys of every sentence of earlier replies."""
+    return frozenset(
+        key
+        for reply in replies
+        for sentence in re.split(r"(?<=[.!?。！？])\s*", reply)
+        if (key := phrase_key(sentence))
+    )
+
+
 def plan_reply(
     config: SessionConfig,
     *,
@@ -75,6 +91,7 @@ def plan_reply(
     user_language: str | None,
     llm_writes_chinese: bool,
     default_voice: str,
+    earlier_replies: list[str] | None = None,
 ) -> ReplyPlan:
     language = reply_language(config, user_text, user_language)
     max_sentences = config.max_sentences or DEFAULT_MAX_SENTENCES
@@ -107,6 +124,7 @@ def plan_reply(
         options=options,
         max_sentences=max_sentences,
         english_only=not llm_writes_chinese,
+        earlier_phrases=phrase_keys(earlier_replies or []),
         user_spoke_chinese=user_language == "zh" or bool(user_text and detect_language(user_text) == "zh"),
         voice=config.voice or default_voice,
         speed=min(MAX_SPEED, max(MIN_SPEED, config.speed or 1.0)),  # Kokoro's usable range
@@ -165,9 +183,12 @@ def adapt_prompt(messages: list[ChatMessage], plan: ReplyPlan) -> list[ChatMessa
 class ReplyShaper:
     """Filters the phrases of one reply: cleans them, stops after N sentences or at the first loop."""
 
-    def __init__(self, max_sentences: int, english_only: bool = False) -> None:
+    def __init__(
+        self, max_sentences: int, english_only: bool = False, earlier_phrases: frozenset[str] = frozenset()
+    ) -> None:
         self._max_sentences = max_sentences
         self._english_only = english_only
+        self._earlier = earlier_phrases
         self._sentences = 0
         self._seen: set[str] = set()
         self._first = True
@@ -192,7 +213,10 @@ class ReplyShaper:
         if self._english_only and detect_language(text) == "zh":
             logger.info("dropped a Chinese phrase from an English-only chat model: %r", text[:40])
             return None
-        key = re.sub(r"\W+", " ", text.lower()).strip()
+        key = phrase_key(text)
+        if key in self._earlier and len(key) > 12:
+            logger.info("dropped a phrase copied from an earlier reply: %r", text[:60])
+            return None
         if key in self._seen or _SAME_WORD_RUN.search(text):
             logger.info("reply cut: the model started repeating itself (%r)", text[:60])
             self.finished = True

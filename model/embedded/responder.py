@@ -145,7 +145,9 @@ class ResponseRun:
     def _generate(self, loop: asyncio.AbstractEventLoop, out: asyncio.Queue[str | None]) -> None:
         """Worker thread: stream the chat model, cut phrases, hand each one over as soon as it is complete."""
         splitter = PhraseSplitter()
-        shaper = ReplyShaper(self.plan.max_sentences, english_only=self.plan.english_only)
+        shaper = ReplyShaper(
+            self.plan.max_sentences, english_only=self.plan.english_only, earlier_phrases=self.plan.earlier_phrases
+        )
         handed = 0
 
         def hand_over(pieces: list[str]) -> None:

@@ -67,6 +67,7 @@ from model.events import (
 logger = logging.getLogger(__name__)
 
 VAD_RATE = 16_000
+SMALL_MODEL_HISTORY_TURNS = 3  # the previous exchange and the new user turn
 
 
 class EmbeddedSession:
@@ -302,10 +303,14 @@ class EmbeddedSession:
             user_language=user_language,
             llm_writes_chinese=self._shared.llm_writes_chinese,
             default_voice=self._shared.voice_ids()[0],
+            earlier_replies=self._history.assistant_texts(),
         )
         messages = None
         if fixed_text is None:
-            messages = adapt_prompt(self._history.prompt(plan.system_prompt, plan.options.max_tokens), plan)
+            # A 135M model copies its earlier replies and drifts into their language: show it less history.
+            window = SMALL_MODEL_HISTORY_TURNS if plan.english_only else None
+            prompt = self._history.prompt(plan.system_prompt, plan.options.max_tokens, max_turns=window)
+            messages = adapt_prompt(prompt, plan)
         self._unanswered_user_turn = False
         response_id, item_id = new_id("resp"), new_id("item")
         self._emit(ResponseCreated(response=ResponseInfo(id=response_id, timings=timings)))

@@ -151,7 +151,9 @@ class _Driver:
             while not self._events.empty():
                 event = self._events.get_nowait()
                 if event.type == "conversation.item.input_audio_transcription.completed":
-                    transcript, language = event.transcript, event.language or language
+                    # A pause inside the utterance can end a turn early; the ASR still heard every part.
+                    transcript = f"{transcript} {event.transcript}".strip()
+                    language = event.language or language
                     if not transcript:
                         deadline = min(deadline, time.monotonic() + 1.0)  # heard nothing: no reply will come
                 elif event.type == "response.done":

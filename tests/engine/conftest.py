@@ -21,8 +21,9 @@ TEST_INSTRUCTIONS = "You are Ada, a cheerful helper. Answer briefly."
 
 
 @pytest.fixture(scope="session")
-def embedded_models(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedModels:
-    return load_shared_models(EmbeddedOptions(cache_dir=tmp_path_factory.mktemp("model-cache")))
+def embedded_models() -> EmbeddedModels:
+    # Default options, like the realtime tests' engine: the process-wide cache then loads them only once.
+    return load_shared_models(EmbeddedOptions())
 
 
 @pytest.fixture(scope="session")

@@ -103,3 +103,22 @@ def test_an_english_only_model_gets_chinese_framed_and_its_chinese_dropped():
     assert shaper.accept("I am fine, thank you.") == ["I am fine, thank you."]
     able = plan_reply(auto, user_text="你好吗？", user_language="zh", llm_writes_chinese=True, default_voice="v")
     assert adapt_prompt(prompt, able) == prompt
+
+
+def test_phrases_copied_from_earlier_replies_are_dropped_and_history_can_be_windowed():
+    plan = plan_reply(
+        SessionConfig(language="en"),
+        user_text="Hi",
+        user_language="en",
+        llm_writes_chinese=False,
+        default_voice="v",
+        earlier_replies=["Paris is the capital of France. It is lovely!"],
+    )
+    shaper = ReplyShaper(3, earlier_phrases=plan.earlier_phrases)
+    assert shaper.accept("Paris is the capital of France!") == []
+    assert shaper.accept("Berlin is the capital of Germany.") == ["Berlin is the capital of Germany."]
+    history = history_with(5)
+    history.add("user", "And now?")
+    window = history.prompt("sys", reserve_tokens=10, max_turns=3)
+    assert [m.role for m in window] == ["system", "user", "assistant", "user"]
+    assert window[1].content.startswith("Question number 4") and window[3].content == "And now?"
