@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 
 REALTIME_PATH = "/v1/realtime"
 POLICY_VIOLATION = 1008
-INTERNAL_ERROR = 1011
 
 
 @dataclass
