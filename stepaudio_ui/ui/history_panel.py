@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import tempfile
 from pathlib import Path
@@ -56,7 +57,8 @@ def show_conversation(ctx: AppContext, conversation_id: int | None) -> tuple[lis
     except studio.StudioError as exc:
         raise gr.Error(f"{exc}. Press Refresh to reload the list.") from exc
     messages = [
-        {"role": turn.role, "content": turn.text + (" ⟂ (interrupted)" if turn.interrupted else "")}
+        # Escaped: the Chatbot renders HTML in messages, and turn text may quote hostile persona text.
+        {"role": turn.role, "content": html.escape(turn.text) + (" ⟂ (interrupted)" if turn.interrupted else "")}
         for turn in view.turns
     ]
     summary = view.summary
