@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +43,7 @@ from model.events import (
 )
 from model.protocol import EngineSession
 from stepaudio_ui.context import AppContext
+from stepaudio_ui.live_audio import FRAME_SAMPLES, OUTPUT_RATE, RealTimePacer, ReplyAudio
 from stepaudio_ui.live_session import ConversationRecorder, LiveSelection, ResolvedSession, resolve_session
 from stepaudio_ui.live_view import ConversationView, join_delta
 
@@ -52,64 +52,7 @@ logger = logging.getLogger(__name__)
 BROWSER_RATE = 48_000  # WebRTC's Opus rate: taken as is, in 20 ms frames
 INPUT_RATE = 16_000  # what the engine's VAD/ASR run at
 # (fastrtc's own resampler would do 48k -> 16k too, but in 60 ms frames: 40 ms of extra delay per turn)
-OUTPUT_RATE = 24_000
-FRAME_S = 0.02
-FRAME_SAMPLES = int(OUTPUT_RATE * FRAME_S)
-EMIT_LEAD_S = 0.04  # how far emit runs ahead of the wall clock: the most audio a barge-in can't recall
 UI_INTERVAL_S = 0.1  # transcript deltas arrive per token; the page needs ~10 redraws a second at most
-
-
-class RealTimePacer:
-    """Releases one frame per FRAME_S of wall clock, `lead_s` ahead; waits by sleeping, never spinning."""
-
-    def __init__(self, frame_s: float = FRAME_S, lead_s: float = EMIT_LEAD_S) -> None:
-        self.frame_s = frame_s
-        self.lead_s = lead_s
-        self._next: float | None = None
-
-    async def wait(self) -> None:
-        now = time.monotonic()
-        if self._next is None or now - self._next > 0.2:
-            self._next = now  # first frame, or the loop stalled: restart rather than burst to catch up
-        delay = self._next - self.lead_s - now
-        if delay > 0:
-            await asyncio.sleep(delay)
-        self._next += self.frame_s
-
-
-class ReplyAudio:
-    """Reply samples waiting to be played, cut into fixed 20 ms frames."""
-
-    def __init__(self) -> None:
-        self._frames: deque[np.ndarray] = deque()
-        self._partial = np.zeros(0, dtype=np.int16)
-
-    def push(self, samples: np.ndarray) -> None:
-        data = np.concatenate([self._partial, samples.astype(np.int16, copy=False)])
-        whole = len(data) // FRAME_SAMPLES * FRAME_SAMPLES
-        for start in range(0, whole, FRAME_SAMPLES):
-            self._frames.append(data[start : start + FRAME_SAMPLES])
-        self._partial = data[whole:]
-
-    def pop(self) -> np.ndarray | None:
-        if self._frames:
-            return self._frames.popleft()
-        if len(self._partial):  # the tail of a reply: pad to a whole frame
-            frame = np.zeros(FRAME_SAMPLES, dtype=np.int16)
-            frame[: len(self._partial)] = self._partial
-            self._partial = np.zeros(0, dtype=np.int16)
-            return frame
-        return None
-
-    def clear(self) -> int:
-        dropped = len(self._frames)
-        self._frames.clear()
-        self._partial = np.zeros(0, dtype=np.int16)
-        return dropped
-
-    @property
-    def playing(self) -> bool:
-        return bool(self._frames) or bool(len(self._partial))
 
 
 @dataclass(frozen=True)
@@ -289,7 +232,7 @@ class LiveHandler(AsyncStreamHandler):
             self.view.mark_interrupted()
         elif self._played:
             self._finish_reply(interrupted=True)
-        logger.debug("barge-in: dropped %d queued frames", dropped)
+        logger.info("barge-in at %.0f (epoch ms): dropped %d queued reply frames", time.time() * 1000, dropped)
 
     # ------------------------------------------------------------------ text and changes from the page
 

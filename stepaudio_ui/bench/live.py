@@ -128,7 +128,8 @@ def _talk(live: LivePage, args: argparse.Namespace) -> tuple[list[float], list[f
             f"{'no reply' if latency is None else f'{latency:.0f} ms'}; barge-in stop {stop}",
         )
         if reply_at is not None:
-            time.sleep(args.talk_over_after)  # hear a little of it, then talk over it
+            time.sleep(args.talk_over_after)  # hear a little of it, then talk over it (not in a pause)
+            live.wait_until_playing(timeout_s=5, threshold=args.threshold)
     return eos_to_audio, bargein
 
 

@@ -222,6 +222,26 @@ class LivePage:
             time.sleep(0.1)
         return None
 
+    def playing_at(self, at_ms: float | None = None, *, window_ms: float = 60.0, threshold: float = 0.01) -> bool:
+        """Was the persona audible in the `window_ms` before `at_ms` (default: now)?"""
+        return bool(
+            self.page.evaluate(
+                """([at, windowMs, threshold]) => {
+                     const end = at ?? performance.now();
+                     return window.__audioTap.remote.some(([t, level]) => t > end - windowMs && t <= end && level >= threshold); }""",
+                [at_ms, window_ms, threshold],
+            )
+        )
+
+    def wait_until_playing(self, *, timeout_s: float, threshold: float = 0.01) -> bool:
+        """Wait for a moment the persona is audible right now (not in a pause between phrases)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.playing_at(threshold=threshold):
+                return True
+            time.sleep(0.02)
+        return False
+
     def quiet_since(self, since_ms: float, *, quiet_ms: float = 400.0, threshold: float = 0.01) -> float | None:
         """Page time the remote track went quiet after `since_ms` and stayed quiet `quiet_ms` (None: not yet)."""
         return self.page.evaluate(
