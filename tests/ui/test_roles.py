@@ -140,3 +140,17 @@ def test_loopback_studio_without_sign_in_lets_its_local_user_edit(tmp_path: Path
         before = _persona_count(app)
         _client(app).predict("me", "", *_persona_form("Local Lou"), api_name="/persona_save")
         assert _persona_count(app) == before + 1
+
+
+def test_editor_import_over_the_size_limit_is_refused_and_nothing_changes(
+    signed_in_app: RunningApp, tmp_path: Path
+) -> None:
+    from gradio_client import handle_file
+
+    limit = signed_in_app.ctx.settings.max_import_bytes
+    big = tmp_path / "big.persona.json"
+    big.write_text('{"pad": "' + "x" * limit + '"}', encoding="utf-8")
+    before = _persona_count(signed_in_app)
+    message = _refused(_client(signed_in_app, EDITOR), handle_file(str(big)), "x", api_name="/persona_import")
+    assert f"over the import limit of {limit:,} bytes" in message and "STEPAUDIO_MAX_IMPORT_BYTES" in message
+    assert _persona_count(signed_in_app) == before
