@@ -22,7 +22,11 @@ from stepaudio_ui.settings import Settings
 logger = logging.getLogger(__name__)
 
 DEFAULT_SEED_DIR = Path(__file__).resolve().parent.parent / "personas"  # same default as the server
-EXTERNAL_BENCHES = {"engine": "stepaudio_ui.bench.engine", "live": "stepaudio_ui.bench.live"}
+EXTERNAL_BENCHES = {
+    "engine": "stepaudio_ui.bench.engine",
+    "live": "stepaudio_ui.bench.live",
+    "soak": "stepaudio_ui.bench.soak",
+}
 KIND_GROUPS = {"personas": "persona", "scenes": "scene"}
 
 
@@ -226,7 +230,7 @@ def _add_db_group(commands: Any) -> None:
 
 def _add_bench_group(commands: Any) -> None:
     parser = commands.add_parser("bench", help="measure the store, the voice engine or a live session")
-    targets = parser.add_subparsers(dest="target", required=True, metavar="{store,engine,live}")
+    targets = parser.add_subparsers(dest="target", required=True, metavar="{store,engine,live,soak}")
     from stepaudio_ui.bench import store as bench_store
 
     store_parser = targets.add_parser("store", help="10,000 personas x 10 versions: list, search and save times")
