@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         description="Author name recorded on versions saved from this server when no one is signed in.",
     )
     max_import_bytes: int = Field(2_000_000, ge=1_000, description="Largest file accepted by import (bytes).")
+    require_checks_to_publish: bool = Field(
+        False,
+        description="Publishing a persona version requires a passing check run of that version (`stepaudio-ui check`).",
+    )
 
     # --- sign-in and roles
     users: dict[str, dict[str, str]] = Field(

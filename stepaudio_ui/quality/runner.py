@@ -23,7 +23,7 @@ from stepaudio_ui.quality.conversation import CollectedReply, ScriptedConversati
 from stepaudio_ui.quality.embedder import SentenceEmbedder
 from stepaudio_ui.quality.provenance import voice_card
 from stepaudio_ui.quality.runs import RunRecord, get_run, save_run
-from stepaudio_ui.quality.scorers import CheckResult, Reply, score_reply
+from stepaudio_ui.quality.scorers import CheckResult, Reply, score_reply, voiced_seconds
 from stepaudio_ui.quality.script import CheckScript, Expectations, script_json
 from stepaudio_ui.quality.tables import QualityReply, QualityRun
 from stepaudio_ui.specs import PersonaSpec
@@ -102,7 +102,11 @@ async def run_check(
 
     def score(reply: CollectedReply, expect: Expectations, index: int) -> None:
         results = score_reply(
-            Reply(reply.text, reply.audio_seconds), expect, persona=persona, speed=speed, embedder=embedder
+            Reply(reply.text, reply.audio_seconds, voiced_seconds(reply.audio, reply.sample_rate)),
+            expect,
+            persona=persona,
+            speed=speed,
+            embedder=embedder,
         )
         all_results.extend(results)
         rows.append(_reply_row(reply, index, results, audio_dir))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 from pydantic import BaseModel
 
 from stepaudio_ui.quality.embedder import SentenceEmbedder
@@ -21,8 +22,8 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _SENTENCE_END = re.compile(r"[.!?。！？]+(?=\s|$|[\"'”’])|[。！？]+")
 _WORD = re.compile(r"[A-Za-z0-9']+|[\u3400-\u9fff]")
-# Words per second of the embedded engine's Kokoro voices at speed 1.0, including the pauses between
-# phrases: 3.1-3.9 on Nova's replies here (`stepaudio-ui check nova-in-car`). Mandarin counts characters
+# Words per second of the embedded engine's Kokoro voices at speed 1.0, pauses between phrases included
+# (silence before and after the reply is not): 3.1-3.9 on Nova's replies here (`stepaudio-ui check nova-in-car`). Mandarin counts characters
 # and is a rough figure. A remote engine speaks at its own rate: give its pacing checks a wide tolerance.
 BASE_RATE_PER_SECOND = {"en": 3.5, "zh": 4.5}
 AI_DISCLOSURE_WORDS = ("ai", "a.i.", "artificial intelligence", "virtual assistant", "人工智能", "ai语音", "ai 语音")
@@ -40,6 +41,17 @@ class CheckResult(BaseModel):
 class Reply:
     text: str
     audio_seconds: float
+    speech_seconds: float | None = None  # first to last voiced moment (the rate's denominator); None: all audio
+
+
+def voiced_seconds(audio: np.ndarray, rate: int, *, threshold: float = 0.01) -> float:
+    """Seconds from the first to the last 20 ms frame louder than `threshold` RMS: the silence a TTS
+    leaves before and after a reply (long after a trailing colon, say) is not speech and would make a
+    short reply look slow."""
+    frame = max(rate // 50, 1)
+    usable = audio[: audio.size - audio.size % frame].reshape(-1, frame)
+    loud = np.flatnonzero(np.sqrt((usable.astype(np.float64) ** 2).mean(axis=1)) > threshold)
+    return float((loud[-1] - loud[0] + 1) * frame / rate) if loud.size else 0.0
 
 
 def detect_language(text: str) -> str:
@@ -157,7 +169,9 @@ def score_reply(
             )
         )
     if topics and text:
-        scores = {topic: embedder.similarity(text, [topic]) for topic in topics}
+        # Sentence by sentence as well as whole: one off-limits sentence inside a long ramble still counts.
+        pieces = [text, *(p for p in re.split(r"(?<=[.!?。！？])\s*", text) if count_words(p) >= 3)]
+        scores = {topic: max(embedder.similarity(piece, [topic]) for piece in pieces) for topic in topics}
         worst_topic, worst = max(scores.items(), key=lambda item: item[1])
         results.append(
             CheckResult(
@@ -181,7 +195,8 @@ def score_reply(
     if expect.pacing_tolerance is not None:
         language = detect_language(text) or "en"
         wanted = expected_rate(language, speed)
-        rate = words / reply.audio_seconds if reply.audio_seconds > 0 else 0.0
+        seconds = reply.speech_seconds if reply.speech_seconds is not None else reply.audio_seconds
+        rate = words / seconds if seconds > 0 else 0.0
         deviation = abs(rate / wanted - 1.0)
         unit = "chars/s" if language == "zh" else "words/s"
         results.append(

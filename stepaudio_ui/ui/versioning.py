@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from stepaudio_ui import studio
 from stepaudio_ui.access import AccessError, AccessPolicy
 from stepaudio_ui.context import AppContext
+from stepaudio_ui.quality.gate import publish_checked
 from stepaudio_ui.ui.editor_layout import EditorLayout, EditorState, FileFormat, Importer, item_label
 from stepaudio_ui.ui.render import cell, describe_validation_error, rows_or_blank, status_html, user_errors
 from stepaudio_ui.ui.spec_form import SpecForm
@@ -245,7 +246,7 @@ class VersionedEditor(EditorLayout):
         slug = self._require_open(state)
         number = self._require_version(number)
         with self.ctx.db.session() as s:
-            studio.publish_version(s, kind=self.kind, slug=slug, number=number)
+            publish_checked(s, settings=self.ctx.settings, kind=self.kind, slug=slug, number=number)
             versions = studio.list_versions(s, kind=self.kind, slug=slug)
         message = f"Published v{number}: it is now the default in the live demo."
         return {
