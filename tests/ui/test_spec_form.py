@@ -77,3 +77,30 @@ def test_validation_errors_name_the_label_path_and_row(ctx: AppContext) -> None:
 def test_status_text_is_escaped() -> None:
     html = status_html('<img src=x onerror="alert(1)">', "error")
     assert "<img" not in html and "&lt;img" in html
+
+
+def test_a_fresh_form_shows_the_spec_defaults_not_the_widgets_own(ctx: AppContext) -> None:
+    """Before anyone presses New, the page must not show sliders at 0, speed 0.5 or the first voice."""
+    from model.embedded.engine import EmbeddedEngine
+    from stepaudio_ui.access import AccessPolicy
+    from stepaudio_ui.engines import remote_engines
+
+    ctx.engines = {"embedded": EmbeddedEngine(), **remote_engines(ctx.settings)}  # voices listed, nothing loaded
+    with gr.Blocks() as demo:
+        author = gr.Textbox()
+        policy = AccessPolicy(anonymous_role="editor")
+        persona_form = personas_panel.build(ctx, demo=demo, author=author, policy=policy).form
+        scene_form = scenes_panel.build(ctx, demo=demo, author=author, policy=policy).form
+    shown = {binding.path: binding.component.value for binding in persona_form.fields}
+    defaults = PersonaSpec(name="x", character="x")
+    assert shown["voice"] == defaults.voice == "jf_alpha"
+    assert shown["speed"] == defaults.speed == 1.0
+    assert [shown[f"traits.{key}"] for key, _l, _i in personas_panel.TRAITS] == list(
+        defaults.traits.model_dump().values()
+    )
+    assert shown["examples"]["data"] == [["", ""]]
+    scene_shown = {binding.path: binding.component.value for binding in scene_form.fields}
+    scene_defaults = SceneSpec(name="x")
+    assert scene_shown["pacing"] == scene_defaults.pacing
+    assert scene_shown["verbosity"] == scene_defaults.verbosity
+    assert scene_shown["turn_taking.silence_ms"] == scene_defaults.turn_taking.silence_ms
