@@ -26,6 +26,7 @@ EXTERNAL_BENCHES = {
     "engine": "stepaudio_ui.bench.engine",
     "live": "stepaudio_ui.bench.live",
     "soak": "stepaudio_ui.bench.soak",
+    "realtime": "stepaudio_ui.bench.realtime",
 }
 KIND_GROUPS = {"personas": "persona", "scenes": "scene"}
 
