@@ -154,3 +154,33 @@ def test_editor_import_over_the_size_limit_is_refused_and_nothing_changes(
     message = _refused(_client(signed_in_app, EDITOR), handle_file(str(big)), "x", api_name="/persona_import")
     assert f"over the import limit of {limit:,} bytes" in message and "STEPAUDIO_MAX_IMPORT_BYTES" in message
     assert _persona_count(signed_in_app) == before
+
+
+@pytest.mark.browser
+def test_signed_in_viewer_page_hides_editing_and_lists_published_only(
+    browser: Any, signed_in_app: RunningApp, output_dir: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    from tests.browser_support import UI_TIMEOUT_MS, tab
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(signed_in_app.url)
+        page.get_by_label("username").fill(VIEWER[0])
+        page.get_by_label("password").fill(VIEWER[1])
+        page.get_by_role("button", name="Login").click()  # the page reloads as the studio once signed in
+        page.get_by_role("tab", name="Personas").wait_for(timeout=UI_TIMEOUT_MS)
+        page.set_default_timeout(UI_TIMEOUT_MS)
+        expect(page.locator(".role-line").first).to_contain_text(f"Signed in as {VIEWER[0]} · role: viewer")
+        personas = tab(page, "personas")
+        expect(personas.locator(".role-note").first).to_contain_text("You are browsing as a viewer")
+        expect(personas.get_by_role("button", name="Save as new version")).to_be_hidden()
+        expect(personas.get_by_role("button", name="New persona")).to_be_hidden()
+        with signed_in_app.ctx.db.session() as s:
+            published = [i for i in studio.list_items(s, kind="persona", limit=500) if i.published_number]
+        expect(personas.locator(".item-list label")).to_have_count(len(published))
+        page.screenshot(path=str(output_dir / "viewer-personas.png"), full_page=True)
+    finally:
+        context.close()
