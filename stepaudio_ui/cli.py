@@ -282,9 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db_group(commands)
     _add_bench_group(commands)
     # Options parsed by the quality lab itself (it loads the voice models only when a check runs).
-    commands.add_parser("check", help="run a persona's check script; see `stepaudio-ui check --help`", add_help=False).set_defaults(
-        handler=_external_bench("check", "stepaudio_ui.quality.cli"), takes_extra_args=True
-    )
+    commands.add_parser(
+        "check", help="run a persona's check script; see `stepaudio-ui check --help`", add_help=False
+    ).set_defaults(handler=_external_bench("check", "stepaudio_ui.quality.cli"), takes_extra_args=True)
     return parser
 
 

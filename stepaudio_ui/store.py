@@ -168,7 +168,6 @@ class Database:
                 url = "postgresql+psycopg://" + url.removeprefix(prefix)
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        self.is_postgres = url.startswith("postgresql")
         connect_args: dict[str, Any] = {}
         options: dict[str, Any] = {}
         if self.is_sqlite:
@@ -192,12 +191,18 @@ class Database:
         return cls(settings.resolved_database_url())
 
     def migrate(self, revision: str = "head") -> None:
-        """Upgrade the schema to `revision` (Alembic). Idempotent; an older database keeps its data."""
+        """Upgrade the schema to `revision` (Alembic). Idempotent; an older database keeps its data.
+
+        Runs under the same write lock as saves, so servers starting together on a fresh database queue:
+        the first creates the schema, the others then find it at `revision` and do nothing.
+        """
         from alembic import command
 
-        with self.engine.begin() as connection:
-            config = alembic_config(connection)
-            command.upgrade(config, revision)
+        with self.engine.connect() as connection:
+            connection.execution_options(**{_WRITE_OPTION: True})
+            with connection.begin():
+                _take_postgres_write_lock(connection)
+                command.upgrade(alembic_config(connection), revision)
         logger.info("database %s migrated to %s", self.display_url, revision)
 
     def current_revision(self) -> str | None:
@@ -242,6 +247,13 @@ def alembic_config(connection: Connection) -> Any:
     return config
 
 
+def _take_postgres_write_lock(connection: Connection) -> None:
+    """Held until the transaction ends (commit, rollback, or the client dying); a no-op on SQLite,
+    whose write transactions already begin IMMEDIATE."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({POSTGRES_WRITE_LOCK_KEY})")
+
+
 @contextlib.contextmanager
 def write_transaction(session: Session) -> Iterator[Session]:
     """One atomic write: commits on success, rolls back on any error.
@@ -256,9 +268,7 @@ def write_transaction(session: Session) -> Iterator[Session]:
     if session.in_transaction():
         session.commit()
     session.expire_all()
-    connection = session.connection(execution_options={_WRITE_OPTION: True})
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({POSTGRES_WRITE_LOCK_KEY})")
+    _take_postgres_write_lock(session.connection(execution_options={_WRITE_OPTION: True}))
     try:
         yield session
         session.commit()

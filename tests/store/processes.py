@@ -37,7 +37,7 @@ class Worker:
             stderr=self._stderr,
             text=True,
         )
-        self.lines: queue.Queue[str] = queue.Queue()
+        self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -47,6 +47,7 @@ class Worker:
         for line in self.process.stdout:
             self.seen.append(line.strip())
             self.lines.put(line.strip())
+        self.lines.put(None)  # the process closed its output: it ended
 
     def expect(self, prefix: str, timeout: float = 60.0) -> str:
         """The next line, which must start with `prefix`."""
@@ -55,6 +56,9 @@ class Worker:
         except queue.Empty:
             self.kill()
             raise AssertionError(f"worker said nothing for {timeout} s; its stderr:\n{self.log.read_text()}") from None
+        if line is None:
+            self.process.wait(timeout=30)
+            raise AssertionError(f"worker exited ({self.process.returncode}); its stderr:\n{self.log.read_text()}")
         assert line.startswith(prefix), f"expected {prefix!r}, got {line!r}; stderr:\n{self.log.read_text()}"
         return line
 

@@ -5,6 +5,7 @@
                                once the first version is written but not committed, then sleeps (to be killed).
   save-once URL SLUG AUTHOR    read the latest version, print "ready NUMBER", wait for a line on stdin, then
                                save on that base; prints "saved NUMBER" or "conflict LATEST_AUTHOR".
+  migrate URL                  print "ready", wait for a line on stdin, run the migrations, print "migrated REV".
 
 Lines go to stdout, flushed, so the parent knows exactly what was committed before it killed us.
 """
@@ -78,6 +79,17 @@ def save_once(url: str, slug: str, author: str) -> None:
     db.dispose()
 
 
+def migrate(url: str) -> None:
+    db = Database(url)
+    import alembic.command  # noqa: F401 - imported before "ready", so the racers start together
+
+    _say("ready")
+    sys.stdin.readline()
+    db.migrate()
+    _say(f"migrated {db.current_revision()}")
+    db.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="store_worker")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -89,11 +101,14 @@ def main() -> None:
     once.add_argument("url")
     once.add_argument("slug")
     once.add_argument("author")
+    commands.add_parser("migrate").add_argument("url")
     args = parser.parse_args()
     if args.command == "save-loop":
         save_loop(args.url, args.slugs, stall_before_commit=args.stall_before_commit)
-    else:
+    elif args.command == "save-once":
         save_once(args.url, args.slug, args.author)
+    else:
+        migrate(args.url)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from stepaudio_ui.store import Database
 from tests.store.examples import persona_spec
 from tests.store.processes import SLUGS, Worker, acknowledged_saves, assert_consistent, create_personas
 
-KILL_ROUNDS = 4
+KILL_ROUNDS = 3
 
 
 def test_a_saver_killed_at_random_moments_leaves_the_store_consistent(db: Database, tmp_path: Path) -> None:

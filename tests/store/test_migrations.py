@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 from stepaudio_ui import conversations, studio
 from stepaudio_ui.store import Database, head_revision
 from tests.store.examples import persona_spec
+from tests.store.processes import Worker
 
 
 def test_migrations_create_exactly_the_models(db: Database) -> None:
@@ -76,3 +77,20 @@ def test_from_settings_creates_the_data_dir(tmp_path: Path) -> None:
     database.migrate()
     assert (tmp_path / "nested" / "data" / "studio.db").is_file()
     database.dispose()
+
+
+def test_servers_starting_together_on_a_fresh_database_all_migrate(
+    make_db_url: Callable[[], str], tmp_path: Path
+) -> None:
+    """Replicas (or the app and the CLI) starting at once on a fresh database: one creates the schema, the
+    others wait for it and find it done, instead of failing on a table that already exists."""
+    url = make_db_url()
+    servers = [Worker("migrate", url, log=tmp_path / f"server-{index}.log") for index in range(2)]
+    for server in servers:
+        server.expect("ready")
+    for server in servers:
+        server.send("go")
+    outcomes = [server.expect("", timeout=120) for server in servers]
+    for server in servers:
+        server.finish()
+    assert outcomes == [f"migrated {head_revision()}"] * len(servers)
