@@ -174,8 +174,8 @@ def run(args: argparse.Namespace, settings: Any) -> int:
                 page.goto(url)
                 page.get_by_role("tab", name="Live").click()
                 live = LivePage(page)
-                live.choose("live-persona", _option(page, "live-persona", args.persona))
-                live.choose("live-scene", _option(page, "live-scene", args.scene))
+                _choose_slug(page, "live-persona", args.persona)
+                _choose_slug(page, "live-scene", args.scene)
                 for name, samples in clips.items():
                     live.load_clip(name, samples)
                 live.start()
@@ -199,15 +199,14 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     return 0 if eos_to_audio else 1
 
 
-def _option(page: Any, elem_id: str, slug: str) -> str:
-    """The dropdown label ending in '(slug)'."""
+def _choose_slug(page: Any, elem_id: str, slug: str) -> None:
+    """Pick the dropdown option whose label ends in '(slug)'."""
     page.locator(f"#{elem_id} input").click()
-    labels = page.get_by_role("option").all_inner_texts()
-    page.keyboard.press("Escape")
-    match = next((label.strip() for label in labels if label.strip().endswith(f"({slug})")), None)
-    if match is None:
+    options = page.get_by_role("option")
+    labels = [label.strip() for label in options.all_inner_texts()]
+    if not any(label.endswith(f"({slug})") for label in labels):
         raise SystemExit(f"no '{slug}' in the Live tab's list ({', '.join(labels)}): pick one of those")
-    return match
+    options.filter(has_text=f"({slug})").first.click()
 
 
 def _report(eos_to_audio: list[float], bargein: list[float], server: list[float], stats: dict, turns: int) -> None:

@@ -185,3 +185,15 @@ def test_typed_text_gets_a_spoken_reply(live_page: Any, live_app: Any, shots: Pa
     typed = next(i for i, turn in enumerate(view.turns) if turn.text == "What is the capital of France?")
     assert view.turns[typed].role == "user"
     assert any(turn.role == "assistant" and turn.text for turn in view.turns[typed + 1 :]), view.turns
+
+
+def test_switching_persona_mid_conversation_applies_from_the_next_turn(live_page: Any, live_app: Any) -> None:
+    live = live_page
+    live.start()
+    status = live.page.locator("#live-status")
+    status.get_by_text("Talking to Sam").wait_for(timeout=60_000)
+    live.choose("live-persona", "Nova (nova-in-car)")
+    status.get_by_text("Now Nova (from the next turn)").wait_for(timeout=30_000)
+    live.stop()
+    view = wait_for_end(live_app)
+    assert view.summary.persona_slug == "sam-support"  # the record keeps what the conversation started with
