@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 CHUNK_MS = 20
 LEAD_SILENCE_MS = 300
 AFTER_REPLY_MS = 400
-TURN_TIMEOUT_S = 60.0
+TURN_TIMEOUT_S = 120.0
 BENCH_INSTRUCTIONS = "You are Ada, a cheerful and helpful voice assistant. Answer the question directly and briefly."
 
 
@@ -145,18 +145,24 @@ class _Driver:
             await self._send_chunk(session, audio[begin : begin + step])
         speech_end = now_ms()  # the last voiced sample has just been "spoken"
         transcript, language, done = "", utterance.language, None
+        ours: set[str] = set()  # responses created for this turn (a late reply to an earlier one is not it)
+        committed = False
         deadline = time.monotonic() + TURN_TIMEOUT_S
         while done is None and time.monotonic() < deadline:
             await self._send_chunk(session, silence)
             while not self._events.empty():
                 event = self._events.get_nowait()
-                if event.type == "conversation.item.input_audio_transcription.completed":
+                if event.type == "input_audio_buffer.committed":
+                    committed = True
+                elif event.type == "response.created" and committed:
+                    ours.add(event.response.id)
+                elif event.type == "conversation.item.input_audio_transcription.completed":
                     # A pause inside the utterance can end a turn early; the ASR still heard every part.
                     transcript = f"{transcript} {event.transcript}".strip()
                     language = event.language or language
                     if not transcript:
                         deadline = min(deadline, time.monotonic() + 1.0)  # heard nothing: no reply will come
-                elif event.type == "response.done":
+                elif event.type == "response.done" and event.response.id in ours:
                     done = event.response
                 elif event.type == "error":
                     logger.warning("session %d: %s", self._index, event.error.message)
