@@ -249,8 +249,10 @@ def alembic_config(connection: Connection) -> Any:
 
 def _take_postgres_write_lock(connection: Connection) -> None:
     """Held until the transaction ends (commit, rollback, or the client dying); a no-op on SQLite,
-    whose write transactions already begin IMMEDIATE."""
+    whose write transactions already begin IMMEDIATE. Waits as long as SQLite's busy timeout, then
+    fails (LockNotAvailable) instead of hanging a request behind a stuck writer."""
     if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(SQLITE_BUSY_TIMEOUT_S * 1000)}ms'")
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({POSTGRES_WRITE_LOCK_KEY})")
 
 

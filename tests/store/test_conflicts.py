@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy.exc
 from sqlmodel import Session
 
-from stepaudio_ui import studio
+from stepaudio_ui import store, studio
 from stepaudio_ui.specs import Traits
 from stepaudio_ui.store import Database, PersonaVersion
 from tests.store.examples import persona_spec
@@ -85,3 +87,25 @@ def test_version_numbers_are_unique_in_the_database(db: Database) -> None:
         s.add(PersonaVersion(persona_id=1, number=1, spec="{}", author="x"))
         with pytest.raises(sqlalchemy.exc.IntegrityError):
             s.commit()
+
+
+def test_a_stuck_writer_makes_the_next_one_fail_after_the_busy_timeout_not_hang(
+    make_db_url: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both backends wait for the write lock as long as SQLite's busy timeout, then give up; nothing is written."""
+    monkeypatch.setattr(store, "SQLITE_BUSY_TIMEOUT_S", 0.5)
+    database = Database(make_db_url(migrated=True))
+    with database.session() as s:
+        studio.create_item(s, kind="persona", spec=persona_spec(), author="kim")
+    with database.session() as stuck, database.session() as waiting:
+        with store.write_transaction(stuck):
+            studio.find_identity(stuck, studio.kind_models("persona"), "ada")  # holds the lock, never finishes
+            started = time.perf_counter()
+            with pytest.raises(sqlalchemy.exc.OperationalError, match="database is locked|lock timeout"):
+                studio.save_version(
+                    waiting, kind="persona", slug="ada", spec=persona_spec(tagline="x"), base_number=1, author="lee"
+                )
+            assert time.perf_counter() - started < 10
+    with database.session() as s:
+        assert [v.number for v in studio.list_versions(s, kind="persona", slug="ada")] == [1]
+    database.dispose()
