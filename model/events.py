@@ -98,7 +98,10 @@ class ConversationItem(BaseModel):
 
 
 class TurnTimings(BaseModel):
-    """Extension: where the time of one turn went, in ms from the end of user speech."""
+    """Extension: when each stage of one turn happened, as wall-clock epoch milliseconds.
+
+    Subtract `speech_end_ms` to get the time from the end of user speech to each stage.
+    """
 
     speech_end_ms: float = 0.0  # wall clock of the last voiced frame, epoch ms
     turn_decided_ms: float | None = None  # end-of-turn decision (silence wait / semantic model)

@@ -12,6 +12,7 @@ built with those options (loading takes seconds and ~1 GB; two copies would help
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib.util
 import logging
 import threading
@@ -30,9 +31,14 @@ _load_lock = threading.Lock()
 
 
 def load_shared_models(options: EmbeddedOptions) -> EmbeddedModels:
-    """The models for `options`, loaded and warmed the first time, then reused for the process."""
+    """The models for `options`, loaded and warmed the first time, then reused for the process.
+
+    The cache folder only says where joined model files are written, not which models load, so it is
+    left out of the key: apps with different data folders in one process share one set of models.
+    """
+    key = dataclasses.replace(options, cache_dir=None)
     with _load_lock:
-        if options not in _loaded:
+        if key not in _loaded:
             started = time.perf_counter()
             models = load_models(options)
             loaded_s = time.perf_counter() - started
@@ -42,8 +48,8 @@ def load_shared_models(options: EmbeddedOptions) -> EmbeddedModels:
                 loaded_s,
                 time.perf_counter() - started - loaded_s,
             )
-            _loaded[options] = models
-        return _loaded[options]
+            _loaded[key] = models
+        return _loaded[key]
 
 
 def llm_writes_chinese(options: EmbeddedOptions) -> bool:
