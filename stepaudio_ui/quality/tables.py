@@ -46,3 +46,17 @@ class QualityReply(SQLModel, table=True):
     audio_seconds: float = 0.0
     latency_ms: float | None = None  # user turn sent -> first reply audio
     results: str = Field(default="[]", sa_type=Text)  # JSON list of CheckResult
+
+
+class AbPreference(SQLModel, table=True):
+    """One listener's pick between two replies to the same turn (blind or not). Migration 0004."""
+
+    __tablename__ = "ab_preference"
+    __table_args__ = (Index("ix_ab_preference_pair", "pair"),)
+    id: int | None = Field(default=None, primary_key=True)
+    pair: str  # the two configuration labels, sorted and joined by " || ": one key per pair, either order
+    winner: str  # the preferred configuration's label
+    loser: str
+    user_text: str = Field(default="", sa_type=Text)
+    blind: bool = True
+    created_at: datetime = Field(default_factory=utc_now)

@@ -89,5 +89,7 @@ def build_app(ctx: AppContext, policy: AccessPolicy | None = None) -> gr.Blocks:
                 _optional_panel("history_panel", ctx)
             with gr.Tab("Voices", id="voices", elem_id="voices-tab"):
                 voices_panel.build(ctx)
+            with gr.Tab("Quality", id="quality", elem_id="quality-tab"):
+                _optional_panel("quality_panel", ctx)
         demo.load(_signed_in_line(policy), None, [role_line])
     return demo

@@ -7,6 +7,7 @@ The models are loaded with exactly the options the app derives from `quality_set
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,8 +28,13 @@ SEED_DIR = REPO_ROOT / "personas"
 
 @pytest.fixture(scope="session")
 def quality_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The seed library, except that Nova's check script checks only the greeting (a UI run takes seconds)."""
+    seed_dir = tmp_path_factory.mktemp("quality-seed")
+    for part in ("personas", "scenes", "checks"):
+        shutil.copytree(SEED_DIR / part, seed_dir / part)
+    write_script(seed_dir / "checks" / "nova-in-car.json", greeting_script(must_mention=["Nova"], max_words=12))
     data_dir = tmp_path_factory.mktemp("quality-data")
-    return Settings(data_dir=data_dir, warmup=False, seed_dir=SEED_DIR, _env_file=None)
+    return Settings(data_dir=data_dir, warmup=False, seed_dir=seed_dir, _env_file=None)
 
 
 @pytest.fixture(scope="session")

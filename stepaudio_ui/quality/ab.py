@@ -1,0 +1,112 @@
+"""A/B: the same user turn to two configurations at once, both replies with their latency; blind preferences
+stored and summed up as win rates per pair.
+
+A configuration is persona version x scene version x engine, so a pair can be two persona versions,
+two scene tones or two engines. The greeting is left out of the session (it would only delay the reply).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import soundfile as sf
+from sqlmodel import Session, select
+
+from stepaudio_ui import studio
+from stepaudio_ui.compose import compose_session
+from stepaudio_ui.quality.conversation import ScriptedConversation
+from stepaudio_ui.quality.tables import AbPreference
+from stepaudio_ui.store import Database, write_transaction
+
+
+class AbSetupError(studio.StudioError):
+    """The pair cannot be asked (unknown engine, blank turn...); the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class AbConfig:
+    persona: str
+    scene: str
+    engine: str
+    persona_version: int | None = None  # None: the latest
+    scene_version: int | None = None
+
+
+@dataclass(frozen=True)
+class AbReply:
+    label: str  # "nova-in-car v2 x in-car v1 on embedded"
+    text: str
+    audio_path: str | None
+    audio_seconds: float
+    latency_ms: float | None
+
+
+def pair_key(label_a: str, label_b: str) -> str:
+    return " || ".join(sorted((label_a, label_b)))
+
+
+async def _ask(db: Database, engines: dict[str, Any], config: AbConfig, text: str, out_dir: Path) -> AbReply:
+    engine = engines.get(config.engine)
+    if engine is None:
+        raise AbSetupError(f"unknown engine {config.engine!r}; choose one of: {', '.join(engines)}")
+    with db.session() as session:
+        persona = studio.get_version(session, kind="persona", slug=config.persona, number=config.persona_version)
+        scene = studio.get_version(session, kind="scene", slug=config.scene, number=config.scene_version)
+    label = f"{persona.slug} v{persona.number} x {scene.slug} v{scene.number} on {engine.name}"
+    session_config = compose_session(persona.spec, scene.spec).model_copy(update={"greeting": None})  # type: ignore[arg-type]
+    async with ScriptedConversation(engine, session_config) as talk:
+        reply = await talk.say(text, label)
+    path: str | None = None
+    if reply.audio.size:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = str(out_dir / f"ab-{uuid.uuid4().hex[:10]}.wav")
+        sf.write(path, reply.audio, reply.sample_rate, subtype="PCM_16")
+    return AbReply(label, reply.text, path, round(reply.audio_seconds, 2), reply.latency_ms)
+
+
+async def ask_both(
+    *, db: Database, engines: dict[str, Any], a: AbConfig, b: AbConfig, text: str, out_dir: Path
+) -> tuple[AbReply, AbReply]:
+    """Send `text` to both configurations concurrently; both replies (WAVs under `out_dir`)."""
+    if not text.strip():
+        raise AbSetupError("type the user turn to send to both configurations")
+    first, second = await asyncio.gather(_ask(db, engines, a, text, out_dir), _ask(db, engines, b, text, out_dir))
+    return first, second
+
+
+def record_preference(session: Session, *, winner: str, loser: str, user_text: str, blind: bool) -> None:
+    if winner == loser:
+        raise AbSetupError("a preference needs two different configurations; change one side")
+    with write_transaction(session):
+        session.add(
+            AbPreference(pair=pair_key(winner, loser), winner=winner, loser=loser, user_text=user_text, blind=blind)
+        )
+
+
+@dataclass(frozen=True)
+class WinRate:
+    pair: str
+    config: str
+    wins: int
+    total: int
+
+    @property
+    def rate(self) -> float:
+        return self.wins / self.total if self.total else 0.0
+
+
+def win_rates(session: Session) -> list[WinRate]:
+    """Per pair, each side's wins out of the pair's votes; pairs in order of first vote."""
+    tallies: dict[str, dict[str, int]] = {}
+    for pref in session.exec(select(AbPreference).order_by(AbPreference.id)):
+        sides = tallies.setdefault(pref.pair, dict.fromkeys(pref.pair.split(" || "), 0))
+        sides[pref.winner] = sides.get(pref.winner, 0) + 1
+    return [
+        WinRate(pair, config, wins, sum(sides.values()))
+        for pair, sides in tallies.items()
+        for config, wins in sides.items()
+    ]
