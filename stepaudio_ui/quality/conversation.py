@@ -107,7 +107,9 @@ class ScriptedConversation:
                 raise EngineReplyError(f"{what}: the {self._engine.name} session ended before replying")
             if event.type == "error":
                 raise EngineReplyError(f"{what}: the {self._engine.name} engine said: {event.error.message}")
-            if event.type == "response.audio.delta":
+            if event.type == "conversation.item.input_audio_transcription.completed":
+                user_text = f"{user_text}: {event.transcript.strip()}"  # what the engine heard
+            elif event.type == "response.audio.delta":
                 if first_audio is None:
                     first_audio = time.perf_counter()
                 chunks.append(np.frombuffer(base64.b64decode(event.delta), dtype="<i2"))
@@ -147,4 +149,4 @@ class ScriptedConversation:
             await asyncio.sleep(0)
         sent = time.perf_counter()
         await self._session.send(InputAudioBufferCommit())
-        return await self._collect(what, f"[audio] {clip.name}", sent)
+        return await self._collect(what, f"[audio {clip.name}]", sent)

@@ -15,6 +15,7 @@ from stepaudio_ui.quality.cli import checks_dir
 from stepaudio_ui.quality.compare import compare_runs
 from stepaudio_ui.quality.conversation import EngineReplyError
 from stepaudio_ui.quality.embedder import SentenceEmbedder
+from stepaudio_ui.quality.provenance import voice_card
 from stepaudio_ui.quality.report import comparison_report, run_report
 from stepaudio_ui.quality.runner import CheckSetupError, run_check
 from stepaudio_ui.quality.runs import RunNotFoundError, get_run, list_runs
@@ -61,6 +62,7 @@ def _build_checks(ctx: AppContext, embedder: SentenceEmbedder) -> None:
         version = gr.Number(None, label="Persona version (blank: latest)", precision=0)
         scene = gr.Dropdown(["", *_slugs(ctx, "scene")], value="", label="Scene tone (blank: the script's)")
         engine = gr.Dropdown(list(ctx.engines), value=next(iter(ctx.engines), None), label="Engine")
+    card = gr.Markdown(elem_id="quality-voice-card")
     run_button = gr.Button("Run check", variant="primary")
     report = gr.Textbox(label="Check report", lines=18, max_lines=60, interactive=False, elem_id="check-report")
     with gr.Row():
@@ -105,6 +107,14 @@ def _build_checks(ctx: AppContext, embedder: SentenceEmbedder) -> None:
         choices = _run_choices(ctx)
         return {run_a: gr.update(choices=choices), run_b: gr.update(choices=choices)}
 
+    def show_card(slug: str | None, engine_name: str | None) -> str:
+        if not slug or engine_name not in ctx.engines:
+            return ""
+        with ctx.db.session() as session:
+            voice = studio.get_version(session, kind="persona", slug=slug).spec.voice  # type: ignore[union-attr]
+        return "**Voice provenance**\n\n" + voice_card(ctx.engines[engine_name], voice).markdown()
+
+    gr.on([persona.change, engine.change], show_card, [persona, engine], [card])
     run_button.click(run_script, [persona, version, scene, engine], [report, run_a, run_b])
     show.click(show_run, [run_a], [report])
     compare.click(compare_two, [run_a, run_b], [report])

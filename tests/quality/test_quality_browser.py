@@ -74,6 +74,9 @@ def test_blind_ab_stores_the_preference_and_shows_win_rates(page: Any, quality_a
 def test_a_check_run_from_the_page_is_reported_and_stored(page: Any) -> None:
     quality = page.locator("#quality-tab")
     choose(page, quality, "Persona to check", "nova-in-car")
+    card = quality.locator("#quality-voice-card")
+    expect(card).to_contain_text("Voice: Alpha (jf_alpha) on embedded")
+    expect(card).to_contain_text("Consent: Synthetic voice")
     quality.get_by_role("button", name="Run check").click()
     report = quality.locator("#check-report textarea")
     expect(report).to_have_value(

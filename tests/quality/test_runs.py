@@ -140,3 +140,23 @@ async def test_a_scene_requiring_disclosure_makes_the_greeting_say_it_is_an_ai_v
         library, quality_engine, embedder, greeting_script(discloses_ai=True), tmp_path, scene_version=1
     )
     assert not silent.passed and [r.check for r in silent.replies[0].results if not r.passed] == ["discloses_ai"]
+
+
+async def test_a_spoken_turn_from_a_wav_clip_is_heard_and_scored(
+    library, quality_engine, quality_models, embedder, tmp_path
+):
+    speech = quality_models.tts.synthesize("Find me a charger, please.", voice="jm_kumo", speed=1.0, language="en")
+    clip = tmp_path / "clips" / "charger.wav"
+    clip.parent.mkdir()
+    sf.write(str(clip), speech, quality_models.tts.sample_rate)
+    script = CheckScript.model_validate(
+        {
+            "persona": "nova-in-car",
+            "scene": "in-car",
+            "turns": [{"audio": str(clip), "expect": {"language": "en", "min_words": 1}}],
+        }
+    )
+    record = await _run(library, quality_engine, embedder, script, tmp_path)
+    turn = record.replies[-1]
+    assert turn.user_text.startswith("[audio charger.wav]: ") and "charger" in turn.user_text.lower()
+    assert record.passed, run_report(record)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from stepaudio_ui.quality.embedder import SentenceEmbedder
@@ -14,6 +15,7 @@ from stepaudio_ui.quality.scorers import (
     count_words,
     detect_language,
     score_reply,
+    voiced_seconds,
 )
 from stepaudio_ui.quality.script import Expectations, ScriptError, load_script, parse_script
 from stepaudio_ui.specs import Guardrails, PersonaSpec
@@ -82,6 +84,14 @@ def test_limits_on_audio_length_and_speaking_rate():
     # 13 words in 3.7 s is the embedded voices' pace at speed 1.0; 13 words in 12 s is far too slow.
     assert score(ON_TASK, seconds=3.7, pacing_tolerance=0.25)["speaking_rate"] is True
     assert score(ON_TASK, seconds=12.0, pacing_tolerance=0.25)["speaking_rate"] is False
+
+
+def test_voiced_seconds_ignore_the_silence_around_a_reply():
+    rate = 24_000
+    audio = np.zeros(3 * rate, np.float32)
+    audio[rate : 2 * rate] = 0.3 * np.sin(np.arange(rate, dtype=np.float32) / 5)
+    assert voiced_seconds(audio, rate) == pytest.approx(1.0, abs=0.02)
+    assert voiced_seconds(np.zeros(rate, np.float32), rate) == 0.0 == voiced_seconds(np.zeros(7, np.float32), rate)
 
 
 def test_in_character_scores_on_task_replies_higher_than_off_topic_ones():
