@@ -31,6 +31,7 @@ from model.events import (
 )
 from model.protocol import Engine, EngineSession
 
+GREETING_START_TIMEOUT_S = 30.0  # the embedded engine starts its greeting at once; others never do
 REPLY_TIMEOUT_S = 180.0  # shared 2-core machines: a slow reply is not a failed check, a stuck one is
 
 
@@ -123,9 +124,20 @@ class ScriptedConversation:
                 text = final_text if final_text is not None else "".join(text_parts)
                 return CollectedReply(user_text, text.strip(), audio, self.output_rate, latency)
 
-    async def greeting(self) -> CollectedReply:
-        """The greeting the session speaks on its own at start (call only when the config has one)."""
-        return await self._collect("greeting", "", time.perf_counter())
+    async def greeting(self, start_timeout_s: float = GREETING_START_TIMEOUT_S) -> CollectedReply | None:
+        """The greeting the session speaks on its own at start, or None when the engine starts none in time
+        (remote realtime services are not sent our greeting field, so they stay silent)."""
+        started = time.perf_counter()
+        deadline = time.monotonic() + start_timeout_s
+        while True:
+            try:
+                event = await asyncio.wait_for(self._queue.get(), max(deadline - time.monotonic(), 0.001))
+            except TimeoutError:
+                return None
+            if event is None or event.type == "error":
+                return None
+            if event.type == "response.created":
+                return await self._collect("greeting", "", started)
 
     async def say(self, text: str, what: str) -> CollectedReply:
         assert self._session is not None

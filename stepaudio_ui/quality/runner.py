@@ -9,11 +9,13 @@ engine, the script, the voice card, every reply and every check result.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
 from pathlib import Path
 
+import numpy as np
 import soundfile as sf
 
 from model.protocol import Engine
@@ -100,8 +102,10 @@ async def run_check(
         "check %s v%d x %s v%d on %s", script.persona, persona_view.number, scene_slug, scene_view.number, engine.name
     )
 
-    def score(reply: CollectedReply, expect: Expectations, index: int) -> None:
-        results = score_reply(
+    async def score(reply: CollectedReply, expect: Expectations, index: int) -> None:
+        # In a worker thread: the embedding model must not stall the event loop (the UI shares it).
+        results = await asyncio.to_thread(
+            score_reply,
             Reply(reply.text, reply.audio_seconds, voiced_seconds(reply.audio, reply.sample_rate)),
             expect,
             persona=persona,
@@ -115,11 +119,20 @@ async def run_check(
         if config.greeting:
             greeting = await talk.greeting()
             expect = _greeting_expectations(script, getattr(scene, "require_ai_disclosure", False))
-            score(greeting, expect or Expectations(persona_guardrails=False), 0)
+            if greeting is not None:
+                await score(greeting, expect or Expectations(persona_guardrails=False), 0)
+            elif expect is not None:
+                silent = CheckResult(
+                    check="greeting_spoken", passed=False, detail=f"the {engine.name} engine spoke no greeting"
+                )
+                all_results.append(silent)
+                rows.append(
+                    _reply_row(CollectedReply("", "", np.zeros(0, np.float32), 1, None), 0, [silent], audio_dir)
+                )
         for index, turn in enumerate(script.turns, start=1):
             what = f"turn {index}"
             reply = await (talk.say(turn.say, what) if turn.say is not None else talk.speak(turn.audio, what))  # type: ignore[arg-type]
-            score(reply, script.expectations_for(index - 1), index)
+            await score(reply, script.expectations_for(index - 1), index)
     failed = sum(not r.passed for r in all_results)
     run = QualityRun(
         persona_slug=script.persona,
