@@ -1,11 +1,18 @@
-"""`stepaudio-ui bench engine`: spoken turns through embedded-engine sessions at real-time pace.
+"""`stepaudio-ui bench engine`: spoken turns through any engine's sessions at real-time pace.
 
 Each utterance is streamed in 20 ms chunks with real sleeps (a microphone's pace), followed by silence
-that keeps streaming until the reply is complete, as a live microphone would. Per turn and as p50/p95 it
-reports: actual end of speech -> first reply audio (what the user waits), end-of-turn decision -> first
-reply audio (the engine's own work, without the silence wait), ASR word/character error against the
-reference, LLM time to first token and tokens/s, TTS real-time factor, and the process's peak memory;
-then one JSON line with all of it and each turn's transcripts.
+that keeps streaming until the reply is complete, as a live microphone would (see engine_turns.py).
+Which engine: the embedded one by default, `--engine NAME` for any engine this app offers (an engine
+that can't be used here exits with code 2 and the reason), or `--url ws://HOST:PORT/v1/realtime` for
+any realtime endpoint, reached through the app's own realtime client.
+
+Per turn and as p50/p95 it reports: actual end of speech -> first reply audio received (what the user
+waits, on this process's clock), end-of-turn decision -> first reply audio (the engine's own work,
+without the silence wait), ASR word/character error against the reference, LLM time to first token
+and tokens/s, TTS real-time factor, and this process's peak memory; then one JSON line with all of it
+and each turn's transcripts. The stage figures come from `response.timings`; an engine that does not
+send them gets them as null, and its decision -> first audio is estimated as the wait minus the
+configured silence.
 """
 
 from __future__ import annotations
@@ -17,189 +24,47 @@ import logging
 import resource
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from model.embedded.engine import EmbeddedEngine, load_shared_models
-from model.embedded.session import EmbeddedSession
-from model.events import (
-    InputAudioBufferAppend,
-    ServerEvent,
-    SessionConfig,
-    SessionUpdate,
-    TurnDetection,
-    encode_pcm16,
-    now_ms,
-)
-from stepaudio_ui.bench.utterances import (
-    SAMPLE_RATE,
-    Utterance,
-    error_units,
-    load_utterances,
-    make_default_utterances,
-    trim_silence,
-)
-from stepaudio_ui.engines import embedded_options
+from model.protocol import Engine
+from model.realtime_client import RealtimeClientEngine, RealtimeConnectError
+from model.stepfun import own_endpoint_service
+from stepaudio_ui.bench.engine_turns import SpokenTurnDriver, TurnResult
+from stepaudio_ui.bench.utterances import Utterance, load_utterances, make_default_utterances
+from stepaudio_ui.engines import build_engines, embedded_options
 from stepaudio_ui.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-CHUNK_MS = 20
-LEAD_SILENCE_MS = 300
-AFTER_REPLY_MS = 400
-TURN_TIMEOUT_S = 120.0
-BENCH_INSTRUCTIONS = "You are Ada, a cheerful and helpful voice assistant. Answer the question directly and briefly."
+EMBEDDED = "embedded"
+
+
+class BenchSetupError(Exception):
+    """The bench can't run as asked (unknown or unusable engine, bad URL); the message says what to change."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--engine", default=EMBEDDED, help="engine to measure, by name (default: embedded)")
+    target.add_argument("--url", default=None, help="measure this realtime endpoint: ws://HOST:PORT/v1/realtime")
+    parser.add_argument("--token", default=None, help="bearer token for --url")
     parser.add_argument("--inputs", type=Path, default=None, help="folder of WAVs with optional NAME.txt references")
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N utterances")
     parser.add_argument("--sessions", type=int, choices=(1, 2), default=1, help="sessions talking at the same time")
     parser.add_argument("--json-only", action="store_true", help="print only the final JSON line")
     parser.add_argument("--silence-ms", type=int, default=500, help="turn_detection.silence_duration_ms")
     parser.add_argument("--max-sentences", type=int, default=2, help="reply length limit in sentences")
 
 
-@dataclass
-class TurnResult:
-    session: int
-    name: str
-    language: str
-    reference: str | None
-    transcript: str
-    reply: str
-    status: str
-    eos_to_first_audio_ms: float | None
-    decision_to_first_audio_ms: float | None
-    silence_wait_ms: float | None
-    asr_ms: float | None
-    llm_ttft_ms: float | None
-    llm_tokens_per_s: float | None
-    tts_rtf: float | None
-    errors: int | None
-    reference_units: int | None
-
-
 def _percentile(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q)), 3) if values else None
 
 
-def _gap(later: float | None, earlier: float | None) -> float | None:
-    return round(later - earlier, 1) if later is not None and earlier is not None else None
-
-
-class _Driver:
-    """One session fed like a microphone: speech, then silence until the reply has been heard out."""
-
-    def __init__(self, engine: EmbeddedEngine, index: int, silence_ms: int, max_sentences: int) -> None:
-        self._engine = engine
-        self._index = index
-        self._config = SessionConfig(
-            instructions=BENCH_INSTRUCTIONS,
-            language="auto",
-            max_sentences=max_sentences,
-            turn_detection=TurnDetection(silence_duration_ms=silence_ms),
-        )
-        self._events: asyncio.Queue[ServerEvent] = asyncio.Queue()
-        self._clock = 0.0
-
-    async def run(self, utterances: list[Utterance]) -> list[TurnResult]:
-        session = await self._engine.open_session(self._config)
-        reader = asyncio.create_task(self._read(session))
-        self._clock = time.monotonic()
-        results = []
-        try:
-            for utterance in utterances:
-                language = utterance.language if utterance.language in ("en", "zh") else "auto"
-                await session.send(SessionUpdate(session=SessionConfig(language=language)))
-                results.append(await self._turn(session, utterance))
-        finally:
-            await session.close()
-            reader.cancel()
-        return results
-
-    async def _read(self, session: EmbeddedSession) -> None:
-        async for event in session.events():
-            self._events.put_nowait(event)
-
-    async def _send_chunk(self, session: EmbeddedSession, chunk: np.ndarray) -> None:
-        # An absolute schedule, so a slow iteration does not make the "microphone" drift behind real time.
-        self._clock += CHUNK_MS / 1000
-        delay = self._clock - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        else:
-            self._clock = time.monotonic()
-        await session.send(InputAudioBufferAppend(audio=encode_pcm16(chunk)))
-
-    async def _turn(self, session: EmbeddedSession, utterance: Utterance) -> TurnResult:
-        step = SAMPLE_RATE * CHUNK_MS // 1000
-        speech = trim_silence(utterance.audio)
-        lead = np.zeros(SAMPLE_RATE * LEAD_SILENCE_MS // 1000, dtype=np.float32)
-        audio = np.concatenate([lead, speech])
-        silence = np.zeros(step, dtype=np.float32)
-        while not self._events.empty():
-            self._events.get_nowait()
-        for begin in range(0, audio.size, step):
-            await self._send_chunk(session, audio[begin : begin + step])
-        speech_end = now_ms()  # the last voiced sample has just been "spoken"
-        transcript, language, done = "", utterance.language, None
-        ours: set[str] = set()  # responses created for this turn (a late reply to an earlier one is not it)
-        committed = False
-        deadline = time.monotonic() + TURN_TIMEOUT_S
-        while done is None and time.monotonic() < deadline:
-            await self._send_chunk(session, silence)
-            while not self._events.empty():
-                event = self._events.get_nowait()
-                if event.type == "input_audio_buffer.committed":
-                    committed = True
-                elif event.type == "response.created" and committed:
-                    ours.add(event.response.id)
-                elif event.type == "conversation.item.input_audio_transcription.completed":
-                    # A pause inside the utterance can end a turn early; the ASR still heard every part.
-                    transcript = f"{transcript} {event.transcript}".strip()
-                    language = event.language or language
-                    if not transcript:
-                        deadline = min(deadline, time.monotonic() + 1.0)  # heard nothing: no reply will come
-                elif event.type == "response.done" and event.response.id in ours:
-                    done = event.response
-                elif event.type == "error":
-                    logger.warning("session %d: %s", self._index, event.error.message)
-        # Keep the "microphone" open until the session is idle, so one slow turn cannot leak into the next.
-        idle_deadline = time.monotonic() + TURN_TIMEOUT_S
-        while not session.idle and time.monotonic() < idle_deadline:
-            await self._send_chunk(session, silence)
-        for _ in range(AFTER_REPLY_MS // CHUNK_MS):
-            await self._send_chunk(session, silence)
-        timings = done.timings if done is not None else None
-        reply = ""
-        if done is not None and done.output and done.output[0].content:
-            reply = done.output[0].content[0].transcript or ""
-        errors = units = None
-        if utterance.reference:
-            errors, units = error_units(utterance.reference, transcript, utterance.language)
-        return TurnResult(
-            session=self._index,
-            name=utterance.name,
-            language=language or "auto",
-            reference=utterance.reference,
-            transcript=transcript,
-            reply=reply,
-            status=done.status if done is not None else "no reply",
-            eos_to_first_audio_ms=_gap(timings.first_audio_ms, speech_end) if timings else None,
-            decision_to_first_audio_ms=_gap(timings.first_audio_ms, timings.turn_decided_ms) if timings else None,
-            silence_wait_ms=_gap(timings.turn_decided_ms, speech_end) if timings else None,
-            asr_ms=_gap(timings.asr_done_ms, timings.turn_decided_ms) if timings else None,
-            llm_ttft_ms=_gap(timings.llm_first_token_ms, timings.asr_done_ms) if timings else None,
-            llm_tokens_per_s=timings.llm_tokens_per_s if timings else None,
-            tts_rtf=timings.tts_rtf if timings else None,
-            errors=errors,
-            reference_units=units,
-        )
-
-
-def summarise(turns: list[TurnResult], sessions: int, load_s: float) -> dict[str, object]:
+def summarise(turns: list[TurnResult], sessions: int, load_s: float | None) -> dict[str, object]:
     def values(field: str) -> list[float]:
         return [v for t in turns if (v := getattr(t, field)) is not None]
 
@@ -208,7 +73,11 @@ def summarise(turns: list[TurnResult], sessions: int, load_s: float) -> dict[str
         total = sum(t.reference_units or 0 for t in scored)
         return round(sum(t.errors or 0 for t in scored) / total, 4) if total else None
 
-    summary: dict[str, object] = {"sessions": sessions, "turns_total": len(turns), "model_load_s": round(load_s, 2)}
+    summary: dict[str, object] = {
+        "sessions": sessions,
+        "turns_total": len(turns),
+        "model_load_s": round(load_s, 2) if load_s is not None else None,
+    }
     for field, key in (
         ("eos_to_first_audio_ms", "eos_to_first_audio"),
         ("decision_to_first_audio_ms", "decision_to_first_audio"),
@@ -244,27 +113,86 @@ def _table(turns: list[TurnResult]) -> list[str]:
     return lines
 
 
-async def _bench(args: argparse.Namespace, settings: Settings) -> dict[str, object]:
-    options = embedded_options(settings)
-    started = time.perf_counter()
-    models = await asyncio.to_thread(load_shared_models, options)
-    load_s = time.perf_counter() - started
+class _Target:
+    """The engine under test, how it was reached, and what loading it cost."""
+
+    def __init__(self, engine: Engine, *, same_clock: bool, load_s: float | None, url: str | None) -> None:
+        self.engine = engine
+        self.same_clock = same_clock
+        self.load_s = load_s
+        self.url = url
+
+
+async def _target(args: argparse.Namespace, settings: Settings) -> _Target:
+    if args.url is not None:
+        if not args.url.startswith(("ws://", "wss://")):
+            raise BenchSetupError(f"--url {args.url!r} is not a WebSocket URL: use ws://HOST:PORT/v1/realtime")
+        engine = RealtimeClientEngine(own_endpoint_service(url=args.url, token=args.token))
+        return _Target(engine, same_clock=False, load_s=None, url=args.url)
+    if args.engine == EMBEDDED:
+        options = embedded_options(settings)
+        started = time.perf_counter()
+        models = await asyncio.to_thread(load_shared_models, options)
+        # Paced like a real client plays it: the next question comes after the reply has been heard.
+        engine = EmbeddedEngine(options, models, pace_audio=True)
+        return _Target(engine, same_clock=True, load_s=time.perf_counter() - started, url=None)
+    engines = build_engines(settings)
+    engine = engines.get(args.engine)
+    if engine is None:
+        raise BenchSetupError(f"no engine named {args.engine!r}: use one of {', '.join(sorted(engines))}")
+    availability = engine.availability()
+    if not availability.usable:
+        raise BenchSetupError(f"engine {args.engine!r} can't be used here: {availability.reason}")
+    load_s = None
+    start = getattr(engine, "start", None)
+    if start is not None:  # engines with models load them before the first turn, not during it
+        started = time.perf_counter()
+        await start()
+        load_s = time.perf_counter() - started
+    return _Target(engine, same_clock=not isinstance(engine, RealtimeClientEngine), load_s=load_s, url=None)
+
+
+def _utterances(args: argparse.Namespace, settings: Settings, target: _Target) -> list[Utterance]:
     if args.inputs is not None:
         utterances = load_utterances(args.inputs)
     else:
-        utterances = make_default_utterances(models.tts, settings.data_dir / "bench")
-    # Paced like a real client plays it: the next question comes after the reply has been heard.
-    engine = EmbeddedEngine(options, models, pace_audio=True)
-    drivers = [_Driver(engine, index, args.silence_ms, args.max_sentences) for index in range(args.sessions)]
-    per_session = await asyncio.gather(*(driver.run(utterances) for driver in drivers))
+        models = getattr(target.engine, "models", None)
+        if isinstance(target.engine, EmbeddedEngine) and models is not None:
+            tts = models.tts
+        else:  # only the voice that speaks the questions, not a whole engine
+            from model.embedded.tts import KokoroTts
+
+            tts = KokoroTts(embedded_options(settings).cache_dir)
+        utterances = make_default_utterances(tts, settings.data_dir / "bench")
+    return utterances[: args.limit] if args.limit is not None else utterances
+
+
+async def _bench(args: argparse.Namespace, settings: Settings) -> dict[str, object]:
+    if args.limit is not None and args.limit < 1:
+        raise BenchSetupError(f"--limit {args.limit}: give at least 1 utterance")
+    target = await _target(args, settings)
+    utterances = await asyncio.to_thread(_utterances, args, settings, target)
+    drivers = [
+        SpokenTurnDriver(target.engine, index, args.silence_ms, args.max_sentences, same_clock=target.same_clock)
+        for index in range(args.sessions)
+    ]
+    try:
+        per_session = await asyncio.gather(*(driver.run(utterances) for driver in drivers))
+    except RealtimeConnectError as error:
+        raise BenchSetupError(str(error)) from None
     turns = [turn for session_turns in per_session for turn in session_turns]
-    summary = summarise(turns, args.sessions, load_s)
+    summary: dict[str, object] = {"engine": target.engine.name, "url": target.url}
+    summary.update(summarise(turns, args.sessions, target.load_s))
     summary["table"] = _table(turns)
     return summary
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    summary = asyncio.run(_bench(args, settings))
+    try:
+        summary = asyncio.run(_bench(args, settings))
+    except BenchSetupError as error:
+        sys.stderr.write(f"stepaudio-ui bench engine: {error}\n")
+        return 2
     table = summary.pop("table")
     out = sys.stdout
     if not args.json_only:

@@ -1,0 +1,109 @@
+"""`stepaudio-ui bench engine` as a user runs it: against a real /v1/realtime endpoint served by uvicorn on
+a free port (the realtime tests' helpers), and refusing engines or endpoints it can't use with exit code 2."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from model.embedded.engine import EmbeddedEngine
+from stepaudio_ui.bench.utterances import CACHE_VERSION, Utterance, write_wav
+from stepaudio_ui.cli import main
+from tests.realtime.conftest import RunningServer, build_realtime_app, free_port, serve
+
+SUMMARY_KEYS = {
+    "engine",
+    "url",
+    "sessions",
+    "turns_total",
+    "model_load_s",
+    "eos_to_first_audio_p50_ms",
+    "eos_to_first_audio_p95_ms",
+    "decision_to_first_audio_p50_ms",
+    "silence_wait_p50_ms",
+    "asr_p50_ms",
+    "llm_ttft_p50_ms",
+    "asr_wer",
+    "asr_cer_zh",
+    "llm_tokens_per_s",
+    "tts_rtf_p50",
+    "replies_completed",
+    "peak_rss_mb",
+    "turns",
+}
+
+
+@pytest.fixture
+def endpoint(settings: Any, engine: EmbeddedEngine) -> Iterator[RunningServer]:
+    """Our /v1/realtime over the embedded engine; the bench itself waits each reply out at real time."""
+    app, ctx = build_realtime_app(settings, {"embedded": engine})
+    with serve(app) as port:
+        yield RunningServer(app=app, ctx=ctx, port=port)
+
+
+@pytest.mark.models
+def test_bench_measures_a_realtime_endpoint_by_url(
+    endpoint: RunningServer,
+    utterances: dict[str, Utterance],
+    output_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    spoken = output_dir / "engine" / f"utterances-{CACHE_VERSION}"  # made by the `utterances` fixture
+    argv = ["--data-dir", str(tmp_path), "bench", "engine", "--url", endpoint.url, "--inputs", str(spoken)]
+    code = main([*argv, "--limit", "1", "--max-sentences", "1", "--json-only"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    (output_dir / "bench-engine-url.json").write_text(out, encoding="utf-8")
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert SUMMARY_KEYS <= summary.keys()
+    assert summary["engine"] == "remote" and summary["url"] == endpoint.url
+    assert summary["turns_total"] == 1 and summary["replies_completed"] == 1
+    assert summary["eos_to_first_audio_p50_ms"] is not None and summary["eos_to_first_audio_p50_ms"] > 0
+    (turn,) = summary["turns"]
+    assert turn["name"] == "en_capital"
+    assert "france" in turn["transcript"].lower()  # the endpoint really heard the question
+    assert turn["reply"], turn
+    # our endpoint sends response.timings: the engine's own stage figures come through the socket
+    assert turn["timings_source"] == "server"
+    assert turn["asr_ms"] is not None and turn["decision_to_first_audio_ms"] is not None
+    # the wait includes the configured 500 ms of silence the server needs to decide the turn is over
+    assert turn["eos_to_first_audio_ms"] > 500
+
+
+def test_an_engine_without_its_api_key_exits_2_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("STEPAUDIO_STEPFUN_API_KEY", "")
+    code = main(["--data-dir", str(tmp_path), "bench", "engine", "--engine", "stepfun"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "no API key" in captured.err and "STEPAUDIO_STEPFUN_API_KEY" in captured.err
+    assert "Traceback" not in captured.err and captured.out == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--engine", "no-such-engine"], "no engine named 'no-such-engine': use one of"),
+        (["--url", "http://127.0.0.1:1/v1/realtime"], "is not a WebSocket URL"),
+        (["--url", "ws://127.0.0.1:{port}/v1/realtime", "--limit", "1"], "could not connect"),
+    ],
+)
+def test_targets_that_cannot_be_measured_exit_2_naming_the_problem(
+    args: list[str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spoken = tmp_path / "spoken"  # a connection is tried only after the inputs are read: give one
+    spoken.mkdir()
+    write_wav(spoken / "beep.wav", np.zeros(2400, dtype=np.float32))
+    args = [arg.replace("{port}", str(free_port())) for arg in args]
+    code = main(["--data-dir", str(tmp_path), "bench", "engine", *args, "--inputs", str(spoken)])
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    assert expected in captured.err
+    assert "Traceback" not in captured.err
