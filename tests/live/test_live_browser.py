@@ -187,13 +187,49 @@ def test_typed_text_gets_a_spoken_reply(live_page: Any, live_app: Any, shots: Pa
     assert any(turn.role == "assistant" and turn.text for turn in view.turns[typed + 1 :]), view.turns
 
 
-def test_switching_persona_mid_conversation_applies_from_the_next_turn(live_page: Any, live_app: Any) -> None:
+def test_switching_persona_mid_conversation_applies_from_the_next_turn(
+    live_page: Any, live_app: Any, shots: Path
+) -> None:
     live = live_page
     live.start()
     status = live.page.locator("#live-status")
     status.get_by_text("Talking to Sam").wait_for(timeout=60_000)
     live.choose("live-persona", "Nova (nova-in-car)")
-    status.get_by_text("Now Nova (from the next turn)").wait_for(timeout=30_000)
+    try:
+        status.get_by_text("Now Nova (from the next turn)").wait_for(timeout=30_000)
+    finally:
+        live.page.screenshot(path=str(shots / "live-switch-persona.png"), full_page=True)
     live.stop()
     view = wait_for_end(live_app)
     assert view.summary.persona_slug == "sam-support"  # the record keeps what the conversation started with
+
+
+@pytest.mark.parametrize(
+    ("browser_setup", "notice"),
+    [
+        # A machine with speakers but no microphone.
+        (
+            "navigator.mediaDevices.enumerateDevices = async () => [{kind: 'audiooutput', deviceId: 'x', label: '', groupId: ''}];",
+            "No microphone found",
+        ),
+        # The user blocked the microphone for this site.
+        (
+            "navigator.permissions.query = async () => ({state: 'denied', onchange: null});",
+            "Microphone access is blocked",
+        ),
+    ],
+    ids=["no-microphone", "microphone-denied"],
+)
+def test_microphone_problems_are_said_plainly(
+    live_browser: Any, live_app: Any, shots: Path, browser_setup: str, notice: str
+) -> None:
+    context = live_browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = context.new_page()
+        page.add_init_script(browser_setup)
+        page.goto(live_app.url)
+        page.get_by_role("tab", name="Live").click()
+        page.locator("#live-mic-notice").get_by_text(notice).wait_for(timeout=20_000)
+        page.screenshot(path=str(shots / f"live-{notice.split()[0].lower()}-mic.png"))
+    finally:
+        context.close()
