@@ -72,8 +72,8 @@ def test_bench_measures_a_realtime_endpoint_by_url(
     # our endpoint sends response.timings: the engine's own stage figures come through the socket
     assert turn["timings_source"] == "server"
     assert turn["asr_ms"] is not None and turn["decision_to_first_audio_ms"] is not None
-    # the wait includes the configured 500 ms of silence the server needs to decide the turn is over
-    assert turn["eos_to_first_audio_ms"] > 500
+    # what the user waits (this process's clock) holds the engine's own work (the server's clock)
+    assert turn["eos_to_first_audio_ms"] >= turn["decision_to_first_audio_ms"] > 0
 
 
 def test_an_engine_without_its_api_key_exits_2_with_the_reason(
