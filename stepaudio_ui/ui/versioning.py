@@ -96,12 +96,15 @@ class VersionedEditor(EditorLayout):
 
     def show_role(self, request: gr.Request) -> list[Any]:
         """A courtesy for viewers: editing controls hidden, the form read-only. The handlers enforce it."""
-        editor = self.policy.can_edit(request)
-        note = "" if editor else status_html(VIEWER_NOTE.format(plural=self.plural.lower()), "info")
+        if self.policy.can_edit(request):
+            # No update at all: even an `interactive` one re-renders a field and can undo what an
+            # editor typed while the page was still loading.
+            return [gr.skip() for _ in [*self.form.components, *self.editing_controls, self.role_note]]
+        note = status_html(VIEWER_NOTE.format(plural=self.plural.lower()), "info")
         return [
-            *[gr.update(interactive=editor) for _ in self.form.components],
-            *[gr.update(visible=editor) for _ in self.editing_controls],
-            gr.update(value=note, visible=not editor),
+            *[gr.update(interactive=False) for _ in self.form.components],
+            *[gr.update(visible=False) for _ in self.editing_controls],
+            gr.update(value=note, visible=True),
         ]
 
     # ------------------------------------------------------------------------------ handlers
