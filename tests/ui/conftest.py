@@ -1,4 +1,8 @@
-"""Browser-test fixtures: one real app per test module (seeded library), one Chromium per session."""
+"""Browser-test fixtures: one real app and one Chromium per test module.
+
+Chromium is module-scoped, not session-scoped: Playwright's sync API keeps an event loop running while it
+is started, which would break later modules that run their own asyncio loops or start Playwright again.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ def studio_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]
         yield app
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with chromium() as launched:
         yield launched
