@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -135,6 +137,25 @@ class ConversationTurn(SQLModel, table=True):
 # --------------------------------------------------------------------------- the database
 
 
+def _enable_wal(cursor: sqlite3.Cursor) -> None:
+    """Put the database file in WAL mode (a property of the file: set once, kept).
+
+    Switching needs an exclusive lock, and SQLite refuses it at once ("database is locked", without the
+    busy handler) while another process opens the same new file; servers starting together on a fresh
+    database would then fail. Retry briefly instead, up to the busy timeout.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _install_sqlite_pragmas(engine: Engine) -> None:
     """WAL (readers never block the writer), foreign keys, a busy timeout, and our own BEGIN.
 
@@ -147,10 +168,10 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")  # first: the rest may wait
+        _enable_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a commit costs no fsync
-        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
