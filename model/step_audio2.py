@@ -5,7 +5,8 @@ reports why in `availability()` and is never started. The pure parts (chat forma
 resampling) are in model/step_audio2_parts.py and tested everywhere.
 
 Turn-taking uses our own VAD (model/embedded/turn_taking.py); the voice is a reference clip from
-`assets/voices/<voice>.wav` (token2wav copies its timbre). The reference model is not streaming: a
+`assets/voices/<voice>.wav`, or one the studio stores (a custom voice, found with `clip_lookup`);
+token2wav copies its timbre. The reference model is not streaming: a
 turn is one `generate` call in a worker thread, then its audio goes out in 100 ms deltas.
 """
 
@@ -59,6 +60,7 @@ from model.step_audio2_parts import (
     DEFAULT_GENERATION,
     DELTA_SECONDS,
     MODEL_INPUT_RATE,
+    ClipLookup,
     HistoryTurn,
     build_messages,
     reference_clip,
@@ -119,13 +121,20 @@ class _Conversation:
 class StepAudio2Session:
     """One conversation: our VAD cuts turns, each turn is one generate call in a worker thread."""
 
-    def __init__(self, models: _Models, config: SessionConfig, voices_dir: Path = ASSETS_VOICES) -> None:
+    def __init__(
+        self,
+        models: _Models,
+        config: SessionConfig,
+        voices_dir: Path = ASSETS_VOICES,
+        clip_lookup: ClipLookup | None = None,
+    ) -> None:
         from model.embedded.turn_taking import TurnTaker
         from model.embedded.vad import SileroVadModel
 
         self._models = models
         self._config = config
         self._voices_dir = voices_dir
+        self._clip_lookup = clip_lookup
         self._queue: asyncio.Queue[ServerEvent | None] = asyncio.Queue()
         self._turns = TurnTaker(SileroVadModel.load().new_stream(), None, config.turn_detection or TurnDetection())
         self._conversation = _Conversation()
@@ -213,7 +222,7 @@ class StepAudio2Session:
         await self._queue.put(ResponseCreated(response=response))
         messages = build_messages(self._config.instructions, self._conversation.history, user)
         try:
-            voice = reference_clip(self._config.voice, self._voices_dir)
+            voice = await asyncio.to_thread(reference_clip, self._config.voice, self._voices_dir, self._clip_lookup)
             ids, _text, audio_tokens = await asyncio.to_thread(self._models.llm, messages, **DEFAULT_GENERATION)
             wav = await asyncio.to_thread(self._models.token2wav, audio_tokens, prompt_wav=str(voice))
         except asyncio.CancelledError:
@@ -260,8 +269,10 @@ class StepAudio2Engine:
 
     name = "step-audio-2-mini"
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, clip_lookup: ClipLookup | None = None) -> None:
         self.model = model
+        # Finds reference clips kept outside assets/voices (the studio's custom voices) by voice id.
+        self.clip_lookup = clip_lookup
         self._models: _Models | None = None
         self._lock = asyncio.Lock()
 
@@ -290,4 +301,4 @@ class StepAudio2Engine:
         async with self._lock:
             if self._models is None:
                 self._models = await asyncio.to_thread(load_models, self.model)
-        return StepAudio2Session(self._models, config)
+        return StepAudio2Session(self._models, config, clip_lookup=self.clip_lookup)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,8 +107,18 @@ def wav_bytes_to_pcm16(data: bytes, out_rate: int) -> np.ndarray:
     return mono if rate == out_rate else resample_pcm16(mono, rate, out_rate)
 
 
-def reference_clip(voice: str | None, voices_dir: Path = ASSETS_VOICES) -> Path:
-    """The reference clip whose timbre token2wav copies. Raises FileNotFoundError naming the fix."""
+ClipLookup = Callable[[str], "Path | None"]
+
+
+def reference_clip(voice: str | None, voices_dir: Path = ASSETS_VOICES, lookup: ClipLookup | None = None) -> Path:
+    """The reference clip whose timbre token2wav copies. Raises FileNotFoundError naming the fix.
+
+    `lookup` finds clips kept elsewhere (the studio's custom voices, stored in its database) by voice id;
+    a voice it knows is always spoken with its own clip, never with a stand-in.
+    """
+    found = lookup(voice) if lookup is not None and voice else None
+    if found is not None:
+        return found
     candidates = [voices_dir / f"{voice}.wav"] if voice else []
     candidates += sorted(voices_dir.glob("*.wav")) if voices_dir.is_dir() else []
     for path in candidates:

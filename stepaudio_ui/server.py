@@ -72,11 +72,13 @@ def create_app(settings: Settings) -> tuple[fastapi.FastAPI, AppContext]:
     from stepaudio_ui.engines import build_engines
     from stepaudio_ui.realtime_server import mount_realtime
     from stepaudio_ui.ui.app import build_app
+    from stepaudio_ui.voices.engine_clips import attach_custom_voices
 
     policy = policy_from_settings(settings)
     check_startup_safety(settings, policy)
     db = open_database(settings)
     ctx = AppContext(settings=settings, db=db, engines=build_engines(settings))
+    attach_custom_voices(ctx.engines, db, settings.data_dir)  # cloning engines speak with uploaded clips
     app = fastapi.FastAPI(title="StepAudio Persona Studio", lifespan=_warm_up(ctx))
 
     @app.get("/healthz")

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
         description="Author name recorded on versions saved from this server when no one is signed in.",
     )
     max_import_bytes: int = Field(2_000_000, ge=1_000, description="Largest file accepted by import (bytes).")
+    max_voice_clip_bytes: int = Field(
+        5_000_000,
+        ge=10_000,
+        description="Largest reference clip (WAV, bytes) accepted as a custom voice; clips are stored in the database.",
+    )
     require_checks_to_publish: bool = Field(
         False,
         description="Publishing a persona version requires a passing check run of that version (`stepaudio-ui check`).",
@@ -53,9 +58,12 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Sign-in accounts as JSON: {"name": {"role": "editor" or "viewer", "password_hash": "..."}}; hashes from `python -m stepaudio_ui.access hash-password` (no plain-text passwords).',
     )
-    users_file: Path | None = Field(None, description="A JSON file of accounts in the same form as `users` (merged over it).")
+    users_file: Path | None = Field(
+        None, description="A JSON file of accounts in the same form as `users` (merged over it)."
+    )
     read_only: bool = Field(
-        False, description="Read-only mode: everyone is a viewer (browses published versions, holds live conversations)."
+        False,
+        description="Read-only mode: everyone is a viewer (browses published versions, holds live conversations).",
     )
     editors: list[str] = Field(
         default_factory=list,
@@ -73,7 +81,10 @@ class Settings(BaseSettings):
     llm_openai_key: str | None = Field(None, description="API key for `llm_openai_url`.")
     llm_openai_model: str = Field("gpt-4o-mini", description="Model name sent to `llm_openai_url`.")
     llm_threads: int = Field(
-        1, ge=1, le=64, description="CPU threads for llama.cpp (1 is fastest on 2 cores: its threads stall while ASR and TTS share the CPU)."
+        1,
+        ge=1,
+        le=64,
+        description="CPU threads for llama.cpp (1 is fastest on 2 cores: its threads stall while ASR and TTS share the CPU).",
     )
     warmup: bool = Field(True, description="Load and warm the embedded models at start instead of on first use.")
 
@@ -83,10 +94,14 @@ class Settings(BaseSettings):
         description="Bearer token guarding the /v1/realtime WebSocket endpoint; without it the endpoint only accepts loopback clients.",
     )
     realtime_max_message_bytes: int = Field(
-        1_000_000, ge=1_000, description="Largest /v1/realtime client message accepted (bytes); bigger ones get an error event."
+        1_000_000,
+        ge=1_000,
+        description="Largest /v1/realtime client message accepted (bytes); bigger ones get an error event.",
     )
     realtime_max_messages_per_second: float = Field(
-        200.0, gt=0, description="Per-connection message rate on /v1/realtime above which a client is told off and disconnected."
+        200.0,
+        gt=0,
+        description="Per-connection message rate on /v1/realtime above which a client is told off and disconnected.",
     )
     stepfun_api_key: str | None = Field(None, description="StepFun API key for the StepAudio 2.5 Realtime engine.")
     stepfun_realtime_url: str = Field(
@@ -95,7 +110,8 @@ class Settings(BaseSettings):
     stepfun_realtime_model: str = Field("stepaudio-2.5-realtime", description="Model asked of StepFun's realtime API.")
     openai_api_key: str | None = Field(None, description="OpenAI API key for the gpt-realtime engine.")
     openai_realtime_url: str = Field(
-        "wss://api.openai.com/v1/realtime", description="WebSocket URL of OpenAI's realtime API (or any compatible one)."
+        "wss://api.openai.com/v1/realtime",
+        description="WebSocket URL of OpenAI's realtime API (or any compatible one).",
     )
     openai_realtime_model: str = Field("gpt-realtime", description="Model asked of `openai_realtime_url`.")
     step_audio2_model: str = Field(

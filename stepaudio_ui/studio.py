@@ -43,6 +43,7 @@ from stepaudio_ui.studio_core import (
     view_of,
 )
 from stepaudio_ui.studio_diff import FieldChange, diff_specs
+from stepaudio_ui.voices.records import ensure_voice_publishable
 
 logger = logging.getLogger(__name__)
 
@@ -245,11 +246,15 @@ def restore_version(session: Session, *, kind: Kind, slug: str, number: int, aut
 
 
 def publish_version(session: Session, *, kind: Kind, slug: str, number: int) -> VersionView:
-    """Make `number` the version the live demo uses by default."""
+    """Make `number` the version the live demo uses by default. A persona whose custom voice lacks its
+    provenance or consent is refused here (VoiceProvenanceIncomplete), whichever button or command asks."""
     models = kind_models(kind)
     with write_transaction(session):
         identity = require_identity(session, models, slug)
         row = version_row(session, models, identity, number)
+        if kind == "persona":
+            voice = models.spec.model_validate_json(row.spec).voice  # type: ignore[union-attr]
+            ensure_voice_publishable(session, slug=slug, number=number, voice_id=voice)
         identity.published_version = number
         session.add(identity)
         session.flush()

@@ -21,6 +21,7 @@ from stepaudio_ui.compose import compose_session
 from stepaudio_ui.quality.conversation import ScriptedConversation
 from stepaudio_ui.quality.tables import AbPreference
 from stepaudio_ui.store import Database, write_transaction
+from stepaudio_ui.voices.cards import engine_voice
 
 
 class AbSetupError(studio.StudioError):
@@ -57,7 +58,9 @@ async def _ask(db: Database, engines: dict[str, Any], config: AbConfig, text: st
         persona = studio.get_version(session, kind="persona", slug=config.persona, number=config.persona_version)
         scene = studio.get_version(session, kind="scene", slug=config.scene, number=config.scene_version)
     label = f"{persona.slug} v{persona.number} x {scene.slug} v{scene.number} on {engine.name}"
-    session_config = compose_session(persona.spec, scene.spec).model_copy(update={"greeting": None})  # type: ignore[arg-type]
+    composed = compose_session(persona.spec, scene.spec)  # type: ignore[arg-type]
+    voice = engine_voice(engine.name, composed.voice)  # a custom voice: the embedded engine's stated fallback
+    session_config = composed.model_copy(update={"greeting": None, "voice": voice})
     async with ScriptedConversation(engine, session_config) as talk:
         reply = await talk.say(text, label)
     path: str | None = None

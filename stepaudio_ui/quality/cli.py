@@ -115,6 +115,7 @@ async def _run_script(args: argparse.Namespace, settings: Settings, script) -> i
     from stepaudio_ui.quality.embedder import SentenceEmbedder
     from stepaudio_ui.quality.report import run_report
     from stepaudio_ui.quality.runner import CheckSetupError, run_check
+    from stepaudio_ui.voices.engine_clips import attach_custom_voices
 
     engines = build_engines(settings)
     engine = engines.get(args.engine)
@@ -122,6 +123,7 @@ async def _run_script(args: argparse.Namespace, settings: Settings, script) -> i
         _err(f"unknown engine {args.engine!r}; choose one of: {', '.join(engines)}")
         return EXIT_USAGE
     db = _open_database(settings)
+    attach_custom_voices(engines, db, settings.data_dir)
     try:
         record = await run_check(
             db=db,

@@ -30,12 +30,19 @@ from stepaudio_ui.quality.script import CheckScript, Expectations, script_json
 from stepaudio_ui.quality.tables import QualityReply, QualityRun
 from stepaudio_ui.specs import PersonaSpec
 from stepaudio_ui.store import Database, utc_now
+from stepaudio_ui.voices.cards import engine_voice
 
 logger = logging.getLogger(__name__)
 
 
 class CheckSetupError(ValueError):
     """The run cannot start (no such scene, engine unusable...); the message names the fix."""
+
+
+def _voice_card_json(db: Database, engine: Engine, voice_id: str) -> str:
+    """The voice's provenance card as the run records it (custom voices carry their own provenance)."""
+    with db.session() as session:
+        return voice_card(engine, voice_id, session).model_dump_json()
 
 
 def _greeting_expectations(script: CheckScript, scene_requires_disclosure: bool) -> Expectations | None:
@@ -93,6 +100,8 @@ async def run_check(
     persona: PersonaSpec = persona_view.spec  # type: ignore[assignment]
     scene = scene_view.spec
     config = compose_session(persona, scene)  # type: ignore[arg-type]
+    # a custom voice: the embedded engine speaks with its stated fallback (the card says so)
+    config = config.model_copy(update={"voice": engine_voice(engine.name, config.voice)})
     speed = config.speed or 1.0
     audio_dir = data_dir / "quality" / f"run-{utc_now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
     started = utc_now()
@@ -141,7 +150,7 @@ async def run_check(
         scene_version=scene_view.number,
         engine=engine.name,
         script=script_json(script),
-        voice_card=voice_card(engine, config.voice or persona.voice).model_dump_json(),
+        voice_card=_voice_card_json(db, engine, persona.voice),
         started_at=started,
         finished_at=utc_now(),
         passed=failed == 0,

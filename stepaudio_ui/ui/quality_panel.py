@@ -112,7 +112,8 @@ def _build_checks(ctx: AppContext, embedder: SentenceEmbedder) -> None:
             return ""
         with ctx.db.session() as session:
             voice = studio.get_version(session, kind="persona", slug=slug).spec.voice  # type: ignore[union-attr]
-        return "**Voice provenance**\n\n" + voice_card(ctx.engines[engine_name], voice).markdown()
+            provenance = voice_card(ctx.engines[engine_name], voice, session)
+        return "**Voice provenance**\n\n" + provenance.markdown()
 
     gr.on([persona.change, engine.change], show_card, [persona, engine], [card])
     run_button.click(run_script, [persona, version, scene, engine], [report, run_a, run_b])
