@@ -34,7 +34,7 @@ def _css() -> str:
     return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
-def _optional_panel(module_name: str, ctx: AppContext) -> None:
+def _optional_panel(module_name: str, ctx: AppContext, policy: AccessPolicy) -> None:
     """Live and History are built by their own modules; say so on the page if one is missing."""
     try:
         module = importlib.import_module(f"stepaudio_ui.ui.{module_name}")
@@ -44,7 +44,7 @@ def _optional_panel(module_name: str, ctx: AppContext) -> None:
         logger.warning("stepaudio_ui.ui.%s is not installed: its tab shows a notice", module_name)
         gr.Markdown("This panel is not available in this build of the studio.")
         return
-    module.build(ctx)
+    module.build(ctx, policy=policy)
 
 
 def _signed_in_line(policy: AccessPolicy) -> Callable[[gr.Request], str]:
@@ -78,18 +78,21 @@ def build_app(ctx: AppContext, policy: AccessPolicy | None = None) -> gr.Blocks:
             )
         with gr.Tabs():
             with gr.Tab("Personas", id="personas", elem_id="personas-tab"):
-                personas_panel.build(ctx, demo=demo, author=author, policy=policy)
+                personas = personas_panel.build(ctx, demo=demo, author=author, policy=policy)
             with gr.Tab("Scene tones", id="scenes", elem_id="scenes-tab"):
                 scenes_panel.build(ctx, demo=demo, author=author, policy=policy)
             with gr.Tab("Compose preview", id="compose", elem_id="compose-tab"):
                 compose_panel.build(ctx, demo=demo, policy=policy)
             with gr.Tab("Live", id="live", elem_id="live-tab"):
-                _optional_panel("live_panel", ctx)
+                _optional_panel("live_panel", ctx, policy)
             with gr.Tab("History", id="history", elem_id="history-tab"):
-                _optional_panel("history_panel", ctx)
+                _optional_panel("history_panel", ctx, policy)
             with gr.Tab("Voices", id="voices", elem_id="voices-tab"):
-                voices_panel.build(ctx)
+                voices = voices_panel.build(ctx, demo=demo, author=author, policy=policy)
+                picker = personas_panel.voice_picker(personas)
+                if isinstance(picker, gr.Dropdown):  # a new custom voice is offered to personas at once
+                    voices.saved.success(lambda: personas_panel.refreshed_voice_choices(ctx), None, [picker])
             with gr.Tab("Quality", id="quality", elem_id="quality-tab"):
-                _optional_panel("quality_panel", ctx)
+                _optional_panel("quality_panel", ctx, policy)
         demo.load(_signed_in_line(policy), None, [role_line])
     return demo

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import gradio as gr
 
 from stepaudio_ui.access import AccessPolicy
@@ -19,6 +21,7 @@ from stepaudio_ui.ui.spec_form import (
     table_to_pairs,
 )
 from stepaudio_ui.ui.versioning import VersionedEditor
+from stepaudio_ui.voices.cards import persona_voice_markdown, voice_choices
 
 LANGUAGES = [("English", "en"), ("Chinese (Mandarin)", "zh"), ("Both (answers in the user's language)", "both")]
 TRAITS = [
@@ -37,12 +40,20 @@ EXAMPLE_KEYS = ("user", "assistant")
 
 
 def known_voices(ctx: AppContext) -> list[tuple[str, str]]:
-    """(label, id) for every voice the loaded engines offer; empty when no engine is loaded."""
-    voices: dict[str, str] = {}
-    for engine in ctx.engines.values():
-        for voice in engine.voices():
-            voices.setdefault(voice.id, f"{voice.name} ({voice.id}, {engine.name})")
-    return [(label, voice_id) for voice_id, label in sorted(voices.items())]
+    """(label, id) for every voice the loaded engines offer, then the custom voices; empty when none."""
+    with ctx.db.session() as session:
+        return voice_choices(ctx.engines, session)
+
+
+def voice_card_text(ctx: AppContext, voice_id: str | None) -> str:
+    """The provenance card shown beside the voice picker."""
+    with ctx.db.session() as session:
+        return persona_voice_markdown(ctx.engines, session, voice_id)
+
+
+def refreshed_voice_choices(ctx: AppContext) -> Any:
+    """New custom voices appear in the picker without a page reload (its value is left alone)."""
+    return gr.update(choices=known_voices(ctx))
 
 
 def build_form(ctx: AppContext) -> SpecForm:
@@ -65,13 +76,16 @@ def build_form(ctx: AppContext) -> SpecForm:
     with gr.Row():
         traits = [gr.Slider(0, 1, step=0.05, label=label, info=info, min_width=150) for _key, label, info in TRAITS]
     speaking_style = gr.Textbox(label="Speaking style", lines=2, max_length=1000)
-    with gr.Row():
-        voices = known_voices(ctx)
-        if voices:
-            voice = gr.Dropdown(label="Voice", choices=voices, allow_custom_value=True)
-        else:
-            voice = gr.Textbox(label="Voice", info="Voice id, e.g. jf_alpha (no engine loaded to list voices)")
-        speed = gr.Slider(0.5, 2.0, step=0.05, label="Speaking speed")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1):
+            voices = known_voices(ctx)
+            if voices:
+                voice = gr.Dropdown(label="Voice", choices=voices, allow_custom_value=True)
+            else:
+                voice = gr.Textbox(label="Voice", info="Voice id, e.g. jf_alpha (no engine loaded to list voices)")
+            speed = gr.Slider(0.5, 2.0, step=0.05, label="Speaking speed")
+        voice_card = gr.Markdown(elem_id="persona-voice-card", elem_classes="voice-card")
+    voice.change(lambda voice_id: voice_card_text(ctx, voice_id), [voice], [voice_card], show_progress="hidden")
     with gr.Row():
         avoid_topics = gr.Textbox(label="Topics to avoid (one per line)", lines=3)
         avoid_phrases = gr.Textbox(label="Phrases never to say (one per line)", lines=3)
@@ -106,4 +120,11 @@ def build(ctx: AppContext, *, demo: gr.Blocks, author: gr.Textbox, policy: Acces
         policy=policy,
     )
     editor.on_page_load(demo)
+    voice = voice_picker(editor)
+    if isinstance(voice, gr.Dropdown):
+        demo.load(lambda: refreshed_voice_choices(ctx), None, [voice])
     return editor
+
+
+def voice_picker(editor: VersionedEditor) -> gr.components.Component:
+    return next(binding.component for binding in editor.form.fields if binding.path == "voice")
