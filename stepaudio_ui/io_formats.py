@@ -41,6 +41,7 @@ from stepaudio_ui.studio_core import (
     spec_json,
     validation_problem,
 )
+from stepaudio_ui.voices.exchange import export_voice_card, export_voices, parse_voices, place_voices
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class ItemDoc(BaseModel):
     published_version: int | None = None
     created_at: datetime | None = None
     versions: list[VersionDoc] = Field(min_length=1, max_length=10_000)
+    voice_card: dict[str, Any] | None = None  # derived provenance, for readers; ignored on import
 
     _created_at_utc = field_validator("created_at")(_utc)
 
@@ -100,6 +102,7 @@ class LibraryDoc(BaseModel):
     exported_at: datetime | None = None
     personas: list[ItemDoc] = Field(default_factory=list)
     scenes: list[ItemDoc] = Field(default_factory=list)
+    voices: list[dict[str, Any]] = Field(default_factory=list)  # custom voices with their clips (voices.exchange)
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,7 @@ def export_item(session: Session, *, kind: Kind, slug: str) -> dict[str, Any]:
     versions = list_versions(session, kind=kind, slug=slug)
     identity = find_identity(session, models, slug)
     assert identity is not None  # list_versions raised NotFoundError otherwise
+    card = {"voice_card": export_voice_card(session, versions[0].spec.voice)} if kind == "persona" else {}
     return {
         "format": f"stepaudio-{kind}",
         "format_version": FORMAT_VERSION,
@@ -145,6 +149,7 @@ def export_item(session: Session, *, kind: Kind, slug: str) -> dict[str, Any]:
             }
             for view in reversed(versions)
         ],
+        **card,
     }
 
 
@@ -159,6 +164,7 @@ def export_library(session: Session) -> dict[str, Any]:
         table = kind_models(kind).identity
         slugs = session.exec(select(table.slug).order_by(table.id)).all()
         document[key] = [export_item(session, kind=kind, slug=slug) for slug in slugs]
+    document["voices"] = export_voices(session)
     return document
 
 
@@ -349,8 +355,10 @@ def import_bytes(
             items = [_place_card(session, document, author=author, source_name=source_name)]
     else:
         parsed = _parse_document(document, found, source_name)
+        voices = parse_voices(document.get("voices", []), source_name, max_bytes) if found == "library" else []
         with write_transaction(session):
-            items = [
+            items = [ImportedItem("voice", voice_id, action, 1) for voice_id, action in place_voices(session, voices)]  # type: ignore[arg-type]
+            items += [
                 _place_item(session, models, item, specs, author=author, source_name=source_name)
                 for models, item, specs in parsed
             ]
@@ -364,7 +372,7 @@ def _parse_document(
 ) -> list[tuple[KindModels, ItemDoc, list[Any]]]:
     if found != "library":
         return [_parse_item(document, source_name)]
-    shallow = {key: value for key, value in document.items() if key not in ("personas", "scenes")}
+    shallow = {key: value for key, value in document.items() if key not in ("personas", "scenes", "voices")}
     try:
         LibraryDoc.model_validate(shallow)
     except ValidationError as error:
