@@ -133,3 +133,18 @@ def test_names_get_unique_ids_that_never_collide_with_packaged_voices(session: S
     first, second = _upload(session), _upload(session)
     assert (first.voice_id, second.voice_id) == ("custom-dana", "custom-dana-2")
     assert get_custom_voice(session, "jf_alpha") is None
+
+
+def test_cloning_engines_get_the_stored_clip_and_never_a_stand_in(db: Any, tmp_path: Any) -> None:
+    from model.step_audio2_parts import reference_clip
+    from stepaudio_ui.voices.engine_clips import clip_lookup
+
+    with db.session() as session:
+        voice_id = _upload(session).voice_id
+    lookup = clip_lookup(db, tmp_path / "voice-clips")
+    path = reference_clip(voice_id, lookup=lookup)  # what Step-Audio 2 mini's session calls for a turn
+    assert path.read_bytes() == packaged_clip()
+    assert reference_clip(voice_id, lookup=lookup) == path  # written once, then reused
+    assert reference_clip("jm_kumo", lookup=lookup).name == "jm_kumo.wav"  # packaged clips as before
+    with pytest.raises(FileNotFoundError, match="Voices tab"):
+        reference_clip("custom-nobody", lookup=lookup)
