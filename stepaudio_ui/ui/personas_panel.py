@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import gradio as gr
@@ -41,14 +42,19 @@ EXAMPLE_KEYS = ("user", "assistant")
 
 def known_voices(ctx: AppContext) -> list[tuple[str, str]]:
     """(label, id) for every voice the loaded engines offer, then the custom voices; empty when none."""
-    with ctx.db.session() as session:
+    with _session(ctx) as session:
         return voice_choices(ctx.engines, session)
 
 
 def voice_card_text(ctx: AppContext, voice_id: str | None) -> str:
     """The provenance card shown beside the voice picker."""
-    with ctx.db.session() as session:
+    with _session(ctx) as session:
         return persona_voice_markdown(ctx.engines, session, voice_id)
+
+
+def _session(ctx: AppContext) -> Any:
+    """A store session, or None for a form built without a database (custom voices are then not listed)."""
+    return contextlib.nullcontext(None) if ctx.db is None else ctx.db.session()
 
 
 def refreshed_voice_choices(ctx: AppContext) -> Any:

@@ -76,12 +76,12 @@ def custom_card_for(session: Session, engine_name: str, voice_id: str) -> VoiceC
     return None if voice is None else custom_card(voice, engine_name)
 
 
-def persona_voice_markdown(engines: dict[str, Any], session: Session, voice_id: str | None) -> str:
+def persona_voice_markdown(engines: dict[str, Any], session: Session | None, voice_id: str | None) -> str:
     """The card shown next to the persona editor's voice picker (no engine chosen yet: all of them)."""
     voice_id = (voice_id or "").strip()
     if not voice_id:
         return "**Voice card**\n\nPick a voice to see where it comes from."
-    voice = get_custom_voice(session, voice_id) if is_custom_voice_id(voice_id) else None
+    voice = get_custom_voice(session, voice_id) if session is not None and is_custom_voice_id(voice_id) else None
     if voice is not None:
         card = custom_card(voice, "step-audio-2-mini")
         publish = (
@@ -109,14 +109,14 @@ def persona_voice_markdown(engines: dict[str, Any], session: Session, voice_id: 
     )
 
 
-def voice_choices(engines: dict[str, Any], session: Session) -> list[tuple[str, str]]:
+def voice_choices(engines: dict[str, Any], session: Session | None) -> list[tuple[str, str]]:
     """(label, id) for the persona voice picker: every engine voice, then every custom voice."""
     voices: dict[str, str] = {}
     for engine in engines.values():
         for voice in engine.voices():
             voices.setdefault(voice.id, f"{voice.name} ({voice.id}, {engine.name})")
     choices = [(label, voice_id) for voice_id, label in sorted(voices.items())]
-    for custom in list_custom_voices(session):
+    for custom in list_custom_voices(session) if session is not None else []:
         state = "provenance incomplete" if custom.missing else "provenance complete"
         choices.append((f"{custom.name} ({custom.voice_id}, custom voice, {state})", custom.voice_id))
     return choices
