@@ -7,6 +7,7 @@ name. Later engines (remote realtime services, a GPU model) register themselves 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from model.embedded.engine import EmbeddedEngine
 from model.embedded.models import EmbeddedOptions
@@ -28,16 +29,38 @@ def embedded_options(settings: Settings) -> EmbeddedOptions:
     )
 
 
+GPU_ENGINE = "step-audio-2-mini"
+CPU_ENGINE = "embedded"
+
+
+def choose_default_engine(usable: Mapping[str, bool]) -> str | None:
+    """The default-engine rule, from each listed engine's usability (in listing order).
+
+    Step-Audio 2 mini where it can run (a CUDA GPU and the `gpu` extra), else the embedded CPU engine,
+    else the first usable engine, else the first listed one (picking it then says why it cannot run).
+    The Live tab, /v1/realtime and the engine order all follow this one rule.
+    """
+    for preferred in (GPU_ENGINE, CPU_ENGINE):
+        if usable.get(preferred):
+            return preferred
+    return next((name for name, ok in usable.items() if ok), next(iter(usable), None))
+
+
+def default_engine_name(engines: Mapping[str, Engine]) -> str | None:
+    """`choose_default_engine` applied to these engines as they are now."""
+    return choose_default_engine({name: engine.availability().usable for name, engine in engines.items()})
+
+
 def build_engines(settings: Settings) -> dict[str, Engine]:
-    """Every engine the app can use, by name; the first one is the default."""
+    """Every engine the app can use, by name; the default one (`default_engine_name`) first."""
     engines: dict[str, Engine] = {}
     embedded = EmbeddedEngine(embedded_options(settings))
     engines[embedded.name] = embedded
     engines.update(remote_engines(settings))
-    gpu = engines.get("step-audio-2-mini")
-    if gpu is not None and gpu.availability().usable:  # a CUDA GPU and the gpu extra: the open model leads
-        engines = {gpu.name: gpu, **{name: engine for name, engine in engines.items() if engine is not gpu}}
-    logger.info("engines: %s", ", ".join(engines))
+    default = default_engine_name(engines)
+    if default is not None:
+        engines = {default: engines[default], **{name: engine for name, engine in engines.items() if name != default}}
+    logger.info("engines: %s (default %s)", ", ".join(engines), default)
     return engines
 
 

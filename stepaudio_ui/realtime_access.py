@@ -112,13 +112,13 @@ def check_access(ws: WebSocket, token: str | None) -> None:
 
 
 def _default_engine_name(ctx: AppContext) -> str:
-    preferred = getattr(ctx.settings, "default_engine", None) or "embedded"
-    if preferred in ctx.engines:
-        return preferred
-    for name, engine in ctx.engines.items():
-        if engine.availability().usable:
-            return name
-    raise RealtimeRefused("no voice engine is available on this server", code="no_engine")
+    """The same default as the Live tab (`engines.default_engine_name`); the chosen engine must be usable."""
+    from stepaudio_ui.engines import default_engine_name
+
+    name = default_engine_name(ctx.engines)
+    if name is None or not ctx.engines[name].availability().usable:
+        raise RealtimeRefused("no voice engine is available on this server", code="no_engine")
+    return name
 
 
 def _first_item_slug(session: Any, kind: str) -> str | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import gradio as gr
 
+from stepaudio_ui.access import AccessError, AccessPolicy
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.history_export import export_files
 
@@ -17,6 +18,8 @@ logger = logging.getLogger(__name__)
 
 LIST_LIMIT = 200
 COLUMNS = ["id", "started (UTC)", "persona", "scene tone", "engine", "turns", "ended"]
+# Saved conversations are everyone's, and many ran unpublished drafts: only editors read them.
+VIEWER_NOTE = "Saved conversations are for editors: they hold everyone's talks, including those with drafts."
 
 
 def conversation_rows(ctx: AppContext) -> tuple[list[list[Any]], list[tuple[str, int]]]:
@@ -73,9 +76,12 @@ def show_conversation(ctx: AppContext, conversation_id: int | None) -> tuple[lis
     return messages, details, [str(path) for path in files]
 
 
-def build(ctx: AppContext) -> None:
+def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
     """Lay out the History tab inside the caller's Blocks/Tab context, and wire it."""
-    rows, choices = conversation_rows(ctx)
+    policy = policy or AccessPolicy(anonymous_role="editor")
+    rows: list[list[Any]] = []  # filled on page load, for editors only
+    choices: list[tuple[str, int]] = []
+    note = gr.Markdown(visible=False, elem_id="history-viewer-note")
     with gr.Row():
         refresh = gr.Button("Refresh", scale=0, min_width=120, elem_id="history-refresh")
         picker = gr.Dropdown(choices, value=None, label="Conversation", scale=4, elem_id="history-picker")
@@ -90,12 +96,23 @@ def build(ctx: AppContext) -> None:
         elem_id="history-downloads",
     )
 
-    def reload() -> tuple[Any, Any]:
+    def reload(request: gr.Request) -> tuple[Any, Any, Any]:
+        if not policy.can_edit(request):
+            return gr.update(value=[]), gr.update(choices=[], value=None), gr.update(value=VIEWER_NOTE, visible=True)
         new_rows, new_choices = conversation_rows(ctx)
-        return gr.update(value=new_rows), gr.update(choices=new_choices)
+        return gr.update(value=new_rows), gr.update(choices=new_choices), gr.update(visible=False)
 
-    refresh.click(reload, outputs=[table, picker])
-    picker.change(lambda cid: show_conversation(ctx, cid), inputs=picker, outputs=[transcript, details, downloads])
+    def show(request: gr.Request, conversation_id: int | None) -> tuple[list[dict[str, str]], str, list[str]]:
+        if conversation_id is None:
+            return [], "Pick a conversation.", []
+        try:
+            policy.require_editor(request, "read saved conversations")
+        except AccessError as error:
+            raise gr.Error(str(error)) from error
+        return show_conversation(ctx, conversation_id)
+
+    refresh.click(reload, outputs=[table, picker, note], api_name="history_refresh")
+    picker.change(show, inputs=picker, outputs=[transcript, details, downloads], api_name="history_show")
 
     def pick_row(event: gr.SelectData) -> Any:
         row = event.row_value if hasattr(event, "row_value") else None
@@ -104,4 +121,4 @@ def build(ctx: AppContext) -> None:
     table.select(pick_row, outputs=picker)
     root = gr.context.Context.root_block
     if root is not None:
-        root.load(reload, outputs=[table, picker])
+        root.load(reload, outputs=[table, picker, note])

@@ -13,11 +13,15 @@ from typing import Any
 import gradio as gr
 from fastrtc import WebRTC
 
+from stepaudio_ui.access import AccessError, AccessPolicy, Role
 from stepaudio_ui.compose import compose_instructions
 from stepaudio_ui.context import AppContext
-from stepaudio_ui.live import LiveHandler, LiveRegistry
+from stepaudio_ui.engines import default_engine_name
+from stepaudio_ui.live import LiveRegistry
 from stepaudio_ui.live_rtc import browser_rtc_configuration, enable_loopback_ice, server_rtc_configuration
 from stepaudio_ui.live_view import ViewSnapshot, render_latency_chart
+from stepaudio_ui.published_scope import allowed_version, listed_items, listed_versions
+from stepaudio_ui.ui.live_scope import RoleScopedLiveHandler
 
 logger = logging.getLogger(__name__)
 
@@ -55,21 +59,23 @@ async () => {
 """
 
 
-def _choices(ctx: AppContext, kind: str) -> list[tuple[str, str]]:
-    from stepaudio_ui import studio
-
+def _choices(ctx: AppContext, kind: str, role: Role) -> list[tuple[str, str]]:
+    """The items a role may talk to (viewers: published ones only), by name."""
     with ctx.db.session() as s:
-        items = studio.list_items(s, kind=kind, limit=500)
+        items = listed_items(s, kind=kind, role=role)  # type: ignore[arg-type]
     return sorted(((f"{item.name} ({item.slug})", item.slug) for item in items), key=lambda choice: choice[0].lower())
 
 
-def _version_choices(ctx: AppContext, kind: str, slug: str | None) -> list[tuple[str, str | int]]:
+def _version_choices(ctx: AppContext, kind: str, slug: str | None, role: Role) -> list[tuple[str, str | int]]:
     from stepaudio_ui import studio
 
     if not slug:
         return [("published", DEFAULT_VERSION)]
-    with ctx.db.session() as s:
-        versions = studio.list_versions(s, kind=kind, slug=slug)
+    try:
+        with ctx.db.session() as s:
+            versions = listed_versions(s, kind=kind, slug=slug, role=role)  # type: ignore[arg-type]
+    except studio.StudioError:  # gone, or unpublished for a viewer: nothing to pick
+        return [("published", DEFAULT_VERSION)]
     published = next((v.number for v in versions if v.published), None)
     default_label = f"published (v{published})" if published else f"latest (v{versions[0].number})" if versions else "-"
     return [(default_label, DEFAULT_VERSION)] + [
@@ -85,11 +91,6 @@ def engine_choices(ctx: AppContext) -> list[tuple[str, str]]:
         label = name if availability.usable else f"{name} — unavailable: {availability.reason}"
         choices.append((label, name))
     return choices
-
-
-def _first_usable_engine(ctx: AppContext) -> str | None:
-    usable = [name for name, engine in ctx.engines.items() if engine.availability().usable]
-    return usable[0] if usable else next(iter(ctx.engines), None)
 
 
 def engines_markdown(ctx: AppContext) -> str:
@@ -112,39 +113,44 @@ def _states(ctx: AppContext) -> list[tuple[str, tuple[str, str]]]:
 
 
 def preview_instructions(
-    ctx: AppContext, persona: str | None, persona_version: Any, scene: str | None, scene_version: Any
+    ctx: AppContext, persona: str | None, persona_version: Any, scene: str | None, scene_version: Any, role: Role
 ) -> str:
-    """Exactly the instructions the engine will get (compose is deterministic)."""
+    """Exactly the instructions the engine will get (compose is deterministic); viewers: published only."""
     from stepaudio_ui import studio
 
     if not persona or not scene:
         return "Pick a persona and a scene tone."
     try:
         with ctx.db.session() as s:
-            p = _version(studio, s, "persona", persona, persona_version)
-            sc = _version(studio, s, "scene", scene, scene_version)
-    except studio.StudioError as exc:
+            p = allowed_version(
+                s, kind="persona", slug=persona, number=_number(persona_version), role=role, action="preview"
+            )
+            sc = allowed_version(
+                s, kind="scene", slug=scene, number=_number(scene_version), role=role, action="preview"
+            )
+    except (studio.StudioError, AccessError) as exc:
         return f"⚠️ {exc}"
     return compose_instructions(p.spec, sc.spec)
 
 
-def _version(studio: Any, s: Any, kind: str, slug: str, version: Any) -> Any:
-    if isinstance(version, int):
-        return studio.get_version(s, kind=kind, slug=slug, number=version)
-    return studio.get_default_version(s, kind=kind, slug=slug)
+def _number(version: Any) -> int | None:
+    """The version dropdowns hold a number, or 'published' for the default version."""
+    return int(version) if isinstance(version, int | float) and not isinstance(version, bool) else None
 
 
 def show_snapshot(snapshot: ViewSnapshot) -> tuple[list[dict[str, str]], str, str]:
     return list(snapshot.messages), snapshot.latency_html, snapshot.status
 
 
-def build(ctx: AppContext) -> None:
+def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
     """Lay out the Live tab inside the caller's Blocks/Tab context, and wire it."""
     settings = ctx.settings
+    policy = policy or AccessPolicy(anonymous_role="editor")
     if settings.webrtc_loopback_only:
         enable_loopback_ice()
     registry = LiveRegistry()
-    personas, scenes = _choices(ctx, "persona"), _choices(ctx, "scene")
+    # Built once for every visitor, so viewer-safe; the page load swaps in the caller's own lists.
+    personas, scenes = _choices(ctx, "persona", "viewer"), _choices(ctx, "scene", "viewer")
     first_persona = personas[0][1] if personas else None
     first_scene = scenes[0][1] if scenes else None
 
@@ -152,19 +158,21 @@ def build(ctx: AppContext) -> None:
         with gr.Column(scale=1, min_width=280):
             persona = gr.Dropdown(personas, value=first_persona, label="Persona", elem_id="live-persona")
             persona_version = gr.Dropdown(
-                _version_choices(ctx, "persona", first_persona), value=DEFAULT_VERSION, label="Persona version"
+                _version_choices(ctx, "persona", first_persona, "viewer"),
+                value=DEFAULT_VERSION,
+                label="Persona version",
             )
             scene = gr.Dropdown(scenes, value=first_scene, label="Scene tone", elem_id="live-scene")
             scene_version = gr.Dropdown(
-                _version_choices(ctx, "scene", first_scene), value=DEFAULT_VERSION, label="Scene version"
+                _version_choices(ctx, "scene", first_scene, "viewer"), value=DEFAULT_VERSION, label="Scene version"
             )
             engine = gr.Dropdown(
-                engine_choices(ctx), value=_first_usable_engine(ctx), label="Engine", elem_id="live-engine"
+                engine_choices(ctx), value=default_engine_name(ctx.engines), label="Engine", elem_id="live-engine"
             )
             engine_status = gr.Markdown(engines_markdown(ctx), elem_id="live-engine-status")
             with gr.Accordion("Composed instructions (what the engine receives)", open=False):
                 instructions = gr.Textbox(
-                    preview_instructions(ctx, first_persona, DEFAULT_VERSION, first_scene, DEFAULT_VERSION),
+                    preview_instructions(ctx, first_persona, DEFAULT_VERSION, first_scene, DEFAULT_VERSION, "viewer"),
                     lines=14,
                     max_lines=30,
                     interactive=False,
@@ -195,11 +203,14 @@ def build(ctx: AppContext) -> None:
                 send = gr.Button("Send", scale=1, elem_id="live-send")
             latency = gr.HTML(render_latency_chart([]), label="Latency per turn", elem_id="live-latency")
 
+    # Filled from the request on page load; kept on the server, so a caller cannot claim another role.
+    role = gr.State("viewer")
+
     # ------------------------------------------------------------------ wiring
-    handler = LiveHandler(ctx, registry)
+    handler = RoleScopedLiveHandler(ctx, registry)
     webrtc.stream(
         handler,
-        inputs=[webrtc, persona, persona_version, scene, scene_version, engine],
+        inputs=[webrtc, persona, persona_version, scene, scene_version, engine, role],
         outputs=[webrtc],
         time_limit=settings.conversation_time_limit_s,
         concurrency_limit=settings.max_conversations,
@@ -209,20 +220,42 @@ def build(ctx: AppContext) -> None:
         show_snapshot, outputs=[transcript, latency, status], concurrency_limit=None, show_progress="hidden"
     )
 
-    def pick_persona(slug: str | None) -> Any:
-        return gr.update(choices=_version_choices(ctx, "persona", slug), value=DEFAULT_VERSION)
+    def pick_persona(request: gr.Request, slug: str | None) -> Any:
+        return gr.update(
+            choices=_version_choices(ctx, "persona", slug, policy.role_for(request)), value=DEFAULT_VERSION
+        )
 
-    def pick_scene(slug: str | None) -> Any:
-        return gr.update(choices=_version_choices(ctx, "scene", slug), value=DEFAULT_VERSION)
+    def pick_scene(request: gr.Request, slug: str | None) -> Any:
+        return gr.update(choices=_version_choices(ctx, "scene", slug, policy.role_for(request)), value=DEFAULT_VERSION)
 
-    persona.input(pick_persona, persona, persona_version)
-    scene.input(pick_scene, scene, scene_version)
+    def live_preview(request: gr.Request, *values: Any) -> str:
+        return preview_instructions(ctx, *values, role=policy.role_for(request))
+
+    persona.input(pick_persona, persona, persona_version, api_name="live_persona_versions")
+    scene.input(pick_scene, scene, scene_version, api_name="live_scene_versions")
     gr.on(
         [persona.change, persona_version.change, scene.change, scene_version.change],
-        lambda *values: preview_instructions(ctx, *values),
+        live_preview,
         inputs=[persona, persona_version, scene, scene_version],
         outputs=instructions,
+        api_name="live_preview",
     )
+
+    def pickers_for(request: gr.Request, current_persona: str | None, current_scene: str | None) -> tuple[Any, ...]:
+        """The caller's role into the State, and the pickers as that role may see them."""
+        caller = policy.role_for(request)
+        persona_choices, scene_choices = _choices(ctx, "persona", caller), _choices(ctx, "scene", caller)
+        keep_persona = current_persona if any(slug == current_persona for _, slug in persona_choices) else None
+        keep_scene = current_scene if any(slug == current_scene for _, slug in scene_choices) else None
+        keep_persona = keep_persona or (persona_choices[0][1] if persona_choices else None)
+        keep_scene = keep_scene or (scene_choices[0][1] if scene_choices else None)
+        return (
+            caller,
+            gr.update(choices=persona_choices, value=keep_persona),
+            gr.update(choices=_version_choices(ctx, "persona", keep_persona, caller), value=DEFAULT_VERSION),
+            gr.update(choices=scene_choices, value=keep_scene),
+            gr.update(choices=_version_choices(ctx, "scene", keep_scene, caller), value=DEFAULT_VERSION),
+        )
 
     async def send_typed(webrtc_id: Any, text: str) -> str:
         text = (text or "").strip()
@@ -241,12 +274,14 @@ def build(ctx: AppContext) -> None:
 
     def refresh(current: str | None) -> tuple[Any, str]:
         """Engines may be registered or finish loading after the page was built."""
-        value = current if current in ctx.engines else _first_usable_engine(ctx)
+        value = current if current in ctx.engines else default_engine_name(ctx.engines)
         return gr.update(choices=engine_choices(ctx), value=value), engines_markdown(ctx)
 
     root = gr.context.Context.root_block
     if root is not None:
         root.load(refresh, inputs=engine, outputs=[engine, engine_status])
+        pickers = [persona, persona_version, scene, scene_version]
+        root.load(pickers_for, [persona, scene], [role, *pickers], api_name="live_pickers")
         root.load(None, js=MIC_CHECK_JS)
     # An engine that is still loading its models turns usable on its own: keep its line current.
     gr.Timer(5.0).tick(lambda: engines_markdown(ctx), outputs=engine_status, show_progress="hidden")

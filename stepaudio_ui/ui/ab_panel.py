@@ -1,0 +1,173 @@
+"""The Quality tab's A/B part: one typed turn to two configurations, then a stored preference and win rates.
+
+Who may do what (enforced in the handlers): editors compare any versions, blind or not, and read the
+win rates. Viewers (the stakeholders a demo is for) may compare published versions only, blind only,
+and their preference is stored like an editor's; the win-rate table is for editors, since its labels
+name every version ever compared.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import gradio as gr
+
+from stepaudio_ui import studio
+from stepaudio_ui.access import AccessError, AccessPolicy, Role
+from stepaudio_ui.context import AppContext
+from stepaudio_ui.published_scope import allowed_version, listed_items
+from stepaudio_ui.quality import ab
+from stepaudio_ui.quality.conversation import EngineReplyError
+
+WIN_HEADERS = ["Pair", "Configuration", "Wins", "Votes", "Win rate"]
+ERRORS = (EngineReplyError, studio.StudioError, AccessError)
+
+
+def slugs(ctx: AppContext, kind: studio.Kind, role: Role) -> list[str]:
+    with ctx.db.session() as session:
+        return [item.slug for item in listed_items(session, kind=kind, role=role)]
+
+
+def version_number(value: float | None) -> int | None:
+    return int(value) if value else None
+
+
+def _win_rows(ctx: AppContext) -> list[list[Any]]:
+    with ctx.db.session() as session:
+        return [[w.pair, w.config, w.wins, w.total, f"{w.rate:.0%}"] for w in ab.win_rates(session)]
+
+
+def _config_inputs(ctx: AppContext, side: str) -> list[gr.components.Component]:
+    personas, scenes = slugs(ctx, "persona", "viewer"), slugs(ctx, "scene", "viewer")  # viewer-safe until load
+    with gr.Column(variant="panel"):
+        gr.Markdown(f"**Configuration {side}**")
+        return [
+            gr.Dropdown(personas, value=personas[0] if personas else None, label=f"{side}: persona"),
+            gr.Number(None, label=f"{side}: persona version (blank: latest; viewers: published)", precision=0),
+            gr.Dropdown(scenes, value=scenes[0] if scenes else None, label=f"{side}: scene tone"),
+            gr.Dropdown(list(ctx.engines), value=next(iter(ctx.engines), None), label=f"{side}: engine"),
+        ]
+
+
+def scoped_config(ctx: AppContext, role: Role, persona: str, version: int | None, scene: str, engine: str) -> Any:
+    """An A/B configuration the role may ask: a viewer's is pinned to the published versions."""
+    if role == "editor":
+        return ab.AbConfig(persona=persona, scene=scene, engine=engine, persona_version=version)
+    if not persona or not scene:
+        raise ab.AbSetupError("choose a persona and a scene tone on both sides")
+    with ctx.db.session() as session:
+        persona_view = allowed_version(
+            session, kind="persona", slug=persona, number=version, role=role, action="compare"
+        )
+        scene_view = allowed_version(session, kind="scene", slug=scene, number=None, role=role, action="compare")
+    return ab.AbConfig(
+        persona=persona,
+        scene=scene,
+        engine=engine,
+        persona_version=persona_view.number,
+        scene_version=scene_view.number,
+    )
+
+
+def build(ctx: AppContext, policy: AccessPolicy) -> None:
+    gr.Markdown("Send one typed turn to two configurations at once. In blind mode the sides are shuffled and "
+                "named only after you pick the better reply.")  # fmt: skip
+    with gr.Row():
+        side_a = _config_inputs(ctx, "A")
+        side_b = _config_inputs(ctx, "B")
+    with gr.Row():
+        user_turn = gr.Textbox(label="User turn for both", scale=4)
+        blind = gr.Checkbox(True, label="Blind", scale=1)
+    send = gr.Button("Send to both", variant="primary")
+    shown: list[dict[str, gr.components.Component]] = []
+    with gr.Row():
+        for number in (1, 2):
+            with gr.Column(variant="panel"):
+                shown.append(
+                    {
+                        "label": gr.Markdown(f"**Reply {number}**"),
+                        "text": gr.Textbox(label=f"Reply {number} text", interactive=False),
+                        "audio": gr.Audio(label=f"Reply {number} audio", type="filepath", interactive=False),
+                        "latency": gr.Textbox(label=f"Reply {number} latency", interactive=False),
+                        "prefer": gr.Button(f"Prefer reply {number}"),
+                    }
+                )
+    verdict = gr.Markdown()
+    rates = gr.Dataframe([], headers=WIN_HEADERS, label="Win rates per pair", interactive=False)
+    state = gr.State(None)  # {"labels": [label of reply 1, label of reply 2], "text": ..., "blind": ...}
+
+    async def send_both(request: gr.Request, *values: Any) -> dict[Any, Any]:
+        role = policy.role_for(request)
+        text, is_blind = values[8], values[9]
+        try:
+            if role != "editor" and not is_blind:
+                raise AccessError("Viewers compare blind only: tick Blind, then send again.")
+            a, b = (scoped_config(ctx, role, p, version_number(v), s, e) for p, v, s, e in (values[:4], values[4:8]))
+            replies = list(
+                await ab.ask_both(
+                    db=ctx.db, engines=ctx.engines, a=a, b=b, text=text, out_dir=ctx.settings.data_dir / "ab"
+                )
+            )
+        except ERRORS as error:
+            raise gr.Error(str(error)) from error
+        if is_blind:
+            random.shuffle(replies)
+        updates: dict[Any, Any] = {
+            state: {"labels": [r.label for r in replies], "text": text, "blind": is_blind},
+            verdict: "",
+        }
+        for number, (reply, parts) in enumerate(zip(replies, shown, strict=True), start=1):
+            latency = f"{reply.latency_ms:.0f} ms to first audio" if reply.latency_ms is not None else "no audio"
+            updates |= {
+                parts["label"]: f"**Reply {number}**" + ("" if is_blind else f": {reply.label}"),
+                parts["text"]: reply.text, parts["audio"]: reply.audio_path, parts["latency"]: latency,
+            }  # fmt: skip
+        return updates
+
+    def prefer(request: gr.Request, choice: int, current: dict[str, Any] | None) -> dict[Any, Any]:
+        # `current` is server-side State written by send_both, which already applied the role's rules.
+        if not current:
+            raise gr.Error("Send a turn to both configurations first.")
+        labels = current["labels"]
+        with ctx.db.session() as session:
+            ab.record_preference(
+                session,
+                winner=labels[choice],
+                loser=labels[1 - choice],
+                user_text=current["text"],
+                blind=current["blind"],
+            )
+        revealed = {
+            parts["label"]: f"**Reply {n}**: {label}"
+            for n, (parts, label) in enumerate(zip(shown, labels, strict=True), start=1)
+        }
+        return revealed | {
+            verdict: f"You preferred reply {choice + 1}: {labels[choice]}.",
+            rates: _win_rows(ctx) if policy.can_edit(request) else gr.skip(),
+            state: None,
+        }
+
+    inputs = [*side_a, *side_b, user_turn, blind]
+    outputs = [state, verdict, *(c for parts in shown for key, c in parts.items() if key != "prefer")]
+    send.click(send_both, inputs, outputs, api_name="ab_send")
+    vote_outputs = [*(parts["label"] for parts in shown), verdict, rates, state]
+    for index, parts in enumerate(shown):
+
+        def vote(request: gr.Request, current: dict[str, Any] | None, i: int = index) -> dict[Any, Any]:
+            return prefer(request, i, current)
+
+        parts["prefer"].click(vote, [state], vote_outputs, api_name=f"ab_prefer_{index + 1}")
+
+    def on_load(request: gr.Request) -> list[Any]:
+        """The pickers as the caller's role may see them; viewers stay blind and see no win rates."""
+        role = policy.role_for(request)
+        personas, scenes = slugs(ctx, "persona", role), slugs(ctx, "scene", role)
+        pickers = [gr.update(choices=personas), gr.skip(), gr.update(choices=scenes), gr.skip()]
+        if role == "editor":
+            return [*pickers, *pickers, gr.skip(), gr.update(value=_win_rows(ctx))]
+        return [*pickers, *pickers, gr.update(value=True, interactive=False), gr.update(visible=False)]
+
+    root = gr.context.Context.root_block
+    if root is not None:
+        root.load(on_load, None, [*side_a, *side_b, blind, rates])

@@ -1,0 +1,75 @@
+"""The Live tab's server-side rule: a viewer's conversation runs published versions only.
+
+The page passes the caller's role to the conversation handler through a `gr.State` that the page load
+fills from the request: Gradio keeps State values on the server, so a caller cannot forge it. The
+handler checks the selection when the conversation starts and whenever the pickers change mid-call,
+so a viewer who sends an unpublished version id directly (not from the dropdowns) is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from pydantic import ValidationError
+
+from model.protocol import EngineSession
+from stepaudio_ui import studio
+from stepaudio_ui.access import AccessError, Role
+from stepaudio_ui.live import LiveHandler, selection_from_args
+from stepaudio_ui.live_session import LiveSelection
+from stepaudio_ui.published_scope import allowed_version
+
+logger = logging.getLogger(__name__)
+
+WEBRTC_VALUE_MARKER = "__webrtc_value__"  # fastrtc puts it before a plain-string webrtc value
+ROLE_ARG_INDEX = 6  # the stream's inputs: webrtc, persona, persona version, scene, scene version, engine, role
+
+
+def role_from_args(args: list[Any]) -> Role:
+    """The role the page load stored for this browser session; anything unexpected counts as a viewer."""
+    values = list(args)
+    if values and values[0] == WEBRTC_VALUE_MARKER:
+        values = values[1:]
+    return "editor" if len(values) > ROLE_ARG_INDEX and values[ROLE_ARG_INDEX] == "editor" else "viewer"
+
+
+def check_selection(db: Any, selection: LiveSelection, role: Role) -> None:
+    """Raise AccessError / StudioError unless `role` may talk to both chosen versions."""
+    if role == "editor":
+        return
+    with db.session() as session:
+        allowed_version(
+            session,
+            kind="persona",
+            slug=selection.persona_slug,
+            number=selection.persona_version,
+            role=role,
+            action="talk to",
+        )
+        allowed_version(
+            session, kind="scene", slug=selection.scene_slug, number=selection.scene_version, role=role, action="use"
+        )
+
+
+class RoleScopedLiveHandler(LiveHandler):
+    """LiveHandler that refuses a viewer's unpublished selection before anything is opened or switched."""
+
+    def copy(self) -> RoleScopedLiveHandler:
+        return RoleScopedLiveHandler(self.ctx, self.registry)
+
+    async def _open(self, selection: LiveSelection) -> EngineSession:
+        # Raised here, the refusal is shown on the page by start_up ("Could not start: ...").
+        await asyncio.to_thread(check_selection, self.ctx.db, selection, role_from_args(self.latest_args))
+        return await super()._open(selection)
+
+    async def _apply_selection(self, args: list[Any]) -> None:
+        try:
+            selection = selection_from_args(args)
+            await asyncio.to_thread(check_selection, self.ctx.db, selection, role_from_args(args))
+        except (AccessError, studio.StudioError, ValidationError) as exc:
+            logger.warning("live selection refused: %s", exc)
+            self._notice(f"⚠️ Could not switch: {exc}")
+            return
+        await super()._apply_selection(args)
