@@ -26,15 +26,17 @@ from typing import Any
 import numpy as np
 import soxr
 
+from model.embedded.asr import Transcript
 from model.embedded.audio import int16_to_float
 from model.embedded.client_input import decode_audio_append, parse_client_event, typed_user_text
+from model.embedded.early_asr import EarlyTranscriber
 from model.embedded.history import ConversationHistory
 from model.embedded.llm import ChatMessage
-from model.embedded.replies import adapt_prompt, plan_reply
+from model.embedded.replies import ReplyPlan, adapt_prompt, plan_reply
 from model.embedded.responder import ResponseRun
 from model.embedded.session_config import check_update, default_config, merge_config
 from model.embedded.shared import SharedModels
-from model.embedded.turn_taking import SpeechStart, TurnEnd, TurnTaker
+from model.embedded.turn_taking import SpeechPaused, SpeechResumed, SpeechStart, TurnEnd, TurnTaker
 from model.events import (
     DEFAULT_SAMPLE_RATE,
     ClientEvent,
@@ -92,6 +94,7 @@ class EmbeddedSession:
         self._last_item_id: str | None = None
         self._active: ResponseRun | None = None
         self._unanswered_user_turn = False
+        self._early = EarlyTranscriber(shared.transcribe)
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
 
@@ -115,6 +118,7 @@ class EmbeddedSession:
         self._emit(SessionCreated(session=self._config))
         if self._opening_problem is not None:
             self._emit(self._opening_problem)
+        self._warm_system_prompt()
         if self._config.greeting:
             await self._start_response(TurnTimings(speech_end_ms=now_ms()), fixed_text=self._config.greeting)
 
@@ -202,6 +206,7 @@ class EmbeddedSession:
         if self._config.input_sample_rate != old_rate:
             self._resampler = self._new_resampler()
         self._emit(SessionUpdated(session=self._config, event_id=None))
+        self._warm_system_prompt()
 
     # ------------------------------------------------------------------ audio turns
 
@@ -217,8 +222,15 @@ class EmbeddedSession:
         for turn_event in self._turns.push(np.asarray(audio, dtype=np.float32)):
             if isinstance(turn_event, SpeechStart):
                 await self._on_speech_start(turn_event)
+            elif isinstance(turn_event, SpeechPaused):
+                self._early.paused(turn_event.audio_16k, self._asr_language())
+            elif isinstance(turn_event, SpeechResumed):
+                self._early.resumed()
             else:
                 self._on_turn_end(turn_event)
+
+    def _asr_language(self) -> str:
+        return self._config.language if self._config.language in ("en", "zh") else "auto"
 
     async def _on_speech_start(self, start: SpeechStart) -> None:
         self._speech_epoch += 1
@@ -241,12 +253,19 @@ class EmbeddedSession:
             end.reason,
             end.decided_wall_ms - end.speech_end_wall_ms,
         )
-        self._spawn(self._answer_turn(item_id, end.audio_16k, timings, self._speech_epoch))
+        self._spawn(self._answer_turn(item_id, end.audio_16k, timings, self._speech_epoch, self._early.take()))
 
-    async def _answer_turn(self, item_id: str, audio_16k: np.ndarray, timings: TurnTimings, epoch: int) -> None:
-        language = self._config.language if self._config.language in ("en", "zh") else "auto"
-        transcript = await asyncio.to_thread(self._shared.transcribe, audio_16k, language)
-        timings.asr_done_ms = now_ms()
+    async def _answer_turn(
+        self,
+        item_id: str,
+        audio_16k: np.ndarray,
+        timings: TurnTimings,
+        epoch: int,
+        early: tuple[str, asyncio.Future[Transcript]] | None = None,
+    ) -> None:
+        transcript = await self._early.transcript(early, audio_16k, self._asr_language())
+        # An early transcript can be ready before the decision: ASR then added nothing after it.
+        timings.asr_done_ms = max(now_ms(), timings.turn_decided_ms or 0.0)
         text = transcript.text.strip()
         self._emit(InputTranscriptionCompleted(item_id=item_id, transcript=text, language=transcript.language))
         if not text:
@@ -297,14 +316,7 @@ class EmbeddedSession:
                 await previous.cancel()  # a new user turn replaces the reply nobody wants to hear out
             else:
                 await asyncio.shield(previous.done)  # no interruptions: answer after the current reply
-        plan = plan_reply(
-            self._config,
-            user_text=user_text,
-            user_language=user_language,
-            llm_writes_chinese=self._shared.llm_writes_chinese,
-            default_voice=self._shared.voice_ids()[0],
-            earlier_replies=self._history.assistant_texts(),
-        )
+        plan = self._plan(user_text=user_text, user_language=user_language)
         messages = None
         if fixed_text is None:
             # A 135M model copies its earlier replies and drifts into their language: show it less history.
@@ -330,6 +342,24 @@ class EmbeddedSession:
         self._active = run
         self._last_item_id = item_id
         run.start()
+
+    def _warm_system_prompt(self) -> None:
+        """Have the chat model read the persona's system prompt now, in the background, so the first
+        answer does not wait for it (it only changes with `session.update`)."""
+        plan = self._plan(user_text=None, user_language=None)
+        system = ChatMessage(role="system", content=plan.system_prompt)
+        placeholder = ChatMessage(role="user", content="Hello.")  # chat templates want a user turn
+        self._spawn(asyncio.to_thread(self._shared.warm_prompt, [system, placeholder]))
+
+    def _plan(self, *, user_text: str | None, user_language: str | None) -> ReplyPlan:
+        return plan_reply(
+            self._config,
+            user_text=user_text,
+            user_language=user_language,
+            llm_writes_chinese=self._shared.llm_writes_chinese,
+            default_voice=self._shared.voice_ids()[0],
+            earlier_replies=self._history.assistant_texts(),
+        )
 
     def _keep_reply(self, text: str, status: str) -> None:
         self._history.add("assistant", text)

@@ -10,6 +10,7 @@ the end-of-turn model are called from the event loop with per-session state.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -20,6 +21,8 @@ import numpy as np
 from model.embedded.asr import Transcript
 from model.embedded.llm import ChatMessage, GenerationOptions
 from model.embedded.models import EmbeddedModels
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,14 @@ class SharedModels:
 
     def count_tokens(self, text: str) -> int:
         return self.models.llm.count_tokens(text)
+
+    def warm_prompt(self, messages: Sequence[ChatMessage]) -> None:
+        """Pre-evaluate a prompt prefix (the system prompt) so the next reply's first token comes sooner.
+        Only an optimisation: a failure is logged, never surfaced to the conversation."""
+        try:
+            self.models.llm.warm_prompt(messages)
+        except Exception:
+            logger.warning("could not warm the chat prompt", exc_info=True)
 
     @property
     def context_tokens(self) -> int:

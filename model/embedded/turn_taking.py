@@ -30,6 +30,7 @@ START_FRAMES = 3  # ~96 ms of voiced frames before we call it speech: a click or
 SEMANTIC_CHECK_FRACTION = 0.4  # of the silence wait, after which the semantic model is asked (~25 ms)
 SEMANTIC_CHECK_MIN_MS = 160
 SEMANTIC_CONFIDENT = 0.5
+PAUSE_MS = 96  # silence after which the turn's audio is offered for early (speculative) transcription
 MAX_TURN_SECONDS = 28.0  # Whisper reads 30 s windows; a longer monologue is cut into turns
 SEMANTIC_WINDOW = 8 * SAMPLE_RATE  # Smart Turn looks at the last 8 s
 
@@ -48,7 +49,20 @@ class TurnEnd:
     reason: str  # "silence", "semantic" or "max_length"
 
 
-TurnEvent = SpeechStart | TurnEnd
+@dataclass(frozen=True)
+class SpeechPaused:
+    """The speaker paused: the turn may be over. Carries the turn so far, trimmed exactly as a `TurnEnd`
+    would trim it, so its transcript can be started now and reused if the turn does end here."""
+
+    audio_16k: np.ndarray
+
+
+@dataclass(frozen=True)
+class SpeechResumed:
+    """Speech came back after a `SpeechPaused`: the turn goes on, an early transcript is stale."""
+
+
+TurnEvent = SpeechStart | TurnEnd | SpeechPaused | SpeechResumed
 
 
 class TurnTaker:
@@ -87,6 +101,7 @@ class TurnTaker:
         self._last_voiced_end = 0  # sample position just after the last voiced frame
         self._last_voiced_wall = 0.0
         self._semantic_asked = False
+        self._pause_offered = False
         self._wait_ms = float(self._silence_ms)
 
     def clear(self) -> None:
@@ -140,6 +155,9 @@ class TurnTaker:
             self._wait_ms = float(self._silence_ms)
             if self._ms(len(self._frames) * self._frame) >= MAX_TURN_SECONDS * 1000:
                 return self._finish("max_length", arrived)
+            if self._pause_offered:
+                self._pause_offered = False
+                return SpeechResumed()
             return None
 
         silence_ms = self._ms(self._position - self._last_voiced_end)
@@ -149,6 +167,9 @@ class TurnTaker:
                 return self._finish("semantic", arrived)
         if silence_ms >= self._wait_ms:
             return self._finish("silence", arrived)
+        if not self._pause_offered and silence_ms >= PAUSE_MS:
+            self._pause_offered = True
+            return SpeechPaused(audio_16k=self._turn_audio())
         return None
 
     def _ask_semantic(self) -> bool:
@@ -166,14 +187,18 @@ class TurnTaker:
             self._wait_ms = min(3_000.0, self._silence_ms * 2.0)
         return False
 
-    def _finish(self, reason: str, decided: float) -> TurnEnd:
-        # Keep ~100 ms of the trailing silence: Whisper clips the last word when audio stops dead.
+    def _turn_audio(self) -> np.ndarray:
+        """The turn's audio up to the last voiced frame plus ~100 ms of its trailing silence: Whisper clips
+        the last word when audio stops dead, and more silence only costs time. The same for a pause and
+        for the end of the turn, so an early transcript stays valid."""
         tail = min(len(self._frames) * self._frame, self._position - self._last_voiced_end)
         keep = len(self._frames) * self._frame - max(0, tail - SAMPLE_RATE // 10)
-        audio = np.concatenate(self._frames)[:keep] if self._frames else np.zeros(0, dtype=np.float32)
+        return np.concatenate(self._frames)[:keep] if self._frames else np.zeros(0, dtype=np.float32)
+
+    def _finish(self, reason: str, decided: float) -> TurnEnd:
         end = TurnEnd(
             audio_end_ms=self._ms(self._last_voiced_end),
-            audio_16k=audio,
+            audio_16k=self._turn_audio(),
             speech_end_wall_ms=self._last_voiced_wall,
             decided_wall_ms=decided,
             reason=reason,

@@ -6,11 +6,19 @@ import asyncio
 import logging
 import re
 
+import numpy as np
 import pytest
 
 from model.embedded.audio import resample
 from model.embedded.phrases import detect_language
-from model.events import ContentPart, ConversationItem, ConversationItemCreate, SessionConfig
+from model.events import (
+    ContentPart,
+    ConversationItem,
+    ConversationItemCreate,
+    InputAudioBufferCommit,
+    SessionConfig,
+)
+from stepaudio_ui.bench.utterances import trim_silence
 
 from .conftest import TEST_INSTRUCTIONS
 
@@ -135,3 +143,29 @@ async def test_two_sessions_at_once_both_reply(engine, open_client, utterances):
     heard_second = second.of_type("conversation.item.input_audio_transcription.completed")[0].transcript.lower()
     assert "sleep" in heard_first and "rain" in heard_second  # no crosstalk between the sessions
     assert first.reply_audio(done_first.response.id).size > 0 and second.reply_audio(done_second.response.id).size > 0
+
+
+async def test_a_pause_inside_a_turn_does_not_cut_its_transcript(engine, open_client, utterances):
+    """The session starts transcribing at every short pause; when the speaker goes on, that early
+    transcript is stale and must be dropped. Committed right after the second half (no pause after it),
+    a stale transcript would be all there is to use."""
+    client = await open_client(
+        engine,
+        SessionConfig(instructions=TEST_INSTRUCTIONS, language="en", turn_detection={"silence_duration_ms": 1_500}),
+    )
+    pause = np.zeros(int(0.45 * 24_000), dtype=np.float32)  # > the 96 ms pause, < the 600 ms semantic check
+    halves = [trim_silence(utterances["en_capital"].audio), pause, trim_silence(utterances["en_name"].audio)]
+    await client.speak(np.concatenate(halves), trailing_silence_s=0.0, real_time=True)
+    await client.session.send(InputAudioBufferCommit())
+    heard = await client.wait_type("conversation.item.input_audio_transcription.completed")
+    words = heard.transcript.lower()
+    assert "france" in words and "name" in words, heard.transcript
+
+
+async def test_a_turn_ending_at_a_pause_uses_the_transcript_started_there(engine, open_client, utterances, caplog):
+    client = await open_client(engine)
+    with caplog.at_level(logging.DEBUG, logger="model.embedded.early_asr"):
+        await client.speak(utterances["en_capital"].audio, real_time=True)
+        heard = await client.wait_type("conversation.item.input_audio_transcription.completed")
+    assert "france" in heard.transcript.lower(), heard.transcript
+    assert "transcript started at the pause reused" in caplog.text

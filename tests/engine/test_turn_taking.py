@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from model.embedded.audio import resample
-from model.embedded.turn_taking import SpeechStart, TurnEnd, TurnTaker
+from model.embedded.turn_taking import SpeechPaused, SpeechResumed, SpeechStart, TurnEnd, TurnTaker
 from model.events import TurnDetection
 from stepaudio_ui.bench.utterances import trim_silence
 
@@ -28,6 +28,11 @@ def silence(seconds: float) -> np.ndarray:
     return np.zeros(int(16_000 * seconds), dtype=np.float32)
 
 
+def turn_events(events: list) -> list:
+    """Starts and ends only (pauses are offered along the way for early transcription)."""
+    return [event for event in events if isinstance(event, (SpeechStart, TurnEnd))]
+
+
 def test_noise_is_not_speech(embedded_models):
     taker = TurnTaker(embedded_models.vad_model.new_stream(), embedded_models.turn_model, TurnDetection())
     noise = np.random.default_rng(7).normal(0, 0.05, 16_000 * 3).astype(np.float32)
@@ -37,7 +42,7 @@ def test_noise_is_not_speech(embedded_models):
 def test_a_question_is_one_turn_with_padding_and_positions(embedded_models, utterances):
     taker = TurnTaker(embedded_models.vad_model.new_stream(), None, TurnDetection(silence_duration_ms=500))
     speech = speech_16k(utterances["en_capital"])
-    events = feed(taker, np.concatenate([silence(1.0), speech, silence(1.0)]))
+    events = turn_events(feed(taker, np.concatenate([silence(1.0), speech, silence(1.0)])))
     assert [type(e) for e in events] == [SpeechStart, TurnEnd]
     start, end = events
     assert 800 <= start.audio_start_ms <= 1_150  # speech begins at 1.0 s in the stream
@@ -53,7 +58,7 @@ def test_silence_wait_follows_the_setting(embedded_models, utterances):
         taker = TurnTaker(embedded_models.vad_model.new_stream(), None, TurnDetection(silence_duration_ms=wait_ms))
         feed(taker, np.concatenate([silence(0.5), speech]))
         quiet = feed(taker, silence(wait_ms / 1000 - 0.15))
-        assert quiet == [], f"turn ended before {wait_ms} ms of silence"
+        assert [type(e) for e in quiet] == [SpeechPaused], f"turn ended before {wait_ms} ms of silence"
         assert [type(e) for e in feed(taker, silence(0.3))] == [TurnEnd]
 
 
@@ -77,3 +82,31 @@ def test_clear_forgets_a_turn_in_progress(embedded_models, utterances):
     assert not taker.in_speech
     assert feed(taker, silence(1.0)) == []
     assert taker.commit() is None
+
+
+def test_a_pause_offers_the_same_audio_the_turn_ends_with(embedded_models, utterances):
+    """The early transcript is only reused when the turn ends at that pause, so the pause must carry
+    exactly the audio the end of the turn carries."""
+    taker = TurnTaker(embedded_models.vad_model.new_stream(), None, TurnDetection(silence_duration_ms=600))
+    speech = speech_16k(utterances["en_capital"])
+    events = feed(taker, np.concatenate([silence(0.5), speech, silence(1.0)]))
+    pauses = [e for e in events if isinstance(e, SpeechPaused)]
+    resumed = [e for e in events if isinstance(e, SpeechResumed)]
+    (end,) = [e for e in events if isinstance(e, TurnEnd)]
+    assert len(pauses) == len(resumed) + 1  # every pause inside the question was followed by more speech
+    last_pause = pauses[-1]
+    assert events.index(last_pause) < events.index(end)
+    assert abs(last_pause.audio_16k.size - end.audio_16k.size) <= 16_000 * 0.05
+    shared = min(last_pause.audio_16k.size, end.audio_16k.size)
+    assert np.array_equal(last_pause.audio_16k[:shared], end.audio_16k[:shared])
+
+
+def test_speech_after_a_pause_resumes_the_same_turn(embedded_models, utterances):
+    taker = TurnTaker(embedded_models.vad_model.new_stream(), None, TurnDetection(silence_duration_ms=800))
+    speech = speech_16k(utterances["en_capital"])
+    events = feed(taker, np.concatenate([silence(0.5), speech, silence(0.3), speech, silence(1.2)]))
+    kinds = [type(e) for e in events]
+    assert kinds.count(SpeechStart) == 1 and kinds.count(TurnEnd) == 1
+    assert SpeechResumed in kinds
+    (end,) = [e for e in events if isinstance(e, TurnEnd)]
+    assert end.audio_16k.size >= 2 * speech.size  # both halves belong to the one turn
