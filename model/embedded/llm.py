@@ -40,6 +40,7 @@ class GenerationOptions:
 class ChatModel(Protocol):
     name: str
     context_tokens: int
+    runs_on_this_machine: bool  # decodes on our CPU (competes with ASR and TTS) rather than on a server
 
     def stream_chat(
         self, messages: Sequence[ChatMessage], options: GenerationOptions, cancel: threading.Event
@@ -126,6 +127,7 @@ class LlamaCppChat:
         params.verbosity = -1
         params.api_keys = [secrets.token_hex(16)]
         self._server = xllamacpp.Server(params)
+        self.runs_on_this_machine = True
         self.name = f"llama.cpp {path.stem}"
         self.context_tokens = context_tokens
         logger.info("Chat model %s loaded in %.2f s (%d threads)", path.name, time.perf_counter() - started, threads)
@@ -230,6 +232,7 @@ class OpenAICompatibleChat:
         # Local servers often need no key, but the client insists on one.
         self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=0)
         self._model = model
+        self.runs_on_this_machine = False
         self.name = f"{model} at {base_url}"
         self.context_tokens = context_tokens
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from model.embedded.asr import SpeechRecognizer, WhisperAsr
 from model.embedded.audio import resample
+from model.embedded.english_words import english_lexicon
 from model.embedded.llm import ChatMessage, ChatModel, GenerationOptions, LlamaCppChat, OpenAICompatibleChat
 from model.embedded.tts import KokoroTts, SpeechSynthesizer
 from model.embedded.turn import EndOfTurnModel, SmartTurnV3, packaged_smart_turn_path
@@ -106,6 +107,7 @@ def warm_up(models: EmbeddedModels) -> None:
         models.turn_model.probability_complete(english_16k)
     models.asr.transcribe(english_16k, "en")
     models.asr.transcribe(resample(mandarin, models.tts.sample_rate, 16_000), "zh")
+    english_lexicon()  # the reply-language check's word list (~0.2 s to read)
     cancel = threading.Event()
     try:
         for _ in models.llm.stream_chat([ChatMessage("user", "Hi")], GenerationOptions(max_tokens=2), cancel):

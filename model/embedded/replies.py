@@ -16,10 +16,13 @@ writes is pronounced correctly.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from model.embedded.english_words import looks_english
 from model.embedded.llm import ChatMessage, GenerationOptions
 from model.embedded.phrases import detect_language
 from model.events import SessionConfig
@@ -141,7 +144,7 @@ def clean_phrase(text: str) -> str:
 
 
 _BREAK_BEFORE = frozenset({"and", "but", "because", "so", "which", "that", "while", "when", "or", "if", "with"})
-FIRST_CUT_MIN_WORDS, FIRST_CUT_MAX_WORDS = 4, 12
+FIRST_CUT_MIN_WORDS, FIRST_CUT_MAX_WORDS = 4, 8
 
 
 def split_first_phrase(text: str) -> list[str]:
@@ -180,14 +183,36 @@ def adapt_prompt(messages: list[ChatMessage], plan: ReplyPlan) -> list[ChatMessa
     return [*messages[:-1], ChatMessage(role="user", content=framed)]
 
 
+ENGLISH_REMINDER = "Important: write your answer in English only."
+
+
+def english_retry_prompt(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
+    """The same prompt with a plain reminder of the language added to the system message."""
+    messages = list(messages)
+    if messages and messages[0].role == "system":
+        return [ChatMessage("system", f"{messages[0].content}\n{ENGLISH_REMINDER}"), *messages[1:]]
+    return [ChatMessage("system", ENGLISH_REMINDER), *messages]
+
+
+def english_retry_options(options: GenerationOptions) -> GenerationOptions:
+    """Less randomness for the second try: the likeliest tokens of an English-trained model are English."""
+    return dataclasses.replace(options, temperature=min(options.temperature, 0.3))
+
+
 class ReplyShaper:
     """Filters the phrases of one reply: cleans them, stops after N sentences or at the first loop."""
 
     def __init__(
-        self, max_sentences: int, english_only: bool = False, earlier_phrases: frozenset[str] = frozenset()
+        self,
+        max_sentences: int,
+        english_only: bool = False,
+        earlier_phrases: frozenset[str] = frozenset(),
+        expect_english: bool = False,
     ) -> None:
         self._max_sentences = max_sentences
         self._english_only = english_only
+        self._expect_english = expect_english
+        self.dropped_foreign = 0  # phrases dropped for being in another language than the one asked for
         self._earlier = earlier_phrases
         self._sentences = 0
         self._seen: set[str] = set()
@@ -212,6 +237,11 @@ class ReplyShaper:
             return None
         if self._english_only and detect_language(text) == "zh":
             logger.info("dropped a Chinese phrase from an English-only chat model: %r", text[:40])
+            return None
+        if self._expect_english and detect_language(text) == "en" and not looks_english(text):
+            # Spoken, it would also enter the history, and the next replies would follow its language.
+            logger.info("dropped a phrase that is not English in an English reply: %r", text[:60])
+            self.dropped_foreign += 1
             return None
         key = phrase_key(text)
         if key in self._earlier and len(key) > 12:

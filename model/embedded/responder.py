@@ -14,17 +14,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from model.embedded.audio import resample
-from model.embedded.llm import ChatMessage
+from model.embedded.llm import ChatMessage, GenerationOptions
 from model.embedded.phrases import PhraseSplitter, detect_language
-from model.embedded.replies import ENGLISH_ONLY_APOLOGY, ReplyPlan, ReplyShaper, join_phrases
+from model.embedded.replies import (
+    ENGLISH_ONLY_APOLOGY,
+    ReplyPlan,
+    ReplyShaper,
+    english_retry_options,
+    english_retry_prompt,
+    join_phrases,
+)
 from model.embedded.shared import SharedModels
 from model.events import (
     ContentPart,
@@ -60,6 +69,7 @@ class _Stats:
     last_token_wall: float | None = None
     pieces: int = 0
     synth_s: float = 0.0
+    paused_s: float = 0.0  # the chat model waiting for the first phrase's audio (not decoding time)
     audio_s: float = 0.0
 
 
@@ -80,6 +90,7 @@ class ResponseRun:
     on_finish: Callable[[str, str], None] | None = None  # (kept text, status), before `response.done`
     spoken: list[SpokenPhrase] = field(default_factory=list)
     _cancel: threading.Event = field(default_factory=threading.Event)
+    _first_synthesis_done: threading.Event = field(default_factory=threading.Event)
     _stats: _Stats = field(default_factory=_Stats)
     _first_audio_wall: float | None = None
     _task: asyncio.Task[None] | None = None
@@ -144,11 +155,51 @@ class ResponseRun:
 
     def _generate(self, loop: asyncio.AbstractEventLoop, out: asyncio.Queue[str | None]) -> None:
         """Worker thread: stream the chat model, cut phrases, hand each one over as soon as it is complete."""
-        splitter = PhraseSplitter()
         shaper = ReplyShaper(
-            self.plan.max_sentences, english_only=self.plan.english_only, earlier_phrases=self.plan.earlier_phrases
+            self.plan.max_sentences,
+            english_only=self.plan.english_only,
+            earlier_phrases=self.plan.earlier_phrases,
+            expect_english=self.plan.language == "en",
         )
+        try:
+            handed = self._stream_phrases(self.messages or [], self.plan.options, shaper, loop, out)
+            if not handed and shaper.dropped_foreign and not self._cancel.is_set():
+                # Everything came out in another language: ask once more, plainly and less randomly.
+                logger.info("response %s: reply was not in English; asking again", self.response_id)
+                handed = self._stream_phrases(
+                    english_retry_prompt(self.messages or []),
+                    english_retry_options(self.plan.options),
+                    shaper,
+                    loop,
+                    out,
+                )
+            if not handed and not self._cancel.is_set() and self.plan.english_only and self.plan.user_spoke_chinese:
+                loop.call_soon_threadsafe(out.put_nowait, ENGLISH_ONLY_APOLOGY)
+        except Exception:
+            logger.exception("chat model failed in response %s", self.response_id)
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop is gone when the process is shutting down
+                loop.call_soon_threadsafe(out.put_nowait, None)
+
+    def _stream_phrases(
+        self,
+        messages: Sequence[ChatMessage],
+        options: GenerationOptions,
+        shaper: ReplyShaper,
+        loop: asyncio.AbstractEventLoop,
+        out: asyncio.Queue[str | None],
+    ) -> int:
+        """One reply's worth of chat model output; returns how many phrases were handed to synthesis.
+
+        On a shared CPU the model stops once the first phrase is handed over and resumes (the text so far
+        given back as the start of the assistant's message, which llama.cpp continues from its prompt
+        cache) when that phrase's audio is made: decoding beside Kokoro slows the first audio ~1.8x on 2
+        cores, and the rest of the reply is still written far faster than it is spoken.
+        """
+        splitter = PhraseSplitter()
         handed = 0
+        written = ""  # what the model has written in this reply so far
+        request = list(messages)
 
         def hand_over(pieces: list[str]) -> None:
             nonlocal handed
@@ -159,25 +210,35 @@ class ResponseRun:
             if shaper.finished:
                 self._cancel.set()  # enough said: stop the model instead of generating unheard text
 
-        try:
-            for piece in self.shared.stream_chat(self.messages or [], self.plan.options, self._cancel):
+        while True:
+            yield_cpu = self.shared.llm_shares_cpu and not self._first_synthesis_done.is_set()
+            paused = False
+            for piece in self.shared.stream_chat(request, options, self._cancel):
                 wall = now_ms()
                 if self._stats.first_token_wall is None:
                     self._stats.first_token_wall = wall
                 self._stats.last_token_wall = wall
                 self._stats.pieces += 1
+                written += piece
                 hand_over(splitter.feed(piece))
                 if self._cancel.is_set():
                     break
-            if not self._cancel.is_set():
-                hand_over(splitter.flush())
-            if not handed and not self._cancel.is_set() and self.plan.english_only and self.plan.user_spoke_chinese:
-                loop.call_soon_threadsafe(out.put_nowait, ENGLISH_ONLY_APOLOGY)
-        except Exception:
-            logger.exception("chat model failed in response %s", self.response_id)
-        finally:
-            with contextlib.suppress(RuntimeError):  # the loop is gone when the process is shutting down
-                loop.call_soon_threadsafe(out.put_nowait, None)
+                if yield_cpu and handed:
+                    paused = True
+                    break  # leaving the stream stops llama.cpp's generation
+            if not paused:
+                break
+            waited = time.perf_counter()
+            while not self._cancel.is_set() and not self._first_synthesis_done.wait(0.05):
+                pass
+            self._stats.paused_s += time.perf_counter() - waited
+            if self._cancel.is_set():
+                return handed
+            request = [*messages, ChatMessage(role="assistant", content=written.rstrip())]
+            options = dataclasses.replace(options, max_tokens=max(8, options.max_tokens - self._stats.pieces))
+        if not self._cancel.is_set():
+            hand_over(splitter.flush())
+        return handed
 
     async def _synthesize_all(
         self, phrases: asyncio.Queue[str | None], out: asyncio.Queue[tuple[str, np.ndarray] | None]
@@ -188,6 +249,7 @@ class ResponseRun:
                 result = await asyncio.to_thread(
                     self.shared.synthesize, phrase, voice=self.plan.voice, speed=self.plan.speed, language=language
                 )
+                self._first_synthesis_done.set()
                 if result.audio.size == 0:
                     continue
                 self._stats.synth_s += result.elapsed_s
@@ -195,6 +257,7 @@ class ResponseRun:
                 samples = resample(result.audio, self.shared.tts_rate, self.output_rate)
                 out.put_nowait((phrase, samples))
         finally:
+            self._first_synthesis_done.set()  # never leave a paused chat model waiting
             out.put_nowait(None)
 
     async def _emit_all(self, audio: asyncio.Queue[tuple[str, np.ndarray] | None]) -> None:
@@ -242,7 +305,7 @@ class ResponseRun:
         timings.llm_first_token_ms = stats.first_token_wall
         timings.llm_tokens = stats.pieces
         if stats.pieces > 1 and stats.first_token_wall and stats.last_token_wall:
-            span_s = (stats.last_token_wall - stats.first_token_wall) / 1000
+            span_s = (stats.last_token_wall - stats.first_token_wall) / 1000 - stats.paused_s
             timings.llm_tokens_per_s = round((stats.pieces - 1) / span_s, 1) if span_s > 0 else None
         if stats.audio_s > 0:
             timings.tts_rtf = round(stats.synth_s / stats.audio_s, 3)

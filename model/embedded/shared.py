@@ -66,6 +66,11 @@ class SharedModels:
     def count_tokens(self, text: str) -> int:
         return self.models.llm.count_tokens(text)
 
+    @property
+    def llm_shares_cpu(self) -> bool:
+        """True when the chat model decodes on this machine's CPU, beside Whisper and Kokoro."""
+        return bool(getattr(self.models.llm, "runs_on_this_machine", False))
+
     def warm_prompt(self, messages: Sequence[ChatMessage]) -> None:
         """Pre-evaluate a prompt prefix (the system prompt) so the next reply's first token comes sooner.
         Only an optimisation: a failure is logged, never surfaced to the conversation."""

@@ -85,10 +85,13 @@ class _TurnState:
     transcript: str = ""
     language: str = "auto"
     heard_nothing: bool = False
+    # A turn ended and its response is not created yet. When a pause splits the utterance, the reply to
+    # the first part is cancelled by the second; the turn is over only once the last part is answered.
+    awaiting_answer: bool = False
 
     def reply_over(self, now: float) -> bool:
         played_out = self.first_audio_at_ms is None or now >= self.first_audio_at_ms + self.audio_ms
-        return bool(self.finished) and not self.in_flight and played_out
+        return bool(self.finished) and not self.in_flight and not self.awaiting_answer and played_out
 
 
 class SpokenTurnDriver:
@@ -155,9 +158,13 @@ class SpokenTurnDriver:
 
     def _observe(self, state: _TurnState, at_ms: float, event: ServerEvent) -> None:
         kind = event.type
-        if kind in ("input_audio_buffer.speech_stopped", "input_audio_buffer.committed"):
+        if kind == "input_audio_buffer.speech_started":
+            state.awaiting_answer = True  # more of the utterance is coming: its answer is still due
+        elif kind in ("input_audio_buffer.speech_stopped", "input_audio_buffer.committed"):
             state.heard_end = True
+            state.awaiting_answer = True
         elif kind == "response.created":
+            state.awaiting_answer = False
             state.in_flight.add(event.response.id)
             if state.heard_end:
                 state.ours.add(event.response.id)
@@ -175,6 +182,8 @@ class SpokenTurnDriver:
             state.transcript = f"{state.transcript} {event.transcript}".strip()
             state.language = getattr(event, "language", None) or state.language
             state.heard_nothing = not state.transcript
+            if not event.transcript:
+                state.awaiting_answer = False  # nothing was heard in that part: no reply will come
         elif kind == "error":
             logger.warning("session %d: %s", self._index, event.error.message)
             if event.error.code in _FATAL_ERROR_CODES:

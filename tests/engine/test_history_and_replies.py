@@ -5,8 +5,16 @@ from __future__ import annotations
 import logging
 
 from model.embedded.history import ConversationHistory
-from model.embedded.llm import ChatMessage, estimate_tokens
-from model.embedded.replies import ReplyShaper, adapt_prompt, join_phrases, plan_reply, split_first_phrase
+from model.embedded.llm import ChatMessage, GenerationOptions, estimate_tokens
+from model.embedded.replies import (
+    ReplyShaper,
+    adapt_prompt,
+    english_retry_options,
+    english_retry_prompt,
+    join_phrases,
+    plan_reply,
+    split_first_phrase,
+)
 from model.events import SessionConfig
 
 
@@ -122,3 +130,24 @@ def test_phrases_copied_from_earlier_replies_are_dropped_and_history_can_be_wind
     window = history.prompt("sys", reserve_tokens=10, max_turns=3)
     assert [m.role for m in window] == ["system", "user", "assistant", "user"]
     assert window[1].content.startswith("Question number 4") and window[3].content == "And now?"
+
+
+def test_replies_drifting_out_of_english_are_not_spoken():
+    """SmolLM2 answers a question about France in French; spoken, that reply would also steer the rest of
+    the conversation into French through the history."""
+    shaper = ReplyShaper(3, english_only=True, expect_english=True)
+    assert shaper.accept("Bien sûr! Je ne pas vous demander que votre ami soit à faire un café au chocolat.") == []
+    assert shaper.accept("El peur que la raye n'est pas bonne.") == []
+    assert shaper.dropped_foreign == 2
+    assert shaper.accept("The capital city of France is Paris.") == ["The capital city of France is Paris."]
+    assert shaper.accept("Bonjour, ami!") == ["Bonjour, ami!"]  # too short to judge: a greeting may quote French
+    persona_language_free = ReplyShaper(3)
+    assert persona_language_free.accept("Je ne sais pas pourquoi il pleut.") == ["Je ne sais pas pourquoi il pleut."]
+
+
+def test_the_retry_prompt_reminds_the_model_of_the_language():
+    messages = [ChatMessage("system", "You are Ada."), ChatMessage("user", "Hello")]
+    retry = english_retry_prompt(messages)
+    assert retry[0].content.startswith("You are Ada.") and "English only" in retry[0].content
+    assert retry[1:] == messages[1:]
+    assert english_retry_options(GenerationOptions(temperature=0.7)).temperature == 0.3

@@ -64,3 +64,24 @@ def test_audio_helpers_round_trip() -> None:
     assert resampled.dtype == np.float32 and resampled.size == 16_000
     assert np.allclose(int16_to_float(float_to_int16(tone)), tone, atol=1e-4)
     assert float_to_int16(np.array([2.0, -2.0], dtype=np.float32)).tolist() == [32767, -32767]
+
+
+def test_a_long_first_sentence_is_cut_before_a_clause_while_it_is_written() -> None:
+    """Its first words are spoken while the model still writes the rest (Kokoro's time grows with length)."""
+    splitter = PhraseSplitter()
+    cut: list[str] = []
+    for word in "One simple yet very effective way is by using a warm bath before bed.".split(" "):
+        cut += splitter.feed(word + " ")
+        if cut:
+            break
+    assert cut == ["One simple yet very effective way is"], "cut as soon as 'by' arrived"
+    assert _split(["Short and sweet. ", "And then some more words follow here without any stop at all"])[0] == (
+        "Short and sweet."
+    )
+    # No clause word at all: cut after the hard cap, never mid-word.
+    words = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima".split()
+    assert _split([" ".join(words) + "."])[0] == " ".join(words[:9])
+    # Chinese is cut at its own punctuation only.
+    assert _split(["我明天想去公园散步因为天气很好而且我很久没有出门了"]) == [
+        "我明天想去公园散步因为天气很好而且我很久没有出门了"
+    ]
