@@ -213,6 +213,7 @@ class ReplyShaper:
         self._english_only = english_only
         self._expect_english = expect_english
         self.dropped_foreign = 0  # phrases dropped for being in another language than the one asked for
+        self._in_dropped_sentence = False  # the rest of a sentence whose start was dropped goes too
         self._earlier = earlier_phrases
         self._sentences = 0
         self._seen: set[str] = set()
@@ -238,10 +239,14 @@ class ReplyShaper:
         if self._english_only and detect_language(text) == "zh":
             logger.info("dropped a Chinese phrase from an English-only chat model: %r", text[:40])
             return None
-        if self._expect_english and detect_language(text) == "en" and not looks_english(text):
+        if self._in_dropped_sentence or (
+            self._expect_english and detect_language(text) == "en" and not looks_english(text)
+        ):
             # Spoken, it would also enter the history, and the next replies would follow its language.
+            # The rest of its sentence goes with it: a reply must not start mid-sentence.
             logger.info("dropped a phrase that is not English in an English reply: %r", text[:60])
             self.dropped_foreign += 1
+            self._in_dropped_sentence = not _SENTENCE_END.search(text)
             return None
         key = phrase_key(text)
         if key in self._earlier and len(key) > 12:

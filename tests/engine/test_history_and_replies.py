@@ -139,6 +139,9 @@ def test_replies_drifting_out_of_english_are_not_spoken():
     assert shaper.accept("Bien sûr! Je ne pas vous demander que votre ami soit à faire un café au chocolat.") == []
     assert shaper.accept("El peur que la raye n'est pas bonne.") == []
     assert shaper.dropped_foreign == 2
+    # A dropped start takes the rest of its sentence with it: no reply may begin mid-sentence.
+    assert shaper.accept("Le Grand Parisis la Cité de la") == []
+    assert shaper.accept("lumière is a city of light.") == []
     assert shaper.accept("The capital city of France is Paris.") == ["The capital city of France is Paris."]
     assert shaper.accept("Bonjour, ami!") == ["Bonjour, ami!"]  # too short to judge: a greeting may quote French
     persona_language_free = ReplyShaper(3)
