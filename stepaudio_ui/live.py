@@ -141,6 +141,7 @@ class LiveHandler(AsyncStreamHandler):
         self._seen_args = list(self.latest_args)
         try:
             selection = selection_from_args(self.latest_args)
+            await self.check_selection(selection, list(self.latest_args))
             self.session = await self._open(selection)
         except Exception as exc:  # shown on the page; the connection stays up so the user can read it
             logger.warning("live conversation could not start: %s", exc)
@@ -152,6 +153,10 @@ class LiveHandler(AsyncStreamHandler):
                 await self.recorder.finish("hung up")
             return
         self._reader = asyncio.create_task(self._read_events(self.session))
+
+    async def check_selection(self, selection: LiveSelection, args: list[Any]) -> None:
+        """Raise to refuse `selection` (at start, or a mid-call switch); the message is shown on the page.
+        Everything is allowed here; subclasses add rules (e.g. viewers talk to published versions only)."""
 
     async def _open(self, selection: LiveSelection) -> EngineSession:
         engine = self.ctx.engines.get(selection.engine)
@@ -255,6 +260,7 @@ class LiveHandler(AsyncStreamHandler):
         """Persona or scene changed mid-conversation: takes effect from the next turn."""
         try:
             selection = selection_from_args(args)
+            await self.check_selection(selection, args)
             if self.resolved and selection == self.resolved.selection:
                 return
             if self.resolved and selection.engine != self.resolved.selection.engine:

@@ -7,6 +7,8 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from fastrtc import WebRTC
+
 logger = logging.getLogger(__name__)
 
 RtcConfiguration = dict[str, Any] | Callable[[], Awaitable[dict[str, Any]]] | None
@@ -56,3 +58,24 @@ def enable_loopback_ice() -> None:
 
     aioice.ice.get_host_addresses = loopback_addresses
     logger.warning("WebRTC offers only 127.0.0.1 (webrtc_loopback_only is on): for tests, not for serving")
+
+
+def tolerate_empty_value(webrtc: WebRTC) -> WebRTC:
+    """Make fastrtc's WebRTC component accept the empty value it has before a conversation starts.
+
+    fastrtc sends the pickers' values to the conversation whenever one changes, with the WebRTC
+    component's own value as the first input; before "Start" that value is empty and its preprocess
+    fails ('NoneType' object has no attribute 'root'), which Gradio shows as an error toast on every page
+    load and every persona change. No conversation means nothing to update: pass None, which fastrtc
+    ignores (no connection has that id). Wrapped on the instance, not subclassed: Gradio finds a
+    component's front end by its class name.
+    """
+    preprocess = webrtc.preprocess
+
+    def tolerant_preprocess(payload: Any) -> Any:
+        if payload is None or getattr(payload, "root", None) is None:
+            return None
+        return preprocess(payload)
+
+    webrtc.preprocess = tolerant_preprocess  # type: ignore[method-assign]
+    return webrtc

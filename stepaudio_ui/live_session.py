@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from model.events import SessionConfig, TurnTimings
 from stepaudio_ui.compose import compose_session
+from stepaudio_ui.voices.cards import engine_voice
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +58,14 @@ def resolve_session(
     with db.session() as s:
         persona = _load_version(studio, s, "persona", selection.persona_slug, selection.persona_version)
         scene = _load_version(studio, s, "scene", selection.scene_slug, selection.scene_version)
-    config = compose_session(persona.spec, scene.spec).model_copy(
-        update={"input_sample_rate": input_sample_rate, "output_sample_rate": output_sample_rate}
+    config = compose_session(persona.spec, scene.spec)
+    config = config.model_copy(
+        update={
+            "input_sample_rate": input_sample_rate,
+            "output_sample_rate": output_sample_rate,
+            # A custom (reference-clip) voice: the embedded engine speaks its stated fallback voice.
+            "voice": engine_voice(selection.engine, config.voice),
+        }
     )
     return ResolvedSession(
         selection=selection,

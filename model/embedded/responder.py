@@ -35,6 +35,7 @@ from model.embedded.replies import (
     join_phrases,
 )
 from model.embedded.shared import SharedModels
+from model.embedded.tts import SynthesisInterrupted
 from model.events import (
     ContentPart,
     ConversationItem,
@@ -110,6 +111,7 @@ class ResponseRun:
         if self._finished:
             return
         self._cancel.set()
+        self.shared.interrupt_synthesis(self.response_id)  # no unheard audio keeps the CPU busy
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -246,9 +248,18 @@ class ResponseRun:
         try:
             while (phrase := await phrases.get()) is not None:
                 language = detect_language(phrase)
-                result = await asyncio.to_thread(
-                    self.shared.synthesize, phrase, voice=self.plan.voice, speed=self.plan.speed, language=language
-                )
+                try:
+                    result = await asyncio.to_thread(
+                        self.shared.synthesize,
+                        phrase,
+                        voice=self.plan.voice,
+                        speed=self.plan.speed,
+                        language=language,
+                        owner=self.response_id,
+                        cancelled=self._cancel,
+                    )
+                except SynthesisInterrupted:
+                    return  # cancelled: nothing more will be spoken
                 self._first_synthesis_done.set()
                 if result.audio.size == 0:
                     continue

@@ -17,10 +17,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import onnxruntime as ort
 
 from model.embedded.asr import Transcript
 from model.embedded.llm import ChatMessage, GenerationOptions
 from model.embedded.models import EmbeddedModels
+from model.embedded.tts import SynthesisInterrupted
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ class SharedModels:
     llm_writes_chinese: bool  # False for the packaged English-only SmolLM2
     _asr_lock: threading.Lock = field(default_factory=threading.Lock)
     _tts_lock: threading.Lock = field(default_factory=threading.Lock)
+    _tts_running: tuple[str | None, ort.RunOptions] | None = None  # whose synthesis runs now
 
     @property
     def tts_rate(self) -> int:
@@ -49,11 +52,37 @@ class SharedModels:
         with self._asr_lock:
             return self.models.asr.transcribe(audio_16k, language)
 
-    def synthesize(self, text: str, *, voice: str, speed: float, language: str) -> Synthesis:
+    def synthesize(
+        self,
+        text: str,
+        *,
+        voice: str,
+        speed: float,
+        language: str,
+        owner: str | None = None,
+        cancelled: threading.Event | None = None,
+    ) -> Synthesis:
+        """Speech for `text`; `owner` (a response id) can stop it midway with `interrupt_synthesis`, and a
+        set `cancelled` skips it when its turn at the model comes. Raises SynthesisInterrupted then."""
         with self._tts_lock:
+            if cancelled is not None and cancelled.is_set():
+                raise SynthesisInterrupted(text)
             started = time.perf_counter()
-            audio = self.models.tts.synthesize(text, voice=voice, speed=speed, language=language)
+            run_options = ort.RunOptions()
+            self._tts_running = (owner, run_options)
+            try:
+                audio = self.models.tts.synthesize(
+                    text, voice=voice, speed=speed, language=language, run_options=run_options
+                )
+            finally:
+                self._tts_running = None
             return Synthesis(np.asarray(audio, dtype=np.float32).reshape(-1), time.perf_counter() - started)
+
+    def interrupt_synthesis(self, owner: str) -> None:
+        """Stop `owner`'s synthesis if it is the one running now (it raises SynthesisInterrupted)."""
+        running = self._tts_running
+        if running is not None and running[0] == owner:
+            running[1].terminate = True
 
     def stream_chat(
         self, messages: Sequence[ChatMessage], options: GenerationOptions, cancel: threading.Event

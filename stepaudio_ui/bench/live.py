@@ -133,8 +133,16 @@ def _talk(live: LivePage, args: argparse.Namespace) -> tuple[list[float], list[f
     return eos_to_audio, bargein
 
 
-def _server_timings(ctx: Any) -> list[float]:
-    """The engine's own end of speech -> first audio sent, per answered turn (from the store)."""
+STAGES = (  # (name, from mark, to mark) in the engine's per-turn timings
+    ("silence_wait", "speech_end_ms", "turn_decided_ms"),
+    ("asr", "turn_decided_ms", "asr_done_ms"),
+    ("llm_first_token", "asr_done_ms", "llm_first_token_ms"),
+    ("first_phrase_audio", "llm_first_token_ms", "first_audio_ms"),
+)
+
+
+def _server_timings(ctx: Any) -> list[dict[str, float]]:
+    """The engine's own stage marks (epoch ms) per answered spoken turn (from the store)."""
     from stepaudio_ui import conversations
 
     with ctx.db.session() as s:
@@ -145,8 +153,17 @@ def _server_timings(ctx: Any) -> list[float]:
         timings = turn.timings or {}
         if turn.role == "assistant" and timings.get("first_audio_ms") and timings.get("speech_end_ms"):
             if turn.index > 0:  # the greeting has no user speech before it
-                values.append(timings["first_audio_ms"] - timings["speech_end_ms"])
+                values.append(timings)
     return values
+
+
+def _stage_medians(server: list[dict[str, float]]) -> dict[str, float | None]:
+    """p50 of each stage of the engine's turn, so a slow total says where its time went."""
+    medians: dict[str, float | None] = {}
+    for name, start, end in STAGES:
+        spans = [t[end] - t[start] for t in server if t.get(start) and t.get(end)]
+        medians[f"server_{name}_p50_ms"] = _round(percentile(spans, 50))
+    return medians
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
@@ -209,7 +226,12 @@ def _choose_slug(page: Any, elem_id: str, slug: str) -> None:
     options.filter(has_text=f"({slug})").first.click()
 
 
-def _report(eos_to_audio: list[float], bargein: list[float], server: list[float], stats: dict, turns: int) -> None:
+def _report(
+    eos_to_audio: list[float], bargein: list[float], server_turns: list[dict[str, float]], stats: dict, turns: int
+) -> None:
+    server = [t["first_audio_ms"] - t["speech_end_ms"] for t in server_turns]
+    stages = _stage_medians(server_turns)
+
     def fmt(value: float | None) -> str:
         return "-" if value is None else f"{value:.0f} ms"
 
@@ -226,6 +248,7 @@ def _report(eos_to_audio: list[float], bargein: list[float], server: list[float]
         f"browser: barge-in stop p50 {fmt(percentile(bargein, 50))}, p95 {fmt(percentile(bargein, 95))} (n={len(bargein)})"
     )
     _out(f"engine:  end of speech -> first audio sent p50 {fmt(percentile(server, 50))} (n={len(server)})")
+    _out("engine:  stages p50: " + ", ".join(f"{name} {fmt(stages[f'server_{name}_p50_ms'])}" for name, _, _ in STAGES))
     _out(f"browser: mean jitter-buffer delay {fmt(jitter)}")
     result = {
         "browser_eos_to_audio_p50_ms": _round(percentile(eos_to_audio, 50)),
@@ -233,6 +256,7 @@ def _report(eos_to_audio: list[float], bargein: list[float], server: list[float]
         "bargein_stop_p50_ms": _round(percentile(bargein, 50)),
         "bargein_stop_p95_ms": _round(percentile(bargein, 95)),
         "server_eos_to_first_audio_p50_ms": _round(percentile(server, 50)),
+        **stages,
         "jitter_buffer_mean_ms": _round(jitter),
         "turns": turns,
         "answered": len(eos_to_audio),

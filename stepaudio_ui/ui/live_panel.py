@@ -18,7 +18,12 @@ from stepaudio_ui.compose import compose_instructions
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.engines import default_engine_name
 from stepaudio_ui.live import LiveRegistry
-from stepaudio_ui.live_rtc import browser_rtc_configuration, enable_loopback_ice, server_rtc_configuration
+from stepaudio_ui.live_rtc import (
+    browser_rtc_configuration,
+    enable_loopback_ice,
+    server_rtc_configuration,
+    tolerate_empty_value,
+)
 from stepaudio_ui.live_view import ViewSnapshot, render_latency_chart
 from stepaudio_ui.published_scope import allowed_version, listed_items, listed_versions
 from stepaudio_ui.ui.live_scope import RoleScopedLiveHandler
@@ -192,6 +197,7 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
                 full_screen=False,
                 elem_id="live-webrtc",
             )
+            tolerate_empty_value(webrtc)
             transcript = gr.Chatbot(type="messages", label="Transcript", height=360, elem_id="live-transcript")
             with gr.Row():
                 typed = gr.Textbox(

@@ -12,12 +12,8 @@ import asyncio
 import logging
 from typing import Any
 
-from pydantic import ValidationError
-
-from model.protocol import EngineSession
-from stepaudio_ui import studio
-from stepaudio_ui.access import AccessError, Role
-from stepaudio_ui.live import LiveHandler, selection_from_args
+from stepaudio_ui.access import Role
+from stepaudio_ui.live import LiveHandler
 from stepaudio_ui.live_session import LiveSelection
 from stepaudio_ui.published_scope import allowed_version
 
@@ -59,17 +55,6 @@ class RoleScopedLiveHandler(LiveHandler):
     def copy(self) -> RoleScopedLiveHandler:
         return RoleScopedLiveHandler(self.ctx, self.registry)
 
-    async def _open(self, selection: LiveSelection) -> EngineSession:
-        # Raised here, the refusal is shown on the page by start_up ("Could not start: ...").
-        await asyncio.to_thread(check_selection, self.ctx.db, selection, role_from_args(self.latest_args))
-        return await super()._open(selection)
-
-    async def _apply_selection(self, args: list[Any]) -> None:
-        try:
-            selection = selection_from_args(args)
-            await asyncio.to_thread(check_selection, self.ctx.db, selection, role_from_args(args))
-        except (AccessError, studio.StudioError, ValidationError) as exc:
-            logger.warning("live selection refused: %s", exc)
-            self._notice(f"⚠️ Could not switch: {exc}")
-            return
-        await super()._apply_selection(args)
+    async def check_selection(self, selection: LiveSelection, args: list[Any]) -> None:
+        # Raised here, the refusal is shown on the page ("Could not start: ..." / "Could not switch: ...").
+        await asyncio.to_thread(check_selection, self.ctx.db, selection, role_from_args(args))

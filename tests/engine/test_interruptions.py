@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 
 import pytest
 
+from model.embedded.shared import SharedModels
+from model.embedded.tts import SynthesisInterrupted
 from model.events import SessionConfig, TurnDetection
 
 from .conftest import TEST_INSTRUCTIONS
@@ -83,3 +87,30 @@ async def test_clear_drops_buffered_speech(engine, open_client, utterances):
     await asyncio.sleep(0.5)
     assert not client.of_type("input_audio_buffer.speech_stopped")
     assert not client.of_type("response.created")
+
+
+def test_a_barge_in_stops_a_synthesis_midway(embedded_models):
+    """Unheard audio must not keep the CPU busy: the next turn's ASR and LLM need it."""
+    shared = SharedModels(embedded_models, llm_writes_chinese=False)
+    long_text = " ".join(["The sea was calm and the boats rocked gently in the harbour at dawn."] * 6)
+    outcome: list[object] = []
+
+    def speak() -> None:
+        try:
+            outcome.append(shared.synthesize(long_text, voice="jf_alpha", speed=1.0, language="en", owner="resp_1"))
+        except SynthesisInterrupted as stopped:
+            outcome.append(stopped)
+
+    worker = threading.Thread(target=speak)
+    worker.start()
+    time.sleep(0.5)  # phonemised and running by now
+    shared.interrupt_synthesis("someone_else")  # another response's cancel leaves it alone...
+    shared.interrupt_synthesis("resp_1")  # ...its own stops it
+    worker.join(timeout=60)
+    assert len(outcome) == 1 and isinstance(outcome[0], SynthesisInterrupted), outcome
+
+    skipped = threading.Event()
+    skipped.set()
+    with pytest.raises(SynthesisInterrupted):
+        shared.synthesize("Hello.", voice="jf_alpha", speed=1.0, language="en", owner="r2", cancelled=skipped)
+    assert shared.synthesize("Hello.", voice="jf_alpha", speed=1.0, language="en").audio.size > 0

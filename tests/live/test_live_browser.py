@@ -207,6 +207,16 @@ def test_switching_persona_mid_conversation_applies_from_the_next_turn(
     assert view.summary.persona_slug == "sam-support"  # the record keeps what the conversation started with
 
 
+def test_picking_before_starting_shows_no_error(live_page: Any) -> None:
+    """Changing the pickers before a conversation used to raise in fastrtc (its WebRTC value is still
+    empty) and flash an error toast on every page load and persona change."""
+    live = live_page
+    live.choose("live-persona", "Nova (nova-in-car)")
+    live.page.wait_for_timeout(1_500)  # the change events have been processed by now
+    errors = live.page.locator(".toast-body").filter(has_text="rror")
+    assert errors.count() == 0, errors.all_inner_texts()
+
+
 @pytest.mark.parametrize(
     ("browser_setup", "notice"),
     [

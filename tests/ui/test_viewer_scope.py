@@ -123,16 +123,15 @@ async def test_live_handler_refuses_a_viewers_unpublished_selection_before_openi
     unpublished_version = LiveSelection(
         persona_slug=published, persona_version=2, scene_slug=scene, engine="no-such-engine"
     )
-    handler = RoleScopedLiveHandler(app.ctx, registry=None)  # type: ignore[arg-type] - _open never uses it
-    handler.latest_args = ["__webrtc_value__", "id", published, 2, scene, "published", "no-such-engine", "viewer"]
+    handler = RoleScopedLiveHandler(app.ctx, registry=None)  # type: ignore[arg-type] - the check never uses it
+    args = ["__webrtc_value__", "id", published, 2, scene, "published", "no-such-engine", "viewer"]
+    # LiveHandler calls this hook before opening a conversation and before a mid-call switch.
     with pytest.raises(AccessError, match="viewers may use published versions only"):
-        await handler._open(unpublished_version)
+        await handler.check_selection(unpublished_version, args)
     with pytest.raises(studio.NotFoundError, match="no published persona"):
         check_selection(app.ctx.db, unpublished_version.model_copy(update={"persona_slug": _draft(app)}), "viewer")
-    # A viewer's published pick, and an editor's draft, pass the check and reach the engine lookup.
-    handler.latest_args = [*handler.latest_args[:-1], "editor"]
-    with pytest.raises(LookupError, match="no engine named 'no-such-engine'"):
-        await handler._open(unpublished_version)
+    # A viewer's published pick, and an editor's draft, pass the check.
+    await handler.check_selection(unpublished_version, [*args[:-1], "editor"])
     check_selection(app.ctx.db, unpublished_version.model_copy(update={"persona_version": None}), "viewer")
     # The role comes from server-side State; a missing or odd value counts as a viewer.
     assert role_from_args(["id", "p", None, "s", None, "embedded"]) == "viewer"
