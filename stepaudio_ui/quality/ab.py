@@ -50,7 +50,9 @@ def pair_key(label_a: str, label_b: str) -> str:
     return " || ".join(sorted((label_a, label_b)))
 
 
-async def _ask(db: Database, engines: dict[str, Any], config: AbConfig, text: str, out_dir: Path) -> AbReply:
+async def _ask(
+    db: Database, engines: dict[str, Any], config: AbConfig, text: str, audio: Path | None, out_dir: Path
+) -> AbReply:
     engine = engines.get(config.engine)
     if engine is None:
         raise AbSetupError(f"unknown engine {config.engine!r}; choose one of: {', '.join(engines)}")
@@ -62,7 +64,8 @@ async def _ask(db: Database, engines: dict[str, Any], config: AbConfig, text: st
     voice = engine_voice(engine.name, composed.voice)  # a custom voice: the embedded engine's stated fallback
     session_config = composed.model_copy(update={"greeting": None, "voice": voice})
     async with ScriptedConversation(engine, session_config) as talk:
-        reply = await talk.say(text, label)
+        # A spoken turn goes through each engine's own ear (ASR, or the speech model itself).
+        reply = await (talk.speak(audio, label) if audio is not None else talk.say(text, label))
     path: str | None = None
     if reply.audio.size:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -72,12 +75,24 @@ async def _ask(db: Database, engines: dict[str, Any], config: AbConfig, text: st
 
 
 async def ask_both(
-    *, db: Database, engines: dict[str, Any], a: AbConfig, b: AbConfig, text: str, out_dir: Path
+    *,
+    db: Database,
+    engines: dict[str, Any],
+    a: AbConfig,
+    b: AbConfig,
+    text: str,
+    out_dir: Path,
+    audio: Path | None = None,
 ) -> tuple[AbReply, AbReply]:
-    """Send `text` to both configurations concurrently; both replies (WAVs under `out_dir`)."""
-    if not text.strip():
-        raise AbSetupError("type the user turn to send to both configurations")
-    first, second = await asyncio.gather(_ask(db, engines, a, text, out_dir), _ask(db, engines, b, text, out_dir))
+    """Send the same user turn — `text`, or the spoken `audio` clip when given — to both configurations
+    concurrently; both replies (WAVs under `out_dir`)."""
+    if audio is not None and not Path(audio).is_file():
+        raise AbSetupError(f"the spoken turn {audio} is missing; record or upload it again")
+    if audio is None and not text.strip():
+        raise AbSetupError("type the user turn, or record or upload it, to send to both configurations")
+    first, second = await asyncio.gather(
+        _ask(db, engines, a, text, audio, out_dir), _ask(db, engines, b, text, audio, out_dir)
+    )
     return first, second
 
 

@@ -9,6 +9,7 @@ name every version ever compared.
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -71,13 +72,20 @@ def scoped_config(ctx: AppContext, role: Role, persona: str, version: int | None
 
 
 def build(ctx: AppContext, policy: AccessPolicy) -> None:
-    gr.Markdown("Send one typed turn to two configurations at once. In blind mode the sides are shuffled and "
-                "named only after you pick the better reply.")  # fmt: skip
+    gr.Markdown("Send one turn, typed or spoken, to two configurations at once. In blind mode the sides are "
+                "shuffled and named only after you pick the better reply.")  # fmt: skip
     with gr.Row():
         side_a = _config_inputs(ctx, "A")
         side_b = _config_inputs(ctx, "B")
     with gr.Row():
-        user_turn = gr.Textbox(label="User turn for both", scale=4)
+        user_turn = gr.Textbox(label="User turn for both", scale=3)
+        spoken_turn = gr.Audio(
+            label="…or say it (used instead of the text)",
+            sources=["microphone", "upload"],
+            type="filepath",
+            scale=2,
+            elem_id="ab-spoken-turn",
+        )
         blind = gr.Checkbox(True, label="Blind", scale=1)
     send = gr.Button("Send to both", variant="primary")
     shown: list[dict[str, gr.components.Component]] = []
@@ -99,14 +107,20 @@ def build(ctx: AppContext, policy: AccessPolicy) -> None:
 
     async def send_both(request: gr.Request, *values: Any) -> dict[Any, Any]:
         role = policy.role_for(request)
-        text, is_blind = values[8], values[9]
+        text, is_blind, spoken = values[8], values[9], values[10]
         try:
             if role != "editor" and not is_blind:
                 raise AccessError("Viewers compare blind only: tick Blind, then send again.")
             a, b = (scoped_config(ctx, role, p, version_number(v), s, e) for p, v, s, e in (values[:4], values[4:8]))
             replies = list(
                 await ab.ask_both(
-                    db=ctx.db, engines=ctx.engines, a=a, b=b, text=text, out_dir=ctx.settings.data_dir / "ab"
+                    db=ctx.db,
+                    engines=ctx.engines,
+                    a=a,
+                    b=b,
+                    text=text,
+                    audio=Path(spoken) if spoken else None,
+                    out_dir=ctx.settings.data_dir / "ab",
                 )
             )
         except ERRORS as error:
@@ -114,7 +128,11 @@ def build(ctx: AppContext, policy: AccessPolicy) -> None:
         if is_blind:
             random.shuffle(replies)
         updates: dict[Any, Any] = {
-            state: {"labels": [r.label for r in replies], "text": text, "blind": is_blind},
+            state: {
+                "labels": [r.label for r in replies],
+                "text": text if not spoken else "[spoken turn]",
+                "blind": is_blind,
+            },
             verdict: "",
         }
         for number, (reply, parts) in enumerate(zip(replies, shown, strict=True), start=1):
@@ -148,7 +166,7 @@ def build(ctx: AppContext, policy: AccessPolicy) -> None:
             state: None,
         }
 
-    inputs = [*side_a, *side_b, user_turn, blind]
+    inputs = [*side_a, *side_b, user_turn, blind, spoken_turn]
     outputs = [state, verdict, *(c for parts in shown for key, c in parts.items() if key != "prefer")]
     send.click(send_both, inputs, outputs, api_name="ab_send")
     vote_outputs = [*(parts["label"] for parts in shown), verdict, rates, state]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import soundfile as sf
 
 from model.embedded.engine import EmbeddedEngine
 from stepaudio_ui import studio
+from stepaudio_ui.quality.ab import AbConfig, AbSetupError, ask_both
 from stepaudio_ui.quality.compare import compare_runs
 from stepaudio_ui.quality.embedder import SentenceEmbedder
 from stepaudio_ui.quality.report import comparison_report, run_report
@@ -160,3 +162,21 @@ async def test_a_spoken_turn_from_a_wav_clip_is_heard_and_scored(
     turn = record.replies[-1]
     assert turn.user_text.startswith("[audio charger.wav]: ") and "charger" in turn.user_text.lower()
     assert record.passed, run_report(record)
+
+
+async def test_ab_sends_one_spoken_turn_to_both_configurations(library, quality_engine, quality_models, tmp_path):
+    """A/B with a spoken turn: both configurations hear the same clip and each answers in speech."""
+    speech = quality_models.tts.synthesize("Where can I charge the car?", voice="jm_kumo", speed=1.0, language="en")
+    clip = tmp_path / "question.wav"
+    sf.write(str(clip), speech, quality_models.tts.sample_rate)
+    engines = {"embedded": quality_engine}
+    a = AbConfig(persona="nova-in-car", scene="in-car", engine="embedded")
+    b = AbConfig(persona="nova-in-car", scene="bedtime-story", engine="embedded")
+    first, second = await ask_both(db=library, engines=engines, a=a, b=b, text="", audio=clip, out_dir=tmp_path / "ab")
+    assert first.label != second.label
+    for reply in (first, second):
+        assert reply.text and reply.audio_path and Path(reply.audio_path).is_file() and reply.audio_seconds > 0.3
+    with pytest.raises(AbSetupError, match="record or upload it again"):
+        await ask_both(db=library, engines=engines, a=a, b=b, text="", audio=tmp_path / "gone.wav", out_dir=tmp_path)
+    with pytest.raises(AbSetupError, match="type the user turn, or record or upload it"):
+        await ask_both(db=library, engines=engines, a=a, b=b, text="  ", out_dir=tmp_path)
