@@ -32,7 +32,7 @@ from model.embedded.client_input import decode_audio_append, parse_client_event,
 from model.embedded.early_asr import EarlyTranscriber
 from model.embedded.history import ConversationHistory
 from model.embedded.llm import ChatMessage
-from model.embedded.replies import ReplyPlan, adapt_prompt, plan_reply
+from model.embedded.prompts import SessionPrompts
 from model.embedded.responder import ResponseRun
 from model.embedded.session_config import check_update, default_config, merge_config
 from model.embedded.shared import SharedModels
@@ -69,7 +69,6 @@ from model.events import (
 logger = logging.getLogger(__name__)
 
 VAD_RATE = 16_000
-SMALL_MODEL_HISTORY_TURNS = 3  # the previous exchange and the new user turn
 
 
 class EmbeddedSession:
@@ -87,6 +86,7 @@ class EmbeddedSession:
             self._config = merge_config(self._config, config.model_copy(update={"voice": None}))
         self._out: asyncio.Queue[ServerEvent | None] = asyncio.Queue()
         self._history = ConversationHistory(shared.count_tokens, shared.context_tokens)
+        self._prompts = SessionPrompts(shared, self._history)
         self._turns = TurnTaker(shared.models.vad_model.new_stream(), shared.models.turn_model, self._detection)
         self._resampler = self._new_resampler()
         self._speech_item_id: str | None = None
@@ -96,7 +96,6 @@ class EmbeddedSession:
         self._unanswered_user_turn = False
         self._early = EarlyTranscriber(shared.transcribe)
         self._tasks: set[asyncio.Task[None]] = set()  # turns being transcribed and answered
-        self._warming: set[asyncio.Task[None]] = set()  # prompt pre-evaluation: not "busy"
         self._closed = False
 
     # ------------------------------------------------------------------ protocol
@@ -119,7 +118,7 @@ class EmbeddedSession:
         self._emit(SessionCreated(session=self._config))
         if self._opening_problem is not None:
             self._emit(self._opening_problem)
-        self._warm_next_prompt()
+        self._prompts.warm_next(self._config)
         if self._config.greeting:
             await self._start_response(TurnTimings(speech_end_ms=now_ms()), fixed_text=self._config.greeting)
 
@@ -147,9 +146,10 @@ class EmbeddedSession:
         self._closed = True
         if self._active is not None:
             await self._active.cancel()
-        for task in [*self._tasks, *self._warming]:
+        await self._prompts.close()
+        for task in list(self._tasks):
             task.cancel()
-        for task in [*self._tasks, *self._warming]:
+        for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._out.put_nowait(None)
@@ -207,7 +207,7 @@ class EmbeddedSession:
         if self._config.input_sample_rate != old_rate:
             self._resampler = self._new_resampler()
         self._emit(SessionUpdated(session=self._config, event_id=None))
-        self._warm_next_prompt()
+        self._prompts.warm_next(self._config)
 
     # ------------------------------------------------------------------ audio turns
 
@@ -317,13 +317,8 @@ class EmbeddedSession:
                 await previous.cancel()  # a new user turn replaces the reply nobody wants to hear out
             else:
                 await asyncio.shield(previous.done)  # no interruptions: answer after the current reply
-        plan = self._plan(user_text=user_text, user_language=user_language)
-        messages = None
-        if fixed_text is None:
-            prompt = self._history.prompt(
-                plan.system_prompt, plan.options.max_tokens, max_turns=self._history_window(plan)
-            )
-            messages = adapt_prompt(prompt, plan)
+        plan = self._prompts.plan(self._config, user_text=user_text, user_language=user_language)
+        messages = None if fixed_text is not None else self._prompts.messages(plan)
         self._unanswered_user_turn = False
         response_id, item_id = new_id("resp"), new_id("item")
         self._emit(ResponseCreated(response=ResponseInfo(id=response_id, timings=timings)))
@@ -344,44 +339,10 @@ class EmbeddedSession:
         self._last_item_id = item_id
         run.start()
 
-    def _history_window(self, plan: ReplyPlan) -> int | None:
-        # A 135M model copies its earlier replies and drifts into their language: show it less history.
-        return SMALL_MODEL_HISTORY_TURNS if plan.english_only else None
-
-    def _warm_next_prompt(self) -> None:
-        """Have the chat model read, in the background, what the next request will start with: the system
-        prompt and the history it will show. Done at session start, after `session.update` and after each
-        reply (while the user listens), so the next answer only waits for the new user turn (~20 tokens
-        instead of ~100–400 at a few ms each on one thread)."""
-        plan = self._plan(user_text=None, user_language=None)
-        window = self._history_window(plan)
-        # The next prompt shows the newest `window` turns including the coming user turn.
-        shown = self._history.prompt(
-            plan.system_prompt, plan.options.max_tokens, max_turns=None if window is None else window - 1
-        )
-        if window is not None and window - 1 <= 0:
-            shown = shown[:1]
-        # Chat templates want a user turn last; its text differs from the real one, its header does not.
-        task = asyncio.ensure_future(
-            asyncio.to_thread(self._shared.warm_prompt, [*shown, ChatMessage(role="user", content="…")])
-        )
-        self._warming.add(task)
-        task.add_done_callback(self._warming.discard)
-
-    def _plan(self, *, user_text: str | None, user_language: str | None) -> ReplyPlan:
-        return plan_reply(
-            self._config,
-            user_text=user_text,
-            user_language=user_language,
-            llm_writes_chinese=self._shared.llm_writes_chinese,
-            default_voice=self._shared.voice_ids()[0],
-            earlier_replies=self._history.assistant_texts(),
-        )
-
     def _keep_reply(self, text: str, status: str) -> None:
         self._history.add("assistant", text)
         if not self._closed:
-            self._warm_next_prompt()
+            self._prompts.warm_next(self._config)
 
     # ------------------------------------------------------------------ plumbing
 
