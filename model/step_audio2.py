@@ -175,7 +175,7 @@ class StepAudio2Session:
             self._cancel_reply()
 
     async def _on_audio(self, event: InputAudioBufferAppend) -> None:
-        from model.embedded.turn_taking import SpeechStart
+        from model.embedded.turn_taking import SpeechStart, TurnEnd
 
         try:
             samples = decode_pcm16(event.audio)
@@ -187,7 +187,7 @@ class StepAudio2Session:
             if isinstance(turn_event, SpeechStart):
                 self._cancel_reply()  # barge-in: the user has the floor
                 await self._queue.put(SpeechStarted(audio_start_ms=turn_event.audio_start_ms, item_id=new_id("item")))
-            else:
+            elif isinstance(turn_event, TurnEnd):  # pauses inside a turn only matter to a cascade's early ASR
                 await self._queue.put(SpeechStopped(audio_end_ms=turn_event.audio_end_ms, item_id=new_id("item")))
                 self._start_reply(HistoryTurn("human", audio_path=self._save_turn(turn_event.audio_16k)))
 

@@ -126,9 +126,6 @@ def build(ctx: AppContext, *, demo: gr.Blocks, author: gr.Textbox, policy: Acces
         policy=policy,
     )
     editor.on_page_load(demo)
-    voice = voice_picker(editor)
-    if isinstance(voice, gr.Dropdown):
-        demo.load(lambda: refreshed_voice_choices(ctx), None, [voice])
     return editor
 
 

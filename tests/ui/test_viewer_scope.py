@@ -166,10 +166,10 @@ def test_viewer_ab_is_blind_and_published_only(app: RunningApp) -> None:
     published, scene, draft = _published(app), _scene(app), _draft(app)
     viewer = _client(app, VIEWER)
     side = [published, None, scene, "embedded"]
-    assert "Viewers compare blind only" in _refused(viewer, *side, *side, "hi", False, api_name="/ab_send")
+    assert "Viewers compare blind only" in _refused(viewer, *side, *side, "hi", False, None, api_name="/ab_send")
     drafted = [published, 2, scene, "embedded"]
-    assert "Not allowed to compare persona" in _refused(viewer, *drafted, *side, "hi", True, api_name="/ab_send")
-    unlisted = _refused(viewer, draft, None, scene, "embedded", *side, "hi", True, api_name="/ab_send")
+    assert "Not allowed to compare persona" in _refused(viewer, *drafted, *side, "hi", True, None, api_name="/ab_send")
+    unlisted = _refused(viewer, draft, None, scene, "embedded", *side, "hi", True, None, api_name="/ab_send")
     assert "not in the list of choices" in unlisted  # the viewer's persona list holds published items only
     assert "Send a turn to both" in _refused(viewer, api_name="/ab_prefer_1")  # nothing sent: nothing to vote on
     assert _count(app, AbPreference) == 0
@@ -186,7 +186,7 @@ def test_read_only_anonymous_caller_is_a_viewer_everywhere(tmp_path: Path) -> No
         assert "Not allowed to run checks" in message and "read-only mode" in message
         assert "is not in the list of choices: []" in _refused(anonymous, 1, api_name="/history_show")
         side = [_published(app), None, _scene(app), "embedded"]
-        assert "Viewers compare blind only" in _refused(anonymous, *side, *side, "hi", False, api_name="/ab_send")
+        assert "Viewers compare blind only" in _refused(anonymous, *side, *side, "hi", False, None, api_name="/ab_send")
 
 
 def _count(app: RunningApp, table: Any) -> int:
