@@ -126,8 +126,10 @@ class RealtimeConnection:
 
     async def _engine_to_client(self) -> None:
         async for event in self.session.events():
-            await self.send_event(event)
+            # Recorded before it is sent: a client that hangs up on `response.done` ends this task, and
+            # the turn must already be in the history by then.
             await self._record(event, from_client=False)
+            await self.send_event(event)
 
     async def _client_to_engine(self) -> None:
         while True:

@@ -220,6 +220,14 @@ class ReplyShaper:
         self._first = True
         self.finished = False  # True once the reply must stop (limit reached or a loop seen)
 
+    def last_try(self) -> None:
+        """For the second and last pass: better a reply the lexicon doubts (names, loanwords) or one that
+        repeats an earlier line than silence."""
+        self._expect_english = False
+        self._in_dropped_sentence = False
+        self._earlier = frozenset()
+        self.finished = False
+
     def accept(self, phrase: str) -> list[str]:
         """The phrase(s) to speak (possibly none). Sets `finished` when nothing more should follow."""
         text = self._check(phrase)

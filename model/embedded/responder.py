@@ -90,7 +90,10 @@ class ResponseRun:
     fixed_text: str | None = None
     on_finish: Callable[[str, str], None] | None = None  # (kept text, status), before `response.done`
     spoken: list[SpokenPhrase] = field(default_factory=list)
-    _cancel: threading.Event = field(default_factory=threading.Event)
+    _cancel: threading.Event = field(default_factory=threading.Event)  # the response is cancelled
+    # The chat model must stop: the response is cancelled, or the reply has said enough (its phrases are
+    # still spoken). `_cancel` implies it.
+    _stop_llm: threading.Event = field(default_factory=threading.Event)
     _first_synthesis_done: threading.Event = field(default_factory=threading.Event)
     _stats: _Stats = field(default_factory=_Stats)
     _first_audio_wall: float | None = None
@@ -111,6 +114,7 @@ class ResponseRun:
         if self._finished:
             return
         self._cancel.set()
+        self._stop_llm.set()
         self.shared.interrupt_synthesis(self.response_id)  # no unheard audio keeps the CPU busy
         if self._task is not None:
             self._task.cancel()
@@ -139,11 +143,13 @@ class ResponseRun:
             await synthesis
         except asyncio.CancelledError:
             self._cancel.set()
+            self._stop_llm.set()
             synthesis.cancel()
             raise
         except Exception:
             logger.exception("response %s failed", self.response_id)
             self._cancel.set()
+            self._stop_llm.set()
             synthesis.cancel()
             self._finish("failed")
             return
@@ -165,9 +171,12 @@ class ResponseRun:
         )
         try:
             handed = self._stream_phrases(self.messages or [], self.plan.options, shaper, loop, out)
-            if not handed and shaper.dropped_foreign and not self._cancel.is_set():
-                # Everything came out in another language: ask once more, plainly and less randomly.
-                logger.info("response %s: reply was not in English; asking again", self.response_id)
+            if not handed and not self._cancel.is_set() and not self.plan.user_spoke_chinese:
+                # Nothing speakable came out (another language, or only copies of earlier replies): ask once
+                # more, plainly and less randomly, and speak whatever that gives rather than stay silent.
+                logger.info("response %s: nothing speakable in the reply; asking again", self.response_id)
+                shaper.last_try()
+                self._stop_llm.clear()  # set by the first pass's shaper, never by a cancel (checked above)
                 handed = self._stream_phrases(
                     english_retry_prompt(self.messages or []),
                     english_retry_options(self.plan.options),
@@ -210,12 +219,12 @@ class ResponseRun:
                     handed += 1
                     loop.call_soon_threadsafe(out.put_nowait, text)
             if shaper.finished:
-                self._cancel.set()  # enough said: stop the model instead of generating unheard text
+                self._stop_llm.set()  # enough said: stop the model instead of generating unheard text
 
         while True:
             yield_cpu = self.shared.llm_shares_cpu and not self._first_synthesis_done.is_set()
             paused = False
-            for piece in self.shared.stream_chat(request, options, self._cancel):
+            for piece in self.shared.stream_chat(request, options, self._stop_llm):
                 wall = now_ms()
                 if self._stats.first_token_wall is None:
                     self._stats.first_token_wall = wall
@@ -223,7 +232,7 @@ class ResponseRun:
                 self._stats.pieces += 1
                 written += piece
                 hand_over(splitter.feed(piece))
-                if self._cancel.is_set():
+                if self._stop_llm.is_set():
                     break
                 if yield_cpu and handed:
                     paused = True
@@ -231,14 +240,14 @@ class ResponseRun:
             if not paused:
                 break
             waited = time.perf_counter()
-            while not self._cancel.is_set() and not self._first_synthesis_done.wait(0.05):
+            while not self._stop_llm.is_set() and not self._first_synthesis_done.wait(0.05):
                 pass
             self._stats.paused_s += time.perf_counter() - waited
-            if self._cancel.is_set():
+            if self._stop_llm.is_set():
                 return handed
             request = [*messages, ChatMessage(role="assistant", content=written.rstrip())]
             options = dataclasses.replace(options, max_tokens=max(8, options.max_tokens - self._stats.pieces))
-        if not self._cancel.is_set():
+        if not self._stop_llm.is_set():
             hand_over(splitter.flush())
         return handed
 

@@ -154,3 +154,12 @@ def test_the_retry_prompt_reminds_the_model_of_the_language():
     assert retry[0].content.startswith("You are Ada.") and "English only" in retry[0].content
     assert retry[1:] == messages[1:]
     assert english_retry_options(GenerationOptions(temperature=0.7)).temperature == 0.3
+
+
+def test_the_last_try_speaks_what_the_first_would_have_dropped():
+    shaper = ReplyShaper(3, expect_english=True, earlier_phrases=frozenset({"i love the old clock tower"}))
+    assert shaper.accept("J'aime beaucoup la vieille horloge de la gare.") == []
+    assert shaper.accept("I love the old clock tower.") == []  # a copy of an earlier reply
+    shaper.last_try()
+    assert shaper.accept("I love the old clock tower.") == ["I love the old clock tower."]
+    assert shaper.accept("Elle sonne toujours à midi pile.") == ["Elle sonne toujours à midi pile."]
