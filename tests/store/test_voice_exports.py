@@ -21,10 +21,8 @@ from stepaudio_ui.voices.records import (
     update_custom_voice,
 )
 from tests.store.examples import persona_spec
-from tests.store.test_custom_voices import CONSENT
+from tests.store.test_custom_voices import CONSENT, LIMIT
 from tests.store.voice_clips import packaged_clip
-
-LIMIT = 5_000_000
 
 
 def _voice(session: Session, **provenance: str) -> str:
