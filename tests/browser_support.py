@@ -120,6 +120,19 @@ def status_text(scope: Any) -> str:
     return scope.locator(".status:visible").last.inner_text()
 
 
+def start_new_item(scope: Any, singular: str) -> None:
+    """Click "New <singular>" and wait until the server has answered.
+
+    The form already shows the template before the click, so its values cannot tell that the answer has
+    arrived; text typed before it arrives is overwritten by the template (seen on loaded CI machines).
+    Only the "New" handler writes this status line.
+    """
+    from playwright.sync_api import expect
+
+    scope.get_by_role("button", name=f"New {singular}").click()
+    expect(scope.locator(".status")).to_contain_text(f"A new {singular}: edit the form")
+
+
 def open_from_list(scope: Any, search_label: str, query: str) -> None:
     """Search the library list until exactly one item is left, then open it.
 

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from stepaudio_ui import studio
-from tests.browser_support import RunningApp, choose, tab
+from tests.browser_support import RunningApp, choose, start_new_item, tab
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +32,7 @@ def test_upload_card_on_persona_page_publish_refused_until_consent(
     expect(voices.locator("#custom-voice-card")).to_contain_text("Consent: NOT ON RECORD")
 
     personas = tab(page, "personas")
-    personas.get_by_role("button", name="New persona").click()
+    start_new_item(personas, "persona")
     expect(personas.get_by_label("Name", exact=True)).to_have_value("New persona")
     personas.get_by_label("Name", exact=True).fill("Clone Pilot")
     personas.get_by_label("Character / system prompt").fill("You are a pilot who speaks in Dana's voice.")

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from stepaudio_ui import studio
 from stepaudio_ui.specs import PersonaSpec
-from tests.browser_support import RunningApp, choose, edit_cell, open_from_list, tab
+from tests.browser_support import RunningApp, choose, edit_cell, open_from_list, start_new_item, tab
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +25,7 @@ def save(scope: Any, note: str) -> None:
 def test_create_edit_diff_restore_publish_export(page: Any, output_dir: Path, tmp_path: Path) -> None:
     personas = tab(page, "personas")
     status = personas.locator(".status")
-    personas.get_by_role("button", name="New persona").click()
+    start_new_item(personas, "persona")
     expect(personas.get_by_label("Name", exact=True)).to_have_value("New persona")
     personas.get_by_label("Name", exact=True).fill("Test Pilot <b>One</b>")
     personas.get_by_label("Tagline").fill("Flies the test plane.")
@@ -140,7 +140,7 @@ def test_stale_base_shows_conflict_and_keeps_edits(page: Any, studio_app: Runnin
 
 def test_invalid_field_is_named_and_nothing_saved(page: Any, studio_app: RunningApp) -> None:
     personas = tab(page, "personas")
-    personas.get_by_role("button", name="New persona").click()
+    start_new_item(personas, "persona")
     expect(personas.get_by_label("Name", exact=True)).to_have_value("New persona")
     personas.get_by_label("Name", exact=True).fill("   ")
     personas.get_by_label("Character / system prompt").fill("")
