@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import shutil
 import subprocess
 import tempfile
@@ -163,6 +164,10 @@ def write_wav(path: Path, samples: np.ndarray, *, silence_after_s: float = 0.0) 
     return path
 
 
+# The Live pickers' info line once the page load has filled them for the caller (see live_panel.PICKER_INFO).
+PICKERS_FILLED = re.compile(r"drafts included|Published personas only")
+
+
 class LivePage:
     """The Live tab of a page opened with AUDIO_TAP_JS (Playwright's sync API)."""
 
@@ -181,7 +186,14 @@ class LivePage:
         return float(self.page.evaluate("() => performance.now()"))
 
     def choose(self, elem_id: str, option: str) -> None:
-        """Pick `option` in the Gradio dropdown with element id `elem_id` (labels repeat across tabs)."""
+        """Pick `option` in the Gradio dropdown with element id `elem_id` (labels repeat across tabs).
+
+        Waits first for the page load to fill the pickers for this caller (their info line appears):
+        a pick made before that would be re-rendered away by the caller's own lists.
+        """
+        from playwright.sync_api import expect
+
+        expect(self.page.locator("#live-persona")).to_contain_text(PICKERS_FILLED)
         self.page.locator(f"#{elem_id} input").click()
         self.page.get_by_role("option", name=option, exact=True).click()
 

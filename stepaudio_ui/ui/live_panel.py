@@ -31,6 +31,10 @@ from stepaudio_ui.ui.live_scope import RoleScopedLiveHandler
 logger = logging.getLogger(__name__)
 
 DEFAULT_VERSION = "published"  # the version dropdowns' first choice: published, else the latest
+PICKER_INFO = {  # set on page load, per caller role
+    "editor": "All {plural}, drafts included (you are an editor).",
+    "viewer": "Published {plural} only.",
+}
 
 # The page checks the microphone itself so "no microphone" / "denied" is said before anyone presses Start.
 MIC_CHECK_JS = """
@@ -255,11 +259,14 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
         keep_scene = current_scene if any(slug == current_scene for _, slug in scene_choices) else None
         keep_persona = keep_persona or (persona_choices[0][1] if persona_choices else None)
         keep_scene = keep_scene or (scene_choices[0][1] if scene_choices else None)
+        # The info line tells the caller why the lists hold what they hold; pages and tests also read it
+        # as the sign that the caller's own lists have arrived (picking earlier could be undone by them).
+        shown = PICKER_INFO[caller]
         return (
             caller,
-            gr.update(choices=persona_choices, value=keep_persona),
+            gr.update(choices=persona_choices, value=keep_persona, info=shown.format(plural="personas")),
             gr.update(choices=_version_choices(ctx, "persona", keep_persona, caller), value=DEFAULT_VERSION),
-            gr.update(choices=scene_choices, value=keep_scene),
+            gr.update(choices=scene_choices, value=keep_scene, info=shown.format(plural="scene tones")),
             gr.update(choices=_version_choices(ctx, "scene", keep_scene, caller), value=DEFAULT_VERSION),
         )
 

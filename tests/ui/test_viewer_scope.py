@@ -94,8 +94,10 @@ def test_live_pickers_list_published_versions_only_for_viewers(app: RunningApp) 
     persona_list, persona_versions, *_ = viewer.predict(None, None, api_name="/live_pickers")
     assert published in _slugs(persona_list) and draft not in _slugs(persona_list)
     assert len(_slugs(persona_versions)) == 2  # "published" and its number: no draft to pick
+    assert persona_list["info"] == "Published personas only."  # the page says why drafts are missing
     as_editor, *_ = editor.predict(None, None, api_name="/live_pickers")
     assert draft in _slugs(as_editor)
+    assert "drafts included" in as_editor["info"]
 
     versions = viewer.predict(published, api_name="/live_persona_versions")
     assert _slugs(versions) == ["published", 1]  # v2 is a draft: not offered
