@@ -111,9 +111,21 @@ def tab(page: Any, tab_id: str) -> Any:
 
 
 def choose(page: Any, scope: Any, label: str, option: str) -> None:
-    """Pick `option` in the Gradio dropdown labelled `label` inside `scope`."""
-    scope.get_by_label(label, exact=True).click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Pick `option` in the Gradio dropdown labelled `label` inside `scope`.
+
+    Page-load events swap in the caller's own choices; one landing while the list is open re-renders
+    it and closes it, so an option that does not become clickable is looked for again in a reopened list.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(3):
+        scope.get_by_label(label, exact=True).click()
+        try:
+            page.get_by_role("option", name=option, exact=True).click(timeout=UI_TIMEOUT_MS / 3)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
 
 
 def status_text(scope: Any) -> str:
