@@ -164,10 +164,6 @@ def write_wav(path: Path, samples: np.ndarray, *, silence_after_s: float = 0.0) 
     return path
 
 
-# The Live pickers' info line once the page load has filled them for the caller (see live_panel.PICKER_INFO).
-PICKERS_FILLED = re.compile(r"drafts included|Published personas only")
-
-
 class LivePage:
     """The Live tab of a page opened with AUDIO_TAP_JS (Playwright's sync API)."""
 
@@ -193,7 +189,10 @@ class LivePage:
         """
         from playwright.sync_api import expect
 
-        expect(self.page.locator("#live-persona")).to_contain_text(PICKERS_FILLED)
+        from stepaudio_ui.ui.live_panel import PICKER_INFO  # the page's own wording, not a copy of it
+
+        filled = "|".join(re.escape(info.format(plural="personas")) for info in PICKER_INFO.values())
+        expect(self.page.locator("#live-persona")).to_contain_text(re.compile(filled))
         self.page.locator(f"#{elem_id} input").click()
         self.page.get_by_role("option", name=option, exact=True).click()
 
