@@ -109,6 +109,7 @@ class LlamaCppChat:
         threads: int = 1,
         context_tokens: int = 2048,
         parallel_slots: int = 2,
+        prompt_cache_ram_mib: int = 256,
     ) -> None:
         import xllamacpp
 
@@ -126,6 +127,10 @@ class LlamaCppChat:
         params.cpuparams_batch.n_threads = threads
         params.verbosity = -1
         params.api_keys = [secrets.token_hex(16)]
+        # llama.cpp's server also keeps finished prompts' KV state in host RAM, for a slot another
+        # conversation took over, up to 8 GiB by default: a bound nobody budgets for on a 16 GB Space.
+        # SmolLM2 needs ~23 KB per token, so 256 MiB still holds ~25 persona prompts of 400 tokens.
+        params.cache_ram_mib = prompt_cache_ram_mib
         self._server = xllamacpp.Server(params)
         self.runs_on_this_machine = True
         self.name = f"llama.cpp {path.stem}"
