@@ -111,6 +111,7 @@ class TurnTimings(BaseModel):
     llm_tokens: int = 0
     llm_tokens_per_s: float | None = None
     tts_rtf: float | None = None
+    first_phrase_cached: bool | None = None  # the first phrase's audio was made before (phrase cache)
 
 
 class ResponseInfo(BaseModel):

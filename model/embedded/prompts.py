@@ -3,18 +3,23 @@
 One per session, over its history. `plan` fixes a reply's language, length and sampling from the session
 config; `messages` is the prompt for it; `warm_next` has llama.cpp evaluate, in the background, the part
 the next prompt will start with (system prompt + the history it shows), so an answer only waits for the
-new user turn (~20 tokens instead of ~100–400 at a few ms each on one thread).
+new user turn (~20 tokens instead of ~100–400 at a few ms each on one thread), and has the usual reply
+openers ("Sure!", "Of course!") spoken in the session's voice ahead of time (`phrase_cache`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
 
 from model.embedded.history import ConversationHistory
 from model.embedded.llm import ChatMessage
 from model.embedded.replies import ReplyPlan, adapt_prompt, plan_reply
 from model.embedded.shared import SharedModels
 from model.events import SessionConfig
+
+logger = logging.getLogger(__name__)
 
 SMALL_MODEL_HISTORY_TURNS = 3  # the previous exchange and the new user turn
 
@@ -24,6 +29,7 @@ class SessionPrompts:
         self._shared = shared
         self._history = history
         self._warming: set[asyncio.Future[None]] = set()  # background prompt evaluation, not "busy"
+        self._closed = False
 
     def plan(self, config: SessionConfig, *, user_text: str | None, user_language: str | None) -> ReplyPlan:
         return plan_reply(
@@ -53,12 +59,32 @@ class SessionPrompts:
             shown = shown[:1]
         # Chat templates want a user turn last; its text differs from the real one, its header does not.
         placeholder = ChatMessage(role="user", content="…")
-        task = asyncio.ensure_future(asyncio.to_thread(self._shared.warm_prompt, [*shown, placeholder]))
+        self._background(self._shared.warm_prompt, [*shown, placeholder])
+        # Replies are in the session's language; "auto" answers in either, and only a chat model that
+        # writes Chinese (not the packaged SmolLM2) ever replies in Chinese.
+        if not self._shared.llm_writes_chinese:
+            languages = ["en"]
+        elif config.language in ("en", "zh"):
+            languages = [config.language]
+        else:
+            languages = ["en", "zh"]
+        self._background(self._prewarm_openers, plan.voice, plan.speed, languages)
+
+    def _prewarm_openers(self, voice: str, speed: float, languages: list[str]) -> None:
+        made = self._shared.prewarm_openers(
+            voice=voice, speed=speed, languages=languages, keep_going=lambda: not self._closed
+        )
+        if made:
+            logger.debug("made %d reply openers ahead of time for %s at %.2fx", made, voice, speed)
+
+    def _background(self, work: Callable[..., None], *args: object) -> None:
+        task = asyncio.ensure_future(asyncio.to_thread(work, *args))
         self._warming.add(task)
         task.add_done_callback(self._warming.discard)
 
     async def close(self) -> None:
-        """Stop waiting for background evaluation (llama.cpp finishes it on its own)."""
+        """Stop waiting for background evaluation (llama.cpp finishes it on its own; openers stop)."""
+        self._closed = True
         for task in list(self._warming):
             task.cancel()
 

@@ -266,14 +266,18 @@ class ResponseRun:
                         language=language,
                         owner=self.response_id,
                         cancelled=self._cancel,
+                        recurring=self.fixed_text is not None,  # a greeting opens every conversation
                     )
                 except SynthesisInterrupted:
                     return  # cancelled: nothing more will be spoken
                 self._first_synthesis_done.set()
                 if result.audio.size == 0:
                     continue
-                self._stats.synth_s += result.elapsed_s
-                self._stats.audio_s += result.audio.size / self.shared.tts_rate
+                if self.timings.first_phrase_cached is None:
+                    self.timings.first_phrase_cached = result.cached
+                if not result.cached:  # the real-time factor is the model's: phrases from the cache cost it nothing
+                    self._stats.synth_s += result.elapsed_s
+                    self._stats.audio_s += result.audio.size / self.shared.tts_rate
                 samples = resample(result.audio, self.shared.tts_rate, self.output_rate)
                 out.put_nowait((phrase, samples))
         finally:

@@ -6,14 +6,18 @@ after the other the first finishes in half the time. Different kinds (one sessio
 still run in parallel. The chat model is NOT locked: llama.cpp decodes concurrent requests together in
 parallel slots (continuous batching), which is what keeps two sessions in real time. The VAD graph and
 the end-of-turn model are called from the event loop with per-session state.
+
+Synthesised speech that comes back (greetings, short openers) is kept in one `PhraseAudioCache` per
+engine; openers made ahead of time give way to any real turn (`prewarm_openers`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +26,7 @@ import onnxruntime as ort
 from model.embedded.asr import Transcript
 from model.embedded.llm import ChatMessage, GenerationOptions
 from model.embedded.models import EmbeddedModels
+from model.embedded.phrase_cache import OPENERS, PhraseAudioCache
 from model.embedded.tts import SynthesisInterrupted
 
 logger = logging.getLogger(__name__)
@@ -31,6 +36,7 @@ logger = logging.getLogger(__name__)
 class Synthesis:
     audio: np.ndarray  # float32 mono at `SharedModels.tts_rate`
     elapsed_s: float
+    cached: bool = False  # made earlier (phrase_cache): no model time, so no real-time factor either
 
 
 @dataclass
@@ -40,6 +46,11 @@ class SharedModels:
     _asr_lock: threading.Lock = field(default_factory=threading.Lock)
     _tts_lock: threading.Lock = field(default_factory=threading.Lock)
     _tts_running: tuple[str | None, ort.RunOptions] | None = None  # whose synthesis runs now
+    phrase_audio: PhraseAudioCache = field(default_factory=PhraseAudioCache)
+    # Real work (a turn's ASR, a reply's synthesis) in flight: making opener audio ahead of time waits for none.
+    _real_work: int = 0
+    _real_work_lock: threading.Lock = field(default_factory=threading.Lock)
+    _prewarm_running: ort.RunOptions | None = None
 
     @property
     def tts_rate(self) -> int:
@@ -49,7 +60,7 @@ class SharedModels:
         return [voice.id for voice in self.models.voices]
 
     def transcribe(self, audio_16k: np.ndarray, language: str) -> Transcript:
-        with self._asr_lock:
+        with self._real_work_in_flight(), self._asr_lock:
             return self.models.asr.transcribe(audio_16k, language)
 
     def synthesize(
@@ -61,10 +72,18 @@ class SharedModels:
         language: str,
         owner: str | None = None,
         cancelled: threading.Event | None = None,
+        recurring: bool = False,
     ) -> Synthesis:
         """Speech for `text`; `owner` (a response id) can stop it midway with `interrupt_synthesis`, and a
-        set `cancelled` skips it when its turn at the model comes. Raises SynthesisInterrupted then."""
-        with self._tts_lock:
+        set `cancelled` skips it when its turn at the model comes. Raises SynthesisInterrupted then.
+        Short phrases made before, and `recurring` ones (a greeting), come back at once (`phrase_cache`)."""
+        key = self.phrase_audio.key(text, voice=voice, speed=speed, language=language)
+        cached = self.phrase_audio.get(key)
+        if cached is not None:
+            if cancelled is not None and cancelled.is_set():
+                raise SynthesisInterrupted(text)
+            return Synthesis(cached, 0.0, cached=True)
+        with self._real_work_in_flight(), self._tts_lock:
             if cancelled is not None and cancelled.is_set():
                 raise SynthesisInterrupted(text)
             started = time.perf_counter()
@@ -76,7 +95,55 @@ class SharedModels:
                 )
             finally:
                 self._tts_running = None
-            return Synthesis(np.asarray(audio, dtype=np.float32).reshape(-1), time.perf_counter() - started)
+            audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+            self.phrase_audio.put(key, audio, recurring=recurring)
+            return Synthesis(audio, time.perf_counter() - started)
+
+    def prewarm_openers(
+        self, *, voice: str, speed: float, languages: Sequence[str], keep_going: Callable[[], bool] = lambda: True
+    ) -> int:
+        """Worker thread: make the audio of the usual reply openers for this voice ahead of time.
+
+        Background work only: it gives way at once to any turn's ASR or synthesis (a running opener is
+        stopped midway and tried again at the next call), so it never delays a reply; it also stops
+        when `keep_going()` turns false (the session closed). Returns how many openers were made now."""
+        made = 0
+        for language in languages:
+            for text in OPENERS.get(language, ()):
+                key = self.phrase_audio.key(text, voice=voice, speed=speed, language=language)
+                if key in self.phrase_audio:
+                    continue
+                if not keep_going() or self._real_work or not self._tts_lock.acquire(blocking=False):
+                    return made
+                try:
+                    run_options = ort.RunOptions()
+                    self._prewarm_running = run_options
+                    if self._real_work:  # a turn came between the check above and now
+                        return made
+                    audio = self.models.tts.synthesize(
+                        text, voice=voice, speed=speed, language=language, run_options=run_options
+                    )
+                except SynthesisInterrupted:
+                    return made
+                finally:
+                    self._prewarm_running = None
+                    self._tts_lock.release()
+                self.phrase_audio.put(key, np.asarray(audio, dtype=np.float32).reshape(-1))
+                made += 1
+        return made
+
+    @contextlib.contextmanager
+    def _real_work_in_flight(self) -> Iterator[None]:
+        with self._real_work_lock:
+            self._real_work += 1
+        prewarm = self._prewarm_running
+        if prewarm is not None:
+            prewarm.terminate = True  # the opener being made ahead of time gives way to this turn
+        try:
+            yield
+        finally:
+            with self._real_work_lock:
+                self._real_work -= 1
 
     def interrupt_synthesis(self, owner: str) -> None:
         """Stop `owner`'s synthesis if it is the one running now (it raises SynthesisInterrupted)."""

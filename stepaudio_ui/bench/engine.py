@@ -87,6 +87,10 @@ def summarise(turns: list[TurnResult], sessions: int, load_s: float | None) -> d
     ):
         summary[f"{key}_p50_ms"] = _percentile(values(field), 50)
         summary[f"{key}_p95_ms"] = _percentile(values(field), 95)
+    # Replies that open with a phrase spoken before ("Sure!") start at once: give both kinds apart.
+    uncached = [t.decision_to_first_audio_ms for t in turns if t.first_phrase_cached is False]
+    summary["first_phrase_cached_turns"] = sum(1 for t in turns if t.first_phrase_cached)
+    summary["decision_to_first_audio_uncached_p50_ms"] = _percentile([v for v in uncached if v is not None], 50)
     summary["asr_wer"] = rate("en")
     summary["asr_cer_zh"] = rate("zh")
     summary["llm_tokens_per_s"] = _percentile(values("llm_tokens_per_s"), 50)
@@ -106,10 +110,12 @@ def _table(turns: list[TurnResult]) -> list[str]:
     for t in turns:
         err = f"{t.errors}/{t.reference_units}" if t.errors is not None else "-"
         lines.append(
-            f"{t.session:>4} {t.name[:13]:<13} {show(t.eos_to_first_audio_ms):>9} {show(t.decision_to_first_audio_ms):>9}"
+            f"{t.session:>4} {t.name[:13]:<13} {show(t.eos_to_first_audio_ms):>9}"
+            f" {show(t.decision_to_first_audio_ms):>8}{'*' if t.first_phrase_cached else ' '}"
             f" {show(t.silence_wait_ms):>5} {show(t.asr_ms):>5} {show(t.llm_ttft_ms):>5} {show(t.llm_tokens_per_s):>6}"
             f" {show(t.tts_rtf, 2):>4} {err:>5}  {t.transcript!r} -> {t.reply[:70]!r}"
         )
+    lines.append("(* the reply's first phrase was spoken before: its audio came from the phrase cache)")
     return lines
 
 

@@ -66,6 +66,7 @@ class TurnResult:
     reference_units: int | None
     # "server": stage figures from response.timings; "client": only what this process could see
     timings_source: str = "client"
+    first_phrase_cached: bool | None = None  # the reply's first audio came from the phrase cache
 
 
 def _gap(later: float | None, earlier: float | None) -> float | None:
@@ -232,6 +233,7 @@ class SpokenTurnDriver:
                 "llm_ttft_ms": _gap(timings.llm_first_token_ms, timings.asr_done_ms),
                 "llm_tokens_per_s": timings.llm_tokens_per_s,
                 "tts_rtf": timings.tts_rtf,
+                "first_phrase_cached": timings.first_phrase_cached,
             }
             source = "server"
         else:
@@ -239,7 +241,9 @@ class SpokenTurnDriver:
             decision_to_first_audio = (
                 round(eos_to_first_audio - self._silence_ms, 1) if eos_to_first_audio is not None else None
             )
-            stages = dict.fromkeys(("silence_wait_ms", "asr_ms", "llm_ttft_ms", "llm_tokens_per_s", "tts_rtf"))
+            stages = dict.fromkeys(
+                ("silence_wait_ms", "asr_ms", "llm_ttft_ms", "llm_tokens_per_s", "tts_rtf", "first_phrase_cached")
+            )
             source = "client"
         errors = units = None
         if utterance.reference:

@@ -1,0 +1,86 @@
+"""Short phrases spoken before come back from the phrase cache; making openers ahead of time gives way to turns."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from model.embedded.models import EmbeddedModels
+from model.embedded.phrase_cache import OPENERS, PhraseAudioCache, is_short_phrase
+from model.embedded.shared import SharedModels
+from model.events import SessionConfig
+
+VOICE = "jf_alpha"
+
+
+def test_short_or_recurring_phrases_are_kept_within_the_byte_budget():
+    audio = np.ones(100, dtype=np.float32)
+    cache = PhraseAudioCache(max_bytes=2 * audio.nbytes)
+    one, two, three = (cache.key(t, voice=VOICE, speed=1.0, language="en") for t in ("Sure!", "Hello!", "Okay,"))
+    long_key = cache.key("This sentence is far too long to keep.", voice=VOICE, speed=1.0, language="en")
+    cache.put(long_key, audio)
+    assert long_key not in cache  # a reply's long sentence rarely comes back
+    cache.put(long_key, audio, recurring=True)
+    assert long_key in cache  # a greeting does
+    cache.put(one, audio)
+    cache.put(two, audio)
+    assert cache.get(one) is not None  # now the most recently used
+    cache.put(three, audio)
+    assert two not in cache and long_key not in cache and one in cache and three in cache
+    assert cache.size_bytes == 2 * audio.nbytes
+    cache.put(cache.key("Hi!", voice=VOICE, speed=1.0, language="en"), np.ones(1000, dtype=np.float32))
+    assert cache.size_bytes == 2 * audio.nbytes  # bigger than the whole budget: not kept
+    stored = cache.get(one)
+    assert stored is not None and not stored.flags.writeable  # shared between sessions: read-only
+    audio[:] = 0
+    assert stored[0] == 1.0  # a copy: the caller changing its array does not change the cache
+    other_voice = cache.key("Sure!", voice="af_heart", speed=1.0, language="en")
+    slower = cache.key("Sure!", voice=VOICE, speed=0.9, language="en")
+    assert other_voice not in cache and slower not in cache
+    assert is_short_phrase("好的！") and not is_short_phrase("今天天气很好我们去公园散步吧")
+
+
+def test_a_short_phrase_is_made_once_and_then_comes_from_the_cache(embedded_models: EmbeddedModels):
+    shared = SharedModels(embedded_models, llm_writes_chinese=False)
+    first = shared.synthesize("Of course!", voice=VOICE, speed=1.0, language="en")
+    again = shared.synthesize("Of course!", voice=VOICE, speed=1.0, language="en")
+    assert not first.cached and first.audio.size > 0
+    assert again.cached and np.array_equal(again.audio, first.audio)
+    other_speed = shared.synthesize("Of course!", voice=VOICE, speed=1.2, language="en")
+    assert not other_speed.cached and other_speed.audio.size < first.audio.size  # faster speech is shorter
+    longer = "The harbour was calm at dawn."
+    shared.synthesize(longer, voice=VOICE, speed=1.0, language="en")
+    assert not shared.synthesize(longer, voice=VOICE, speed=1.0, language="en").cached
+
+
+def test_openers_made_ahead_of_time_give_way_to_a_turn(embedded_models: EmbeddedModels):
+    shared = SharedModels(embedded_models, llm_writes_chinese=False)
+    made: list[int] = []
+    worker = threading.Thread(
+        target=lambda: made.append(shared.prewarm_openers(voice=VOICE, speed=1.0, languages=["en"]))
+    )
+    worker.start()
+    time.sleep(0.3)
+    reply = shared.synthesize("Here is what I think about it.", voice=VOICE, speed=1.0, language="en")
+    worker.join(timeout=60)
+    assert reply.audio.size > 0
+    assert made and made[0] < len(OPENERS["en"]), "the openers should have stopped for the reply's synthesis"
+    rest = shared.prewarm_openers(voice=VOICE, speed=1.0, languages=["en"])  # nothing else running now
+    assert made[0] + rest == len(OPENERS["en"])
+    assert all(shared.synthesize(text, voice=VOICE, speed=1.0, language="en").cached for text in OPENERS["en"])
+
+
+async def test_a_greeting_spoken_before_starts_from_the_cache(engine, open_client):
+    greeting = "Welcome back to the studio. I am Ada, and I will keep this short."
+    config = SessionConfig(instructions="You are Ada.", language="en", greeting=greeting, voice=VOICE)
+    first = await open_client(engine, config)
+    done = await first.wait_type("response.done")
+    assert done.response.timings.first_phrase_cached is False  # nothing made yet in this engine
+    await first.close()
+    second = await open_client(engine, config)
+    done = await second.wait_type("response.done")
+    assert done.response.timings.first_phrase_cached is True
+    assert second.of_type("response.audio.delta"), "the cached greeting must still be sent as audio"
+    assert done.response.output[0].content[0].transcript == greeting
