@@ -1,8 +1,8 @@
 """A live conversation with the embedded engine, behind the realtime event protocol.
 
-    client events --send()--> [checks] --> audio: resample to 16 kHz -> TurnTaker (VAD, end of turn)
+    client events --send()--> [checks] --> audio: SpokenInput (resample, VAD, end of turn, early ASR)
                                             |  speech started: barge-in cancels the reply in flight
-                                            |  turn ended: ASR (thread) -> history -> ResponseRun
+                                            |  turn ended: transcript -> history -> ResponseRun
                                      text:  history -> ResponseRun
     server events <--events()-- one ordered queue
 
@@ -24,19 +24,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
-import soxr
 
-from model.embedded.asr import Transcript
-from model.embedded.audio import int16_to_float
 from model.embedded.client_input import decode_audio_append, parse_client_event, typed_user_text
-from model.embedded.early_asr import EarlyTranscriber
 from model.embedded.history import ConversationHistory
 from model.embedded.llm import ChatMessage
 from model.embedded.prompts import SessionPrompts
 from model.embedded.responder import ResponseRun
 from model.embedded.session_config import check_update, default_config, merge_config
 from model.embedded.shared import SharedModels
-from model.embedded.turn_taking import SpeechPaused, SpeechResumed, SpeechStart, TurnEnd, TurnTaker
+from model.embedded.spoken_input import EarlyTranscript, SpokenInput
+from model.embedded.turn_taking import SpeechStart, TurnEnd
 from model.events import (
     DEFAULT_SAMPLE_RATE,
     ClientEvent,
@@ -68,8 +65,6 @@ from model.events import (
 
 logger = logging.getLogger(__name__)
 
-VAD_RATE = 16_000
-
 
 class EmbeddedSession:
     """Implements `model.protocol.EngineSession` over the shared embedded models."""
@@ -87,14 +82,12 @@ class EmbeddedSession:
         self._out: asyncio.Queue[ServerEvent | None] = asyncio.Queue()
         self._history = ConversationHistory(shared.count_tokens, shared.context_tokens)
         self._prompts = SessionPrompts(shared, self._history)
-        self._turns = TurnTaker(shared.models.vad_model.new_stream(), shared.models.turn_model, self._detection)
-        self._resampler = self._new_resampler()
+        self._input = SpokenInput(shared, self._detection, self._input_rate, self._asr_language)
         self._speech_item_id: str | None = None
         self._speech_epoch = 0  # bumps at every speech start: a turn answered late checks it
         self._last_item_id: str | None = None
         self._active: ResponseRun | None = None
         self._unanswered_user_turn = False
-        self._early = EarlyTranscriber(shared.transcribe)
         self._tasks: set[asyncio.Task[None]] = set()  # turns being transcribed and answered
         self._closed = False
 
@@ -171,9 +164,9 @@ class EmbeddedSession:
             else:
                 await self._active.cancel()
         elif isinstance(event, InputAudioBufferClear):
-            self._turns.clear()
+            self._input.clear()
         elif isinstance(event, InputAudioBufferCommit):
-            end = self._turns.commit()
+            end = self._input.commit()
             if end is None:
                 self._emit(
                     error_event(
@@ -189,49 +182,36 @@ class EmbeddedSession:
     def _detection(self) -> TurnDetection:
         return self._config.turn_detection or TurnDetection()
 
-    def _new_resampler(self) -> soxr.ResampleStream | None:
-        rate = self._config.input_sample_rate or DEFAULT_SAMPLE_RATE
-        if rate == VAD_RATE:
-            return None
-        # A streaming resampler: resampling 20 ms chunks one by one would click at every chunk edge.
-        return soxr.ResampleStream(rate, VAD_RATE, 1, dtype="float32", quality="HQ")
+    @property
+    def _input_rate(self) -> int:
+        return self._config.input_sample_rate or DEFAULT_SAMPLE_RATE
+
+    @property
+    def _asr_language(self) -> str:
+        return self._config.language if self._config.language in ("en", "zh") else "auto"
 
     def _update(self, event: SessionUpdate) -> None:
         problem = check_update(event.session, self._shared.voice_ids(), event.event_id)
         if problem is not None:
             self._emit(problem)
             return
-        old_rate = self._config.input_sample_rate
         self._config = merge_config(self._config, event.session)
-        self._turns.configure(self._detection)
-        if self._config.input_sample_rate != old_rate:
-            self._resampler = self._new_resampler()
+        self._input.configure(self._detection, self._input_rate, self._asr_language)
         self._emit(SessionUpdated(session=self._config, event_id=None))
         self._prompts.warm_next(self._config)
 
     # ------------------------------------------------------------------ audio turns
 
     async def _append(self, event: InputAudioBufferAppend) -> None:
-        rate = self._config.input_sample_rate or DEFAULT_SAMPLE_RATE
-        samples = decode_audio_append(event.audio, rate, event.event_id)
+        samples = decode_audio_append(event.audio, self._input_rate, event.event_id)
         if isinstance(samples, ErrorEvent):
             self._emit(samples)
             return
-        audio = int16_to_float(samples)
-        if self._resampler is not None:
-            audio = self._resampler.resample_chunk(audio)
-        for turn_event in self._turns.push(np.asarray(audio, dtype=np.float32)):
-            if isinstance(turn_event, SpeechStart):
-                await self._on_speech_start(turn_event)
-            elif isinstance(turn_event, SpeechPaused):
-                self._early.paused(turn_event.audio_16k, self._asr_language())
-            elif isinstance(turn_event, SpeechResumed):
-                self._early.resumed()
+        for decision in self._input.push(samples):
+            if isinstance(decision, SpeechStart):
+                await self._on_speech_start(decision)
             else:
-                self._on_turn_end(turn_event)
-
-    def _asr_language(self) -> str:
-        return self._config.language if self._config.language in ("en", "zh") else "auto"
+                self._on_turn_end(decision)
 
     async def _on_speech_start(self, start: SpeechStart) -> None:
         self._speech_epoch += 1
@@ -254,7 +234,7 @@ class EmbeddedSession:
             end.reason,
             end.decided_wall_ms - end.speech_end_wall_ms,
         )
-        self._spawn(self._answer_turn(item_id, end.audio_16k, timings, self._speech_epoch, self._early.take()))
+        self._spawn(self._answer_turn(item_id, end.audio_16k, timings, self._speech_epoch, self._input.take_early()))
 
     async def _answer_turn(
         self,
@@ -262,9 +242,9 @@ class EmbeddedSession:
         audio_16k: np.ndarray,
         timings: TurnTimings,
         epoch: int,
-        early: tuple[str, asyncio.Future[Transcript]] | None = None,
+        early: EarlyTranscript = None,
     ) -> None:
-        transcript = await self._early.transcript(early, audio_16k, self._asr_language())
+        transcript = await self._input.transcript(early, audio_16k)
         # An early transcript can be ready before the decision: ASR then added nothing after it.
         timings.asr_done_ms = max(now_ms(), timings.turn_decided_ms or 0.0)
         text = transcript.text.strip()
