@@ -1,9 +1,9 @@
 """The versioned editor shared by the Personas and Scene tones tabs: its behaviour.
 
-One class does the library list, the form's save (with conflict detection), history, side-by-side
-diff, restore, publish, duplicate, archive, export and import for either kind; a panel only
-supplies its form (`SpecForm`) and its file formats. Handlers are thin: unpack, call one studio
-function, map the result onto the components (laid out by `editor_layout.EditorLayout`).
+One class does the form's save (with conflict detection), history, side-by-side diff, restore, publish,
+duplicate, archive, export and import for either kind, on top of the library list (`library_list`); a
+panel only supplies its form (`SpecForm`) and its file formats. Handlers are thin: unpack, call one
+studio function, map the result onto the components (laid out by `editor_layout.EditorLayout`).
 """
 
 from __future__ import annotations
@@ -18,25 +18,18 @@ import gradio as gr
 from pydantic import ValidationError
 
 from stepaudio_ui import studio
-from stepaudio_ui.access import AccessError, AccessPolicy
+from stepaudio_ui.access import AccessPolicy
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.quality.gate import publish_checked
-from stepaudio_ui.ui.editor_layout import EditorLayout, EditorState, FileFormat, Importer, item_label
+from stepaudio_ui.ui.editor_layout import EditorState, FileFormat, Importer
+from stepaudio_ui.ui.library_list import STUDIO_ERRORS, LibraryListing
 from stepaudio_ui.ui.render import cell, describe_validation_error, rows_or_blank, status_html, user_errors
 from stepaudio_ui.ui.spec_form import SpecForm
-
-LIST_LIMIT = 50  # the list is for picking; search narrows 10,000 items down to these
-STUDIO_ERRORS: tuple[type[Exception], ...] = (studio.StudioError, AccessError)
-
-VIEWER_NOTE = (
-    "You are browsing as a viewer: published {plural} only, read-only. Talk to them in the Live tab; "
-    "editors sign in to change the library."
-)
 
 __all__ = ["EditorState", "FileFormat", "Importer", "VersionedEditor"]
 
 
-class VersionedEditor(EditorLayout):
+class VersionedEditor(LibraryListing):
     def __init__(
         self,
         ctx: AppContext,
@@ -90,63 +83,7 @@ class VersionedEditor(EditorLayout):
         for event in (saved, restored, published, duplicated, archived, unarchived, imported):
             event.success(self.refresh_list, self.filters, [self.items])
 
-    def on_page_load(self, demo: gr.Blocks) -> None:
-        loaded = demo.load(self.refresh_list, self.filters, [self.items]).then(self.tag_choices, None, [self.tag])
-        loaded.then(self.show_role, None, [*self.form.components, *self.editing_controls, self.role_note])
-
-    def show_role(self, request: gr.Request) -> list[Any]:
-        """A courtesy for viewers: editing controls hidden, the form read-only. The handlers enforce it."""
-        if self.policy.can_edit(request):
-            # No update at all: even an `interactive` one re-renders a field and can undo what an
-            # editor typed while the page was still loading.
-            return [gr.skip() for _ in [*self.form.components, *self.editing_controls, self.role_note]]
-        note = status_html(VIEWER_NOTE.format(plural=self.plural.lower()), "info")
-        return [
-            *[gr.update(interactive=False) for _ in self.form.components],
-            *[gr.update(visible=False) for _ in self.editing_controls],
-            gr.update(value=note, visible=True),
-        ]
-
     # ------------------------------------------------------------------------------ handlers
-
-    @user_errors(expected=STUDIO_ERRORS)
-    def refresh_list(
-        self, request: gr.Request, query: str, tag: str, language: str, archived: bool, state: EditorState
-    ) -> Any:
-        editor = self.policy.can_edit(request)
-        filters = {
-            "kind": self.kind,
-            "query": query or "",
-            "tag": tag or None,
-            "language": language or None,
-            "include_archived": bool(archived) and editor,
-        }
-        with self.ctx.db.session() as s:
-            if editor:
-                items = studio.list_items(s, **filters, limit=LIST_LIMIT)
-                total = studio.count_items(s, **filters) if len(items) == LIST_LIMIT else len(items)
-            else:  # viewers see published items only, and never a version number beyond the published one
-                published = [i for i in studio.list_items(s, **filters, limit=500) if i.published_number]
-                items = [replace(i, latest_number=i.published_number) for i in published[:LIST_LIMIT]]
-                total = len(published)
-        choices = [(item_label(item), item.slug) for item in items]
-        value = state.slug if any(slug == state.slug for _, slug in choices) else None
-        label = (
-            f"{self.plural} ({total})"
-            if total <= len(items)
-            else f"{self.plural} ({len(items)} of {total:,}: search to narrow)"
-        )
-        return gr.update(choices=choices, value=value, label=label)
-
-    @user_errors(expected=STUDIO_ERRORS)
-    def tag_choices(self, request: gr.Request) -> Any:
-        editor = self.policy.can_edit(request)
-        with self.ctx.db.session() as s:
-            items = studio.list_items(s, kind=self.kind, include_archived=editor, limit=500)
-        if not editor:
-            items = [item for item in items if item.published_number]
-        tags = sorted({tag for item in items for tag in item.tags})
-        return gr.update(choices=[("Any tag", ""), *[(tag, tag) for tag in tags]])
 
     @user_errors(expected=STUDIO_ERRORS)
     def open_item(self, request: gr.Request, slug: str | None) -> dict[Any, Any]:
@@ -160,13 +97,6 @@ class VersionedEditor(EditorLayout):
                 view = self._published_version(s, slug)
                 versions = [view]
         return self._show(view, versions, f"Opened {view.spec.name} v{view.number}.", "info")
-
-    def _published_version(self, session: Any, slug: str) -> Any:
-        """What a viewer may see of an item: its published version; unpublished items look absent."""
-        view = studio.get_default_version(session, kind=self.kind, slug=slug)
-        if not view.published:
-            raise studio.NotFoundError(f"no published {self.singular} {slug!r}: viewers see published versions only")
-        return view
 
     @user_errors(expected=STUDIO_ERRORS)
     def new_item(self, request: gr.Request) -> dict[Any, Any]:
