@@ -1,8 +1,10 @@
 """Cut streamed LLM text into speakable phrases as soon as each is complete.
 
-Phrases end at sentence punctuation. The FIRST phrase may also end at an earlier comma once it is long
-enough to sound natural on its own, so the first audio of a reply starts sooner. Markdown, emoji and
-asterisks are removed: they are for eyes, not ears.
+Phrases end at sentence punctuation. The FIRST phrase may also end at an earlier comma or dash once it
+is long enough to sound natural on its own, or between words of a long first sentence, so the first audio
+of a reply starts sooner. This is the only place a reply is cut: the same text is cut the same way whether
+it arrives token by token from the chat model or whole (a greeting). Markdown, emoji and asterisks are
+removed: they are for eyes, not ears.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ _LATIN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 # ASCII . ! ? end a sentence only when followed by whitespace (so "3.5" and "e.g" stay whole);
 # full-width CJK punctuation and newlines always do. Closing quotes/brackets stay with their sentence.
 _SENTENCE_END = re.compile(r"(?:[.!?…]+[\"'”’)\]]*(?=\s)|[。！？]+[”’」』）]*|\n+)")
-_CLAUSE_END = re.compile(r"(?:[,;:](?=\s)|[，、；：])")
+_CLAUSE_END = re.compile(r"(?:[,;:](?=\s)|[，、；：]|\s[-–—](?=\s)|(?<=\w)—(?=\w))")
+_TRAILING_DASH = re.compile(r"\s*[-–—]+$")
 _ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "jr", "sr", "no"})
 FIRST_PHRASE_MIN_WORDS = 2  # "I'm Alex," is ~0.6 s of audio: spoken ~0.5 s sooner than the whole sentence
 FIRST_PHRASE_MIN_CJK = 4
@@ -83,7 +86,7 @@ class PhraseSplitter:
             if cut is None:
                 break
             raw, self._buffer = self._buffer[:cut], self._buffer[cut:]
-            phrase = clean_for_speech(raw)
+            phrase = _TRAILING_DASH.sub("", clean_for_speech(raw))  # a dash we cut after is not read aloud
             if _SPEAKABLE.search(phrase):
                 phrases.append(phrase)
                 self._emitted_any = True
@@ -100,6 +103,18 @@ class PhraseSplitter:
 
     def _next_cut(self) -> int | None:
         """Index just past the end of the next complete phrase in the buffer, or None."""
+        boundary = self._sentence_end()
+        if self._emitted_any:
+            return boundary
+        # The first phrase: the earliest of a sentence end, a clause end with enough words before it, or a
+        # place between the words of a long first sentence.
+        clause = self._first_clause_end(boundary)
+        if clause is not None:
+            boundary = clause
+        word_cut = self._first_phrase_word_cut(boundary)
+        return word_cut if word_cut is not None else boundary
+
+    def _sentence_end(self) -> int | None:
         for match in _SENTENCE_END.finditer(self._buffer):
             end = match.end()
             candidate = self._buffer[:end]
@@ -108,18 +123,24 @@ class PhraseSplitter:
             if not _SPEAKABLE.search(candidate):
                 continue  # a lone newline or "..." before any words: keep reading
             return end
-        if not self._emitted_any:
-            for match in _CLAUSE_END.finditer(self._buffer):
-                if _long_enough_for_first_phrase(self._buffer[: match.start()]):
-                    return match.end()
-            return self._first_phrase_word_cut()
         return None
 
-    def _first_phrase_word_cut(self) -> int | None:
-        """Where to cut a long first sentence that has no punctuation yet (English only)."""
-        if _CJK_CHAR.search(self._buffer):
+    def _first_clause_end(self, limit: int | None) -> int | None:
+        for match in _CLAUSE_END.finditer(self._buffer, 0, len(self._buffer) if limit is None else limit):
+            if _long_enough_for_first_phrase(self._buffer[: match.start()]):
+                return match.end()
+        return None
+
+    def _first_phrase_word_cut(self, limit: int | None) -> int | None:
+        """Where to cut a long first sentence before `limit` (a later phrase end), English only.
+
+        Without a limit only words followed by a space count (the last one may still be growing); up to a
+        phrase end every word is complete. Either way the cut lands where token-by-token feeding puts it.
+        """
+        region = self._buffer if limit is None else self._buffer[:limit] + " "
+        if _CJK_CHAR.search(region):
             return None
-        words = list(_COMPLETE_WORD.finditer(self._buffer))  # only words followed by a space are complete
+        words = list(_COMPLETE_WORD.finditer(region))
         if len(words) < FIRST_PHRASE_SOFT_WORDS:
             return None
         for index in range(3, len(words)):

@@ -143,27 +143,6 @@ def clean_phrase(text: str) -> str:
     return cleaned if _SPEAKABLE.search(cleaned) else ""
 
 
-_BREAK_BEFORE = frozenset({"and", "but", "because", "so", "which", "that", "while", "when", "or", "if", "with"})
-FIRST_CUT_MIN_WORDS, FIRST_CUT_MAX_WORDS = 4, 8
-
-
-def split_first_phrase(text: str) -> list[str]:
-    """Cut a long first English phrase before a conjunction (or after a dash) so its audio is ready sooner.
-
-    TTS time grows with the phrase: a 20-word opening sentence costs ~1 s before any sound, its first
-    clause a quarter of that. Cutting at a clause boundary keeps the prosody natural.
-    """
-    words = text.split(" ")
-    if len(words) <= FIRST_CUT_MAX_WORDS or detect_language(text) != "en":
-        return [text]
-    for index in range(FIRST_CUT_MIN_WORDS, min(len(words) - 3, FIRST_CUT_MAX_WORDS + 1)):
-        word = words[index].lower().strip(",;:")
-        if word in _BREAK_BEFORE or words[index - 1] in ("-", "—") or words[index - 1].endswith(("—", ",")):
-            head = " ".join(words[:index]).rstrip(" -—")
-            return [head, " ".join(words[index:])]
-    return [text]
-
-
 # Said (in English, honestly) when an English-only chat model produced nothing usable for a Chinese turn.
 ENGLISH_ONLY_APOLOGY = "Sorry, I can only answer in English."
 
@@ -217,7 +196,6 @@ class ReplyShaper:
         self._earlier = earlier_phrases
         self._sentences = 0
         self._seen: set[str] = set()
-        self._first = True
         self.finished = False  # True once the reply must stop (limit reached or a loop seen)
 
     def last_try(self) -> None:
@@ -229,14 +207,9 @@ class ReplyShaper:
         self.finished = False
 
     def accept(self, phrase: str) -> list[str]:
-        """The phrase(s) to speak (possibly none). Sets `finished` when nothing more should follow."""
+        """The phrase to speak, or none. Sets `finished` when nothing more should follow."""
         text = self._check(phrase)
-        if text is None:
-            return []
-        if self._first:
-            self._first = False
-            return split_first_phrase(text)
-        return [text]
+        return [] if text is None else [text]
 
     def _check(self, phrase: str) -> str | None:
         if self.finished:

@@ -13,7 +13,6 @@ from model.embedded.replies import (
     english_retry_prompt,
     join_phrases,
     plan_reply,
-    split_first_phrase,
 )
 from model.events import SessionConfig
 
@@ -63,16 +62,6 @@ def test_shaper_stops_after_the_sentence_limit_and_at_loops():
     assert looping.accept("I like cats.") == ["I like cats."]
     assert looping.accept("I like cats.") == [] and looping.finished
     assert ReplyShaper(5).accept("no no no no no no") == []
-
-
-def test_long_first_phrase_is_cut_at_a_clause_for_faster_first_audio():
-    text = "The capital city of France is Paris and it is famous for its museums and its food."
-    head, rest = split_first_phrase(text)
-    assert head == "The capital city of France is Paris" and rest.startswith("and it is famous")
-    assert split_first_phrase("Short and sweet.") == ["Short and sweet."]
-    assert split_first_phrase("巴黎是法国的首都，也是一座非常美丽而且历史悠久的城市。") == [
-        "巴黎是法国的首都，也是一座非常美丽而且历史悠久的城市。"
-    ]
 
 
 def test_join_phrases_spaces_english_not_chinese():

@@ -85,3 +85,21 @@ def test_a_long_first_sentence_is_cut_before_a_clause_while_it_is_written() -> N
     assert _split(["我明天想去公园散步因为天气很好而且我很久没有出门了"]) == [
         "我明天想去公园散步因为天气很好而且我很久没有出门了"
     ]
+
+
+def test_the_first_phrase_is_cut_the_same_whether_text_comes_whole_or_token_by_token() -> None:
+    """A greeting is given whole, a reply arrives in tokens: their first audio must start as early."""
+    texts = [
+        "The capital city of France is Paris and it is famous for its museums. It is lovely.",
+        "Hi, I'm Nova, your in-car assistant. Where are we heading today?",
+        "Well, I think the sea is lovely today, and calm, too. Bye.",
+        "Good evening - welcome back to the late show with all of your favourite songs.",
+        "Short and sweet. And then some more words follow here without any stop at all.",
+    ]
+    for text in texts:
+        tokens = [piece + " " for piece in text.split(" ")]
+        assert _split([text]) == _split(tokens), text
+    assert _split([texts[0]])[0] == "The capital city"  # cut before "of", the first clause word after 3
+    assert _split([texts[1]])[:2] == ["Hi, I'm Nova,", "your in-car assistant."]
+    assert _split([texts[3]])[0] == "Good evening"  # cut after a spaced dash, which is not read aloud
+    assert _split(["你好，今天天气非常好，我们去散步吧。"]) == ["你好，今天天气非常好，", "我们去散步吧。"]
