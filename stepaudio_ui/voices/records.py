@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -118,33 +118,14 @@ def is_custom_voice_id(voice_id: str | None) -> bool:
 
 
 def _provenance_of(row: CustomVoice) -> VoiceProvenance:
-    return VoiceProvenance(
-        source=row.source,
-        license=row.license,
-        synthetic=row.synthetic,
-        consent_speaker=row.consent_speaker,
-        consent_method=row.consent_method,
-        consent_date=row.consent_date,
-        consent_scope=row.consent_scope,
-    )
+    # Stored rows were validated when written; re-validating on read would turn a consent date entered
+    # "today" in a timezone ahead of ours into an error when the voice is merely listed.
+    return VoiceProvenance.model_construct(**{name: getattr(row, name) for name in VoiceProvenance.model_fields})
 
 
 def view_of(row: CustomVoice) -> CustomVoiceView:
-    return CustomVoiceView(
-        voice_id=row.voice_id,
-        name=row.name,
-        description=row.description,
-        language=row.language,
-        provenance=_provenance_of(row),
-        sample_rate=row.sample_rate,
-        channels=row.channels,
-        duration_s=row.duration_s,
-        clip_sha256=row.clip_sha256,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        updated_by=row.updated_by,
-        updated_at=row.updated_at,
-    )
+    columns = {field.name: getattr(row, field.name) for field in fields(CustomVoiceView) if field.name != "provenance"}
+    return CustomVoiceView(**columns, provenance=_provenance_of(row))
 
 
 def _validated(data: CustomVoiceInput | Mapping[str, Any]) -> CustomVoiceInput:
