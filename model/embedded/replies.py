@@ -43,6 +43,9 @@ _MARKUP = re.compile(r"[*_#`~|<>\[\]{}]+")
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]+")
 _LIST_MARK = re.compile(r"^\s*(?:[-•]|\d+[.)])\s+")
 _SPEAKABLE = re.compile(r"[A-Za-z0-9\u4e00-\u9fff]")
+# CJK scripts and full-width forms. An English-only model writes them only as noise copied from a Chinese
+# prompt ("英文：" / "語法：" labels before its English answer), which an English voice reads as garble.
+_CJK_NOISE = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+")
 _SAME_WORD_RUN = re.compile(r"\b(\w+)(?:\W+\1\b){3,}", re.IGNORECASE)
 
 
@@ -220,6 +223,10 @@ class ReplyShaper:
         if self._english_only and detect_language(text) == "zh":
             logger.info("dropped a Chinese phrase from an English-only chat model: %r", text[:40])
             return None
+        if self._english_only and _CJK_NOISE.search(text):
+            text = re.sub(r"\s+", " ", _CJK_NOISE.sub(" ", text)).strip()
+            if not _SPEAKABLE.search(text):
+                return None
         if self._in_dropped_sentence or (
             self._expect_english and detect_language(text) == "en" and not looks_english(text)
         ):

@@ -64,6 +64,15 @@ def test_shaper_stops_after_the_sentence_limit_and_at_loops():
     assert ReplyShaper(5).accept("no no no no no no") == []
 
 
+def test_an_english_only_model_has_its_chinese_noise_removed_not_spoken():
+    shaper = ReplyShaper(5, english_only=True)
+    assert shaper.accept("英文：Can you tell me more?") == ["Can you tell me more?"]
+    assert shaper.accept("你好，今天天气很好。") == []  # a Chinese phrase from it is dropped whole
+    assert ReplyShaper(5).accept("英文：Can you tell me more?") == [
+        "英文：Can you tell me more?"
+    ]  # a model that writes Chinese
+
+
 def test_join_phrases_spaces_english_not_chinese():
     assert join_phrases(["Hello there.", "How are you?"]) == "Hello there. How are you?"
     assert join_phrases(["你好。", "今天好吗？"]) == "你好。今天好吗？"
