@@ -173,7 +173,9 @@ async def test_a_turn_ending_at_a_pause_uses_the_transcript_started_there(engine
 
 async def test_the_last_allowed_sentence_is_spoken_too(engine, open_client):
     """Reaching the sentence limit stops the chat model, not the speaking of what it already wrote."""
-    client = await open_client(engine, SessionConfig(instructions=TEST_INSTRUCTIONS, language="en", max_sentences=1))
+    client = await open_client(
+        engine, SessionConfig(instructions=TEST_INSTRUCTIONS, language="en", max_sentences=1, temperature=0.0)
+    )
     await client.session.send(typed("Describe the sea in one sentence."))
     done = await client.wait_type("response.done")
     spoken = done.response.output[0].content[0].transcript or ""
