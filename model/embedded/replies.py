@@ -252,6 +252,18 @@ class ReplyShaper:
         return text
 
 
+_LAST_BREAK = re.compile(r".*(?:[.!?…,;:]['\")\]」』”’]*(?=\s|$)|[。！？，；：、][」』”’）]*)", re.DOTALL)
+
+
+def finished_part(text: str) -> str:
+    """A phrase up to its last sentence or clause punctuation ("" if none): what may be spoken of a reply
+    that the token limit cut off mid-sentence, so it does not trail off mid-word."""
+    if _SENTENCE_END.search(text):
+        return text
+    match = _LAST_BREAK.match(text)
+    return match.group().strip() if match else ""
+
+
 def join_phrases(phrases: list[str]) -> str:
     """Phrases back into one transcript: spaces between English phrases, none between Chinese ones."""
     text = ""

@@ -32,6 +32,7 @@ from model.embedded.replies import (
     ReplyShaper,
     english_retry_options,
     english_retry_prompt,
+    finished_part,
     join_phrases,
 )
 from model.embedded.shared import SharedModels
@@ -210,6 +211,8 @@ class ResponseRun:
         splitter = PhraseSplitter()
         handed = 0
         written = ""  # what the model has written in this reply so far
+        pieces = 0  # streamed pieces, a token each with llama.cpp: reaching the cap means it was cut off
+        token_cap = options.max_tokens
         request = list(messages)
 
         def hand_over(pieces: list[str]) -> None:
@@ -230,6 +233,7 @@ class ResponseRun:
                     self._stats.first_token_wall = wall
                 self._stats.last_token_wall = wall
                 self._stats.pieces += 1
+                pieces += 1
                 written += piece
                 hand_over(splitter.feed(piece))
                 if self._stop_llm.is_set():
@@ -248,7 +252,14 @@ class ResponseRun:
             request = [*messages, ChatMessage(role="assistant", content=written.rstrip())]
             options = dataclasses.replace(options, max_tokens=max(8, options.max_tokens - self._stats.pieces))
         if not self._stop_llm.is_set():
-            hand_over(splitter.flush())
+            tail = splitter.flush()
+            if handed and pieces >= token_cap and tail and finished_part(tail[-1]) != tail[-1]:
+                # Cut off by the token limit mid-sentence: ending on the last finished clause is better than
+                # trailing off mid-word ("...as they weave their secrets into the").
+                logger.info("response %s: token limit hit mid-sentence; unfinished end not spoken: %r",
+                            self.response_id, tail[-1][:60])  # fmt: skip
+                tail = [kept for kept in [finished_part(tail[-1])] if kept]
+            hand_over(tail)
         return handed
 
     async def _synthesize_all(

@@ -11,6 +11,7 @@ from model.embedded.replies import (
     adapt_prompt,
     english_retry_options,
     english_retry_prompt,
+    finished_part,
     join_phrases,
     plan_reply,
 )
@@ -161,3 +162,11 @@ def test_the_last_try_speaks_what_the_first_would_have_dropped():
     shaper.last_try()
     assert shaper.accept("I love the old clock tower.") == ["I love the old clock tower."]
     assert shaper.accept("Elle sonne toujours à midi pile.") == ["Elle sonne toujours à midi pile."]
+
+
+def test_the_finished_part_of_a_phrase_cut_off_by_the_token_limit():
+    assert finished_part("and mysterious, with hues of sapphire that reflect light fro") == "and mysterious,"
+    assert finished_part("It is blue.") == "It is blue."
+    assert finished_part("no break here at all") == ""
+    assert finished_part("他说，今天很好") == "他说，"
+    assert finished_part("it costs 3.5 euros and") == ""  # a decimal point is not a break

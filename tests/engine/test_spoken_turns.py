@@ -181,3 +181,18 @@ async def test_the_last_allowed_sentence_is_spoken_too(engine, open_client):
     spoken = done.response.output[0].content[0].transcript or ""
     assert done.response.status == "completed" and re.search(r"[.!?]$", spoken.strip()), spoken
     assert client.reply_audio(done.response.id).size > 24_000 * 0.5
+
+
+async def test_a_reply_cut_by_its_token_limit_does_not_trail_off_mid_sentence(engine, open_client, caplog):
+    """The words written before the limit are spoken up to the last finished phrase, never a dangling half."""
+    caplog.set_level(logging.INFO, logger="model.embedded.responder")
+    config = SessionConfig(
+        instructions=TEST_INSTRUCTIONS, language="en", max_sentences=3, temperature=0.0, max_response_output_tokens=14
+    )
+    client = await open_client(engine, config)
+    await client.session.send(typed("Describe the sea, its colours and its sounds, in detail."))
+    done = await client.wait_type("response.done")
+    spoken = (done.response.output[0].content[0].transcript or "").strip()
+    assert done.response.status == "completed" and spoken, spoken
+    assert "token limit hit mid-sentence" in caplog.text, spoken
+    assert re.search(r"[.!?,;:]$", spoken) or len(spoken.split()) <= 9, spoken  # a whole first phrase at most
