@@ -1,7 +1,7 @@
 """One spoken response: LLM tokens -> phrases -> TTS -> paced pcm16 deltas, cancellable at any moment.
 
 Three stages overlap so the first audio leaves long before the reply is written:
-  LLM thread  --phrases-->  synthesis task (TTS in a worker thread)  --audio-->  emitter task
+  LLM thread (`ReplyWriter`)  --phrases-->  synthesis task (TTS in a worker thread)  --audio-->  emitter task
 The emitter paces deltas at real time plus `PLAYBACK_LEAD_MS`, which keeps what was *sent* close to
 what the listener has *heard*; on barge-in only the phrases whose audio had started playing are kept
 as the assistant's turn (the history must not claim words the user never heard).
@@ -14,27 +14,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from model.embedded.audio import resample
-from model.embedded.llm import ChatMessage, GenerationOptions
-from model.embedded.phrases import PhraseSplitter, detect_language
+from model.embedded.llm import ChatMessage
+from model.embedded.phrases import detect_language
 from model.embedded.replies import (
-    ENGLISH_ONLY_APOLOGY,
     ReplyPlan,
-    ReplyShaper,
-    english_retry_options,
-    english_retry_prompt,
-    finished_part,
     join_phrases,
 )
+from model.embedded.reply_writer import ReplyStats, ReplyWriter
 from model.embedded.shared import SharedModels
 from model.embedded.tts import SynthesisInterrupted
 from model.events import (
@@ -66,16 +60,6 @@ class SpokenPhrase:
 
 
 @dataclass
-class _Stats:
-    first_token_wall: float | None = None
-    last_token_wall: float | None = None
-    pieces: int = 0
-    synth_s: float = 0.0
-    paused_s: float = 0.0  # the chat model waiting for the first phrase's audio (not decoding time)
-    audio_s: float = 0.0
-
-
-@dataclass
 class ResponseRun:
     """A response in flight. `start()` it; `done` resolves to the assistant text to keep in history."""
 
@@ -96,7 +80,7 @@ class ResponseRun:
     # still spoken). `_cancel` implies it.
     _stop_llm: threading.Event = field(default_factory=threading.Event)
     _first_synthesis_done: threading.Event = field(default_factory=threading.Event)
-    _stats: _Stats = field(default_factory=_Stats)
+    _stats: ReplyStats = field(default_factory=ReplyStats)
     _first_audio_wall: float | None = None
     _task: asyncio.Task[None] | None = None
     _finished: bool = False
@@ -129,13 +113,17 @@ class ResponseRun:
         loop = asyncio.get_running_loop()
         phrases: asyncio.Queue[str | None] = asyncio.Queue()
         audio: asyncio.Queue[tuple[str, np.ndarray] | None] = asyncio.Queue()
+        writer = ReplyWriter(
+            self.response_id, self.shared, self.plan, self.messages or [],
+            self._cancel, self._stop_llm, self._first_synthesis_done, self._stats,
+        )  # fmt: skip
         if self.messages is None:
-            for phrase in self._fixed_phrases():
+            for phrase in writer.fixed_phrases(self.fixed_text or ""):
                 phrases.put_nowait(phrase)
             phrases.put_nowait(None)
         else:
             thread = threading.Thread(
-                target=self._generate, args=(loop, phrases), name=f"llm {self.response_id}", daemon=True
+                target=writer.generate, args=(loop, phrases), name=f"llm {self.response_id}", daemon=True
             )
             thread.start()
         synthesis = asyncio.create_task(self._synthesize_all(phrases, audio))
@@ -155,112 +143,6 @@ class ResponseRun:
             self._finish("failed")
             return
         self._finish("completed")
-
-    def _fixed_phrases(self) -> list[str]:
-        splitter = PhraseSplitter()
-        shaper = ReplyShaper(max_sentences=50)
-        pieces = [*splitter.feed(self.fixed_text or ""), *splitter.flush()]
-        return [text for piece in pieces for text in shaper.accept(piece)]
-
-    def _generate(self, loop: asyncio.AbstractEventLoop, out: asyncio.Queue[str | None]) -> None:
-        """Worker thread: stream the chat model, cut phrases, hand each one over as soon as it is complete."""
-        shaper = ReplyShaper(
-            self.plan.max_sentences,
-            english_only=self.plan.english_only,
-            earlier_phrases=self.plan.earlier_phrases,
-            expect_english=self.plan.language == "en",
-        )
-        try:
-            handed = self._stream_phrases(self.messages or [], self.plan.options, shaper, loop, out)
-            if not handed and not self._cancel.is_set() and not self.plan.user_spoke_chinese:
-                # Nothing speakable came out (another language, or only copies of earlier replies): ask once
-                # more, plainly and less randomly, and speak whatever that gives rather than stay silent.
-                logger.info("response %s: nothing speakable in the reply; asking again", self.response_id)
-                shaper.last_try()
-                self._stop_llm.clear()  # set by the first pass's shaper, never by a cancel (checked above)
-                handed = self._stream_phrases(
-                    english_retry_prompt(self.messages or []),
-                    english_retry_options(self.plan.options),
-                    shaper,
-                    loop,
-                    out,
-                )
-            if not handed and not self._cancel.is_set() and self.plan.english_only and self.plan.user_spoke_chinese:
-                loop.call_soon_threadsafe(out.put_nowait, ENGLISH_ONLY_APOLOGY)
-        except Exception:
-            logger.exception("chat model failed in response %s", self.response_id)
-        finally:
-            with contextlib.suppress(RuntimeError):  # the loop is gone when the process is shutting down
-                loop.call_soon_threadsafe(out.put_nowait, None)
-
-    def _stream_phrases(
-        self,
-        messages: Sequence[ChatMessage],
-        options: GenerationOptions,
-        shaper: ReplyShaper,
-        loop: asyncio.AbstractEventLoop,
-        out: asyncio.Queue[str | None],
-    ) -> int:
-        """One reply's worth of chat model output; returns how many phrases were handed to synthesis.
-
-        On a shared CPU the model stops once the first phrase is handed over and resumes (the text so far
-        given back as the start of the assistant's message, which llama.cpp continues from its prompt
-        cache) when that phrase's audio is made: decoding beside Kokoro slows the first audio ~1.8x on 2
-        cores, and the rest of the reply is still written far faster than it is spoken.
-        """
-        splitter = PhraseSplitter()
-        handed = 0
-        written = ""  # what the model has written in this reply so far
-        pieces = 0  # streamed pieces, a token each with llama.cpp: reaching the cap means it was cut off
-        token_cap = options.max_tokens
-        request = list(messages)
-
-        def hand_over(pieces: list[str]) -> None:
-            nonlocal handed
-            for piece in pieces:
-                for text in shaper.accept(piece):
-                    handed += 1
-                    loop.call_soon_threadsafe(out.put_nowait, text)
-            if shaper.finished:
-                self._stop_llm.set()  # enough said: stop the model instead of generating unheard text
-
-        while True:
-            yield_cpu = self.shared.llm_shares_cpu and not self._first_synthesis_done.is_set()
-            paused = False
-            for piece in self.shared.stream_chat(request, options, self._stop_llm):
-                wall = now_ms()
-                if self._stats.first_token_wall is None:
-                    self._stats.first_token_wall = wall
-                self._stats.last_token_wall = wall
-                self._stats.pieces += 1
-                pieces += 1
-                written += piece
-                hand_over(splitter.feed(piece))
-                if self._stop_llm.is_set():
-                    break
-                if yield_cpu and handed:
-                    paused = True
-                    break  # leaving the stream stops llama.cpp's generation
-            if not paused:
-                break
-            waited = time.perf_counter()
-            while not self._stop_llm.is_set() and not self._first_synthesis_done.wait(0.05):
-                pass
-            self._stats.paused_s += time.perf_counter() - waited
-            if self._stop_llm.is_set():
-                return handed
-            request = [*messages, ChatMessage(role="assistant", content=written.rstrip())]
-            options = dataclasses.replace(options, max_tokens=max(8, options.max_tokens - self._stats.pieces))
-        if not self._stop_llm.is_set():
-            tail = splitter.flush()
-            if handed and pieces >= token_cap and tail and finished_part(tail[-1]) != tail[-1]:
-                # Cut off by the token limit mid-sentence: ending on the last finished clause is better than
-                # trailing off mid-word ("...as they weave their secrets into the").
-                logger.info("response %s: token limit hit mid-sentence; unfinished end not spoken: %r",
-                            self.response_id, tail[-1][:60])  # fmt: skip
-                tail = [kept for kept in [finished_part(tail[-1])] if kept]
-            hand_over(tail)
-        return handed
 
     async def _synthesize_all(
         self, phrases: asyncio.Queue[str | None], out: asyncio.Queue[tuple[str, np.ndarray] | None]
