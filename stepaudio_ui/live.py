@@ -44,7 +44,13 @@ from model.events import (
 from model.protocol import EngineSession
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.live_audio import FRAME_SAMPLES, OUTPUT_RATE, RealTimePacer, ReplyAudio
-from stepaudio_ui.live_session import ConversationRecorder, LiveSelection, ResolvedSession, resolve_session
+from stepaudio_ui.live_session import (
+    ConversationRecorder,
+    LiveSelection,
+    ResolvedSession,
+    resolve_session,
+    selection_from_args,
+)
 from stepaudio_ui.live_view import ConversationView, join_delta
 
 logger = logging.getLogger(__name__)
@@ -76,31 +82,6 @@ class LiveRegistry:
 
     def get(self, webrtc_id: str | None) -> LiveHandler | None:
         return self._handlers.get(webrtc_id or "")
-
-
-def selection_from_args(args: list[Any]) -> LiveSelection:
-    """fastrtc's args: [webrtc value, persona slug, persona version, scene slug, scene version, engine].
-
-    fastrtc puts a "__webrtc_value__" marker in front when the webrtc value is a plain id string."""
-    args = list(args)
-    if args and args[0] == "__webrtc_value__":
-        args = args[1:]
-    _, persona, persona_version, scene, scene_version, engine = (list(args) + [None] * 6)[:6]
-    return LiveSelection(
-        persona_slug=persona or "",
-        persona_version=_version_or_none(persona_version),
-        scene_slug=scene or "",
-        scene_version=_version_or_none(scene_version),
-        engine=engine or "",
-    )
-
-
-def _version_or_none(value: Any) -> int | None:
-    """The version dropdowns hold an int, or a label like 'published' / None for the default."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 class LiveHandler(AsyncStreamHandler):

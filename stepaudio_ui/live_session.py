@@ -1,8 +1,9 @@
 """One live conversation's bookkeeping: which persona/scene/engine it runs, and its record.
 
-`LiveSelection` is what the Live panel sends (validated here, at the boundary); `resolve_session`
-turns it into the composed session config; `ConversationRecorder` writes the conversation and its
-turns to the store and both sides' audio to WAV files under the data directory.
+`LiveSelection` is what the Live panel sends (read from fastrtc's arguments by `selection_from_args`,
+validated here, at the boundary); `resolve_session` turns it into the composed session config;
+`ConversationRecorder` writes the conversation and its turns to the store and both sides' audio to WAV
+files under the data directory.
 """
 
 from __future__ import annotations
@@ -188,3 +189,28 @@ class ConversationRecorder:
             await asyncio.to_thread(end)
         except Exception:
             logger.exception("could not close conversation %s", self.conversation_id)
+
+
+def selection_from_args(args: list[Any]) -> LiveSelection:
+    """fastrtc's args: [webrtc value, persona slug, persona version, scene slug, scene version, engine].
+
+    fastrtc puts a "__webrtc_value__" marker in front when the webrtc value is a plain id string."""
+    args = list(args)
+    if args and args[0] == "__webrtc_value__":
+        args = args[1:]
+    _, persona, persona_version, scene, scene_version, engine = (list(args) + [None] * 6)[:6]
+    return LiveSelection(
+        persona_slug=persona or "",
+        persona_version=_version_or_none(persona_version),
+        scene_slug=scene or "",
+        scene_version=_version_or_none(scene_version),
+        engine=engine or "",
+    )
+
+
+def _version_or_none(value: Any) -> int | None:
+    """The version dropdowns hold an int, or a label like 'published' / None for the default."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -14,9 +14,8 @@ import pytest
 
 from model.events import SessionConfig, TurnTimings
 from stepaudio_ui.history_export import export_files, transcript_markdown
-from stepaudio_ui.live import selection_from_args
 from stepaudio_ui.live_audio import FRAME_SAMPLES, RealTimePacer, ReplyAudio
-from stepaudio_ui.live_session import ConversationRecorder, LiveSelection, ResolvedSession
+from stepaudio_ui.live_session import ConversationRecorder, LiveSelection, ResolvedSession, selection_from_args
 from stepaudio_ui.live_view import ConversationView, latency_from_timings, render_latency_chart
 
 
