@@ -25,6 +25,7 @@ def embedded_options(settings: Settings) -> EmbeddedOptions:
         openai_key=settings.llm_openai_key or None,
         openai_model=settings.llm_openai_model,
         llm_threads=settings.llm_threads,
+        llm_batch_threads=settings.llm_batch_threads,
         cache_dir=settings.data_dir / "model-cache",
     )
 

@@ -107,6 +107,7 @@ class LlamaCppChat:
         self,
         gguf_path: Path | None = None,
         threads: int = 1,
+        batch_threads: int | None = None,
         context_tokens: int = 2048,
         parallel_slots: int = 2,
         prompt_cache_ram_mib: int = 0,
@@ -124,7 +125,7 @@ class LlamaCppChat:
         params.n_parallel = parallel_slots
         params.n_ctx = context_tokens * parallel_slots  # the context is shared out evenly between slots
         params.cpuparams.n_threads = threads
-        params.cpuparams_batch.n_threads = threads
+        params.cpuparams_batch.n_threads = batch_threads or threads
         params.verbosity = -1
         params.api_keys = [secrets.token_hex(16)]
         # llama.cpp's server also keeps finished prompts' KV state in host RAM (for a slot another

@@ -117,6 +117,22 @@ def kokoro_model_file(cache_dir: Path) -> Path:
     return target
 
 
+def engine_session_options(threads: int) -> ort.SessionOptions:
+    """ONNX Runtime options for a TTS model that shares 2 cores with Whisper, llama.cpp and other sessions."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = max(1, threads)
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    # Idle worker threads would otherwise busy-wait between operators; with two sessions, Whisper
+    # and llama.cpp sharing 2 cores that spinning only steals time (measured: ~20% more CPU per phrase).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # Every phrase is a new input shape. With memory patterns on, Kokoro's arena kept growing with the
+    # longest phrases seen (measured, 60 random phrases: +40 MB between phrases 30 and 60); off, it
+    # stays flat after ~10 phrases (+0.4 MB), at the same synthesis speed.
+    options.enable_mem_pattern = False
+    return options
+
+
 class KokoroTts:
     """Kokoro-82M for English and Mandarin. Thread-safe: one ONNX session, guarded phonemisers.
 
@@ -128,17 +144,7 @@ class KokoroTts:
 
     def __init__(self, cache_dir: Path | None = None, threads: int = 2) -> None:
         started = time.perf_counter()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, threads)
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        # Idle worker threads would otherwise busy-wait between operators; with two sessions, Whisper
-        # and llama.cpp sharing 2 cores that spinning only steals time (measured: ~20% more CPU per phrase).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        # Every phrase is a new input shape. With memory patterns on, the arena kept growing with the
-        # longest phrases seen (measured, 60 random phrases: +40 MB between phrases 30 and 60); off, it
-        # stays flat after ~10 phrases (+0.4 MB), at the same synthesis speed.
-        options.enable_mem_pattern = False
+        options = engine_session_options(threads)
         voices_path = packaged_voices_path()
         if cache_dir is not None:
             model_file = kokoro_model_file(cache_dir)

@@ -13,6 +13,7 @@ from model.embedded.tts import MODEL_FILE_NAME
 from model.embedded.voices import (
     BLENDS,
     DEFAULT_VOICE_ID,
+    FAST_VOICE_ID,
     PACKAGED_VOICE_IDS,
     resolve_voice_style,
     voice_catalogue,
@@ -96,8 +97,14 @@ def test_catalogue_has_packaged_voices_and_blends_with_provenance() -> None:
     assert len(BLENDS) >= 3 and set(BLENDS) <= set(ids)
     assert DEFAULT_VOICE_ID == "jf_alpha"
     for voice in catalogue:
+        assert voice.description and voice.source and voice.consent and voice.license
+        if voice.id == FAST_VOICE_ID:
+            assert voice.model.startswith("Piper") and voice.languages == ("en",)
+            assert "commercial" in voice.license  # its base voice's corpus restricts commercial use: said plainly
+            continue
         assert voice.model == "Kokoro-82M v1.0 int8" and "Apache-2.0" in voice.license
-        assert {"en", "zh"} <= set(voice.languages) and voice.description and voice.source and voice.consent
+        assert {"en", "zh"} <= set(voice.languages)
+    assert ids[-1] == FAST_VOICE_ID
     assert voice_info("blend_warm").name == "Warm blend"
     with pytest.raises(ValueError, match="jf_alpha, jf_gongitsune"):
         voice_info("nobody")
