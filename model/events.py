@@ -106,6 +106,9 @@ class TurnTimings(BaseModel):
     speech_end_ms: float = 0.0  # wall clock of the last voiced frame, epoch ms
     turn_decided_ms: float | None = None  # end-of-turn decision (silence wait / semantic model)
     asr_done_ms: float | None = None
+    # When the chat model was asked; before `turn_decided_ms` when the reply was started at the speaker's
+    # pause (the early transcript) and adopted once the turn ended there.
+    reply_started_ms: float | None = None
     llm_first_token_ms: float | None = None
     first_audio_ms: float | None = None
     llm_tokens: int = 0

@@ -20,23 +20,38 @@ from model.embedded.asr import Transcript
 logger = logging.getLogger(__name__)
 
 Transcribe = Callable[[np.ndarray, str], Transcript]
+Pending = tuple[str, asyncio.Future[Transcript]]
+# Told of the current early transcript when it is ready (the session may start a reply on it), and
+# None when it is dropped because the speaker went on.
+EarlyListener = Callable[[Pending | None], None]
 
 
 class EarlyTranscriber:
     """One per session; called from the session's event loop only."""
 
-    def __init__(self, transcribe: Transcribe) -> None:
+    def __init__(self, transcribe: Transcribe, listener: EarlyListener | None = None) -> None:
         self._transcribe = transcribe
-        self._pending: tuple[str, asyncio.Future[Transcript]] | None = None
+        self._listener = listener
+        self._pending: Pending | None = None
 
     def paused(self, audio_16k: np.ndarray, language: str) -> None:
         """The speaker paused: start transcribing the turn so far (a newer pause replaces an older one)."""
         future = asyncio.ensure_future(asyncio.to_thread(self._transcribe, audio_16k, language))
         future.add_done_callback(_consume_exception)
-        self._pending = (language, future)
+        pending = (language, future)
+        self._pending = pending
+        future.add_done_callback(lambda _: self._ready(pending))
+
+    def _ready(self, pending: Pending) -> None:
+        future = pending[1]
+        if self._listener is not None and self._pending is pending and not future.cancelled():
+            if future.exception() is None:
+                self._listener(pending)
 
     def resumed(self) -> None:
         """The words go on: a transcript of the turn so far would cut it short."""
+        if self._pending is not None and self._listener is not None:
+            self._listener(None)
         self._pending = None
 
     def take(self) -> tuple[str, asyncio.Future[Transcript]] | None:

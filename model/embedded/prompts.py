@@ -46,6 +46,19 @@ class SessionPrompts:
         prompt = self._history.prompt(plan.system_prompt, plan.options.max_tokens, max_turns=self._window(plan))
         return adapt_prompt(prompt, plan)
 
+    def for_user_turn(
+        self, config: SessionConfig, *, user_text: str, user_language: str | None
+    ) -> tuple[ReplyPlan, list[ChatMessage]]:
+        """Plan and prompt for answering `user_text` as if it were already in the history (which is left
+        as it is: the turn may not be over yet)."""
+        history = ConversationHistory(
+            self._history.count_tokens, self._history.context_tokens, list(self._history.turns)
+        )
+        history.add("user", user_text)
+        prompts = SessionPrompts(self._shared, history)
+        plan = prompts.plan(config, user_text=user_text, user_language=user_language)
+        return plan, prompts.messages(plan)
+
     def warm_next(self, config: SessionConfig) -> None:
         """Start evaluating what the next prompt will begin with (at session start, after
         `session.update`, and after each reply while the user listens)."""

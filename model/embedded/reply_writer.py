@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 class ReplyStats:
     """What one response measured, for `response.done` timings."""
 
+    request_wall: float | None = None  # when the chat model was first asked
     first_token_wall: float | None = None
     last_token_wall: float | None = None
     pieces: int = 0
@@ -69,6 +70,7 @@ class ReplyWriter:
             earlier_phrases=self.plan.earlier_phrases,
             expect_english=self.plan.language == "en",
         )
+        self.stats.request_wall = now_ms()
         try:
             handed = self._stream_phrases(self.messages or [], self.plan.options, shaper, loop, out)
             if not handed and not self.cancel.is_set() and not self.plan.user_spoke_chinese:

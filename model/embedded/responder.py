@@ -74,6 +74,9 @@ class ResponseRun:
     pace: bool = True
     fixed_text: str | None = None
     on_finish: Callable[[str, str], None] | None = None  # (kept text, status), before `response.done`
+    # Started early (at the speaker's pause, before the turn is known to be over): it writes and
+    # synthesises, but emits nothing until `release()`; until then a cancel leaves no trace.
+    held: bool = False
     spoken: list[SpokenPhrase] = field(default_factory=list)
     _cancel: threading.Event = field(default_factory=threading.Event)  # the response is cancelled
     # The chat model must stop: the response is cancelled, or the reply has said enough (its phrases are
@@ -84,11 +87,24 @@ class ResponseRun:
     _first_audio_wall: float | None = None
     _task: asyncio.Task[None] | None = None
     _finished: bool = False
+    _released: asyncio.Event | None = None
     done: asyncio.Future[str] | None = None
 
     def start(self) -> None:
         self.done = asyncio.get_running_loop().create_future()
+        if self.held:
+            self._released = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name=f"response {self.response_id}")
+
+    def release(self) -> None:
+        """A held response becomes the turn's answer: its audio and events may now go out."""
+        if self._released is not None:
+            self._released.set()
+
+    @property
+    def _unseen(self) -> bool:
+        """Held and never released: the client has not heard of this response."""
+        return self._released is not None and not self._released.is_set()
 
     @property
     def active(self) -> bool:
@@ -105,6 +121,18 @@ class ResponseRun:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        self._finish("cancelled")
+
+    def drop(self) -> None:
+        """Stop a held response that was never released, at once and without a trace (no events, no
+        history). Synchronous, so callbacks can use it; the task winds down on its own."""
+        if self._finished or not self._unseen:
+            return
+        self._cancel.set()
+        self._stop_llm.set()
+        self.shared.interrupt_synthesis(self.response_id)
+        if self._task is not None:
+            self._task.cancel()
         self._finish("cancelled")
 
     # ------------------------------------------------------------------ stages
@@ -180,6 +208,8 @@ class ResponseRun:
     async def _emit_all(self, audio: asyncio.Queue[tuple[str, np.ndarray] | None]) -> None:
         chunk = self.output_rate * CHUNK_MS // 1000
         offset_ms = 0.0
+        if self._released is not None:
+            await self._released.wait()
         while (item := await audio.get()) is not None:
             phrase, samples = item
             duration_ms = samples.size * 1000 / self.output_rate
@@ -217,9 +247,15 @@ class ResponseRun:
         if self._finished:
             return
         self._finished = True
+        if self._unseen:  # an early start nobody adopted: no events, nothing for the history
+            logger.debug("early response %s dropped (%s)", self.response_id, status)
+            if self.done is not None and not self.done.done():
+                self.done.set_result("")
+            return
         text = join_phrases([p.text for p in self.spoken]) if status == "completed" else self.heard_text()
         stats, timings = self._stats, self.timings
         timings.llm_first_token_ms = stats.first_token_wall
+        timings.reply_started_ms = stats.request_wall
         timings.llm_tokens = stats.pieces
         if stats.pieces > 1 and stats.first_token_wall and stats.last_token_wall:
             span_s = (stats.last_token_wall - stats.first_token_wall) / 1000 - stats.paused_s

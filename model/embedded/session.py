@@ -26,11 +26,12 @@ from typing import Any
 import numpy as np
 
 from model.embedded.client_input import decode_audio_append, parse_client_event, typed_user_text
+from model.embedded.early_asr import Pending
 from model.embedded.history import ConversationHistory
 from model.embedded.llm import ChatMessage
 from model.embedded.prompts import SessionPrompts
-from model.embedded.responder import ResponseRun
 from model.embedded.session_config import check_update, default_config, merge_config
+from model.embedded.session_responses import SessionResponses
 from model.embedded.shared import SharedModels
 from model.embedded.spoken_input import EarlyTranscript, SpokenInput
 from model.embedded.turn_taking import SpeechStart, TurnEnd
@@ -47,8 +48,6 @@ from model.events import (
     InputTranscriptionCompleted,
     ResponseCancel,
     ResponseCreate,
-    ResponseCreated,
-    ResponseInfo,
     ServerEvent,
     SessionConfig,
     SessionCreated,
@@ -82,12 +81,21 @@ class EmbeddedSession:
         self._out: asyncio.Queue[ServerEvent | None] = asyncio.Queue()
         self._history = ConversationHistory(shared.count_tokens, shared.context_tokens)
         self._prompts = SessionPrompts(shared, self._history)
-        self._input = SpokenInput(shared, self._detection, self._input_rate, self._asr_language)
+        self._input = SpokenInput(
+            shared, self._detection, self._input_rate, self._asr_language, on_early=self._on_early_transcript
+        )
         self._speech_item_id: str | None = None
         self._speech_epoch = 0  # bumps at every speech start: a turn answered late checks it
         self._last_item_id: str | None = None
-        self._active: ResponseRun | None = None
-        self._unanswered_user_turn = False
+        self._responses = SessionResponses(
+            shared,
+            self._history,
+            self._prompts,
+            config=lambda: self._config,
+            emit=self._emit,
+            on_item=self._set_last_item,
+            pace_audio=pace_audio,
+        )
         self._tasks: set[asyncio.Task[None]] = set()  # turns being transcribed and answered
         self._closed = False
 
@@ -105,7 +113,7 @@ class EmbeddedSession:
     @property
     def idle(self) -> bool:
         """No reply being spoken and no turn being transcribed."""
-        return not self._tasks and (self._active is None or not self._active.active)
+        return not self._tasks and not self._responses.speaking
 
     async def start(self) -> None:
         self._emit(SessionCreated(session=self._config))
@@ -113,7 +121,7 @@ class EmbeddedSession:
             self._emit(self._opening_problem)
         self._prompts.warm_next(self._config)
         if self._config.greeting:
-            await self._start_response(TurnTimings(speech_end_ms=now_ms()), fixed_text=self._config.greeting)
+            await self._responses.start(TurnTimings(speech_end_ms=now_ms()), fixed_text=self._config.greeting)
 
     async def send(self, event: ClientEvent | dict[str, Any] | str | bytes) -> None:
         if self._closed:
@@ -137,8 +145,7 @@ class EmbeddedSession:
         if self._closed:
             return
         self._closed = True
-        if self._active is not None:
-            await self._active.cancel()
+        await self._responses.close()
         await self._prompts.close()
         for task in list(self._tasks):
             task.cancel()
@@ -157,12 +164,12 @@ class EmbeddedSession:
         elif isinstance(event, ConversationItemCreate):
             await self._typed(event)
         elif isinstance(event, ResponseCreate):
-            await self._response_create()
+            await self._responses.answer_again()
         elif isinstance(event, ResponseCancel):
-            if self._active is None or not self._active.active:
+            if not self._responses.speaking:
                 self._emit(error_event("No response is in progress to cancel.", code="response_cancel_not_active"))
             else:
-                await self._active.cancel()
+                await self._responses.cancel()
         elif isinstance(event, InputAudioBufferClear):
             self._input.clear()
         elif isinstance(event, InputAudioBufferCommit):
@@ -195,6 +202,7 @@ class EmbeddedSession:
         if problem is not None:
             self._emit(problem)
             return
+        self._responses.drop_early()  # written for the old config
         self._config = merge_config(self._config, event.session)
         self._input.configure(self._detection, self._input_rate, self._asr_language)
         self._emit(SessionUpdated(session=self._config, event_id=None))
@@ -216,10 +224,11 @@ class EmbeddedSession:
     async def _on_speech_start(self, start: SpeechStart) -> None:
         self._speech_epoch += 1
         self._speech_item_id = new_id("item")
+        self._responses.drop_early()
         self._emit(SpeechStarted(audio_start_ms=start.audio_start_ms, item_id=self._speech_item_id))
-        if self._detection.interrupt_response and self._active is not None and self._active.active:
-            logger.info("barge-in: cancelling response %s", self._active.response_id)
-            await self._active.cancel()
+        if self._detection.interrupt_response and self._responses.speaking:
+            logger.info("barge-in: cancelling the response being spoken")
+            await self._responses.cancel()
 
     def _on_turn_end(self, end: TurnEnd) -> None:
         item_id = self._speech_item_id or new_id("item")
@@ -249,17 +258,30 @@ class EmbeddedSession:
         timings.asr_done_ms = max(now_ms(), timings.turn_decided_ms or 0.0)
         text = transcript.text.strip()
         self._emit(InputTranscriptionCompleted(item_id=item_id, transcript=text, language=transcript.language))
+        started_early = self._responses.take_early(early)
         if not text:
             logger.info("turn %s had no words (noise?): no reply", item_id)
             return
         self._history.add("user", text)
-        self._unanswered_user_turn = True
+        self._responses.unanswered_user_turn = True
         if not self._detection.create_response:
             return
         if epoch != self._speech_epoch and self._detection.interrupt_response:
             logger.info("user is speaking again: turn %s will be answered with the next one", item_id)
+            if started_early is not None:
+                started_early.drop()
             return
-        await self._start_response(timings, user_text=text, user_language=transcript.language)
+        if started_early is not None and self._responses.adopt(started_early, timings):
+            return
+        await self._responses.start(timings, user_text=text, user_language=transcript.language)
+
+    def _on_early_transcript(self, pending: Pending | None) -> None:
+        """The speaker paused and their words are known (or went on: None). When the session is otherwise
+        quiet, the reply starts now, held until the turn is decided (`early_reply`)."""
+        if pending is None:
+            self._responses.drop_early()
+        elif not self._closed and self._detection.create_response and not self._tasks:
+            self._responses.start_early(pending)
 
     # ------------------------------------------------------------------ typed turns and responses
 
@@ -268,61 +290,17 @@ class EmbeddedSession:
         if isinstance(text, ErrorEvent):
             self._emit(text)
             return
+        self._responses.drop_early()  # typed words come first; a spoken turn in progress is answered after
         item = event.item.model_copy(update={"id": event.item.id or new_id("item")})
         self._emit(ConversationItemCreated(previous_item_id=self._last_item_id, item=item))
         self._last_item_id = item.id
         self._history.add("user", text)
-        self._unanswered_user_turn = True
+        self._responses.unanswered_user_turn = True
         if self._detection.create_response:
-            await self._start_response(TurnTimings(speech_end_ms=now_ms()), user_text=text)
+            await self._responses.start(TurnTimings(speech_end_ms=now_ms()), user_text=text)
 
-    async def _response_create(self) -> None:
-        if self._active is not None and self._active.active:
-            if not self._unanswered_user_turn:
-                return  # already answering the latest turn (clients often send item.create + response.create)
-            await self._active.cancel()
-        await self._start_response(TurnTimings(speech_end_ms=now_ms()), user_text=self._history.last_user_text())
-
-    async def _start_response(
-        self,
-        timings: TurnTimings,
-        *,
-        user_text: str | None = None,
-        user_language: str | None = None,
-        fixed_text: str | None = None,
-    ) -> None:
-        previous = self._active
-        if previous is not None and previous.active and previous.done is not None:
-            if self._detection.interrupt_response:
-                await previous.cancel()  # a new user turn replaces the reply nobody wants to hear out
-            else:
-                await asyncio.shield(previous.done)  # no interruptions: answer after the current reply
-        plan = self._prompts.plan(self._config, user_text=user_text, user_language=user_language)
-        messages = None if fixed_text is not None else self._prompts.messages(plan)
-        self._unanswered_user_turn = False
-        response_id, item_id = new_id("resp"), new_id("item")
-        self._emit(ResponseCreated(response=ResponseInfo(id=response_id, timings=timings)))
-        run = ResponseRun(
-            response_id=response_id,
-            item_id=item_id,
-            shared=self._shared,
-            plan=plan,
-            messages=messages,
-            emit=self._emit,
-            timings=timings,
-            output_rate=self._config.output_sample_rate or DEFAULT_SAMPLE_RATE,
-            pace=self._pace_audio,
-            fixed_text=fixed_text,
-            on_finish=self._keep_reply,
-        )
-        self._active = run
+    def _set_last_item(self, item_id: str) -> None:
         self._last_item_id = item_id
-        run.start()
-
-    def _keep_reply(self, text: str, status: str) -> None:
-        self._history.add("assistant", text)
-        if not self._closed:
-            self._prompts.warm_next(self._config)
 
     # ------------------------------------------------------------------ plumbing
 

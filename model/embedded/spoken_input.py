@@ -5,7 +5,8 @@
                                                                      | resumed: that transcript is dropped
 
 The session only hears about what it must react to: a `SpeechStart` (barge-in) and a `TurnEnd` (answer it,
-with the early transcript taken from `take_early`).
+with the early transcript taken from `take_early`), and through `on_early` of each early transcript as it
+becomes ready or stale (it may start the reply at the pause).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import soxr
 
 from model.embedded.asr import Transcript
 from model.embedded.audio import int16_to_float
-from model.embedded.early_asr import EarlyTranscriber
+from model.embedded.early_asr import EarlyListener, EarlyTranscriber
 from model.embedded.shared import SharedModels
 from model.embedded.turn_taking import SpeechPaused, SpeechResumed, SpeechStart, TurnEnd, TurnTaker
 from model.events import TurnDetection
@@ -30,9 +31,16 @@ EarlyTranscript = tuple[str, asyncio.Future[Transcript]] | None
 class SpokenInput:
     """One per session; called from the session's event loop only."""
 
-    def __init__(self, shared: SharedModels, detection: TurnDetection, input_rate: int, language: str) -> None:
+    def __init__(
+        self,
+        shared: SharedModels,
+        detection: TurnDetection,
+        input_rate: int,
+        language: str,
+        on_early: EarlyListener | None = None,
+    ) -> None:
         self._turns = TurnTaker(shared.models.vad_model.new_stream(), shared.models.turn_model, detection)
-        self._early = EarlyTranscriber(shared.transcribe)
+        self._early = EarlyTranscriber(shared.transcribe, on_early)
         self._rate = input_rate
         self._resampler = _resampler_from(input_rate)
         self.language = language  # what ASR is asked for: "en", "zh" or "auto"

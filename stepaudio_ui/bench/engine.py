@@ -57,6 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sessions", type=int, choices=(1, 2), default=1, help="sessions talking at the same time")
     parser.add_argument("--json-only", action="store_true", help="print only the final JSON line")
     parser.add_argument("--silence-ms", type=int, default=500, help="turn_detection.silence_duration_ms")
+    parser.add_argument("--voice", default=None, help="voice id the replies are spoken with (default: the engine's)")
     parser.add_argument("--max-sentences", type=int, default=2, help="reply length limit in sentences")
 
 
@@ -90,6 +91,7 @@ def summarise(turns: list[TurnResult], sessions: int, load_s: float | None) -> d
     # Replies that open with a phrase spoken before ("Sure!") start at once: give both kinds apart.
     uncached = [t.decision_to_first_audio_ms for t in turns if t.first_phrase_cached is False]
     summary["first_phrase_cached_turns"] = sum(1 for t in turns if t.first_phrase_cached)
+    summary["started_early_turns"] = sum(1 for t in turns if t.started_early)
     summary["decision_to_first_audio_uncached_p50_ms"] = _percentile([v for v in uncached if v is not None], 50)
     summary["asr_wer"] = rate("en")
     summary["asr_cer_zh"] = rate("zh")
@@ -111,11 +113,12 @@ def _table(turns: list[TurnResult]) -> list[str]:
         err = f"{t.errors}/{t.reference_units}" if t.errors is not None else "-"
         lines.append(
             f"{t.session:>4} {t.name[:13]:<13} {show(t.eos_to_first_audio_ms):>9}"
-            f" {show(t.decision_to_first_audio_ms):>8}{'*' if t.first_phrase_cached else ' '}"
+            f" {show(t.decision_to_first_audio_ms):>7}{'^' if t.started_early else ' '}{'*' if t.first_phrase_cached else ' '}"
             f" {show(t.silence_wait_ms):>5} {show(t.asr_ms):>5} {show(t.llm_ttft_ms):>5} {show(t.llm_tokens_per_s):>6}"
             f" {show(t.tts_rtf, 2):>4} {err:>5}  {t.transcript!r} -> {t.reply[:70]!r}"
         )
-    lines.append("(* the reply's first phrase was spoken before: its audio came from the phrase cache)")
+    lines.append("(* the reply's first phrase was spoken before: its audio came from the phrase cache;")
+    lines.append(" ^ the reply was started at the speaker's pause and held until the end-of-turn decision)")
     return lines
 
 
@@ -179,7 +182,9 @@ async def _bench(args: argparse.Namespace, settings: Settings) -> dict[str, obje
     target = await _target(args, settings)
     utterances = await asyncio.to_thread(_utterances, args, settings, target)
     drivers = [
-        SpokenTurnDriver(target.engine, index, args.silence_ms, args.max_sentences, same_clock=target.same_clock)
+        SpokenTurnDriver(
+            target.engine, index, args.silence_ms, args.max_sentences, same_clock=target.same_clock, voice=args.voice
+        )
         for index in range(args.sessions)
     ]
     try:
@@ -187,7 +192,7 @@ async def _bench(args: argparse.Namespace, settings: Settings) -> dict[str, obje
     except RealtimeConnectError as error:
         raise BenchSetupError(str(error)) from None
     turns = [turn for session_turns in per_session for turn in session_turns]
-    summary: dict[str, object] = {"engine": target.engine.name, "url": target.url}
+    summary: dict[str, object] = {"engine": target.engine.name, "url": target.url, "voice": args.voice or "default"}
     summary.update(summarise(turns, args.sessions, target.load_s))
     summary["table"] = _table(turns)
     return summary

@@ -29,6 +29,7 @@ from model.events import (
     SessionConfig,
     SessionUpdate,
     TurnDetection,
+    TurnTimings,
     encode_pcm16,
     now_ms,
 )
@@ -67,6 +68,13 @@ class TurnResult:
     # "server": stage figures from response.timings; "client": only what this process could see
     timings_source: str = "client"
     first_phrase_cached: bool | None = None  # the reply's first audio came from the phrase cache
+    started_early: bool | None = None  # the reply was started at the speaker's pause, before the decision
+
+
+def _started_early(timings: TurnTimings) -> bool | None:
+    if timings.reply_started_ms is None or timings.turn_decided_ms is None:
+        return None
+    return timings.reply_started_ms < timings.turn_decided_ms
 
 
 def _gap(later: float | None, earlier: float | None) -> float | None:
@@ -98,7 +106,16 @@ class _TurnState:
 class SpokenTurnDriver:
     """One session of an engine, fed like a microphone: speech, then silence until the reply is heard out."""
 
-    def __init__(self, engine: Engine, index: int, silence_ms: int, max_sentences: int, *, same_clock: bool) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        index: int,
+        silence_ms: int,
+        max_sentences: int,
+        *,
+        same_clock: bool,
+        voice: str | None = None,
+    ) -> None:
         self._engine = engine
         self._index = index
         self._silence_ms = silence_ms
@@ -106,6 +123,7 @@ class SpokenTurnDriver:
         self._same_clock = same_clock
         self._config = SessionConfig(
             instructions=BENCH_INSTRUCTIONS,
+            voice=voice,  # None: the engine's default voice
             language="auto",
             max_sentences=max_sentences,
             turn_detection=TurnDetection(silence_duration_ms=silence_ms),
@@ -230,10 +248,12 @@ class SpokenTurnDriver:
             stages = {
                 "silence_wait_ms": _gap(timings.turn_decided_ms, origin),
                 "asr_ms": _gap(timings.asr_done_ms, timings.turn_decided_ms),
-                "llm_ttft_ms": _gap(timings.llm_first_token_ms, timings.asr_done_ms),
+                # From the chat request: a reply started early asked before ASR was "done" for the turn.
+                "llm_ttft_ms": _gap(timings.llm_first_token_ms, timings.reply_started_ms or timings.asr_done_ms),
                 "llm_tokens_per_s": timings.llm_tokens_per_s,
                 "tts_rtf": timings.tts_rtf,
                 "first_phrase_cached": timings.first_phrase_cached,
+                "started_early": _started_early(timings),
             }
             source = "server"
         else:
@@ -242,7 +262,15 @@ class SpokenTurnDriver:
                 round(eos_to_first_audio - self._silence_ms, 1) if eos_to_first_audio is not None else None
             )
             stages = dict.fromkeys(
-                ("silence_wait_ms", "asr_ms", "llm_ttft_ms", "llm_tokens_per_s", "tts_rtf", "first_phrase_cached")
+                (
+                    "silence_wait_ms",
+                    "asr_ms",
+                    "llm_ttft_ms",
+                    "llm_tokens_per_s",
+                    "tts_rtf",
+                    "first_phrase_cached",
+                    "started_early",
+                )  # fmt: skip
             )
             source = "client"
         errors = units = None
