@@ -60,10 +60,14 @@ def clean_for_speech(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def word_counts(text: str) -> tuple[int, int]:
+    """(Latin words, CJK characters) in `text`: how long it is to say, whatever its script."""
+    return len(_LATIN_WORD.findall(text)), len(_CJK_CHAR.findall(text))
+
+
 def _long_enough_for_first_phrase(text: str) -> bool:
-    return (
-        len(_LATIN_WORD.findall(text)) >= FIRST_PHRASE_MIN_WORDS or len(_CJK_CHAR.findall(text)) >= FIRST_PHRASE_MIN_CJK
-    )
+    words, characters = word_counts(text)
+    return words >= FIRST_PHRASE_MIN_WORDS or characters >= FIRST_PHRASE_MIN_CJK
 
 
 def _ends_with_abbreviation(text: str) -> bool:
