@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import queue
 import secrets
 import threading
@@ -125,7 +126,7 @@ class LlamaCppChat:
         params.n_parallel = parallel_slots
         params.n_ctx = context_tokens * parallel_slots  # the context is shared out evenly between slots
         params.cpuparams.n_threads = threads
-        params.cpuparams_batch.n_threads = batch_threads or threads
+        params.cpuparams_batch.n_threads = batch_threads or (2 if (os.cpu_count() or 1) >= 4 else threads)
         params.verbosity = -1
         params.api_keys = [secrets.token_hex(16)]
         # llama.cpp's server also keeps finished prompts' KV state in host RAM (for a slot another

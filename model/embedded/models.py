@@ -37,9 +37,10 @@ class EmbeddedOptions:
     # 1, not 2: measured on a shared 2-core machine, llama.cpp's thread barriers stall whenever another
     # model (TTS, ASR, a second session) holds a core: 30 tokens took 0.6 CPU-s on 1 thread, 5-22 CPU-s on 2.
     llm_threads: int = 1
-    # Prompt evaluation (the new turn's tokens) runs while ASR and TTS are idle, so it can use both cores:
-    # bench engine, 2 cores, first token p50 93 vs 142 ms (one session), 205 vs 360 ms (two at once).
-    llm_batch_threads: int | None = 2
+    # Prompt evaluation (the new turn's tokens); None: 2 threads on 4+ cores, else `llm_threads`. Measured
+    # on 2 cores: with nothing else busy, 2 threads gave first tokens sooner (bench engine p50 93 vs 142 ms;
+    # two sessions 205 vs 360 ms), but with Chromium holding a core much later (bench live 405-717 vs 101-249 ms).
+    llm_batch_threads: int | None = None
     cache_dir: Path | None = None
     # The CPU models besides the LLM (Whisper, Kokoro); 2 matches the machines this targets.
     model_threads: int = 2

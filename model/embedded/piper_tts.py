@@ -21,7 +21,14 @@ import numpy as np
 import onnxruntime as ort
 
 from model.embedded.audio import resample
-from model.embedded.tts import MAX_SPEED, MIN_SPEED, SAMPLE_RATE, SynthesisInterrupted, engine_session_options
+from model.embedded.tts import (
+    MAX_SPEED,
+    MIN_SPEED,
+    SAMPLE_RATE,
+    SynthesisInterrupted,
+    engine_session_options,
+    speakable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +69,8 @@ class PiperTts:
             raise ValueError(f"TTS speed must be between {MIN_SPEED} and {MAX_SPEED}, got {speed}.")
         if language != "en":
             raise ValueError(f"The Piper voice speaks English only, not {language!r}.")
+        if not speakable(text):
+            return np.zeros(0, dtype=np.float32)  # punctuation or emoji only: nothing to say
         with self._phonemize_lock:
             sentences = self._voice.phonemize(text)
         pieces: list[np.ndarray] = []

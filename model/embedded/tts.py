@@ -38,6 +38,11 @@ _HAS_SPEAKABLE = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
 
 
+def speakable(text: str) -> bool:
+    """Whether `text` has anything to say (punctuation or emoji alone has not)."""
+    return bool(_HAS_SPEAKABLE.search(text))
+
+
 class SpeechSynthesizer(Protocol):
     sample_rate: int
 
@@ -197,7 +202,7 @@ class KokoroTts:
         if not MIN_SPEED <= speed <= MAX_SPEED:
             raise ValueError(f"TTS speed must be between {MIN_SPEED} and {MAX_SPEED}, got {speed}.")
         style = resolve_voice_style(voice, self._voices)
-        if not _HAS_SPEAKABLE.search(text):
+        if not speakable(text):
             return np.zeros(0, dtype=np.float32)  # punctuation or emoji only: nothing to say
         phonemes = self.phonemize(text, language)
         if not phonemes.strip():

@@ -47,6 +47,10 @@ def test_fast_voice_is_much_quicker_than_kokoro_and_as_loud(embedded_models: Emb
     assert 0.5 < _rms(fast) / _rms(kokoro) < 2.0, "loudness should match the Kokoro voices"
 
 
+def test_fast_voice_says_nothing_for_punctuation(embedded_models: EmbeddedModels) -> None:
+    assert embedded_models.tts.synthesize("... !!", voice=FAST_VOICE_ID, speed=1.0, language="en").size == 0
+
+
 def test_fast_voice_speed_changes_duration(embedded_models: EmbeddedModels) -> None:
     text = "Slowly, then quickly."
     slow = embedded_models.tts.synthesize(text, voice=FAST_VOICE_ID, speed=0.8, language="en")
