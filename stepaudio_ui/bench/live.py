@@ -44,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--turns", type=int, default=10, help="spoken turns (at least 10 for the report)")
     parser.add_argument("--persona", default="sam-support", help="persona slug")
     parser.add_argument("--scene", default="support-desk", help="scene tone slug")
+    parser.add_argument(
+        "--voice", default=None, help="speak with this voice: a new published version of the persona (scratch data)"
+    )
     parser.add_argument("--reply-timeout", type=float, default=60.0, help="seconds to wait for a reply")
     parser.add_argument(
         "--talk-over-after", type=float, default=1.0, help="seconds of reply heard before the next question"
@@ -157,11 +160,18 @@ def _server_timings(ctx: Any) -> list[dict[str, float]]:
     return values
 
 
+def _stage_start(timings: dict[str, float], start: str, end: str) -> float:
+    """A reply started early (at the speaker's pause) asked the chat model before ASR was "done"."""
+    if end == "llm_first_token_ms" and timings.get("reply_started_ms"):
+        return min(timings["reply_started_ms"], timings[start])
+    return timings[start]
+
+
 def _stage_medians(server: list[dict[str, float]]) -> dict[str, float | None]:
     """p50 of each stage of the engine's turn, so a slow total says where its time went."""
     medians: dict[str, float | None] = {}
     for name, start, end in STAGES:
-        spans = [t[end] - t[start] for t in server if t.get(start) and t.get(end)]
+        spans = [t[end] - _stage_start(t, start, end) for t in server if t.get(start) and t.get(end)]
         medians[f"server_{name}_p50_ms"] = _round(percentile(spans, 50))
     return medians
 
@@ -181,6 +191,8 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     try:
         _out(f"app at {url}; loading the embedded models…")
         _wait_for_models(ctx)
+        if args.voice:
+            _use_voice(ctx, args.persona, args.voice)
         clips = {f"q{i}": speak(text) for i, text in enumerate(QUESTIONS)}
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=chromium_args())
@@ -214,6 +226,21 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         time.sleep(0.5)
         scratch.cleanup()
     return 0 if eos_to_audio else 1
+
+
+def _use_voice(ctx: Any, slug: str, voice: str) -> None:
+    """Publish a version of the persona that speaks with `voice` (in the bench's scratch store only)."""
+    from stepaudio_ui.studio import get_default_version, list_versions, publish_version, save_version
+
+    with ctx.db.session() as session:
+        current = get_default_version(session, kind="persona", slug=slug)
+        latest = max(view.number for view in list_versions(session, kind="persona", slug=slug))
+        spec = current.spec.model_copy(update={"voice": voice})
+        saved = save_version(
+            session, kind="persona", slug=slug, spec=spec, base_number=latest, author="bench", note=f"voice {voice}"
+        )
+        publish_version(session, kind="persona", slug=slug, number=saved.number)
+    _out(f"persona {slug} v{saved.number} speaks with {voice}")
 
 
 def _choose_slug(page: Any, elem_id: str, slug: str) -> None:

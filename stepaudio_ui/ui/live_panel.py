@@ -26,6 +26,7 @@ from stepaudio_ui.live_rtc import (
 )
 from stepaudio_ui.live_view import ViewSnapshot, render_latency_chart
 from stepaudio_ui.published_scope import allowed_version, listed_items, listed_versions
+from stepaudio_ui.ui.live_bargein import BARGE_IN_JS, MARKER_ID, marker_html, scene_allows_interrupt
 from stepaudio_ui.ui.live_scope import RoleScopedLiveHandler
 
 logger = logging.getLogger(__name__)
@@ -190,6 +191,8 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
                 )
         with gr.Column(scale=2):
             gr.HTML("🎙️ Checking the microphone…", elem_id="live-mic-notice")
+            # Hidden: tells the page's barge-in script whether the chosen scene lets the user interrupt.
+            bargein = gr.HTML(marker_html(scene_allows_interrupt(ctx, first_scene, None, "viewer")), elem_id=MARKER_ID)
             status = gr.Markdown("Press **Start conversation** and speak.", elem_id="live-status")
             webrtc = WebRTC(
                 label="Conversation",
@@ -241,6 +244,10 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
     def live_preview(request: gr.Request, *values: Any) -> str:
         return preview_instructions(ctx, *values, role=policy.role_for(request))
 
+    def bargein_marker(request: gr.Request, slug: str | None, version: Any) -> str:
+        return marker_html(scene_allows_interrupt(ctx, slug, _number(version), policy.role_for(request)))
+
+    gr.on([scene.change, scene_version.change], bargein_marker, [scene, scene_version], bargein, show_progress="hidden")
     persona.input(pick_persona, persona, persona_version, api_name="live_persona_versions")
     scene.input(pick_scene, scene, scene_version, api_name="live_scene_versions")
     gr.on(
@@ -296,5 +303,6 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
         pickers = [persona, persona_version, scene, scene_version]
         root.load(pickers_for, [persona, scene], [role, *pickers], api_name="live_pickers")
         root.load(None, js=MIC_CHECK_JS)
+        root.load(None, js=BARGE_IN_JS)
     # An engine that is still loading its models turns usable on its own: keep its line current.
     gr.Timer(5.0).tick(lambda: engines_markdown(ctx), outputs=engine_status, show_progress="hidden")

@@ -156,11 +156,30 @@ def test_speaking_over_the_persona_stops_its_audio(live_page: Any, live_app: Any
 
     _, bots = wait_for_transcript(live, lambda users, bots: any("interrupted" in text for text in bots), timeout_s=30)
     assert stop_ms <= BARGE_IN_CUTOFF_MS, f"the reply kept playing {stop_ms:.0f} ms after the user spoke over it"
+    # The page silenced the reply itself (no wait for the jitter buffer), and the server cancelled it too.
+    assert live.page.evaluate("window.__bargeIn.ducks") >= 1
     # ...and the rest of it never comes back (the answer to the interruption can only start after it ends).
     assert live.remote_audio_after(quiet_at + 50) is None or live.remote_audio_after(quiet_at + 50) > said["end"]
     live.stop()
     view = wait_for_end(live_app)
     assert any(turn.role == "assistant" and turn.interrupted for turn in view.turns), view.turns
+
+
+def test_a_scene_without_interruptions_keeps_the_persona_audible(live_page: Any, live_app: Any) -> None:
+    live = live_page
+    live.choose("live-scene", "Quiet library (quiet-library)")
+    live.page.locator('#live-bargein [data-allowed="no"]').wait_for(state="attached", timeout=30_000)
+    live.start()
+    heard = live.wait_for_remote_audio(live.now_ms(), timeout_s=REPLY_TIMEOUT_S)
+    assert heard is not None, "no greeting audio reached the browser"
+    time.sleep(0.5)
+    assert live.wait_until_playing(timeout_s=30), "the greeting stopped before it could be talked over"
+    said = live.say("interrupt")
+    time.sleep(1.0)
+    assert live.page.evaluate("window.__bargeIn.ducks") == 0, "the page muted a persona the user may not interrupt"
+    later = live.remote_audio_after(said["start"] + 200)
+    assert later is not None and later < said["start"] + 1000, "the greeting should have played on"
+    live.stop()
 
 
 def test_typed_text_gets_a_spoken_reply(live_page: Any, live_app: Any, shots: Path) -> None:
