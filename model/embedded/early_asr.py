@@ -54,14 +54,12 @@ class EarlyTranscriber:
             self._listener(None)
         self._pending = None
 
-    def take(self) -> tuple[str, asyncio.Future[Transcript]] | None:
+    def take(self) -> Pending | None:
         """The early transcript for the turn that just ended (to be passed to `transcript`)."""
         pending, self._pending = self._pending, None
         return pending
 
-    async def transcript(
-        self, early: tuple[str, asyncio.Future[Transcript]] | None, audio_16k: np.ndarray, language: str
-    ) -> Transcript:
+    async def transcript(self, early: Pending | None, audio_16k: np.ndarray, language: str) -> Transcript:
         """The early transcript when it was made for this language and succeeded, else a fresh one."""
         if early is not None and early[0] == language:
             with contextlib.suppress(Exception):  # a failed early try is simply redone below

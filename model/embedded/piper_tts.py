@@ -22,10 +22,9 @@ import onnxruntime as ort
 
 from model.embedded.audio import resample
 from model.embedded.tts import (
-    MAX_SPEED,
-    MIN_SPEED,
     SAMPLE_RATE,
     SynthesisInterrupted,
+    check_speed,
     engine_session_options,
     speakable,
 )
@@ -65,8 +64,7 @@ class PiperTts:
     def synthesize(
         self, text: str, *, voice: str, speed: float, language: str, run_options: ort.RunOptions | None = None
     ) -> np.ndarray:
-        if not MIN_SPEED <= speed <= MAX_SPEED:
-            raise ValueError(f"TTS speed must be between {MIN_SPEED} and {MAX_SPEED}, got {speed}.")
+        check_speed(speed)
         if language != "en":
             raise ValueError(f"The Piper voice speaks English only, not {language!r}.")
         if not speakable(text):

@@ -11,21 +11,19 @@ becomes ready or stale (it may start the reply at the pause).
 
 from __future__ import annotations
 
-import asyncio
-
 import numpy as np
 import soxr
 
 from model.embedded.asr import Transcript
 from model.embedded.audio import int16_to_float
-from model.embedded.early_asr import EarlyListener, EarlyTranscriber
+from model.embedded.early_asr import EarlyListener, EarlyTranscriber, Pending
 from model.embedded.shared import SharedModels
 from model.embedded.turn_taking import SpeechPaused, SpeechResumed, SpeechStart, TurnEnd, TurnTaker
 from model.events import TurnDetection
 
 VAD_RATE = 16_000
 
-EarlyTranscript = tuple[str, asyncio.Future[Transcript]] | None
+EarlyTranscript = Pending | None
 
 
 class SpokenInput:

@@ -38,6 +38,12 @@ _HAS_SPEAKABLE = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
 
 
+def check_speed(speed: float) -> None:
+    """ValueError naming the usable range when `speed` is outside it (the same for every voice model)."""
+    if not MIN_SPEED <= speed <= MAX_SPEED:
+        raise ValueError(f"TTS speed must be between {MIN_SPEED} and {MAX_SPEED}, got {speed}.")
+
+
 def speakable(text: str) -> bool:
     """Whether `text` has anything to say (punctuation or emoji alone has not)."""
     return bool(_HAS_SPEAKABLE.search(text))
@@ -199,8 +205,7 @@ class KokoroTts:
     def synthesize(
         self, text: str, *, voice: str, speed: float, language: str, run_options: ort.RunOptions | None = None
     ) -> np.ndarray:
-        if not MIN_SPEED <= speed <= MAX_SPEED:
-            raise ValueError(f"TTS speed must be between {MIN_SPEED} and {MAX_SPEED}, got {speed}.")
+        check_speed(speed)
         style = resolve_voice_style(voice, self._voices)
         if not speakable(text):
             return np.zeros(0, dtype=np.float32)  # punctuation or emoji only: nothing to say

@@ -12,8 +12,6 @@ is the answer to the new turn. Scenes that do not let the user interrupt are lef
 
 from __future__ import annotations
 
-from typing import Any
-
 from stepaudio_ui.access import AccessError, Role
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.published_scope import allowed_version
@@ -107,5 +105,4 @@ def scene_allows_interrupt(ctx: AppContext, scene: str | None, scene_version: in
             view = allowed_version(session, kind="scene", slug=scene, number=scene_version, role=role, action="preview")
     except (studio.StudioError, AccessError):
         return True
-    turn_taking: Any = getattr(view.spec, "turn_taking", None)
-    return bool(getattr(turn_taking, "allow_interrupt", True))
+    return view.spec.turn_taking.allow_interrupt  # type: ignore[union-attr]  # kind="scene": a SceneSpec

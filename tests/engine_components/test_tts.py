@@ -56,10 +56,11 @@ def test_blends_are_weighted_mixes_of_packaged_styles(embedded_models: EmbeddedM
     assert not np.allclose(blended, styles["jm_kumo"], atol=1e-3)
 
 
-def test_speed_changes_duration(embedded_models: EmbeddedModels) -> None:
+@pytest.mark.parametrize("voice", [DEFAULT_VOICE_ID, FAST_VOICE_ID])  # Kokoro and Piper
+def test_speed_changes_duration(embedded_models: EmbeddedModels, voice: str) -> None:
     text = "Slowly, then quickly."
-    slow = embedded_models.tts.synthesize(text, voice=DEFAULT_VOICE_ID, speed=0.8, language="en")
-    fast = embedded_models.tts.synthesize(text, voice=DEFAULT_VOICE_ID, speed=1.4, language="en")
+    slow = embedded_models.tts.synthesize(text, voice=voice, speed=0.8, language="en")
+    fast = embedded_models.tts.synthesize(text, voice=voice, speed=1.4, language="en")
     assert fast.size < slow.size * 0.75, (slow.size, fast.size)
 
 
@@ -75,8 +76,9 @@ def test_bad_speed_and_language_are_clear_errors(embedded_models: EmbeddedModels
         embedded_models.tts.synthesize("Bonjour.", voice=DEFAULT_VOICE_ID, speed=1.0, language="fr")
 
 
-def test_nothing_speakable_gives_empty_audio(embedded_models: EmbeddedModels) -> None:
-    assert embedded_models.tts.synthesize("... !!", voice=DEFAULT_VOICE_ID, speed=1.0, language="en").size == 0
+@pytest.mark.parametrize("voice", [DEFAULT_VOICE_ID, FAST_VOICE_ID])
+def test_nothing_speakable_gives_empty_audio(embedded_models: EmbeddedModels, voice: str) -> None:
+    assert embedded_models.tts.synthesize("... !!", voice=voice, speed=1.0, language="en").size == 0
 
 
 def test_mandarin_with_an_english_word_is_spoken(embedded_models: EmbeddedModels) -> None:
