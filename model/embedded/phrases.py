@@ -2,7 +2,9 @@
 
 Phrases end at sentence punctuation. The FIRST phrase may also end at an earlier comma or dash once it
 is long enough to sound natural on its own, or between words of a long first sentence, so the first audio
-of a reply starts sooner. This is the only place a reply is cut: the same text is cut the same way whether
+of a reply starts sooner. The next few phrases may be cut the same way, each up to about as long as all
+the phrases before it, so a slow voice has each one ready before the last has played (see
+`later_phrase_limit`). This is the only place a reply is cut: the same text is cut the same way whether
 it arrives token by token from the chat model or whole (a greeting). Markdown, emoji and asterisks are
 removed: they are for eyes, not ears.
 """
@@ -10,6 +12,7 @@ removed: they are for eyes, not ears.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Literal
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -29,6 +32,48 @@ FIRST_PHRASE_MIN_CJK = 4
 # falls between any two words.
 FIRST_PHRASE_SOFT_WORDS = 6
 FIRST_PHRASE_HARD_WORDS = 9
+
+
+@dataclass(frozen=True)
+class PhraseLimit:
+    """Where a phrase may end before its sentence does: at a clause end once it has `clause_words` (or
+    `clause_cjk` characters), or between words once it has `soft_words`: before a word that opens a clause
+    (not before the `soft_from`-th word), or anywhere after `hard_words`."""
+
+    clause_words: int
+    clause_cjk: int
+    soft_from: int
+    soft_words: int
+    hard_words: int
+
+
+FIRST_PHRASE = PhraseLimit(
+    FIRST_PHRASE_MIN_WORDS, FIRST_PHRASE_MIN_CJK, 3, FIRST_PHRASE_SOFT_WORDS, FIRST_PHRASE_HARD_WORDS
+)
+# Phrases after the first grow with what was said before them, so each is synthesised while the earlier
+# ones play. Cut only at sentence ends, a reply stalled mid-sentence: "No worries," (~0.7 s of speech)
+# then a 20-word sentence that Kokoro needs ~2.5 s for on 2 cores while the model is still writing it
+# (measured: 14 of 24 replies had silences over 100 ms, 1.1 s on average). Kokoro makes ~2.2 s of speech
+# per second there, so a phrase may be about as long as all the phrases before it; once a reply has
+# said SENTENCES_ONLY_AFTER words, whole sentences are far enough ahead.
+SENTENCES_ONLY_AFTER = 20
+LATER_MIN_WORDS = 6
+
+
+def later_phrase_limit(said_words: int, said_cjk: int) -> PhraseLimit | None:
+    """The limit for a phrase that follows `said_words` words / `said_cjk` CJK characters; None: no limit."""
+    if said_words + said_cjk // 2 >= SENTENCES_ONLY_AFTER:
+        return None
+    budget = max(LATER_MIN_WORDS, said_words)
+    return PhraseLimit(
+        clause_words=max(3, budget // 2),
+        clause_cjk=max(FIRST_PHRASE_MIN_CJK, said_cjk // 2),
+        soft_from=max(3, budget * 2 // 3),
+        soft_words=budget + 1,  # a sentence of `budget` words or fewer stays whole
+        hard_words=budget + 4,
+    )
+
+
 _BREAK_BEFORE = frozenset(
     "and but because so which that while when or if with by for to before after about in on at from into "
     "like as than where who whose until unless though although since of how what why".split()
@@ -65,9 +110,9 @@ def word_counts(text: str) -> tuple[int, int]:
     return len(_LATIN_WORD.findall(text)), len(_CJK_CHAR.findall(text))
 
 
-def _long_enough_for_first_phrase(text: str) -> bool:
+def _long_enough_for_clause(text: str, limit: PhraseLimit) -> bool:
     words, characters = word_counts(text)
-    return words >= FIRST_PHRASE_MIN_WORDS or characters >= FIRST_PHRASE_MIN_CJK
+    return words >= limit.clause_words or characters >= limit.clause_cjk
 
 
 def _ends_with_abbreviation(text: str) -> bool:
@@ -80,7 +125,8 @@ class PhraseSplitter:
 
     def __init__(self) -> None:
         self._buffer = ""
-        self._emitted_any = False
+        self._emitted = 0  # phrases handed out so far
+        self._said = (0, 0)  # their Latin words and CJK characters: later phrases may be longer
 
     def feed(self, piece: str) -> list[str]:
         self._buffer += piece
@@ -93,7 +139,7 @@ class PhraseSplitter:
             phrase = _TRAILING_DASH.sub("", clean_for_speech(raw))  # a dash we cut after is not read aloud
             if _SPEAKABLE.search(phrase):
                 phrases.append(phrase)
-                self._emitted_any = True
+                self._count(phrase)
         return phrases
 
     def flush(self) -> list[str]:
@@ -101,21 +147,27 @@ class PhraseSplitter:
         phrase = clean_for_speech(self._buffer)
         self._buffer = ""
         if _SPEAKABLE.search(phrase):
-            self._emitted_any = True
+            self._count(phrase)
             return [phrase]
         return []
+
+    def _count(self, phrase: str) -> None:
+        self._emitted += 1
+        words, characters = word_counts(phrase)
+        self._said = (self._said[0] + words, self._said[1] + characters)
 
     def _next_cut(self) -> int | None:
         """Index just past the end of the next complete phrase in the buffer, or None."""
         boundary = self._sentence_end()
-        if self._emitted_any:
+        limit = FIRST_PHRASE if self._emitted == 0 else later_phrase_limit(*self._said)
+        if limit is None:
             return boundary
-        # The first phrase: the earliest of a sentence end, a clause end with enough words before it, or a
-        # place between the words of a long first sentence.
-        clause = self._first_clause_end(boundary)
+        # An early phrase: the earliest of a sentence end, a clause end with enough words before it, or a
+        # place between the words of a long sentence.
+        clause = self._clause_end(boundary, limit)
         if clause is not None:
             boundary = clause
-        word_cut = self._first_phrase_word_cut(boundary)
+        word_cut = self._word_cut(boundary, limit)
         return word_cut if word_cut is not None else boundary
 
     def _sentence_end(self) -> int | None:
@@ -129,29 +181,29 @@ class PhraseSplitter:
             return end
         return None
 
-    def _first_clause_end(self, limit: int | None) -> int | None:
-        for match in _CLAUSE_END.finditer(self._buffer, 0, len(self._buffer) if limit is None else limit):
-            if _long_enough_for_first_phrase(self._buffer[: match.start()]):
+    def _clause_end(self, end: int | None, limit: PhraseLimit) -> int | None:
+        for match in _CLAUSE_END.finditer(self._buffer, 0, len(self._buffer) if end is None else end):
+            if _long_enough_for_clause(self._buffer[: match.start()], limit):
                 return match.end()
         return None
 
-    def _first_phrase_word_cut(self, limit: int | None) -> int | None:
-        """Where to cut a long first sentence before `limit` (a later phrase end), English only.
+    def _word_cut(self, end: int | None, limit: PhraseLimit) -> int | None:
+        """Where to cut a long sentence before `end` (a later phrase end), English only.
 
-        Without a limit only words followed by a space count (the last one may still be growing); up to a
+        Without an end only words followed by a space count (the last one may still be growing); up to a
         phrase end every word is complete. Either way the cut lands where token-by-token feeding puts it.
         """
-        region = self._buffer if limit is None else self._buffer[:limit] + " "
+        region = self._buffer if end is None else self._buffer[:end] + " "
         if _CJK_CHAR.search(region):
             return None
         words = list(_COMPLETE_WORD.finditer(region))
-        if len(words) < FIRST_PHRASE_SOFT_WORDS:
+        if len(words) < limit.soft_words:
             return None
-        for index in range(3, len(words)):
+        for index in range(limit.soft_from, len(words)):
             if words[index].group().lower().strip("\"'(") in _BREAK_BEFORE:
                 return words[index].start()
-        if len(words) > FIRST_PHRASE_HARD_WORDS:
-            return words[FIRST_PHRASE_HARD_WORDS].start()
+        if len(words) > limit.hard_words:
+            return words[limit.hard_words].start()
         return None
 
 

@@ -65,6 +65,9 @@ def _percentile(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q)), 3) if values else None
 
 
+STALL_REPORTED_MS = 100  # a silence inside a reply that a listener notices
+
+
 def summarise(turns: list[TurnResult], sessions: int, load_s: float | None) -> dict[str, object]:
     def values(field: str) -> list[float]:
         return [v for t in turns if (v := getattr(t, field)) is not None]
@@ -98,6 +101,10 @@ def summarise(turns: list[TurnResult], sessions: int, load_s: float | None) -> d
     summary["llm_tokens_per_s"] = _percentile(values("llm_tokens_per_s"), 50)
     summary["tts_rtf_p50"] = _percentile(values("tts_rtf"), 50)
     summary["tts_rtf_p95"] = _percentile(values("tts_rtf"), 95)
+    stalls = values("stall_ms")
+    summary["reply_stall_p50_ms"] = _percentile(stalls, 50)
+    summary["reply_stall_p95_ms"] = _percentile(stalls, 95)
+    summary["replies_with_stalls"] = sum(1 for v in stalls if v >= STALL_REPORTED_MS)
     summary["replies_completed"] = sum(1 for t in turns if t.status == "completed")
     summary["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     summary["turns"] = [asdict(t) for t in turns]
@@ -108,14 +115,14 @@ def _table(turns: list[TurnResult]) -> list[str]:
     def show(value: float | None, digits: int = 0) -> str:
         return "-" if value is None else f"{value:.{digits}f}"
 
-    lines = ["sess name          eos>audio dec>audio  wait   asr  ttft  tok/s  rtf   err  transcript -> reply"]
+    lines = ["sess name          eos>audio dec>audio  wait   asr  ttft  tok/s  rtf stall   err  transcript -> reply"]
     for t in turns:
         err = f"{t.errors}/{t.reference_units}" if t.errors is not None else "-"
         lines.append(
             f"{t.session:>4} {t.name[:13]:<13} {show(t.eos_to_first_audio_ms):>9}"
             f" {show(t.decision_to_first_audio_ms):>7}{'^' if t.started_early else ' '}{'*' if t.first_phrase_cached else ' '}"
             f" {show(t.silence_wait_ms):>5} {show(t.asr_ms):>5} {show(t.llm_ttft_ms):>5} {show(t.llm_tokens_per_s):>6}"
-            f" {show(t.tts_rtf, 2):>4} {err:>5}  {t.transcript!r} -> {t.reply[:70]!r}"
+            f" {show(t.tts_rtf, 2):>4} {show(t.stall_ms):>5} {err:>5}  {t.transcript!r} -> {t.reply[:70]!r}"
         )
     lines.append("(* the reply's first phrase was spoken before: its audio came from the phrase cache;")
     lines.append(" ^ the reply was started at the speaker's pause and held until the end-of-turn decision)")

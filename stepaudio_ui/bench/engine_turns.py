@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 CHUNK_MS = 20
 LEAD_SILENCE_MS = 300
 AFTER_REPLY_MS = 400
+STALL_SLACK_MS = 20  # one audio frame late is scheduling jitter, not a stall
 TURN_TIMEOUT_S = 120.0
 BENCH_INSTRUCTIONS = "You are Ada, a cheerful and helpful voice assistant. Answer the question directly and briefly."
 # errors after which the session can say nothing more: the remaining turns are not attempted
@@ -69,6 +70,9 @@ class TurnResult:
     timings_source: str = "client"
     first_phrase_cached: bool | None = None  # the reply's first audio came from the phrase cache
     started_early: bool | None = None  # the reply was started at the speaker's pause, before the decision
+    # Silence inside the reply: audio that arrived after everything before it had been played out (the
+    # next phrase was not ready in time). The listener hears the persona stall mid-reply.
+    stall_ms: float | None = None
 
 
 def _started_early(timings: TurnTimings) -> bool | None:
@@ -91,12 +95,22 @@ class _TurnState:
     finished: list[ResponseInfo] = field(default_factory=list)
     first_audio_at_ms: float | None = None
     audio_ms: float = 0.0  # reply audio received, in playback time
+    played_until_ms: float | None = None  # when the audio received so far will have been played out
+    stall_ms: float = 0.0
     transcript: str = ""
     language: str = "auto"
     heard_nothing: bool = False
     # A turn ended and its response is not created yet. When a pause splits the utterance, the reply to
     # the first part is cancelled by the second; the turn is over only once the last part is answered.
     awaiting_answer: bool = False
+
+    def heard_audio(self, at_ms: float, duration_ms: float) -> None:
+        """Reply audio arrived at `at_ms`; played at once, or after the audio before it."""
+        played_until = self.played_until_ms if self.played_until_ms is not None else at_ms
+        if at_ms > played_until + STALL_SLACK_MS:
+            self.stall_ms += at_ms - played_until
+        self.played_until_ms = max(played_until, at_ms) + duration_ms
+        self.audio_ms += duration_ms
 
     def reply_over(self, now: float) -> bool:
         played_out = self.first_audio_at_ms is None or now >= self.first_audio_at_ms + self.audio_ms
@@ -191,7 +205,7 @@ class SpokenTurnDriver:
             if state.first_audio_at_ms is None:
                 state.first_audio_at_ms = at_ms
             samples = len(base64.b64decode(event.delta)) // 2  # pcm16 at the session's 24 kHz
-            state.audio_ms += samples * 1000 / SAMPLE_RATE
+            state.heard_audio(at_ms, samples * 1000 / SAMPLE_RATE)
         elif kind == "response.done":
             state.in_flight.discard(event.response.id)
             if event.response.id in state.ours:
@@ -286,6 +300,7 @@ class SpokenTurnDriver:
             status=done.status if done is not None else ("session ended" if self._ended else "no reply"),
             eos_to_first_audio_ms=eos_to_first_audio,
             decision_to_first_audio_ms=decision_to_first_audio,
+            stall_ms=round(state.stall_ms, 1) if state.first_audio_at_ms is not None else None,
             errors=errors,
             reference_units=units,
             timings_source=source,

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 from model.embedded.engine import EmbeddedEngine
+from stepaudio_ui.bench.engine import summarise
+from stepaudio_ui.bench.engine_turns import TurnResult, _TurnState
 from stepaudio_ui.bench.utterances import CACHE_VERSION, Utterance, write_wav
 from stepaudio_ui.cli import main
 from tests.realtime.conftest import RunningServer, build_realtime_app, free_port, serve
@@ -32,6 +34,9 @@ SUMMARY_KEYS = {
     "asr_cer_zh",
     "llm_tokens_per_s",
     "tts_rtf_p50",
+    "reply_stall_p50_ms",
+    "reply_stall_p95_ms",
+    "replies_with_stalls",
     "replies_completed",
     "peak_rss_mb",
     "turns",
@@ -74,6 +79,7 @@ def test_bench_measures_a_realtime_endpoint_by_url(
     assert turn["asr_ms"] is not None and turn["decision_to_first_audio_ms"] is not None
     # what the user waits (this process's clock) holds the engine's own work (the server's clock)
     assert turn["eos_to_first_audio_ms"] >= turn["decision_to_first_audio_ms"] > 0
+    assert turn["stall_ms"] is not None and turn["stall_ms"] >= 0
 
 
 def test_an_engine_without_its_api_key_exits_2_with_the_reason(
@@ -107,3 +113,26 @@ def test_targets_that_cannot_be_measured_exit_2_naming_the_problem(
     assert code == 2, captured
     assert expected in captured.err
     assert "Traceback" not in captured.err
+
+
+def test_a_reply_that_stalls_mid_way_is_counted_as_heard() -> None:
+    """Audio arriving after everything before it has played out is a silence the listener hears."""
+    state = _TurnState()
+    state.heard_audio(1_000.0, 500.0)  # plays 1000-1500
+    state.heard_audio(1_200.0, 500.0)  # queued behind it: plays 1500-2000, no stall
+    state.heard_audio(2_010.0, 300.0)  # 10 ms late: scheduling jitter, not counted
+    assert state.stall_ms == 0
+    state.heard_audio(3_000.0, 400.0)  # the queue ran dry at 2310: 690 ms of silence
+    assert state.stall_ms == pytest.approx(690.0)
+    assert state.audio_ms == pytest.approx(1_700.0)
+    summary = summarise([_turn(stall_ms=0.0), _turn(stall_ms=690.0), _turn(stall_ms=None)], sessions=1, load_s=None)
+    assert summary["replies_with_stalls"] == 1
+    assert summary["reply_stall_p95_ms"] > summary["reply_stall_p50_ms"] >= 0
+
+
+def _turn(stall_ms: float | None) -> TurnResult:
+    return TurnResult(
+        session=0, name="t", language="en", reference=None, transcript="hi", reply="hello", status="completed",
+        eos_to_first_audio_ms=900.0, decision_to_first_audio_ms=600.0, silence_wait_ms=None, asr_ms=None,
+        llm_ttft_ms=None, llm_tokens_per_s=None, tts_rtf=None, errors=None, reference_units=None, stall_ms=stall_ms,
+    )  # fmt: skip

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from model.embedded.audio import float_to_int16, int16_to_float, resample
-from model.embedded.phrases import PhraseSplitter, clean_for_speech, detect_language
+from model.embedded.phrases import (
+    LATER_MIN_WORDS,
+    SENTENCES_ONLY_AFTER,
+    PhraseSplitter,
+    clean_for_speech,
+    detect_language,
+)
 
 
 def _split(pieces: list[str]) -> list[str]:
@@ -103,3 +109,39 @@ def test_the_first_phrase_is_cut_the_same_whether_text_comes_whole_or_token_by_t
     assert _split([texts[1]])[:2] == ["Hi, I'm Nova,", "your in-car assistant."]
     assert _split([texts[3]])[0] == "Good evening"  # cut after a spaced dash, which is not read aloud
     assert _split(["你好，今天天气非常好，我们去散步吧。"]) == ["你好，今天天气非常好，", "我们去散步吧。"]
+
+
+def test_later_phrases_grow_with_what_was_said_so_each_is_ready_before_the_last_has_played() -> None:
+    """A slow voice must not stall mid-reply: no phrase is much longer than everything said before it, and
+    once ~20 words are out, whole sentences follow. The same cuts whether streamed or given whole."""
+    text = (
+        "No worries, it might be a bit of a bottleneck on your connection and we can fix that in a few minutes "
+        "if you restart the router now. Hope this helps, and call us again whenever the lights go red."
+    )
+    phrases = _split([text])
+    assert phrases == _split([piece + " " for piece in text.split(" ")])
+    assert phrases == [
+        "No worries,",
+        "it might be a bit",
+        "of a bottleneck on your connection",
+        "and we can fix that in a few minutes",
+        "if you restart the router now.",
+        "Hope this helps, and call us again whenever the lights go red.",
+    ]
+    said = 0
+    for phrase in phrases[1:]:
+        words = len(phrase.split())
+        if said < SENTENCES_ONLY_AFTER:
+            assert words <= max(LATER_MIN_WORDS, said) + 4, (phrase, said)
+        said += words
+    # Nothing is cut inside short sentences, and Chinese later phrases are cut at commas only.
+    short = "Sure thing. I can help with that today. "
+    assert (
+        _split([short])
+        == _split([word + " " for word in short.split()])
+        == ["Sure thing.", "I can help with that today."]
+    )
+    assert _split(list("好的，我们马上为您查询一下您所在地区的网络情况，请您稍等片刻，我们的工程师会尽快联系您。")) == [
+        "好的，我们马上为您查询一下您所在地区的网络情况，",
+        "请您稍等片刻，我们的工程师会尽快联系您。",
+    ]
