@@ -108,7 +108,11 @@ def plan_reply(
             "replying in English. Set a Chinese-capable GGUF or an OpenAI-compatible endpoint for Chinese replies."
         )
         language = "en"
-        lines.append("You can only write English, so answer in simple English even if the user speaks Chinese.")
+        # The same line as for an English turn: the system prompt is the start of the prompt llama.cpp
+        # evaluated ahead of time (`warm_next` plans without the user's words); a different line here made
+        # it evaluate the history again (measured: first token ~+150 ms for a Chinese question). The
+        # Chinese turn itself is framed in English (`adapt_prompt`), which is what keeps SmolLM2 in English.
+        lines.append("Answer in English.")
     elif language == "zh":
         lines.append("Answer in Mandarin Chinese (简体中文).")
     else:

@@ -87,7 +87,10 @@ def test_reply_language_and_the_chinese_fallback(caplog):
     )
     with caplog.at_level(logging.WARNING):
         tiny = plan_reply(auto, user_text="你好", user_language="zh", llm_writes_chinese=False, default_voice="v")
-    assert tiny.language == "en" and "only write English" in tiny.system_prompt
+    english = plan_reply(auto, user_text="Hi", user_language="en", llm_writes_chinese=False, default_voice="v")
+    assert tiny.language == "en" and "Answer in English." in tiny.system_prompt
+    # The prompt evaluated ahead of the turn (planned without the user's words) must start the same way.
+    assert tiny.system_prompt == english.system_prompt
     assert "cannot write Chinese" in caplog.text
     able = plan_reply(auto, user_text="你好", user_language="zh", llm_writes_chinese=True, default_voice="v")
     assert able.language == "zh" and "简体中文" in able.system_prompt
