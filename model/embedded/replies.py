@@ -110,7 +110,8 @@ def plan_reply(
         language = "en"
         # The same line as for an English turn: the system prompt is the start of the prompt llama.cpp
         # evaluated ahead of time (`warm_next` plans without the user's words); a different line here made
-        # it evaluate the history again (measured: first token ~+150 ms for a Chinese question). The
+        # it evaluate the history again (measured, 2 turns of history: 139 prompt tokens instead of 42, first token
+        # 803 ms instead of 262). The
         # Chinese turn itself is framed in English (`adapt_prompt`), which is what keeps SmolLM2 in English.
         lines.append("Answer in English.")
     elif language == "zh":

@@ -96,6 +96,7 @@ class _TurnState:
     first_audio_at_ms: float | None = None
     audio_ms: float = 0.0  # reply audio received, in playback time
     played_until_ms: float | None = None  # when the audio received so far will have been played out
+    audio_response_id: str | None = None  # the response the last audio was of
     stall_ms: float = 0.0
     transcript: str = ""
     language: str = "auto"
@@ -104,10 +105,12 @@ class _TurnState:
     # the first part is cancelled by the second; the turn is over only once the last part is answered.
     awaiting_answer: bool = False
 
-    def heard_audio(self, at_ms: float, duration_ms: float) -> None:
-        """Reply audio arrived at `at_ms`; played at once, or after the audio before it."""
+    def heard_audio(self, at_ms: float, duration_ms: float, response_id: str) -> None:
+        """Reply audio arrived at `at_ms`; played at once, or after the audio before it. The wait before
+        another response's first audio (the speaker went on and was answered again) is no stall."""
         played_until = self.played_until_ms if self.played_until_ms is not None else at_ms
-        if at_ms > played_until + STALL_SLACK_MS:
+        same_reply, self.audio_response_id = self.audio_response_id == response_id, response_id
+        if same_reply and at_ms > played_until + STALL_SLACK_MS:
             self.stall_ms += at_ms - played_until
         self.played_until_ms = max(played_until, at_ms) + duration_ms
         self.audio_ms += duration_ms
@@ -205,7 +208,7 @@ class SpokenTurnDriver:
             if state.first_audio_at_ms is None:
                 state.first_audio_at_ms = at_ms
             samples = len(base64.b64decode(event.delta)) // 2  # pcm16 at the session's 24 kHz
-            state.heard_audio(at_ms, samples * 1000 / SAMPLE_RATE)
+            state.heard_audio(at_ms, samples * 1000 / SAMPLE_RATE, event.response_id)
         elif kind == "response.done":
             state.in_flight.discard(event.response.id)
             if event.response.id in state.ours:

@@ -118,13 +118,15 @@ def test_targets_that_cannot_be_measured_exit_2_naming_the_problem(
 def test_a_reply_that_stalls_mid_way_is_counted_as_heard() -> None:
     """Audio arriving after everything before it has played out is a silence the listener hears."""
     state = _TurnState()
-    state.heard_audio(1_000.0, 500.0)  # plays 1000-1500
-    state.heard_audio(1_200.0, 500.0)  # queued behind it: plays 1500-2000, no stall
-    state.heard_audio(2_010.0, 300.0)  # 10 ms late: scheduling jitter, not counted
+    state.heard_audio(1_000.0, 500.0, "a")  # plays 1000-1500
+    state.heard_audio(1_200.0, 500.0, "a")  # queued behind it: plays 1500-2000, no stall
+    state.heard_audio(2_010.0, 300.0, "a")  # 10 ms late: scheduling jitter, not counted
     assert state.stall_ms == 0
-    state.heard_audio(3_000.0, 400.0)  # the queue ran dry at 2310: 690 ms of silence
+    state.heard_audio(3_000.0, 400.0, "a")  # the queue ran dry at 2310: 690 ms of silence
     assert state.stall_ms == pytest.approx(690.0)
-    assert state.audio_ms == pytest.approx(1_700.0)
+    state.heard_audio(5_000.0, 100.0, "b")  # a new reply (the speaker went on): its wait is not a stall
+    assert state.stall_ms == pytest.approx(690.0)
+    assert state.audio_ms == pytest.approx(1_800.0)
     summary = summarise([_turn(stall_ms=0.0), _turn(stall_ms=690.0), _turn(stall_ms=None)], sessions=1, load_s=None)
     assert summary["replies_with_stalls"] == 1
     assert summary["reply_stall_p95_ms"] > summary["reply_stall_p50_ms"] >= 0
