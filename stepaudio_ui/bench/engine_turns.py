@@ -115,6 +115,14 @@ class _TurnState:
         self.played_until_ms = max(played_until, at_ms) + duration_ms
         self.audio_ms += duration_ms
 
+    def speaker_went_on(self) -> None:
+        """A pause inside the utterance ended a turn and the speaker went on: what was said to the first part
+        (cut off by the barge-in) is not the answer to the utterance. Measure the reply to all of it, or its
+        first audio could come before the user has even finished speaking."""
+        self.ours.clear()
+        self.first_audio_at_ms = self.played_until_ms = self.audio_response_id = None
+        self.audio_ms = self.stall_ms = 0.0
+
     def reply_over(self, now: float) -> bool:
         played_out = self.first_audio_at_ms is None or now >= self.first_audio_at_ms + self.audio_ms
         return bool(self.finished) and not self.in_flight and not self.awaiting_answer and played_out
@@ -196,6 +204,8 @@ class SpokenTurnDriver:
         kind = event.type
         if kind == "input_audio_buffer.speech_started":
             state.awaiting_answer = True  # more of the utterance is coming: its answer is still due
+            if state.heard_end:
+                state.speaker_went_on()
         elif kind in ("input_audio_buffer.speech_stopped", "input_audio_buffer.committed"):
             state.heard_end = True
             state.awaiting_answer = True

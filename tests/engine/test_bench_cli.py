@@ -127,6 +127,11 @@ def test_a_reply_that_stalls_mid_way_is_counted_as_heard() -> None:
     state.heard_audio(5_000.0, 100.0, "b")  # a new reply (the speaker went on): its wait is not a stall
     assert state.stall_ms == pytest.approx(690.0)
     assert state.audio_ms == pytest.approx(1_800.0)
+    # The speaker went on after a pause that ended a turn: the reply cut off there is not the answer.
+    state.heard_end = True
+    state.ours.add("b")
+    state.speaker_went_on()
+    assert state.first_audio_at_ms is None and not state.ours and state.audio_ms == state.stall_ms == 0
     summary = summarise([_turn(stall_ms=0.0), _turn(stall_ms=690.0), _turn(stall_ms=None)], sessions=1, load_s=None)
     assert summary["replies_with_stalls"] == 1
     assert summary["reply_stall_p95_ms"] > summary["reply_stall_p50_ms"] >= 0
