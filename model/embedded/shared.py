@@ -154,10 +154,16 @@ class SharedModels:
     def stream_chat(
         self, messages: Sequence[ChatMessage], options: GenerationOptions, cancel: threading.Event
     ) -> Iterator[str]:
-        """The reply's pieces until it ends or `cancel` is set."""
+        """The reply's pieces until it ends or `cancel` is set. A chat model on this CPU counts as real work:
+        openers made ahead of time give way to it too (a typed turn has no ASR that would stop them, and
+        Kokoro beside llama.cpp's prompt evaluation made first tokens 0.5–3.5 s late)."""
         if cancel.is_set():
             return
-        yield from self.models.llm.stream_chat(messages, options, cancel)
+        if not self.llm_shares_cpu:
+            yield from self.models.llm.stream_chat(messages, options, cancel)
+            return
+        with self._real_work_in_flight():  # left when the reply ends or its reader stops iterating
+            yield from self.models.llm.stream_chat(messages, options, cancel)
 
     def count_tokens(self, text: str) -> int:
         return self.models.llm.count_tokens(text)

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 
+from model.embedded.llm import ChatMessage, GenerationOptions
 from model.embedded.models import EmbeddedModels
 from model.embedded.phrase_cache import OPENERS, PhraseAudioCache, is_short_phrase
 from model.embedded.shared import SharedModels
@@ -70,6 +71,25 @@ def test_openers_made_ahead_of_time_give_way_to_a_turn(embedded_models: Embedded
     rest = shared.prewarm_openers(voice=VOICE, speed=1.0, languages=["en"])  # nothing else running now
     assert made[0] + rest == len(OPENERS["en"])
     assert all(shared.synthesize(text, voice=VOICE, speed=1.0, language="en").cached for text in OPENERS["en"])
+
+
+def test_openers_made_ahead_of_time_give_way_to_the_chat_model_too(embedded_models: EmbeddedModels):
+    """A typed turn has no ASR to stop them: the reply's writing must, and must let them go on afterwards."""
+    shared = SharedModels(embedded_models, llm_writes_chinese=False)
+    assert shared.llm_shares_cpu  # the packaged llama.cpp model decodes on this CPU
+    made: list[int] = []
+    worker = threading.Thread(
+        target=lambda: made.append(shared.prewarm_openers(voice=VOICE, speed=1.0, languages=["en"]))
+    )
+    messages = [ChatMessage("system", "You are Ada. Answer briefly."), ChatMessage("user", "Tell me about the sea.")]
+    worker.start()
+    time.sleep(0.3)
+    stream = shared.stream_chat(messages, GenerationOptions(max_tokens=48), threading.Event())
+    first_piece = next(stream)  # the reply is being written: the opener being made stops
+    worker.join(timeout=60)
+    assert first_piece and made and made[0] < len(OPENERS["en"]), "the openers should have stopped for the reply"
+    stream.close()  # the reader stops early (a pause or a cut): the chat model no longer counts as busy
+    assert shared.prewarm_openers(voice=VOICE, speed=1.0, languages=["en"]) == len(OPENERS["en"]) - made[0]
 
 
 async def test_a_greeting_spoken_before_starts_from_the_cache(engine, open_client):
