@@ -107,17 +107,13 @@ def plan_reply(
             "A Chinese reply was asked for, but the packaged chat model (SmolLM2-135M) cannot write Chinese: "
             "replying in English. Set a Chinese-capable GGUF or an OpenAI-compatible endpoint for Chinese replies."
         )
+        # One system prompt line for every English reply, this one included: the system prompt starts the
+        # prompt llama.cpp evaluated ahead of time (`warm_next` plans without the user's words), and a
+        # different line here made it evaluate the history again (measured, 2 turns of history: 139 prompt
+        # tokens instead of 42, first token 803 ms instead of 262). The Chinese turn itself is framed in
+        # English (`adapt_prompt`), which is what keeps SmolLM2 in English.
         language = "en"
-        # The same line as for an English turn: the system prompt is the start of the prompt llama.cpp
-        # evaluated ahead of time (`warm_next` plans without the user's words); a different line here made
-        # it evaluate the history again (measured, 2 turns of history: 139 prompt tokens instead of 42, first token
-        # 803 ms instead of 262). The
-        # Chinese turn itself is framed in English (`adapt_prompt`), which is what keeps SmolLM2 in English.
-        lines.append("Answer in English.")
-    elif language == "zh":
-        lines.append("Answer in Mandarin Chinese (简体中文).")
-    else:
-        lines.append("Answer in English.")
+    lines.append("Answer in Mandarin Chinese (简体中文)." if language == "zh" else "Answer in English.")
     lines.append(f"Say at most {max_sentences} short sentence{'s' if max_sentences > 1 else ''}.")
     token_cap = TOKENS_PER_SENTENCE * max_sentences + 16
     if isinstance(config.max_response_output_tokens, int):

@@ -159,10 +159,8 @@ class SharedModels:
         Kokoro beside llama.cpp's prompt evaluation made first tokens 0.5–3.5 s late)."""
         if cancel.is_set():
             return
-        if not self.llm_shares_cpu:
-            yield from self.models.llm.stream_chat(messages, options, cancel)
-            return
-        with self._real_work_in_flight():  # left when the reply ends or its reader stops iterating
+        busy = self._real_work_in_flight() if self.llm_shares_cpu else contextlib.nullcontext()
+        with busy:  # left when the reply ends or its reader stops iterating
             yield from self.models.llm.stream_chat(messages, options, cancel)
 
     def count_tokens(self, text: str) -> int:
