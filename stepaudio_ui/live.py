@@ -51,7 +51,7 @@ from stepaudio_ui.live_session import (
     resolve_session,
     selection_from_args,
 )
-from stepaudio_ui.live_view import ConversationView, join_delta
+from stepaudio_ui.live_view import ConversationView
 
 logger = logging.getLogger(__name__)
 
@@ -295,7 +295,7 @@ class LiveHandler(AsyncStreamHandler):
             self.view.assistant_started()
         elif isinstance(event, ResponseAudioTranscriptDelta):
             if event.response_id == self._response_id:
-                self._response_text = join_delta(self._response_text, event.delta)
+                self._response_text += event.delta
                 self.view.assistant_delta(event.delta)
         elif isinstance(event, ResponseDone):
             if event.response.id == self._response_id:

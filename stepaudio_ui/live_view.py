@@ -33,13 +33,6 @@ class TurnLatency:
         return sum(value for value in self.stages if value is not None)
 
 
-def join_delta(text: str, delta: str) -> str:
-    """Append a transcript delta; engines send phrases without the space after a full stop."""
-    if text and delta and text[-1] in ".!?,;:" and not delta[0].isspace():
-        return f"{text} {delta}"
-    return text + delta
-
-
 def latency_from_timings(turn: int, timings: TurnTimings) -> TurnLatency | None:
     """Stage durations from the epoch-ms marks of `TurnTimings`; None for a turn nobody spoke
     (a greeting or typed text has no end of speech and no ASR) or one that produced no audio."""
@@ -102,7 +95,7 @@ class ConversationView:
         if line is None:
             self.assistant_started()
             line = self.lines[-1]
-        line.text = join_delta(line.text, text)
+        line.text += text  # deltas carry their own spaces (the realtime protocol's contract)
 
     def assistant_finished(self, *, interrupted: bool) -> None:
         line = self._current_assistant()

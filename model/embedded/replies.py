@@ -269,10 +269,16 @@ def join_phrases(phrases: list[str]) -> str:
     """Phrases back into one transcript: spaces between English phrases, none between Chinese ones."""
     text = ""
     for phrase in phrases:
-        if text and not (_is_cjk(text[-1]) and _is_cjk(phrase[0])):
-            text += " "
-        text += phrase
+        text += phrase_separator(text, phrase) + phrase
     return text
+
+
+def phrase_separator(before: str, phrase: str) -> str:
+    """What goes between the transcript so far and the next phrase: a phrase may be cut mid-sentence
+    ("help you" / "with your order"), so a space is needed even where no punctuation came before."""
+    if not before or not phrase or (_is_cjk(before[-1]) and _is_cjk(phrase[0])):
+        return ""
+    return " "
 
 
 def _is_cjk(char: str) -> bool:

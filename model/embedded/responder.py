@@ -27,10 +27,12 @@ from model.embedded.phrases import detect_language
 from model.embedded.replies import (
     ReplyPlan,
     join_phrases,
+    phrase_separator,
 )
 from model.embedded.reply_writer import ReplyStats, ReplyWriter
 from model.embedded.shared import SharedModels
 from model.embedded.tts import SynthesisInterrupted
+from model.embedded.workers import run_model_work
 from model.events import (
     ContentPart,
     ConversationItem,
@@ -179,7 +181,7 @@ class ResponseRun:
             while (phrase := await phrases.get()) is not None:
                 language = detect_language(phrase)
                 try:
-                    result = await asyncio.to_thread(
+                    result = await run_model_work(
                         self.shared.synthesize,
                         phrase,
                         voice=self.plan.voice,
@@ -216,8 +218,10 @@ class ResponseRun:
             for index, begin in enumerate(range(0, samples.size, chunk)):
                 await self._wait_for_playback(offset_ms + begin * 1000 / self.output_rate)
                 if index == 0:
+                    # Deltas add up to the final transcript exactly, spaces included, as a realtime client expects.
+                    delta = phrase_separator(self.spoken[-1].text if self.spoken else "", phrase) + phrase
                     self.spoken.append(SpokenPhrase(phrase, offset_ms, duration_ms))
-                    self.emit(self._part(ResponseAudioTranscriptDelta, delta=phrase))
+                    self.emit(self._part(ResponseAudioTranscriptDelta, delta=delta))
                 self.emit(self._part(ResponseAudioDelta, delta=encode_pcm16(samples[begin : begin + chunk])))
                 if self._first_audio_wall is None:
                     self._first_audio_wall = now_ms()

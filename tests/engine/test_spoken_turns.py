@@ -109,7 +109,9 @@ async def test_typed_text_gets_a_spoken_reply(engine, open_client):
     assert done.response.status == "completed"
     assert client.reply_audio(done.response.id).size > 12_000
     deltas = "".join(e.delta for e in client.of_type("response.audio_transcript.delta"))
-    assert deltas.replace(" ", "") == done.response.output[0].content[0].transcript.replace(" ", "")
+    assert deltas == done.response.output[0].content[0].transcript, (
+        "the deltas add up to the transcript, spaces included"
+    )
     assert [m.role for m in client.session.history] == ["user", "assistant"]
 
 
@@ -124,11 +126,14 @@ async def test_item_create_then_response_create_answers_once(engine, open_client
 
 
 async def test_greeting_is_spoken_first_and_remembered(engine, open_client):
-    greeting = "Hi, I am Ada. How can I help you today?"
+    # Long enough to be spoken in phrases, one of them cut before "with" with no punctuation there.
+    greeting = "Hello there, I am Ada and I can help you with your order today because that is my whole job here."
     client = await open_client(engine, SessionConfig(instructions=TEST_INSTRUCTIONS, language="en", greeting=greeting))
     done = await client.wait_type("response.done")
     assert client.events[0].type == "session.created"
     assert done.response.output[0].content[0].transcript == greeting
+    deltas = [e.delta for e in client.of_type("response.audio_transcript.delta")]
+    assert len(deltas) >= 3 and "".join(deltas) == greeting, "the live transcript must read 'help you with', not 'youwith'"
     assert client.reply_audio(done.response.id).size > 24_000
     assert [(m.role, m.content) for m in client.session.history] == [("assistant", greeting)]
 

@@ -81,7 +81,7 @@ def test_view_marks_an_interrupted_reply() -> None:
     view.user_said("hello there")
     view.assistant_started()
     view.assistant_delta("Hi!")
-    view.assistant_delta("How can")
+    view.assistant_delta(" How can")
     view.mark_interrupted()
     view.assistant_finished(interrupted=True)
     messages = view.snapshot().messages
