@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from model.embedded.asr import Transcript
+from model.embedded.workers import run_model_work
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class EarlyTranscriber:
 
     def paused(self, audio_16k: np.ndarray, language: str) -> None:
         """The speaker paused: start transcribing the turn so far (a newer pause replaces an older one)."""
-        future = asyncio.ensure_future(asyncio.to_thread(self._transcribe, audio_16k, language))
+        future = asyncio.ensure_future(run_model_work(self._transcribe, audio_16k, language))
         future.add_done_callback(_consume_exception)
         pending = (language, future)
         self._pending = pending
@@ -66,7 +67,7 @@ class EarlyTranscriber:
                 transcript = await early[1]
                 logger.debug("transcript started at the pause reused")
                 return transcript
-        return await asyncio.to_thread(self._transcribe, audio_16k, language)
+        return await run_model_work(self._transcribe, audio_16k, language)
 
 
 def _consume_exception(future: asyncio.Future[Transcript]) -> None:

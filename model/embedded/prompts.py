@@ -17,6 +17,7 @@ from model.embedded.history import ConversationHistory
 from model.embedded.llm import ChatMessage
 from model.embedded.replies import ReplyPlan, adapt_prompt, plan_reply
 from model.embedded.shared import SharedModels
+from model.embedded.workers import run_model_work
 from model.events import SessionConfig
 
 logger = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ class SessionPrompts:
             logger.debug("made %d reply openers ahead of time for %s at %.2fx", made, voice, speed)
 
     def _background(self, work: Callable[..., None], *args: object) -> None:
-        task = asyncio.ensure_future(asyncio.to_thread(work, *args))
+        task = asyncio.ensure_future(run_model_work(work, *args))
         self._warming.add(task)
         task.add_done_callback(self._warming.discard)
 
