@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from stepaudio_ui.bench.live_browser import AUDIO_TAP_JS, CHROMIUM, LivePage, chromium_args, percentile, speak
+from stepaudio_ui.bench.live_receiver import PageCpu, Playout
 
 logger = logging.getLogger(__name__)
 
@@ -212,7 +213,10 @@ def run(args: argparse.Namespace, settings: Any) -> int:
                 greeting_at = live.wait_for_remote_audio(live.now_ms() - 1000, timeout_s=args.reply_timeout)
                 if greeting_at is not None:
                     _wait_quiet(live, greeting_at, args.threshold, timeout_s=args.reply_timeout)
+                page_cpu = PageCpu(page)
+                page_cpu.start()
                 eos_to_audio, bargein = _talk(live, args)
+                page_cpu.stop()
                 stats = live.inbound() or {}
                 if args.screenshot:
                     page.screenshot(path=str(args.screenshot), full_page=True)
@@ -220,7 +224,14 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             finally:
                 browser.close()
         time.sleep(1.0)  # let the conversation's last turns reach the store
-        _report(eos_to_audio, bargein, _server_timings(ctx), stats, args.turns)
+        _report(
+            eos_to_audio,
+            bargein,
+            _server_timings(ctx),
+            Playout.from_inbound(stats.get("inbound")),
+            page_cpu,
+            args.turns,
+        )
     finally:
         server.should_exit = True
         time.sleep(0.5)
@@ -254,7 +265,12 @@ def _choose_slug(page: Any, elem_id: str, slug: str) -> None:
 
 
 def _report(
-    eos_to_audio: list[float], bargein: list[float], server_turns: list[dict[str, float]], stats: dict, turns: int
+    eos_to_audio: list[float],
+    bargein: list[float],
+    server_turns: list[dict[str, float]],
+    playout: Playout,
+    page_cpu: PageCpu,
+    turns: int,
 ) -> None:
     server = [t["first_audio_ms"] - t["speech_end_ms"] for t in server_turns]
     stages = _stage_medians(server_turns)
@@ -262,10 +278,6 @@ def _report(
     def fmt(value: float | None) -> str:
         return "-" if value is None else f"{value:.0f} ms"
 
-    inbound = stats.get("inbound") or {}
-    jitter = None
-    if inbound.get("jitterBufferEmittedCount"):
-        jitter = 1000 * inbound["jitterBufferDelay"] / inbound["jitterBufferEmittedCount"]
     _out(f"answered turns: {len(eos_to_audio)}/{turns}")
     _out(
         f"browser: end of speech -> audible reply p50 {fmt(percentile(eos_to_audio, 50))}, "
@@ -276,7 +288,13 @@ def _report(
     )
     _out(f"engine:  end of speech -> first audio sent p50 {fmt(percentile(server, 50))} (n={len(server)})")
     _out("engine:  stages p50: " + ", ".join(f"{name} {fmt(stages[f'server_{name}_p50_ms'])}" for name, _, _ in STAGES))
-    _out(f"browser: mean jitter-buffer delay {fmt(jitter)}")
+    _out(
+        f"browser: jitter buffer mean delay {fmt(playout.mean_delay_ms)}, target {fmt(playout.target_delay_ms)}; "
+        f"{playout.concealment_events} concealment events (reply audio arrived too late to play on time)"
+    )
+    _out(
+        f"browser: page CPU {_share(page_cpu.renderer_cpu)} of a core, main thread busy {_share(page_cpu.main_thread_busy)}"
+    )
     result = {
         "browser_eos_to_audio_p50_ms": _round(percentile(eos_to_audio, 50)),
         "browser_eos_to_audio_p95_ms": _round(percentile(eos_to_audio, 95)),
@@ -284,12 +302,20 @@ def _report(
         "bargein_stop_p95_ms": _round(percentile(bargein, 95)),
         "server_eos_to_first_audio_p50_ms": _round(percentile(server, 50)),
         **stages,
-        "jitter_buffer_mean_ms": _round(jitter),
+        "jitter_buffer_mean_ms": _round(playout.mean_delay_ms),
+        "jitter_buffer_target_ms": _round(playout.target_delay_ms),
+        "concealment_events": playout.concealment_events,
+        "page_renderer_cpu_cores": None if page_cpu.renderer_cpu is None else round(page_cpu.renderer_cpu, 3),
+        "page_main_thread_busy": None if page_cpu.main_thread_busy is None else round(page_cpu.main_thread_busy, 3),
         "turns": turns,
         "answered": len(eos_to_audio),
         "bargeins": len(bargein),
     }
     _out(json.dumps(result))
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.0f}%"
 
 
 def _round(value: float | None) -> float | None:

@@ -110,8 +110,9 @@ async () => {
   const stats = await pc.getStats();
   let found = null;
   stats.forEach(r => { if (r.type === 'inbound-rtp' && r.kind === 'audio') found = {
-    packetsReceived: r.packetsReceived, totalAudioEnergy: r.totalAudioEnergy,
-    jitterBufferDelay: r.jitterBufferDelay, jitterBufferEmittedCount: r.jitterBufferEmittedCount }; });
+    packetsReceived: r.packetsReceived, totalAudioEnergy: r.totalAudioEnergy, concealmentEvents: r.concealmentEvents,
+    jitterBufferDelay: r.jitterBufferDelay, jitterBufferTargetDelay: r.jitterBufferTargetDelay,
+    jitterBufferEmittedCount: r.jitterBufferEmittedCount }; });
   return {state: pc.connectionState, inbound: found};
 }
 """

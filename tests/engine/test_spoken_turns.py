@@ -133,7 +133,9 @@ async def test_greeting_is_spoken_first_and_remembered(engine, open_client):
     assert client.events[0].type == "session.created"
     assert done.response.output[0].content[0].transcript == greeting
     deltas = [e.delta for e in client.of_type("response.audio_transcript.delta")]
-    assert len(deltas) >= 3 and "".join(deltas) == greeting, "the live transcript must read 'help you with', not 'youwith'"
+    assert len(deltas) >= 3 and "".join(deltas) == greeting, (
+        "the live transcript must read 'help you with', not 'youwith'"
+    )
     assert client.reply_audio(done.response.id).size > 24_000
     assert [(m.role, m.content) for m in client.session.history] == [("assistant", greeting)]
 

@@ -81,6 +81,10 @@ def test_spoken_question_gets_spoken_reply_saved_and_listed(live_page: Any, live
     assert greeting_at is not None, "no greeting audio reached the browser"
     wait_until_quiet(live, greeting_at)
 
+    # fastrtc's animated wave (blurred SVG paths redrawn every frame) cost a third of a core: not drawn.
+    wave = live.page.locator("#live-webrtc .gradio-webrtc-waveContainer")
+    assert wave.count() == 1 and not wave.is_visible()
+
     energy_before = live.inbound()["inbound"]["totalAudioEnergy"]
     said = live.say("question")
     reply_at = live.wait_for_remote_audio(said["end"], timeout_s=REPLY_TIMEOUT_S)

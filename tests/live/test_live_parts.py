@@ -155,3 +155,17 @@ async def test_recorder_keeps_going_when_a_turn_cannot_be_saved(database, settin
     with database.session() as s:
         view = conversations.get_conversation(s, conversation_id=recorder.conversation_id)
     assert [turn.text for turn in view.turns] == ["still here"]
+
+
+def test_playout_figures_are_per_sample_averages_of_chromes_totals() -> None:
+    from stepaudio_ui.bench.live_receiver import Playout
+
+    inbound = {
+        "jitterBufferDelay": 96_000.0,  # seconds, summed over every sample played (200 ms each)
+        "jitterBufferTargetDelay": 48_000.0,
+        "jitterBufferEmittedCount": 480_000,  # 10 s at 48 kHz
+        "concealmentEvents": 3,
+    }
+    playout = Playout.from_inbound(inbound)
+    assert (playout.mean_delay_ms, playout.target_delay_ms, playout.concealment_events) == (200.0, 100.0, 3)
+    assert Playout.from_inbound(None) == Playout(None, None, None)  # nothing received yet
