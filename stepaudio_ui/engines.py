@@ -26,6 +26,7 @@ def embedded_options(settings: Settings) -> EmbeddedOptions:
         openai_model=settings.llm_openai_model,
         llm_threads=settings.llm_threads,
         llm_batch_threads=settings.llm_batch_threads,
+        model_nice=settings.model_nice,
         cache_dir=settings.data_dir / "model-cache",
     )
 

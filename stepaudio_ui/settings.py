@@ -92,6 +92,12 @@ class Settings(BaseSettings):
         le=64,
         description="CPU threads for llama.cpp's prompt evaluation (default: 2 on 4+ cores, else llm_threads). 2 on a 2-core server nobody else uses cuts the first token ~35%; with a browser on the same 2 cores it triples it.",
     )
+    model_nice: int = Field(
+        5,
+        ge=0,
+        le=19,
+        description="Niceness of the embedded models' threads: above 0 they give way to the event loop that paces audio to browsers (0 turns it off).",
+    )
     warmup: bool = Field(True, description="Load and warm the embedded models at start instead of on first use.")
 
     # --- /v1/realtime endpoint and remote engines

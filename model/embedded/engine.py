@@ -11,7 +11,6 @@ built with those options (loading takes seconds and ~1 GB; two copies would help
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import importlib.util
 import logging
@@ -21,6 +20,7 @@ import time
 from model.embedded.models import EmbeddedModels, EmbeddedOptions, load_models, warm_up
 from model.embedded.session import EmbeddedSession
 from model.embedded.shared import SharedModels
+from model.embedded.workers import load_on_model_thread, run_model_work, set_model_nice
 from model.events import SessionConfig
 from model.protocol import Availability, VoiceInfo
 
@@ -66,6 +66,7 @@ class EmbeddedEngine:
         self, options: EmbeddedOptions | None = None, models: EmbeddedModels | None = None, *, pace_audio: bool = True
     ) -> None:
         self.options = options or EmbeddedOptions()
+        set_model_nice(self.options.model_nice)
         self._pace_audio = pace_audio
         self._shared: SharedModels | None = None
         self._load_error: str | None = None
@@ -83,7 +84,7 @@ class EmbeddedEngine:
         if self._shared is not None:
             return
         try:
-            models = await asyncio.to_thread(load_shared_models, self.options)
+            models = await run_model_work(load_on_model_thread, load_shared_models, self.options)
         except Exception as exc:
             self._load_error = f"the embedded models failed to load: {exc}"
             logger.exception("embedded engine could not load its models")

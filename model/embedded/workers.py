@@ -8,6 +8,10 @@ machine (6 default workers) can fill it; each frame's encode then queues behind 
 audio leaves in bursts, which Chrome answers by holding more audio before playing any. With one
 conversation the live bench showed no change (its late frames came with idle workers, from CPU
 contention); this keeps model work from ever delaying the audio path.
+
+That CPU contention is the other half: model threads run at a lower priority (niceness, see
+`EmbeddedOptions.model_nice`), so the event loop that paces every conversation's audio gets a core
+when it wakes, and the models take the rest.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 _pool: ThreadPoolExecutor | None = None
+_nice = 0
 _pool_lock = threading.Lock()
 
 
@@ -33,8 +38,32 @@ def model_work_pool() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 1) + 4), thread_name_prefix="model-work")
+            _pool = ThreadPoolExecutor(
+                max_workers=min(32, (os.cpu_count() or 1) + 4),
+                thread_name_prefix="model-work",
+                initializer=apply_model_nice,
+            )
         return _pool
+
+
+def set_model_nice(nice: int) -> None:
+    """Run model threads started from now on at this niceness (0-19; see `EmbeddedOptions.model_nice`)."""
+    global _nice
+    _nice = nice
+
+
+def apply_model_nice() -> None:
+    """Lower the calling thread's priority to the model niceness. Threads a native library starts from
+    here (ONNX Runtime's and CTranslate2's pools, llama.cpp's server) inherit it, so models are loaded
+    on a model thread. Only ever raised: lowering niceness again needs privileges."""
+    if _nice > os.getpriority(os.PRIO_PROCESS, 0):  # on Linux: this thread, not the whole process
+        os.setpriority(os.PRIO_PROCESS, 0, _nice)
+
+
+def load_on_model_thread(load: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Worker thread: `load(...)` with the model niceness applied first (see `apply_model_nice`)."""
+    apply_model_nice()
+    return load(*args, **kwargs)
 
 
 async def run_model_work(work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.embedded.engine import EmbeddedEngine, load_shared_models
+from model.embedded.engine import EmbeddedEngine
 from model.protocol import Engine
 from model.realtime_client import RealtimeClientEngine, RealtimeConnectError
 from model.stepfun import own_endpoint_service
@@ -148,9 +148,9 @@ async def _target(args: argparse.Namespace, settings: Settings) -> _Target:
     if args.engine == EMBEDDED:
         options = embedded_options(settings)
         started = time.perf_counter()
-        models = await asyncio.to_thread(load_shared_models, options)
         # Paced like a real client plays it: the next question comes after the reply has been heard.
-        engine = EmbeddedEngine(options, models, pace_audio=True)
+        engine = EmbeddedEngine(options, pace_audio=True)
+        await engine.start()  # loads the models as the app does (on a model thread, see model.embedded.workers)
         return _Target(engine, same_clock=True, load_s=time.perf_counter() - started, url=None)
     engines = build_engines(settings)
     engine = engines.get(args.engine)

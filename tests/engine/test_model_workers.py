@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
 import threading
 
 from model.embedded.workers import model_work_pool, run_model_work
@@ -28,3 +29,25 @@ async def test_model_work_sees_the_callers_context_and_returns_its_result() -> N
     SPEAKER.set("ada")
     assert await run_model_work(lambda suffix: SPEAKER.get() + suffix, "!") == "ada!"
     assert (await run_model_work(lambda: threading.current_thread().name)).startswith("model-work")
+
+
+def test_model_threads_run_at_the_model_niceness_and_what_they_start_inherits_it() -> None:
+    from model.embedded.workers import load_on_model_thread, set_model_nice
+
+    seen: dict[str, int] = {}
+
+    def load() -> None:  # a model load: the native thread pools it starts are threads like this one's child
+        seen["loader"] = os.getpriority(os.PRIO_PROCESS, 0)
+        child = threading.Thread(target=lambda: seen.update(child=os.getpriority(os.PRIO_PROCESS, 0)))
+        child.start()
+        child.join()
+
+    set_model_nice(3)
+    try:
+        loader = threading.Thread(target=load_on_model_thread, args=(load,))
+        loader.start()
+        loader.join()
+    finally:
+        set_model_nice(0)
+    assert seen == {"loader": 3, "child": 3}
+    assert os.getpriority(os.PRIO_PROCESS, 0) == 0, "only the model thread is lowered, not the caller"
