@@ -44,7 +44,7 @@ class EmbeddedOptions:
     cache_dir: Path | None = None
     # The CPU models besides the LLM (Whisper, Kokoro); 2 matches the machines this targets.
     model_threads: int = 2
-    # Niceness of the model threads (0: none). Above 0 they give way to the event loop that paces reply audio:
+    # Niceness of the model threads (0: none; Linux only). Above 0 they give way to the event loop that paces reply audio:
     # when it woke late, frames left in bursts and Chrome held more audio before playing it. bench live,
     # fast voice, 3 runs each on 2 cores: jitter-buffer target 132-159 ms at 5 vs 183-279 ms at 0.
     model_nice: int = 5

@@ -5,7 +5,7 @@ returns what happened: speech started (at once, so a reply can be interrupted) a
 the turn with the user's audio (including ~300 ms of padding before the first voiced frame).
 
 The silence wait comes from the session's `turn_detection.silence_duration_ms`. When a semantic model
-is loaded it is asked once, after 40% of that wait (at least 160 ms): if it is confident the sentence
+is loaded it is asked once (on a model thread), after 40% of that wait (at least 160 ms): if it is confident the sentence
 is finished the turn ends right there, so a finished question is answered ~300 ms sooner while a
 designer's longer wait still scales the check; with `type: semantic_vad` an unfinished-sounding
 sentence also gets a longer wait (up to 2x), so slow speakers are not cut off mid-thought.
@@ -14,13 +14,16 @@ sentence also gets a longer wait (up to 2x), so slow speakers are not cut off mi
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
 
 from model.embedded.turn import EndOfTurnModel
 from model.embedded.vad import VoiceActivityDetector
+from model.embedded.workers import model_work_pool
 from model.events import TurnDetection, now_ms
 
 logger = logging.getLogger(__name__)
@@ -33,6 +36,7 @@ SEMANTIC_CONFIDENT = 0.5
 PAUSE_MS = 96  # silence after which the turn's audio is offered for early (speculative) transcription
 MAX_TURN_SECONDS = 28.0  # Whisper reads 30 s windows; a longer monologue is cut into turns
 SEMANTIC_WINDOW = 8 * SAMPLE_RATE  # Smart Turn looks at the last 8 s
+AHEAD_SLACK_MS = 200  # audio this far ahead of the wall clock is not live (see TurnTaker._ahead_of_clock)
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,8 @@ class TurnTaker:
         self._last_voiced_end = 0  # sample position just after the last voiced frame
         self._last_voiced_wall = 0.0
         self._semantic_asked = False
+        self._semantic: Future[float] | None = None  # the end-of-turn model's answer, being worked out
+        self._semantic_since = (0, 0.0)  # stream position and monotonic time when it was asked
         self._pause_offered = False
         self._wait_ms = float(self._silence_ms)
 
@@ -151,7 +157,7 @@ class TurnTaker:
         if probability >= self._release:
             self._last_voiced_end = self._position
             self._last_voiced_wall = arrived
-            self._semantic_asked = False
+            self._semantic_asked, self._semantic = False, None  # an answer about the last pause no longer applies
             self._wait_ms = float(self._silence_ms)
             if self._ms(len(self._frames) * self._frame) >= MAX_TURN_SECONDS * 1000:
                 return self._finish("max_length", arrived)
@@ -163,7 +169,10 @@ class TurnTaker:
         silence_ms = self._ms(self._position - self._last_voiced_end)
         if self._end_of_turn is not None and not self._semantic_asked and silence_ms >= self._semantic_check_ms:
             self._semantic_asked = True
-            if self._ask_semantic():
+            self._semantic = self._ask_semantic()
+            self._semantic_since = (self._position, time.monotonic())
+        if self._semantic is not None and (self._semantic.done() or self._ahead_of_clock()):
+            if self._semantic_says_done():
                 return self._finish("semantic", arrived)
         if silence_ms >= self._wait_ms:
             return self._finish("silence", arrived)
@@ -172,11 +181,27 @@ class TurnTaker:
             return SpeechPaused(audio_16k=self._turn_audio())
         return None
 
-    def _ask_semantic(self) -> bool:
-        """True when the semantic model is confident the turn is over; may lengthen the wait otherwise."""
+    def _ahead_of_clock(self) -> bool:
+        """Is the audio coming faster than real time (a file, a test)? Then the semantic answer is waited
+        for here, so the turn is judged near the same point of the audio whatever the machine's speed. Live
+        audio comes a frame at a time: its answer is read once ready, while the event loop goes on sending
+        every conversation's audio. Live frames may bunch up on the network, hence the slack."""
+        if self._pending.size >= self._frame:  # more frames came in this one push
+            return True
+        position, wall = self._semantic_since
+        return self._ms(self._position - position) > (time.monotonic() - wall) * 1000 + AHEAD_SLACK_MS
+
+    def _ask_semantic(self) -> Future[float]:
+        """Start the semantic model on the turn so far, on a model thread: it takes 25-200 ms, during which
+        the event loop it was called from would otherwise send no audio to anyone."""
         audio = np.concatenate(self._frames)[-SEMANTIC_WINDOW:]
+        return model_work_pool().submit(self._end_of_turn.probability_complete, audio)  # type: ignore[union-attr]
+
+    def _semantic_says_done(self) -> bool:
+        """True when the semantic model is confident the turn is over; may lengthen the wait otherwise."""
+        answer, self._semantic = self._semantic, None
         try:
-            complete = self._end_of_turn.probability_complete(audio)  # type: ignore[union-attr]
+            complete = answer.result()  # type: ignore[union-attr]
         except Exception:  # a broken optional model must not stop the conversation: fall back to silence
             logger.exception("end-of-turn model failed; using the silence wait alone")
             self._end_of_turn = None

@@ -20,6 +20,7 @@ import asyncio
 import contextvars
 import functools
 import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -55,8 +56,11 @@ def set_model_nice(nice: int) -> None:
 def apply_model_nice() -> None:
     """Lower the calling thread's priority to the model niceness. Threads a native library starts from
     here (ONNX Runtime's and CTranslate2's pools, llama.cpp's server) inherit it, so models are loaded
-    on a model thread. Only ever raised: lowering niceness again needs privileges."""
-    if _nice > os.getpriority(os.PRIO_PROCESS, 0):  # on Linux: this thread, not the whole process
+    on a model thread. Only ever raised: lowering niceness again needs privileges. Linux only: there
+    niceness belongs to a thread; elsewhere it would slow the whole process, event loop included."""
+    if sys.platform != "linux":
+        return
+    if _nice > os.getpriority(os.PRIO_PROCESS, 0):  # this thread, not the whole process
         os.setpriority(os.PRIO_PROCESS, 0, _nice)
 
 

@@ -290,7 +290,7 @@ def _report(
     _out("engine:  stages p50: " + ", ".join(f"{name} {fmt(stages[f'server_{name}_p50_ms'])}" for name, _, _ in STAGES))
     _out(
         f"browser: jitter buffer mean delay {fmt(playout.mean_delay_ms)}, target {fmt(playout.target_delay_ms)}; "
-        f"{playout.concealment_events} concealment events (reply audio arrived too late to play on time)"
+        f"{playout.concealment_events} concealment events (audio arrived too late to play on time)"
     )
     _out(
         f"browser: page CPU {_share(page_cpu.renderer_cpu)} of a core, main thread busy {_share(page_cpu.main_thread_busy)}"

@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import os
+import sys
 import threading
+
+import pytest
 
 from model.embedded.workers import model_work_pool, run_model_work
 
@@ -31,6 +34,7 @@ async def test_model_work_sees_the_callers_context_and_returns_its_result() -> N
     assert (await run_model_work(lambda: threading.current_thread().name)).startswith("model-work")
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread niceness is Linux's")
 def test_model_threads_run_at_the_model_niceness_and_what_they_start_inherits_it() -> None:
     from model.embedded.workers import load_on_model_thread, set_model_nice
 

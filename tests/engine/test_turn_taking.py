@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -110,3 +112,28 @@ def test_speech_after_a_pause_resumes_the_same_turn(embedded_models, utterances)
     assert SpeechResumed in kinds
     (end,) = [e for e in events if isinstance(e, TurnEnd)]
     assert end.audio_16k.size >= 2 * speech.size  # both halves belong to the one turn
+
+
+class SlowSureEndOfTurn:
+    """An end-of-turn model that takes 300 ms to be sure the turn is over (Smart Turn takes 25-200 ms)."""
+
+    def probability_complete(self, audio_16k: np.ndarray) -> float:
+        time.sleep(0.3)
+        return 0.9
+
+
+def test_live_audio_is_not_held_up_while_the_semantic_model_thinks(embedded_models, utterances):
+    taker = TurnTaker(
+        embedded_models.vad_model.new_stream(), SlowSureEndOfTurn(), TurnDetection(silence_duration_ms=1_500)
+    )
+    feed(taker, np.concatenate([silence(0.5), speech_16k(utterances["en_capital"])]))
+    slowest_push_s, ends = 0.0, []
+    quiet = silence(1.2)
+    for begin in range(0, quiet.size, 320):  # live pace: a 20 ms frame every 20 ms, as from a browser
+        started = time.monotonic()
+        ends += [e for e in taker.push(quiet[begin : begin + 320]) if isinstance(e, TurnEnd)]
+        slowest_push_s = max(slowest_push_s, time.monotonic() - started)
+        time.sleep(max(0.0, 0.02 - (time.monotonic() - started)))
+    # The event loop that calls push() also sends every conversation's audio: it must not wait 300 ms.
+    assert slowest_push_s < 0.15, f"push() blocked {slowest_push_s * 1000:.0f} ms on the end-of-turn model"
+    assert [e.reason for e in ends] == ["semantic"], "the model's answer still ends the turn once it is ready"
