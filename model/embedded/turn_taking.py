@@ -5,7 +5,7 @@ returns what happened: speech started (at once, so a reply can be interrupted) a
 the turn with the user's audio (including ~300 ms of padding before the first voiced frame).
 
 The silence wait comes from the session's `turn_detection.silence_duration_ms`. When a semantic model
-is loaded it is asked once (on a model thread), after 40% of that wait (at least 160 ms): if it is confident the sentence
+is loaded it is asked once (on its own thread), after 40% of that wait (at least 160 ms): if it is confident the sentence
 is finished the turn ends right there, so a finished question is answered ~300 ms sooner while a
 designer's longer wait still scales the check; with `type: semantic_vad` an unfinished-sounding
 sentence also gets a longer wait (up to 2x), so slow speakers are not cut off mid-thought.
@@ -13,17 +13,17 @@ sentence also gets a longer wait (up to 2x), so slow speakers are not cut off mi
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections import deque
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from model.embedded.turn import EndOfTurnModel
 from model.embedded.vad import VoiceActivityDetector
-from model.embedded.workers import model_work_pool
 from model.events import TurnDetection, now_ms
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,15 @@ PAUSE_MS = 96  # silence after which the turn's audio is offered for early (spec
 MAX_TURN_SECONDS = 28.0  # Whisper reads 30 s windows; a longer monologue is cut into turns
 SEMANTIC_WINDOW = 8 * SAMPLE_RATE  # Smart Turn looks at the last 8 s
 AHEAD_SLACK_MS = 200  # audio this far ahead of the wall clock is not live (see TurnTaker._ahead_of_clock)
+
+
+@functools.cache
+def end_of_turn_pool() -> ThreadPoolExecutor:
+    """Threads for the end-of-turn model. Not the event loop: a Smart Turn call needs ~60 ms of CPU, and
+    beside Whisper and a browser on 2 cores it took 140-230 ms, in which the loop sent no conversation any
+    audio. Not the model pool either, whose threads give way to the loop (model.embedded.workers): this
+    answer decides when a turn ends (live bench: turn decided after 580 ms of silence there, ~500 here)."""
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="end-of-turn")
 
 
 @dataclass(frozen=True)
@@ -192,10 +201,10 @@ class TurnTaker:
         return self._ms(self._position - position) > (time.monotonic() - wall) * 1000 + AHEAD_SLACK_MS
 
     def _ask_semantic(self) -> Future[float]:
-        """Start the semantic model on the turn so far, on a model thread: it takes 25-200 ms, during which
+        """Start the semantic model on the turn so far, on its own thread: it takes 25-200 ms, during which
         the event loop it was called from would otherwise send no audio to anyone."""
         audio = np.concatenate(self._frames)[-SEMANTIC_WINDOW:]
-        return model_work_pool().submit(self._end_of_turn.probability_complete, audio)  # type: ignore[union-attr]
+        return end_of_turn_pool().submit(self._end_of_turn.probability_complete, audio)  # type: ignore[union-attr]
 
     def _semantic_says_done(self) -> bool:
         """True when the semantic model is confident the turn is over; may lengthen the wait otherwise."""
