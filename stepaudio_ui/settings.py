@@ -93,10 +93,10 @@ class Settings(BaseSettings):
         description="CPU threads for llama.cpp's prompt evaluation (default: 2 on 4+ cores, else llm_threads). 2 on a 2-core server nobody else uses cuts the first token ~35%; with a browser on the same 2 cores it triples it.",
     )
     model_nice: int = Field(
-        5,
+        0,
         ge=0,
         le=19,
-        description="Niceness of the embedded models' threads: above 0 they give way to the event loop that paces audio to browsers (0 turns it off).",
+        description="Niceness of the embedded models' threads (Linux): e.g. 5 makes them give way to the event loop that paces audio to browsers (steadier audio), and to any other program on the machine (slower replies if one is busy).",
     )
     warmup: bool = Field(True, description="Load and warm the embedded models at start instead of on first use.")
 

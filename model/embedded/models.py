@@ -44,10 +44,12 @@ class EmbeddedOptions:
     cache_dir: Path | None = None
     # The CPU models besides the LLM (Whisper, Kokoro); 2 matches the machines this targets.
     model_threads: int = 2
-    # Niceness of the model threads (0: none; Linux only). Above 0 they give way to the event loop that paces reply audio:
-    # when it woke late, frames left in bursts and Chrome held more audio before playing it. bench live,
-    # fast voice, 3 runs each on 2 cores: jitter-buffer target 132-159 ms at 5 vs 183-279 ms at 0.
-    model_nice: int = 5
+    # Niceness of the model threads (0: none; Linux only). Above 0 they give way to the event loop that paces
+    # reply audio: when it woke late, frames left in bursts and Chrome held more audio before playing it.
+    # bench live, fast voice, 3 runs each: Chrome's jitter-buffer target 132-159 ms at 5 vs 183-279 ms at 0.
+    # But they also give way to anything else on the machine: with the browser on the same 2 cores (bench
+    # live), Kokoro's first phrase took 2.9 s at 5 vs 2.3 s at 0 (one run each), so it is off by default.
+    model_nice: int = 0
     # Smart Turn v3.2 when its file is installed; set False to rely on silence timing alone.
     semantic_turn: bool = True
 

@@ -43,8 +43,9 @@ AHEAD_SLACK_MS = 200  # audio this far ahead of the wall clock is not live (see 
 def end_of_turn_pool() -> ThreadPoolExecutor:
     """Threads for the end-of-turn model. Not the event loop: a Smart Turn call needs ~60 ms of CPU, and
     beside Whisper and a browser on 2 cores it took 140-230 ms, in which the loop sent no conversation any
-    audio. Not the model pool either, whose threads give way to the loop (model.embedded.workers): this
-    answer decides when a turn ends (live bench: turn decided after 580 ms of silence there, ~500 here)."""
+    audio. Not the model pool either, whose threads may run at a lower priority (model.embedded.workers):
+    this answer decides when a turn ends (live bench, model_nice 5: decided after ~580 ms of silence there,
+    ~500 ms here)."""
     return ThreadPoolExecutor(max_workers=2, thread_name_prefix="end-of-turn")
 
 

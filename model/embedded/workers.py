@@ -9,9 +9,9 @@ audio leaves in bursts, which Chrome answers by holding more audio before playin
 conversation the live bench showed no change (its late frames came with idle workers, from CPU
 contention); this keeps model work from ever delaying the audio path.
 
-That CPU contention is the other half: model threads run at a lower priority (niceness, see
-`EmbeddedOptions.model_nice`), so the event loop that paces every conversation's audio gets a core
-when it wakes, and the models take the rest.
+That CPU contention is the other half: model threads can run at a lower priority (niceness, see
+`EmbeddedOptions.model_nice`, off by default), so the event loop that paces every conversation's
+audio gets a core when it wakes, and the models take the rest.
 """
 
 from __future__ import annotations
