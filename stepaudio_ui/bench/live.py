@@ -202,8 +202,8 @@ def run(args: argparse.Namespace, settings: Any) -> int:
                 page.set_default_timeout(30_000)
                 page.add_init_script(AUDIO_TAP_JS)
                 page.goto(url)
-                page.get_by_role("tab", name="Live").click()
                 live = LivePage(page)
+                live.show()
                 _choose_slug(page, "live-persona", args.persona)
                 _choose_slug(page, "live-scene", args.scene)
                 for name, samples in clips.items():

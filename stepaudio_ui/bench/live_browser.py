@@ -182,6 +182,20 @@ class LivePage:
     def now_ms(self) -> float:
         return float(self.page.evaluate("() => performance.now()"))
 
+    def show(self, *, timeout_s: float = 30.0) -> None:
+        """Open the Live tab. A click that lands while Gradio is still building the page can be undone by
+        it (the first tab comes back), so click until the persona picker is really on screen."""
+        deadline = time.monotonic() + timeout_s
+        picker = self.page.locator("#live-persona input")
+        while True:
+            self.page.get_by_role("tab", name="Live").click()
+            try:
+                picker.wait_for(state="visible", timeout=2_000)
+                return
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+
     def choose(self, elem_id: str, option: str) -> None:
         """Pick `option` in the Gradio dropdown with element id `elem_id` (labels repeat across tabs).
 

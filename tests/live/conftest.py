@@ -67,8 +67,8 @@ def live_page(live_browser: Any, live_app: RunningApp, clips: dict[str, np.ndarr
     page.set_default_timeout(20_000)
     page.add_init_script(AUDIO_TAP_JS)
     page.goto(live_app.url)
-    page.get_by_role("tab", name="Live").click()
     live = LivePage(page)
+    live.show()
     live.choose("live-persona", "Sam (sam-support)")
     live.choose("live-scene", "Support desk (support-desk)")
     for name, samples in clips.items():

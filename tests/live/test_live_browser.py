@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from stepaudio_ui.bench.live_browser import LivePage
+
 pytestmark = [pytest.mark.browser, pytest.mark.models]
 
 # The engine on a shared 2-core machine can take many seconds per reply: waits are generous.
@@ -264,7 +266,7 @@ def test_microphone_problems_are_said_plainly(
         page = context.new_page()
         page.add_init_script(browser_setup)
         page.goto(live_app.url)
-        page.get_by_role("tab", name="Live").click()
+        LivePage(page).show()
         page.locator("#live-mic-notice").get_by_text(notice).wait_for(timeout=20_000)
         page.screenshot(path=str(shots / f"live-{notice.split()[0].lower()}-mic.png"))
     finally:
