@@ -21,7 +21,6 @@ import contextvars
 import functools
 import os
 import sys
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
@@ -29,22 +28,15 @@ from typing import ParamSpec, TypeVar
 P = ParamSpec("P")
 T = TypeVar("T")
 
-_pool: ThreadPoolExecutor | None = None
 _nice = 0
-_pool_lock = threading.Lock()
 
 
+@functools.cache
 def model_work_pool() -> ThreadPoolExecutor:
     """The process-wide pool (the models are process-wide too); made on first use."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(
-                max_workers=min(32, (os.cpu_count() or 1) + 4),
-                thread_name_prefix="model-work",
-                initializer=apply_model_nice,
-            )
-        return _pool
+    return ThreadPoolExecutor(
+        max_workers=min(32, (os.cpu_count() or 1) + 4), thread_name_prefix="model-work", initializer=apply_model_nice
+    )
 
 
 def set_model_nice(nice: int) -> None:
