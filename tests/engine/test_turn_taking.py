@@ -137,3 +137,41 @@ def test_live_audio_is_not_held_up_while_the_semantic_model_thinks(embedded_mode
     # The event loop that calls push() also sends every conversation's audio: it must not wait 300 ms.
     assert slowest_push_s < 0.15, f"push() blocked {slowest_push_s * 1000:.0f} ms on the end-of-turn model"
     assert [e.reason for e in ends] == ["semantic"], "the model's answer still ends the turn once it is ready"
+
+
+class SureEndOfTurn:
+    """An end-of-turn model that answers at once: every turn sounds finished."""
+
+    def probability_complete(self, audio_16k: np.ndarray) -> float:
+        return 0.9
+
+
+def test_a_sure_answer_ends_the_turn_at_the_check_point_not_before(embedded_models, utterances):
+    """The model is asked at the pause, but a designer's long silence setting still scales the check:
+    with 1.5 s the check comes at 600 ms of silence."""
+    taker = TurnTaker(embedded_models.vad_model.new_stream(), SureEndOfTurn(), TurnDetection(silence_duration_ms=1_500))
+    feed(taker, np.concatenate([silence(0.5), speech_16k(utterances["en_capital"])]))
+    assert not [e for e in feed(taker, silence(0.5)) if isinstance(e, TurnEnd)], "ended before the check point"
+    assert [e.reason for e in feed(taker, silence(0.3)) if isinstance(e, TurnEnd)] == ["semantic"]
+
+
+def test_the_semantic_model_is_asked_at_the_pause_so_its_answer_is_ready_at_the_check_point(
+    embedded_models, utterances
+):
+    """A model that needs 300 ms (Smart Turn beside Whisper, the chat model and a browser on 2 cores took
+    300-400 ms) asked at the check point (280 ms for a 700 ms wait) would end the turn ~580 ms into the
+    silence; asked at the pause (~100 ms), its answer is in by ~400 ms."""
+    taker = TurnTaker(
+        embedded_models.vad_model.new_stream(), SlowSureEndOfTurn(), TurnDetection(silence_duration_ms=700)
+    )
+    feed(taker, np.concatenate([silence(0.5), speech_16k(utterances["en_capital"])]))
+    ends: list[TurnEnd] = []
+    quiet = silence(1.0)
+    for begin in range(0, quiet.size, 320):  # live pace, as from a browser
+        started = time.monotonic()
+        ends += [e for e in taker.push(quiet[begin : begin + 320]) if isinstance(e, TurnEnd)]
+        time.sleep(max(0.0, 0.02 - (time.monotonic() - started)))
+    (end,) = ends
+    waited_ms = end.decided_wall_ms - end.speech_end_wall_ms
+    assert end.reason == "semantic"
+    assert waited_ms < 520, f"the turn was decided {waited_ms:.0f} ms into the silence"
