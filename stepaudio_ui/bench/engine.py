@@ -12,7 +12,9 @@ without the silence wait), ASR word/character error against the reference, LLM t
 and tokens/s, TTS real-time factor, and this process's peak memory; then one JSON line with all of it
 and each turn's transcripts. The stage figures come from `response.timings`; an engine that does not
 send them gets them as null, and its decision -> first audio is estimated as the wait minus the
-configured silence.
+configured silence. For the embedded engine, each model is first timed alone on the idle machine
+(`alone_*`: Smart Turn, Whisper, the chat model, both voices; see machine_speed.py), so runs on different
+machines, or on one machine on different days, can be told apart.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from model.protocol import Engine
 from model.realtime_client import RealtimeClientEngine, RealtimeConnectError
 from model.stepfun import own_endpoint_service
 from stepaudio_ui.bench.engine_turns import SpokenTurnDriver, TurnResult
+from stepaudio_ui.bench.machine_speed import measure_models_alone
 from stepaudio_ui.bench.utterances import Utterance, load_utterances, make_default_utterances
 from stepaudio_ui.engines import build_engines, embedded_options
 from stepaudio_ui.settings import Settings
@@ -183,11 +186,21 @@ def _utterances(args: argparse.Namespace, settings: Settings, target: _Target) -
     return utterances[: args.limit] if args.limit is not None else utterances
 
 
+def _models_alone(target: _Target, utterances: list[Utterance]) -> dict[str, float | None]:
+    """The embedded engine's models timed one at a time on the idle machine (nothing for other engines)."""
+    models = getattr(target.engine, "models", None)
+    english = [u for u in utterances if u.language == "en"]
+    if not isinstance(target.engine, EmbeddedEngine) or models is None or not english:
+        return {}
+    return measure_models_alone(models, english[0])
+
+
 async def _bench(args: argparse.Namespace, settings: Settings) -> dict[str, object]:
     if args.limit is not None and args.limit < 1:
         raise BenchSetupError(f"--limit {args.limit}: give at least 1 utterance")
     target = await _target(args, settings)
     utterances = await asyncio.to_thread(_utterances, args, settings, target)
+    alone = await asyncio.to_thread(_models_alone, target, utterances)
     drivers = [
         SpokenTurnDriver(
             target.engine, index, args.silence_ms, args.max_sentences, same_clock=target.same_clock, voice=args.voice
@@ -201,6 +214,7 @@ async def _bench(args: argparse.Namespace, settings: Settings) -> dict[str, obje
     turns = [turn for session_turns in per_session for turn in session_turns]
     summary: dict[str, object] = {"engine": target.engine.name, "url": target.url, "voice": args.voice or "default"}
     summary.update(summarise(turns, args.sessions, target.load_s))
+    summary.update(alone)
     summary["table"] = _table(turns)
     return summary
 
