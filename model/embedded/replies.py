@@ -47,6 +47,9 @@ _SPEAKABLE = re.compile(r"[A-Za-z0-9\u4e00-\u9fff]")
 # prompt ("英文：" / "語法：" labels before its English answer), which an English voice reads as garble.
 _CJK_NOISE = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+")
 _SAME_WORD_RUN = re.compile(r"\b(\w+)(?:\W+\1\b){3,}", re.IGNORECASE)
+# The framing `adapt_prompt` puts around a Chinese turn, echoed back by a tiny model: "(The user said this
+# in Chinese:" was the whole spoken reply to 2 of 4 Chinese questions in one bench run.
+_FRAMING_ECHO = re.compile(r"\bthe user (?:said|says|wrote|asked|spoke)\b|\breply in simple english\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -228,11 +231,19 @@ class ReplyShaper:
             text = re.sub(r"\s+", " ", _CJK_NOISE.sub(" ", text)).strip()
             if not _SPEAKABLE.search(text):
                 return None
-        if self._in_dropped_sentence or (
-            self._expect_english and detect_language(text) == "en" and not looks_english(text)
-        ):
+        if self._english_only and _FRAMING_ECHO.search(text):  # the framing is only used for such models
+            # Our own instructions to the model, not the persona's words; the rest of the sentence (the
+            # quoted question, the closing bracket) goes with them.
+            logger.info("dropped a phrase that echoes the prompt's framing: %r", text[:60])
+            self._in_dropped_sentence = not _SENTENCE_END.search(text)
+            return None
+        if self._in_dropped_sentence:  # a reply must not start mid-sentence
+            logger.info("dropped the rest of a dropped sentence: %r", text[:60])
+            self._in_dropped_sentence = not _SENTENCE_END.search(text)
+            return None
+        if self._expect_english and detect_language(text) == "en" and not looks_english(text):
             # Spoken, it would also enter the history, and the next replies would follow its language.
-            # The rest of its sentence goes with it: a reply must not start mid-sentence.
+            # The rest of its sentence goes with it.
             logger.info("dropped a phrase that is not English in an English reply: %r", text[:60])
             self.dropped_foreign += 1
             self._in_dropped_sentence = not _SENTENCE_END.search(text)

@@ -173,3 +173,19 @@ def test_the_finished_part_of_a_phrase_cut_off_by_the_token_limit():
     assert finished_part("no break here at all") == ""
     assert finished_part("他说，今天很好") == "他说，"
     assert finished_part("it costs 3.5 euros and") == ""  # a decimal point is not a break
+
+
+def test_an_echo_of_the_chinese_framing_is_not_spoken():
+    """A tiny model echoes `adapt_prompt`'s framing; the persona must not read our instructions aloud."""
+    shaper = ReplyShaper(3, english_only=True)
+    assert shaper.accept("(The user said this in Chinese:") == []
+    assert shaper.accept('"你好，请介绍一下你自己。")') == []
+    assert shaper.accept("Reply in simple English.") == []
+    assert shaper.accept("Hello! I'm Ada, your helper.") == ["Hello! I'm Ada, your helper."]
+    whole = ReplyShaper(3, english_only=True)
+    assert whole.accept("(The user said this, they want to go home.)") == []
+    assert whole.accept("Enjoy your walk in the park!") == ["Enjoy your walk in the park!"]
+    # Words that only look alike are kept.
+    assert ReplyShaper(3, english_only=True).accept("Our users said it was easy.") == ["Our users said it was easy."]
+    # A model that writes Chinese is never shown the framing, and authored lines are never filtered.
+    assert ReplyShaper(3).accept("The user said it was easy.") == ["The user said it was easy."]
