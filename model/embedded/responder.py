@@ -198,6 +198,14 @@ class ResponseRun:
                     continue
                 if self.timings.first_phrase_cached is None:
                     self.timings.first_phrase_cached = result.cached
+                logger.debug(
+                    "response %s: %.2f s of speech made in %.0f ms%s: %r",
+                    self.response_id,
+                    result.audio.size / self.shared.tts_rate,
+                    result.elapsed_s * 1000,
+                    " (cached)" if result.cached else "",
+                    phrase[:60],
+                )
                 if not result.cached:  # the real-time factor is the model's: phrases from the cache cost it nothing
                     self._stats.synth_s += result.elapsed_s
                     self._stats.audio_s += result.audio.size / self.shared.tts_rate
