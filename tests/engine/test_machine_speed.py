@@ -28,4 +28,3 @@ def test_every_stage_is_timed_alone(embedded_models: EmbeddedModels, utterances:
     assert 1.0 < (figures["alone_utterance_s"] or 0) < 4.0
     # Each voice is timed with its own model: Piper makes speech several times faster than Kokoro.
     assert (figures["alone_fast_voice_rtf"] or 0) < (figures["alone_kokoro_rtf"] or 0)
-
