@@ -16,7 +16,9 @@ browser on 2 cores one call (~95 ms of CPU) took 300-400 ms, so a question asked
 the turn 600-700 ms into the silence instead of at ~280 ms (live bench, 700 ms scene). Asked at the pause it
 hears ~100 ms of trailing silence instead of ~280 ms. On the bench questions that made it no less sure of
 finished ones (10 of 12 judged finished either way) and less sure of ones cut at a gap between words (11 of
-27 judged finished instead of 18), which errs on the side of waiting.
+27 judged finished instead of 18), which errs on the side of waiting. The price: a pause of 100-280 ms
+inside a sentence now costs a Smart Turn call too (the early transcript was already started there), whose
+answer is dropped when the words go on.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 Turn latencies say little on their own: the same code gave 715 ms and ~1050 ms end of speech -> first
 audio (fast voice) on two days on 2 cores of the same kind of machine, and each model ran 1.5-4x slower
-on the slower day than when the models were first chosen and measured. So the bench first times the cascade's stages one at a time on
-an idle CPU (Smart Turn, Whisper, the chat model, both voices), and prints them next to the turn figures:
-a reader can then tell a slower machine from a slower change, and see which stage a target is bound by.
+on the slower day than when the models were first chosen and measured. So the bench first times the
+cascade's stages one at a time on an idle CPU (Smart Turn, Whisper, the chat model, both voices) and
+prints them next to the turn figures: a reader can then tell a slower machine from a slower change, and
+see which stage a target is bound by.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def _synthesis(models: EmbeddedModels, voice: str, text: str, repeats: int) -> t
 
 
 def _chat(models: EmbeddedModels) -> tuple[float, float]:
-    """(median time to first token, median tokens/s after it) for short questions under a cached system prompt."""
+    """(median time to first token, median tokens/s after it) for short questions under a cached system
+    prompt. llama.cpp's server streams one token per piece, so pieces are counted as tokens."""
     system = ChatMessage("system", _SYSTEM)
     models.llm.warm_prompt([system])
     first_token_s, rates = [], []
