@@ -1,11 +1,11 @@
 """How fast this machine runs each embedded model alone, before `bench engine` times whole turns.
 
 Turn latencies say little on their own: the same code gave 715 ms and ~1050 ms end of speech -> first
-audio (fast voice) on two days on 2 cores of the same kind of machine, and each model ran 1.5-4x slower
-on the slower day than when the models were first chosen and measured. So the bench first times the
-cascade's stages one at a time on an idle CPU (Smart Turn, Whisper, the chat model, both voices) and
-prints them next to the turn figures: a reader can then tell a slower machine from a slower change, and
-see which stage a target is bound by.
+audio (fast voice) on two days on 2 cores of the same kind of machine, and Smart Turn, Kokoro, Piper and
+the chat model's decoding ran 2-4x slower on the slower day than when the models were first chosen and
+measured. So the bench first times the cascade's stages one at a time on an idle CPU (Smart Turn,
+Whisper, the chat model, both voices) and prints them next to the turn figures: a reader can then tell a
+slower machine from a slower change, and see which stage a target is bound by.
 """
 
 from __future__ import annotations
