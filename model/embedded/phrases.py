@@ -2,10 +2,12 @@
 
 Phrases end at sentence punctuation. The FIRST phrase may also end at an earlier comma or dash once it
 is long enough to sound natural on its own, or between words of a long first sentence, so the first audio
-of a reply starts sooner. The next few phrases may be cut the same way, each up to about as long as all
-the phrases before it, so a slow voice has each one ready before the last has played (see
-`later_phrase_limit`). This is the only place a reply is cut: the same text is cut the same way whether
-it arrives token by token from the chat model or whole (a greeting). Markdown, emoji and asterisks are
+of a reply starts sooner. Later phrases of a written reply are cut the same way into short pieces
+(`LATER_PHRASE`): how many of them one synthesis call may join depends on how fast the voice is and how
+much audio is queued ahead, which only the speaking side knows (`phrase_joining`). Text whose audio is
+cached (a greeting) is cut in a fixed way instead, each later phrase about as long as everything before it
+(`later_phrase_limit`). The same text is cut the same way whether it arrives token by token from the chat
+model or whole. Markdown, emoji and asterisks are
 removed: they are for eyes, not ears.
 """
 
@@ -50,12 +52,15 @@ class PhraseLimit:
 FIRST_PHRASE = PhraseLimit(
     FIRST_PHRASE_MIN_WORDS, FIRST_PHRASE_MIN_CJK, 3, FIRST_PHRASE_SOFT_WORDS, FIRST_PHRASE_HARD_WORDS
 )
-# Phrases after the first grow with what was said before them, so each is synthesised while the earlier
-# ones play. Cut only at sentence ends, a reply stalled mid-sentence: "No worries," (~0.7 s of speech)
-# then a 20-word sentence that Kokoro needs ~2.5 s for on 2 cores while the model is still writing it
-# (measured: 14 of 24 replies had silences over 100 ms, 1.1 s on average). Kokoro makes ~2.2 s of speech
-# per second there, so a phrase may be about as long as all the phrases before it; once a reply has
-# said SENTENCES_ONLY_AFTER words, whole sentences are far enough ahead.
+# A written reply's later phrases are short pieces: at a clause end after 3 words, before a clause word
+# once a sentence has 7, anywhere after 10 (~3.5 s of speech). Sized from the text alone, they stalled
+# replies: a rule that let each phrase be as long as all before it, and whole sentences after 20 words,
+# assumed Kokoro makes ~2.2 s of speech a second; on a slower day it made ~1.5 beside the chat model, and
+# 6-12 of 12 bench replies went silent mid-reply (p95 2.2-4.1 s). Joining queued pieces when the audio
+# ahead leaves time (`phrase_joining`) gives long phrases back wherever the machine can afford them.
+LATER_PHRASE = PhraseLimit(3, FIRST_PHRASE_MIN_CJK, 3, 7, 10)
+# Cached text (a greeting) is cut by a fixed rule, so its phrases are the same every time: each about as
+# long as all before it, whole sentences after SENTENCES_ONLY_AFTER words.
 SENTENCES_ONLY_AFTER = 20
 LATER_MIN_WORDS = 6
 
@@ -121,9 +126,13 @@ def _ends_with_abbreviation(text: str) -> bool:
 
 
 class PhraseSplitter:
-    """Feed LLM text pieces in order; get back the phrases that became complete. One per reply."""
+    """Feed LLM text pieces in order; get back the phrases that became complete. One per reply.
 
-    def __init__(self) -> None:
+    `fixed_growth`: cut later phrases by `later_phrase_limit` (the same cuts every time, for text whose
+    audio is cached) instead of into `LATER_PHRASE` pieces for the speaking side to join."""
+
+    def __init__(self, *, fixed_growth: bool = False) -> None:
+        self._fixed_growth = fixed_growth
         self._buffer = ""
         self._emitted = 0  # phrases handed out so far
         self._said = (0, 0)  # their Latin words and CJK characters: later phrases may be longer
@@ -159,7 +168,10 @@ class PhraseSplitter:
     def _next_cut(self) -> int | None:
         """Index just past the end of the next complete phrase in the buffer, or None."""
         boundary = self._sentence_end()
-        limit = FIRST_PHRASE if self._emitted == 0 else later_phrase_limit(*self._said)
+        if self._emitted == 0:
+            limit: PhraseLimit | None = FIRST_PHRASE
+        else:
+            limit = later_phrase_limit(*self._said) if self._fixed_growth else LATER_PHRASE
         if limit is None:
             return boundary
         # An early phrase: the earliest of a sentence end, a clause end with enough words before it, or a

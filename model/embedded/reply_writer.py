@@ -57,7 +57,7 @@ class ReplyWriter:
     stats: ReplyStats = field(default_factory=ReplyStats)
 
     def fixed_phrases(self, text: str) -> list[str]:
-        splitter = PhraseSplitter()
+        splitter = PhraseSplitter(fixed_growth=True)  # a greeting's phrases are cached: cut them the same each time
         shaper = ReplyShaper(max_sentences=50)
         pieces = [*splitter.feed(text), *splitter.flush()]
         return [text for piece in pieces for text in shaper.accept(piece)]

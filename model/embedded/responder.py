@@ -2,6 +2,7 @@
 
 Three stages overlap so the first audio leaves long before the reply is written:
   LLM thread (`ReplyWriter`)  --phrases-->  synthesis task (TTS in a worker thread)  --audio-->  emitter task
+The synthesis task joins the phrases queued for it while the audio ahead leaves time (`phrase_joining`).
 The emitter paces deltas at real time plus `PLAYBACK_LEAD_MS`, which keeps what was *sent* close to
 what the listener has *heard*; on barge-in only the phrases whose audio had started playing are kept
 as the assistant's turn (the history must not claim words the user never heard).
@@ -16,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -23,6 +25,7 @@ import numpy as np
 
 from model.embedded.audio import resample
 from model.embedded.llm import ChatMessage
+from model.embedded.phrase_joining import SpeechBudget, next_phrase
 from model.embedded.phrases import detect_language
 from model.embedded.replies import (
     ReplyPlan,
@@ -177,9 +180,18 @@ class ResponseRun:
     async def _synthesize_all(
         self, phrases: asyncio.Queue[str | None], out: asyncio.Queue[tuple[str, np.ndarray] | None]
     ) -> None:
+        budget = SpeechBudget(speed=self.plan.speed)
+        queued: deque[str | None] = deque()
         try:
-            while (phrase := await phrases.get()) is not None:
+            while True:
+                if self.fixed_text is None:
+                    phrase = await next_phrase(phrases, queued, budget, self._played_s)
+                else:  # a greeting's phrases are cached as cut: never joined
+                    phrase = await phrases.get()
+                if phrase is None:
+                    break
                 language = detect_language(phrase)
+                ahead_s = budget.made_s - self._played_s()  # audio left to play while this one is made
                 try:
                     result = await run_model_work(
                         self.shared.synthesize,
@@ -194,15 +206,17 @@ class ResponseRun:
                 except SynthesisInterrupted:
                     return  # cancelled: nothing more will be spoken
                 self._first_synthesis_done.set()
+                budget.record(phrase, result.audio.size / self.shared.tts_rate, result.elapsed_s, cached=result.cached)
                 if result.audio.size == 0:
                     continue
                 if self.timings.first_phrase_cached is None:
                     self.timings.first_phrase_cached = result.cached
                 logger.debug(
-                    "response %s: %.2f s of speech made in %.0f ms%s: %r",
+                    "response %s: %.2f s of speech made in %.0f ms with %.2f s ahead%s: %r",
                     self.response_id,
                     result.audio.size / self.shared.tts_rate,
                     result.elapsed_s * 1000,
+                    ahead_s,
                     " (cached)" if result.cached else "",
                     phrase[:60],
                 )
@@ -235,6 +249,10 @@ class ResponseRun:
                     self._first_audio_wall = now_ms()
                     self.timings.first_audio_ms = self._first_audio_wall
             offset_ms += duration_ms
+
+    def _played_s(self) -> float:
+        """Seconds of this reply the listener has heard by now (0 before its first audio went out)."""
+        return 0.0 if self._first_audio_wall is None else (now_ms() - self._first_audio_wall) / 1000
 
     async def _wait_for_playback(self, position_ms: float) -> None:
         if not self.pace or self._first_audio_wall is None:

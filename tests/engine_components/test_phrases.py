@@ -14,8 +14,8 @@ from model.embedded.phrases import (
 )
 
 
-def _split(pieces: list[str]) -> list[str]:
-    splitter = PhraseSplitter()
+def _split(pieces: list[str], *, fixed_growth: bool = False) -> list[str]:
+    splitter = PhraseSplitter(fixed_growth=fixed_growth)
     phrases = [phrase for piece in pieces for phrase in splitter.feed(piece)]
     return phrases + splitter.flush()
 
@@ -111,15 +111,56 @@ def test_the_first_phrase_is_cut_the_same_whether_text_comes_whole_or_token_by_t
     assert _split(["你好，今天天气非常好，我们去散步吧。"]) == ["你好，今天天气非常好，", "我们去散步吧。"]
 
 
-def test_later_phrases_grow_with_what_was_said_so_each_is_ready_before_the_last_has_played() -> None:
-    """A slow voice must not stall mid-reply: no phrase is much longer than everything said before it, and
-    once ~20 words are out, whole sentences follow. The same cuts whether streamed or given whole."""
+def test_a_written_reply_is_cut_into_short_pieces_after_its_first_phrase() -> None:
+    """However fast or slow the voice, no piece is long to make: the speaking side joins them where it
+    has time (`phrase_joining`). The same cuts whether streamed or given whole."""
     text = (
         "No worries, it might be a bit of a bottleneck on your connection and we can fix that in a few minutes "
         "if you restart the router now. Hope this helps, and call us again whenever the lights go red."
     )
     phrases = _split([text])
     assert phrases == _split([piece + " " for piece in text.split(" ")])
+    assert phrases == [
+        "No worries,",
+        "it might be a bit",
+        "of a bottleneck",
+        "on your connection",
+        "and we can fix",
+        "that in a few minutes",
+        "if you restart the router now.",
+        "Hope this helps,",
+        "and call us again whenever the lights go red.",
+    ]
+    assert max(len(phrase.split()) for phrase in phrases[1:]) <= 10
+    # A long sentence is cut before a clause word, or after 10 words; a short one never.
+    assert _split(["Sure thing. Please keep the blue cable plugged firmly into the left port now. Thanks."]) == [
+        "Sure thing.",
+        "Please keep the blue cable plugged firmly",
+        "into the left port now.",
+        "Thanks.",
+    ]
+    assert _split(["Sure thing. Please keep the blue cable plugged firmly right here near the left port now."]) == [
+        "Sure thing.",
+        "Please keep the blue cable plugged firmly right here near",
+        "the left port now.",
+    ]
+    assert _split(["Sure thing. I can help with that today. "]) == ["Sure thing.", "I can help with that today."]
+    assert _split(list("好的，我们马上为您查询一下您所在地区的网络情况，请您稍等片刻，我们的工程师会尽快联系您。")) == [
+        "好的，我们马上为您查询一下您所在地区的网络情况，",
+        "请您稍等片刻，",
+        "我们的工程师会尽快联系您。",
+    ]
+
+
+def test_cached_text_grows_its_phrases_with_what_was_said_the_same_every_time() -> None:
+    """A greeting's audio is cached by phrase, so its cuts must not depend on timing: each later phrase is
+    at most about as long as everything said before it, whole sentences once ~20 words are out."""
+    text = (
+        "No worries, it might be a bit of a bottleneck on your connection and we can fix that in a few minutes "
+        "if you restart the router now. Hope this helps, and call us again whenever the lights go red."
+    )
+    phrases = _split([text], fixed_growth=True)
+    assert phrases == _split([piece + " " for piece in text.split(" ")], fixed_growth=True)
     assert phrases == [
         "No worries,",
         "it might be a bit",
@@ -134,14 +175,16 @@ def test_later_phrases_grow_with_what_was_said_so_each_is_ready_before_the_last_
         if said < SENTENCES_ONLY_AFTER:
             assert words <= max(LATER_MIN_WORDS, said) + 4, (phrase, said)
         said += words
-    # Nothing is cut inside short sentences, and Chinese later phrases are cut at commas only.
     short = "Sure thing. I can help with that today. "
     assert (
-        _split([short])
-        == _split([word + " " for word in short.split()])
+        _split([short], fixed_growth=True)
+        == _split([word + " " for word in short.split()], fixed_growth=True)
         == ["Sure thing.", "I can help with that today."]
     )
-    assert _split(list("好的，我们马上为您查询一下您所在地区的网络情况，请您稍等片刻，我们的工程师会尽快联系您。")) == [
+    assert _split(
+        list("好的，我们马上为您查询一下您所在地区的网络情况，请您稍等片刻，我们的工程师会尽快联系您。"),
+        fixed_growth=True,
+    ) == [
         "好的，我们马上为您查询一下您所在地区的网络情况，",
         "请您稍等片刻，我们的工程师会尽快联系您。",
     ]
