@@ -87,6 +87,12 @@ _COMPLETE_WORD = re.compile(r"\S+(?=\s)")
 
 _BOLD = re.compile(r"(\*\*|__)(.+?)\1")
 _ACTION = re.compile(r"\*[^*\n]{1,40}\*")  # role-play stage directions like *smiles*
+# ... or in brackets: SmolLM2 writes "(laughs) It seems ...", which a voice reads out word for word.
+_BRACKETED_ACTION = re.compile(
+    r"[(\[](?:laugh|smil|sigh|giggl|chuckl|wink|grin|paus|nod|whisper|gasp|shrug|clears? (?:her|his|my) throat)"
+    r"[a-z]*(?: [^()\[\]\n]{0,30})?[)\]]",
+    re.IGNORECASE,
+)
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _URL = re.compile(r"https?://\S+")
 _MARKUP = re.compile(r"[*_`#>~|]+")
@@ -101,6 +107,7 @@ def clean_for_speech(text: str) -> str:
     """Remove what should not be read aloud: markdown, links' targets, emoji, stage directions."""
     text = _BOLD.sub(r"\2", text)
     text = _ACTION.sub(" ", text)
+    text = _BRACKETED_ACTION.sub(" ", text)
     text = _LINK.sub(r"\1", text)
     text = _URL.sub(" ", text)
     text = _BULLET.sub("", text)

@@ -50,6 +50,13 @@ def test_markdown_emoji_and_stage_directions_are_not_spoken() -> None:
         "item one",
     ]
     assert clean_for_speech("`code` and # heading") == "code and heading"
+    assert clean_for_speech("My name is Elena... (laughs) It seems [smiling warmly] fine (sighs).") == (
+        "My name is Elena... It seems fine."
+    )
+    # Brackets that are not stage directions are read as written.
+    assert clean_for_speech("Paris (the capital) is lovely (see photo 2).") == (
+        "Paris (the capital) is lovely (see photo 2)."
+    )
 
 
 def test_nothing_speakable_is_dropped() -> None:
