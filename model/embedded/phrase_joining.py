@@ -17,13 +17,12 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from model.embedded.phrases import detect_language, word_counts
+from model.embedded.phrases import detect_language, speech_units, word_counts
 from model.embedded.replies import join_phrases
 
-# Until this reply has measured its voice: ~160 words a minute, ~4.5 Chinese characters a second, at
-# speed 1 (Kokoro and Piper both speak about so).
+# Until this reply has measured its voice: ~160 words a minute at speed 1 (Kokoro and Piper both speak
+# about so), a Chinese character ~0.6 of a word (`speech_units`).
 SPEECH_S_PER_WORD = 0.37
-SPEECH_S_PER_CJK = 0.22
 # Until measured, assume the voice makes speech no faster than it is spoken: joins only with audio ahead.
 DEFAULT_SPEECH_PER_SYNTH_S = 1.0
 # Only part of the time ahead is planned on: the chat model writes beside the voice and slows it, and a
@@ -35,12 +34,6 @@ MAX_JOINED_CJK = 80
 NEXT_PIECE_WORDS = 6
 WAIT_POLL_S = 0.02
 _ENDS_SENTENCE = re.compile(r"[.!?…。！？][\"'”’)\]」』）]*$")
-
-
-def _speech_units(text: str) -> float:
-    """The length of `text` to say, in seconds at SPEECH_S_PER_WORD per word and speed 1."""
-    words, characters = word_counts(text)
-    return words + characters * SPEECH_S_PER_CJK / SPEECH_S_PER_WORD
 
 
 @dataclass
@@ -56,7 +49,7 @@ class SpeechBudget:
     def record(self, phrase: str, audio_s: float, elapsed_s: float, *, cached: bool) -> None:
         """A phrase's audio is made: `audio_s` seconds of it, in `elapsed_s` (0 when it came from the cache)."""
         self.made_s += audio_s
-        self._units += _speech_units(phrase)
+        self._units += speech_units(phrase)
         if not cached and elapsed_s > 0:
             self._model_audio_s += audio_s
             self._model_s += elapsed_s
@@ -64,7 +57,7 @@ class SpeechBudget:
     def speech_s(self, text: str) -> float:
         """How long `text` will take to say: measured on this reply's phrases once there are some."""
         per_unit = self.made_s / self._units if self._units > 0 else SPEECH_S_PER_WORD / max(self.speed, 0.1)
-        return _speech_units(text) * per_unit
+        return speech_units(text) * per_unit
 
     def making_s(self, text: str) -> float:
         """How long the voice will take to make `text`, at the rate it worked so far in this reply."""

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from model.embedded.llm import ChatMessage, GenerationOptions
-from model.embedded.phrases import PhraseSplitter
+from model.embedded.phrases import PhraseSplitter, speech_units
 from model.embedded.replies import (
     ENGLISH_ONLY_APOLOGY,
     ReplyPlan,
@@ -31,6 +31,12 @@ from model.events import now_ms
 
 logger = logging.getLogger(__name__)
 
+# On a shared CPU the chat model stops while this much text (~5 s of speech) waits for the voice, and goes
+# on once the voice is down to the last few words: the voice, not the writing, is what the listener waits
+# for, and Kokoro beside llama.cpp made ~1.2 s of speech a second on 2 cores against ~1.6 alone.
+PAUSE_AT_UNITS_WAITING = 15
+RESUME_AT_UNITS_WAITING = 5
+
 
 @dataclass
 class ReplyStats:
@@ -41,8 +47,16 @@ class ReplyStats:
     last_token_wall: float | None = None
     pieces: int = 0
     synth_s: float = 0.0
-    paused_s: float = 0.0  # the chat model waiting for the first phrase's audio (not decoding time)
+    paused_s: float = 0.0  # the chat model waiting for the voice to catch up (not decoding time)
     audio_s: float = 0.0
+    # Speech units (`phrases.speech_units`) handed to the voice, and those it has started to make: the
+    # difference is the text waiting for the voice.
+    units_handed: float = 0.0
+    units_started: float = 0.0
+
+    @property
+    def units_waiting(self) -> float:
+        return self.units_handed - self.units_started
 
 
 @dataclass
@@ -107,7 +121,8 @@ class ReplyWriter:
         On a shared CPU the model stops once the first phrase is handed over and resumes (the text so far
         given back as the start of the assistant's message, which llama.cpp continues from its prompt
         cache) when that phrase's audio is made: decoding beside Kokoro slows the first audio ~1.8x on 2
-        cores, and the rest of the reply is still written far faster than it is spoken.
+        cores, and the rest of the reply is still written far faster than it is spoken. Later it stops
+        likewise whenever PAUSE_AT_UNITS_WAITING of text wait for the voice (`_must_yield`).
         """
         splitter = PhraseSplitter()
         handed = 0
@@ -121,12 +136,12 @@ class ReplyWriter:
             for piece in pieces:
                 for text in shaper.accept(piece):
                     handed += 1
+                    self.stats.units_handed += speech_units(text)
                     loop.call_soon_threadsafe(out.put_nowait, text)
             if shaper.finished:
                 self.stop_llm.set()  # enough said: stop the model instead of generating unheard text
 
         while True:
-            yield_cpu = self.shared.llm_shares_cpu and not self.first_synthesis_done.is_set()
             paused = False
             for piece in self.shared.stream_chat(request, options, self.stop_llm):
                 wall = now_ms()
@@ -139,14 +154,17 @@ class ReplyWriter:
                 hand_over(splitter.feed(piece))
                 if self.stop_llm.is_set():
                     break
-                if yield_cpu and handed:
+                if handed and self._must_yield():
                     paused = True
                     break  # leaving the stream stops llama.cpp's generation
             if not paused:
                 break
             waited = time.perf_counter()
-            while not self.stop_llm.is_set() and not self.first_synthesis_done.wait(0.05):
-                pass
+            logger.debug(
+                "response %s: chat model paused, %.0f units waiting", self.response_id, self.stats.units_waiting
+            )
+            while not self.stop_llm.is_set() and not self._may_go_on():
+                time.sleep(0.02)
             self.stats.paused_s += time.perf_counter() - waited
             if self.stop_llm.is_set():
                 return handed
@@ -162,3 +180,12 @@ class ReplyWriter:
                 tail = [kept for kept in [finished_part(tail[-1])] if kept]
             hand_over(tail)
         return handed
+
+    def _must_yield(self) -> bool:
+        """Whether the chat model should stop writing for now and leave the CPU to the voice."""
+        if not self.shared.llm_shares_cpu:
+            return False
+        return not self.first_synthesis_done.is_set() or self.stats.units_waiting >= PAUSE_AT_UNITS_WAITING
+
+    def _may_go_on(self) -> bool:
+        return self.first_synthesis_done.is_set() and self.stats.units_waiting <= RESUME_AT_UNITS_WAITING

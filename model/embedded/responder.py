@@ -26,7 +26,7 @@ import numpy as np
 from model.embedded.audio import resample
 from model.embedded.llm import ChatMessage
 from model.embedded.phrase_joining import SpeechBudget, next_phrase
-from model.embedded.phrases import detect_language
+from model.embedded.phrases import detect_language, speech_units
 from model.embedded.replies import (
     ReplyPlan,
     join_phrases,
@@ -190,6 +190,7 @@ class ResponseRun:
                     phrase = await phrases.get()
                 if phrase is None:
                     break
+                self._stats.units_started += speech_units(phrase)  # the chat model may write on (`ReplyWriter`)
                 language = detect_language(phrase)
                 ahead_s = budget.made_s - self._played_s()  # audio left to play while this one is made
                 try:
