@@ -12,13 +12,12 @@ gets long natural phrases; a slow voice on a busy machine gets short ones and no
 from __future__ import annotations
 
 import asyncio
-import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from model.embedded.phrases import detect_language, speech_units, word_counts
-from model.embedded.replies import join_phrases
+from model.embedded.replies import ends_sentence, join_phrases
 
 # Until this reply has measured its voice: ~160 words a minute at speed 1 (Kokoro and Piper both speak
 # about so), a Chinese character ~0.6 of a word (`speech_units`).
@@ -33,7 +32,6 @@ MAX_JOINED_CJK = 80
 # Waiting for more of a sentence is planned for a next piece of about this many words.
 NEXT_PIECE_WORDS = 6
 WAIT_POLL_S = 0.02
-_ENDS_SENTENCE = re.compile(r"[.!?…。！？][\"'”’)\]」』）]*$")
 
 
 @dataclass
@@ -56,21 +54,27 @@ class SpeechBudget:
 
     def speech_s(self, text: str) -> float:
         """How long `text` will take to say: measured on this reply's phrases once there are some."""
-        per_unit = self.made_s / self._units if self._units > 0 else SPEECH_S_PER_WORD / max(self.speed, 0.1)
-        return speech_units(text) * per_unit
+        return self._speech_s_of(speech_units(text))
 
     def making_s(self, text: str) -> float:
         """How long the voice will take to make `text`, at the rate it worked so far in this reply."""
+        return self._making_s_of(speech_units(text))
+
+    def _speech_s_of(self, units: float) -> float:
+        per_unit = self.made_s / self._units if self._units > 0 else SPEECH_S_PER_WORD / max(self.speed, 0.1)
+        return units * per_unit
+
+    def _making_s_of(self, units: float) -> float:
         rate = self._model_audio_s / self._model_s if self._model_s > 0 else DEFAULT_SPEECH_PER_SYNTH_S
-        return self.speech_s(text) / rate
+        return self._speech_s_of(units) / rate
 
     def wait_for_more_s(self, phrase: str, played_s: float) -> float:
         """How long the voice may wait for the rest of `phrase`'s sentence before it must start making it:
         0 for a finished sentence, or when the audio ahead leaves no time for a longer phrase."""
-        if _ENDS_SENTENCE.search(phrase):
+        if ends_sentence(phrase):
             return 0.0
-        longer = f"{phrase} {' '.join(['word'] * NEXT_PIECE_WORDS)}"
-        return max(0.0, JOIN_MARGIN * (self.made_s - played_s) - self.making_s(longer))
+        longer_s = self._making_s_of(speech_units(phrase) + NEXT_PIECE_WORDS)
+        return max(0.0, JOIN_MARGIN * (self.made_s - played_s) - longer_s)
 
     def join(self, phrase: str, queued: deque[str | None], played_s: float) -> str:
         """`phrase`, with as many of the `queued` phrases after it (taken off the queue) as can be made

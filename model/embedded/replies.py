@@ -267,6 +267,11 @@ class ReplyShaper:
 _LAST_BREAK = re.compile(r".*(?:[.!?…,;:]['\")\]」』”’]*(?=\s|$)|[。！？，；：、][」』”’）]*)", re.DOTALL)
 
 
+def ends_sentence(text: str) -> bool:
+    """Whether `text` ends with sentence punctuation (closing quotes and brackets after it allowed)."""
+    return bool(_SENTENCE_END.search(text))
+
+
 def finished_part(text: str) -> str:
     """A phrase up to its last sentence or clause punctuation ("" if none): what may be spoken of a reply
     that the token limit cut off mid-sentence, so it does not trail off mid-word."""
