@@ -90,11 +90,17 @@ class Client:
         return audio.astype(np.float32) / 32768.0
 
     async def speak(
-        self, audio_24k: np.ndarray, *, rate: int = 24_000, trailing_silence_s: float = 1.2, real_time: bool = False
+        self,
+        audio_24k: np.ndarray,
+        *,
+        rate: int = 24_000,
+        trailing_silence_s: float = 1.2,
+        real_time: bool = False,
+        lead_s: float = 0.3,
     ) -> None:
-        """Stream speech (then silence) in 20 ms appends; faster than real time unless `real_time`."""
+        """Stream silence, speech, then silence in 20 ms appends; faster than real time unless `real_time`."""
         speech = trim_silence(audio_24k)
-        lead = np.zeros(int(0.3 * rate), dtype=np.float32)
+        lead = np.zeros(int(lead_s * rate), dtype=np.float32)
         tail = np.zeros(int(trailing_silence_s * rate), dtype=np.float32)
         audio = np.concatenate([lead, speech, tail])
         step = rate // 50
