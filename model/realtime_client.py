@@ -1,59 +1,57 @@
 """A realtime WebSocket service as an Engine: StepAudio 2.5 Realtime, gpt-realtime, or our own /v1/realtime.
 
 The remote service does everything (VAD, turns, speech); a session here is a thin, typed pipe:
-client events -> JSON on the socket, JSON from the socket -> server events. What it adds:
+client events -> the service's dialect on the socket, JSON from the socket -> server events. What it adds:
 - connection faults become one clear `error` event (bad key, rate limit, dropped connection) and a
   closed session, never an exception in the middle of a conversation;
 - 16 kHz callers are resampled to the services' 24 kHz both ways;
-- our own session fields are only sent where they are understood (see model/stepfun.py presets).
+- each service gets the shapes it documents (model/realtime_dialect.py and the dialect modules);
+- after a barge-in the service is told what the user heard (truncate) or to stop (cancel).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import numpy as np
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
 from model.events import (
     DEFAULT_SAMPLE_RATE,
     ClientEvent,
+    ErrorEvent,
     InputAudioBufferAppend,
     ResponseAudioDelta,
+    ResponseCancel,
+    ResponseCreated,
+    ResponseDone,
     ServerEvent,
     SessionConfig,
     SessionUpdate,
+    SpeechStarted,
     decode_pcm16,
     encode_pcm16,
     error_event,
 )
+from model.openai_realtime import OpenAIGADialect
 from model.protocol import Availability, VoiceInfo
-from model.realtime_wire import WireError, client_event_json, parse_server_message
+from model.realtime_connect import RealtimeConnectError, connect_service
+from model.realtime_dialect import Dialect, ReplyAudio, fit_config
+from model.realtime_wire import WireError, parse_server_message
 from model.stepfun import RealtimeService
+from model.stepfun_realtime import StepFunDialect
 
 log = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT_S = 10.0
 FIRST_EVENT_TIMEOUT_S = 10.0
 _END = object()  # sentinel closing the event queue
 _AUTH_CODES = frozenset({"missing_token", "invalid_token", "invalid_api_key", "unauthorized", "authentication_error"})
-
-
-class RealtimeConnectError(RuntimeError):
-    """The service could not be reached or refused us; the message says why and what to change."""
-
-
-def _with_model(url: str, model: str) -> str:
-    if not model:
-        return url
-    parts = urlsplit(url)
-    query = "&".join(q for q in (parts.query, urlencode({"model": model})) if q)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+_DIALECTS: dict[str, type[Dialect]] = {"beta": Dialect, "stepfun": StepFunDialect, "openai-ga": OpenAIGADialect}
 
 
 class _StreamResampler:
@@ -69,22 +67,16 @@ class _StreamResampler:
         return self._stream.resample_chunk(np.ascontiguousarray(samples, dtype=np.int16))
 
 
-def _describe_status(service: RealtimeService, status: int) -> str:
-    if status in (401, 403):
-        return f"{service.title} refused the API key (HTTP {status}): check {service.key_setting}"
-    if status == 429:
-        return f"{service.title} is rate limiting this key (HTTP 429): wait a minute or raise the key's limits"
-    if status == 404:
-        return f"{service.url} has no realtime endpoint (HTTP 404): check the URL setting"
-    return f"{service.title} refused the connection (HTTP {status})"
-
-
 class RealtimeClientSession:
     """One conversation on a realtime WebSocket service. Built by RealtimeClientEngine.open_session."""
 
     def __init__(self, service: RealtimeService, socket: ClientConnection, config: SessionConfig) -> None:
         self._service = service
         self._socket = socket
+        self._dialect = _DIALECTS[service.dialect](service)
+        self._reply: ReplyAudio | None = None  # the reply playing now, for barge-in
+        self._may_interrupt = config.turn_detection is None or config.turn_detection.interrupt_response
+        self._own_event_ids: set[str] = set()  # housekeeping events this session sent on its own
         self._queue: asyncio.Queue[object] = asyncio.Queue()
         self._closing = False
         self._closed = False
@@ -115,11 +107,12 @@ class RealtimeClientSession:
         try:
             async for message in self._socket:
                 try:
-                    event = parse_server_message(message)
+                    replying = self._reply.response_id if self._reply else None
+                    event = parse_server_message(message, response_id=replying)
                 except WireError as exc:
                     log.warning("%s: %s", self._service.engine_name, exc)
                     continue
-                if event is None:
+                if event is None or not await self._track_reply(event):
                     continue
                 if isinstance(event, ResponseAudioDelta) and self._output_rate != DEFAULT_SAMPLE_RATE:
                     if not self._wire_rates_are_ours():
@@ -142,6 +135,37 @@ class RealtimeClientSession:
         finally:
             self._closed = True
             await self._queue.put(_END)
+
+    async def _track_reply(self, event: ServerEvent) -> bool:
+        """Follow the reply's audio, tell the service about a barge-in; False drops the event."""
+        if isinstance(event, ResponseCreated):
+            self._reply = ReplyAudio(response_id=event.response.id)
+        elif isinstance(event, ResponseAudioDelta) and self._reply and event.response_id == self._reply.response_id:
+            self._reply.add_audio(event.item_id, event.content_index, event.delta)
+        elif isinstance(event, ResponseDone) and self._reply and event.response.id == self._reply.response_id:
+            self._reply.in_progress = False
+        elif isinstance(event, SpeechStarted) and self._may_interrupt:
+            await self._send_own(self._dialect.on_speech_started(self._reply))
+            self._reply = None
+        elif isinstance(event, ErrorEvent) and event.error.event_id in self._own_event_ids:
+            # e.g. a cancel that crossed the reply's end: our own bookkeeping, not the caller's problem
+            log.info("%s: %s (after our %s)", self._service.engine_name, event.error.message, event.error.event_id)
+            return False
+        return True
+
+    async def _send_own(self, events: list[dict]) -> None:
+        for data in events:
+            if len(self._own_event_ids) > 64:  # a bounded memory of what we sent ourselves
+                self._own_event_ids.clear()
+            self._own_event_ids.add(data["event_id"])
+            await self._send_json(data)
+
+    async def _send_json(self, data: dict) -> None:
+        try:
+            await self._socket.send(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+        except ConnectionClosed:
+            # the reader sees the same close and reports it once; nothing more to say here
+            log.debug("%s: send after the connection closed", self._service.engine_name)
 
     def _lost_event(self, exc: ConnectionClosed | None) -> ServerEvent:
         code, reason = self._socket.close_code, self._socket.close_reason
@@ -181,12 +205,15 @@ class RealtimeClientSession:
         if isinstance(event, SessionUpdate):
             self._input_rate = event.session.input_sample_rate or self._input_rate
             self._output_rate = event.session.output_sample_rate or self._output_rate
-        text = client_event_json(event, extensions=self._service.send_extensions, voices=self._service.voice_ids)
-        try:
-            await self._socket.send(text)
-        except ConnectionClosed:
-            # the reader sees the same close and reports it once; nothing more to say here
-            log.debug("%s: send after the connection closed", self._service.engine_name)
+            if event.session.turn_detection is not None:
+                self._may_interrupt = event.session.turn_detection.interrupt_response
+            event = event.model_copy(update={"session": fit_config(self._service, event.session)})
+        data = self._dialect.encode(event)
+        if data is not None:
+            await self._send_json(data)
+        if isinstance(event, ResponseCancel):
+            await self._send_own(self._dialect.on_cancel(self._reply))
+            self._reply = None
 
     async def first_event(self, timeout_s: float) -> ServerEvent | None:
         """Wait for the service's first event and leave it first in line; None if the socket closed."""
@@ -233,24 +260,6 @@ class RealtimeClientEngine:
     def voices(self) -> list[VoiceInfo]:
         return list(self.service.voices)
 
-    async def _connect(self) -> ClientConnection:
-        service = self.service
-        headers = dict(service.extra_headers)
-        if service.api_key:
-            headers["Authorization"] = f"Bearer {service.api_key}"
-        url = _with_model(service.url, service.model)
-        try:
-            return await connect(
-                url, additional_headers=headers, open_timeout=CONNECT_TIMEOUT_S, max_size=None, compression=None
-            )
-        except InvalidStatus as exc:
-            raise RealtimeConnectError(_describe_status(service, exc.response.status_code)) from None
-        except (OSError, TimeoutError, InvalidHandshake) as exc:
-            raise RealtimeConnectError(
-                f"could not connect to {service.title} at {service.url} ({type(exc).__name__}: {exc}): "
-                "check the URL and the network"
-            ) from None
-
     async def open_session(self, config: SessionConfig) -> RealtimeClientSession:
         """Connect, wait for the service's `session.created`, then apply `config` with `session.update`.
 
@@ -259,7 +268,7 @@ class RealtimeClientEngine:
         availability = self.availability()
         if not availability.usable:
             raise RealtimeConnectError(availability.reason)
-        socket = await self._connect()
+        socket = await connect_service(self.service, _DIALECTS[self.service.dialect](self.service).headers())
         session = RealtimeClientSession(self.service, socket, config)
         # the first event tells: a service that refuses the session (bad key, model, limits) says so here
         try:
@@ -275,21 +284,9 @@ class RealtimeClientEngine:
             message = getattr(error, "message", "the connection closed at once")
             hint = f" (check {self.service.key_setting})" if getattr(error, "code", None) in _AUTH_CODES else ""
             raise RealtimeConnectError(f"{self.service.title} refused the session: {message}{hint}")
-        config = self.fit_config(config)
-        await session.send(SessionUpdate(session=config))
+        await session.send(SessionUpdate(session=config))  # fitted to the service on the way out
         return session
 
     def fit_config(self, config: SessionConfig) -> SessionConfig:
         """The session config as this service can take it: its own voice and transcription model."""
-        update: dict[str, object] = {}
-        voice_ids = self.service.voice_ids
-        if voice_ids and config.voice not in voice_ids and self.service.default_voice:
-            # persona voices are the embedded engine's; a hosted service speaks with its own default
-            update["voice"] = self.service.default_voice
-        if config.input_audio_transcription is not None and not self.service.send_extensions:
-            # our engines accept any model name here; a hosted service only its own (or none at all)
-            model = self.service.transcription_model
-            update["input_audio_transcription"] = (
-                config.input_audio_transcription.model_copy(update={"model": model}) if model else None
-            )
-        return config.model_copy(update=update) if update else config
+        return fit_config(self.service, config)

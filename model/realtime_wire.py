@@ -1,14 +1,15 @@
 """JSON <-> event objects for the realtime WebSocket protocol, in both directions and both dialects.
 
 Two dialects of the same protocol are in the wild:
-- "beta" (OpenAI's beta realtime API, and StepAudio 2.5 Realtime): flat `session` fields,
-  `response.audio.delta`, `response.audio_transcript.delta`;
+- "beta" (OpenAI's retired beta realtime API, still spoken by StepAudio 2.5 Realtime): flat `session`
+  fields, `response.audio.delta`, `response.audio_transcript.delta`;
 - "GA" (OpenAI's generally available API): `session.type = "realtime"`, nested `session.audio.input`
   / `session.audio.output`, `output_modalities`, and `response.output_audio.delta` style names.
 
-Our engines speak beta internally (model/events.py). This module is the one place that converts:
-the /v1/realtime server uses `parse_client_message` + `server_event_json`, the realtime client engine
-uses `client_event_json` + `parse_server_message`.
+Our engines speak beta internally (model/events.py). The /v1/realtime server uses `parse_client_message`
++ `server_event_json`; the realtime client engine reads every service with `parse_server_message` and
+writes with its service's dialect (model/realtime_dialect.py, model/openai_realtime.py,
+model/stepfun_realtime.py), which builds on `client_event_dict`.
 """
 
 from __future__ import annotations
@@ -204,7 +205,15 @@ def server_event_json(event: ServerEvent, *, ga: bool = False) -> str:
 
 
 def client_event_json(event: ClientEvent, *, extensions: bool = True, voices: frozenset[str] = frozenset()) -> str:
-    """A client event as JSON for a realtime service.
+    """A client event as beta-dialect JSON for a realtime service (see `client_event_dict`)."""
+    data = client_event_dict(event, extensions=extensions, voices=voices)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def client_event_dict(
+    event: ClientEvent, *, extensions: bool = True, voices: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """A client event as a beta-dialect dict.
 
     extensions=False leaves out our own session fields (a hosted service may refuse unknown fields);
     `voices`, when given, is the service's voice list: a voice outside it is dropped so the service
@@ -220,12 +229,28 @@ def client_event_json(event: ClientEvent, *, extensions: bool = True, voices: fr
             dropped = session.pop("voice", None)
             if dropped is not None:
                 log.info("voice %r is not offered by this service; keeping its default voice", dropped)
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return data
 
 
-def parse_server_message(text: str | bytes) -> ServerEvent | None:
+def _message_items(items: list[Any]) -> list[Any]:
+    """Conversation items as we model them: messages only (no tool calls), GA content types renamed."""
+    messages = []
+    for item in items:
+        if not isinstance(item, dict) or item.get("type", "message") != "message":
+            continue
+        content = [
+            {**part, "type": _GA_CONTENT_TYPES.get(part.get("type"), part.get("type"))}
+            for part in item.get("content") or []
+            if isinstance(part, dict)
+        ]
+        messages.append({**item, "content": content})
+    return messages
+
+
+def parse_server_message(text: str | bytes, *, response_id: str | None = None) -> ServerEvent | None:
     """A service's message -> our ServerEvent (GA names mapped); None for events we don't model.
 
+    `response_id` (the reply in progress) fills a delta that leaves it out, as StepFun's samples do.
     Raises WireError when the text is not JSON or a modelled event is malformed.
     """
     try:
@@ -235,6 +260,8 @@ def parse_server_message(text: str | bytes) -> ServerEvent | None:
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise WireError("service sent a message without a type", code="invalid_event")
     data["type"] = GA_TO_BETA_SERVER_NAMES.get(data["type"], data["type"])
+    if response_id and data["type"].startswith("response.audio") and "response_id" not in data:
+        data["response_id"] = response_id
     if data["type"] in ("session.created", "session.updated") and isinstance(data.get("session"), dict):
         session = data["session"]
         if session.get("type") == "realtime" or "audio" in session:
@@ -247,6 +274,13 @@ def parse_server_message(text: str | bytes) -> ServerEvent | None:
             data["session"].pop(name, None)
     if data["type"] == "response.audio_transcript.done":
         data.setdefault("transcript", "")
+    if isinstance(data.get("response"), dict) and isinstance(data["response"].get("output"), list):
+        data["response"]["output"] = _message_items(data["response"]["output"])
+    if data["type"] == "conversation.item.created" and isinstance(data.get("item"), dict):
+        items = _message_items([data["item"]])
+        if not items:
+            return None  # a tool call or other item we don't model
+        data["item"] = items[0]
     try:
         return SERVER_EVENT_ADAPTER.validate_python(data)
     except ValidationError as exc:

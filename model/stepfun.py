@@ -1,19 +1,30 @@
-"""Presets for the hosted realtime services: where they live, which model, which voices.
+"""Presets for the hosted realtime services: where they live, which model, which voices, which dialect.
 
-The client itself is model/realtime_client.py; a preset is just data handed to it, so adding a
-service is adding a `RealtimeService` here.
+The client itself is model/realtime_client.py; how each service spells the events on the wire is its
+dialect (model/realtime_dialect.py). A preset is just data handed to the client, so adding a service
+that speaks a known dialect is adding a `RealtimeService` here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from model.protocol import VoiceInfo
 
 STEPFUN_REALTIME_URL = "wss://api.stepfun.com/v1/realtime"
 STEPFUN_REALTIME_MODEL = "stepaudio-2.5-realtime"
 OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
-OPENAI_REALTIME_MODEL = "gpt-realtime"
+# OpenAI's current realtime model (developers.openai.com/api/docs/models/gpt-realtime-2.1); plain
+# "gpt-realtime" is deprecated with a shutdown date, so the model is a setting with this default.
+OPENAI_REALTIME_MODEL = "gpt-realtime-2.1"
+# The transcription model OpenAI's realtime transcription guide starts with; whisper-1 is deprecated.
+OPENAI_TRANSCRIPTION_MODEL = "gpt-live-transcribe"
+
+# "beta": flat session fields and response.audio.* names (our own /v1/realtime and compatible servers);
+# "stepfun": the subset of that StepFun documents; "openai-ga": OpenAI's GA shapes (the beta ones are
+# refused there with close code 4000 beta_api_shape_disabled).
+DialectName = Literal["beta", "stepfun", "openai-ga"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,7 @@ class RealtimeService:
     extra_headers: dict[str, str] = field(default_factory=dict)
     requires_key: bool = True
     transcription_model: str | None = None  # None: don't ask the service to transcribe the user
+    dialect: DialectName = "beta"
 
     @property
     def voice_ids(self) -> frozenset[str]:
@@ -88,11 +100,16 @@ def stepfun_service(
         key_setting="STEPAUDIO_STEPFUN_API_KEY",
         voices=STEPFUN_VOICES,
         default_voice="qingchunshaonv",
+        dialect="stepfun",
     )
 
 
 def openai_service(
-    *, api_key: str | None, url: str = OPENAI_REALTIME_URL, model: str = OPENAI_REALTIME_MODEL
+    *,
+    api_key: str | None,
+    url: str = OPENAI_REALTIME_URL,
+    model: str = OPENAI_REALTIME_MODEL,
+    transcription_model: str = OPENAI_TRANSCRIPTION_MODEL,
 ) -> RealtimeService:
     return RealtimeService(
         engine_name="gpt-realtime",
@@ -103,9 +120,8 @@ def openai_service(
         key_setting="STEPAUDIO_OPENAI_API_KEY",
         voices=OPENAI_VOICES,
         default_voice="marin",
-        transcription_model="whisper-1",
-        # the beta event dialect we speak is enabled on OpenAI's side by this header
-        extra_headers={"OpenAI-Beta": "realtime=v1"},
+        transcription_model=transcription_model,
+        dialect="openai-ga",  # no OpenAI-Beta header: that asks for the retired beta interface
     )
 
 

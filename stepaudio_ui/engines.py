@@ -79,7 +79,10 @@ def remote_engines(settings: Settings) -> dict[str, Engine]:
     )
     openai = RealtimeClientEngine(
         openai_service(
-            api_key=settings.openai_api_key, url=settings.openai_realtime_url, model=settings.openai_realtime_model
+            api_key=settings.openai_api_key,
+            url=settings.openai_realtime_url,
+            model=settings.openai_realtime_model,
+            transcription_model=settings.openai_realtime_transcription_model,
         )
     )
     gpu = StepAudio2Engine(settings.step_audio2_model)

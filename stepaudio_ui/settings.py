@@ -125,10 +125,19 @@ class Settings(BaseSettings):
         "wss://api.openai.com/v1/realtime",
         description="WebSocket URL of OpenAI's realtime API (or any compatible one).",
     )
-    openai_realtime_model: str = Field("gpt-realtime", description="Model asked of `openai_realtime_url`.")
+    openai_realtime_model: str = Field(
+        "gpt-realtime-2.1",
+        description="Model asked of `openai_realtime_url` (OpenAI's GA Realtime API; e.g. gpt-realtime-2.1-mini costs less).",
+    )
     step_audio2_model: str = Field(
         "stepfun-ai/Step-Audio-2-mini",
         description="Step-Audio 2 mini weights for the GPU engine: a model id (downloaded on first use) or a local folder.",
+    )
+
+    # --- hosted realtime engines (their URLs and models are above, beside their keys)
+    openai_realtime_transcription_model: str = Field(
+        "gpt-live-transcribe",
+        description="Model gpt-realtime's service transcribes the caller with (shown in the live transcript and history).",
     )
 
     # --- live conversations (WebRTC)

@@ -19,27 +19,11 @@ from model.events import (
     SessionConfig,
 )
 from stepaudio_ui.bench.utterances import trim_silence
+from tests.turn_support import AUDIO_TURN_ORDER, first_positions
 
 from .conftest import TEST_INSTRUCTIONS
 
 pytestmark = pytest.mark.models
-
-AUDIO_TURN_ORDER = [
-    "input_audio_buffer.speech_started",
-    "input_audio_buffer.speech_stopped",
-    "input_audio_buffer.committed",
-    "conversation.item.input_audio_transcription.completed",
-    "response.created",
-    "response.audio_transcript.delta",
-    "response.audio.delta",
-    "response.audio.done",
-    "response.audio_transcript.done",
-    "response.done",
-]
-
-
-def first_positions(kinds: list[str], wanted: list[str]) -> list[int]:
-    return [kinds.index(kind) for kind in wanted]
 
 
 def typed(text: str) -> ConversationItemCreate:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import wave
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -28,21 +27,11 @@ from model.protocol import Engine
 from model.realtime_client import RealtimeClientEngine, RealtimeConnectError
 from model.stepfun import RealtimeService, openai_service, own_endpoint_service, stepfun_service
 from tests.realtime.conftest import PERSONA_SLUG, SCENE_SLUG, RunningServer, free_port, speech_24k
+from tests.turn_support import until
 
 pytestmark = pytest.mark.models
 
 TIMEOUT_S = 90.0
-
-
-async def _collect_until(events: AsyncIterator[ServerEvent], wanted: str, seen: list[ServerEvent]) -> ServerEvent:
-    async def loop() -> ServerEvent:
-        async for event in events:
-            seen.append(event)
-            if event.type == wanted:
-                return event
-        raise AssertionError(f"events ended before {wanted}: {[e.type for e in seen]}")
-
-    return await asyncio.wait_for(loop(), TIMEOUT_S)
 
 
 def _typed(text: str) -> ConversationItemCreate:
@@ -58,14 +47,14 @@ async def test_typed_conversation_through_the_client_engine(fast_server: Running
     try:
         events = session.events()
         seen: list[ServerEvent] = []
-        created = await _collect_until(events, "session.created", seen)
+        created = await until(events, "session.created", seen, TIMEOUT_S)
         assert "Ada" in (created.session.instructions or "")
-        updated = await _collect_until(events, "session.updated", seen)
+        updated = await until(events, "session.updated", seen, TIMEOUT_S)
         assert updated.session.max_sentences == 1  # our extension field made it through
 
         await session.send(_typed("Hello Ada, which clock do you like best?"))
         await session.send(ResponseCreate())
-        done = await _collect_until(events, "response.done", seen)
+        done = await until(events, "response.done", seen, TIMEOUT_S)
         assert done.response.status == "completed"
         audio = b"".join(base64.b64decode(e.delta) for e in seen if e.type == "response.audio.delta")
         assert len(audio) > 24_000 * 2 * 0.3
@@ -120,7 +109,7 @@ async def test_16k_caller_on_a_24k_service_is_resampled_both_ways(fast_server: R
         for start in range(0, audio.size, 1_600):
             await session.send(InputAudioBufferAppend(audio=encode_pcm16(audio[start : start + 1_600])))
         seen: list[ServerEvent] = []
-        done = await _collect_until(session.events(), "response.done", seen)
+        done = await until(session.events(), "response.done", seen, TIMEOUT_S)
         assert done.response.status == "completed"
         heard = next(e for e in seen if e.type == "conversation.item.input_audio_transcription.completed")
         # the service got intelligible 24 kHz speech
@@ -148,10 +137,10 @@ async def test_dropped_connection_gives_one_clear_error_and_a_closed_session(
     session = await RealtimeClientEngine(service).open_session(SessionConfig())
     events = session.events()
     seen: list[ServerEvent] = []
-    await _collect_until(events, "session.updated", seen)
+    await until(events, "session.updated", seen, TIMEOUT_S)
 
     relay.cut()  # mid-conversation, the network goes away
-    error = await _collect_until(events, "error", seen)
+    error = await until(events, "error", seen, TIMEOUT_S)
     assert error.error.code == "connection_lost"
     assert "lost mid-conversation" in error.error.message and "reconnect" in error.error.message
     assert [e async for e in events] == []  # the event stream ends: nothing hangs
@@ -159,7 +148,7 @@ async def test_dropped_connection_gives_one_clear_error_and_a_closed_session(
 
     await session.send(SessionUpdate(session=SessionConfig(instructions="anyone?")))
     late = session.events()
-    closed_error = await _collect_until(late, "error", [])
+    closed_error = await until(late, "error", [], TIMEOUT_S)
     assert closed_error.error.code == "session_closed"
     await session.close()
     await _wait_for(lambda: fast_server.app.state.realtime.active == 0)
@@ -214,8 +203,10 @@ def test_presets_describe_the_hosted_services() -> None:
     composed = SessionConfig(input_audio_transcription={"model": "whisper"})
     assert engine.fit_config(composed).input_audio_transcription is None
     gpt = RealtimeClientEngine(openai_service(api_key="k"))
-    assert gpt.fit_config(composed).input_audio_transcription.model == "whisper-1"
-    assert gpt.service.extra_headers == {"OpenAI-Beta": "realtime=v1"}
+    assert gpt.fit_config(composed).input_audio_transcription.model == "gpt-live-transcribe"
+    # GA dialect, current model, and no OpenAI-Beta header (it selects the retired beta interface)
+    assert (gpt.service.dialect, gpt.service.model) == ("openai-ga", "gpt-realtime-2.1")
+    assert gpt.service.extra_headers == {} and stepfun.dialect == "stepfun"
 
 
 async def _wait_for(condition: Any, timeout_s: float = 10.0) -> None:

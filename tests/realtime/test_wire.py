@@ -94,6 +94,29 @@ def test_ga_server_events_get_beta_names() -> None:
     assert created.session.voice == "marin" and created.session.turn_detection.type == "server_vad"
 
 
+def test_stepfun_samples_parse_and_deltas_get_the_reply_in_progress() -> None:
+    created, delta, transcript, done = DOCUMENTED["stepfun_server"]
+    session = parse_server_message(json.dumps(created))
+    assert isinstance(session, SessionCreated) and session.session.max_response_output_tokens == 4096
+    # StepFun's samples leave out response_id; the client supplies the reply it is reading
+    audio = parse_server_message(json.dumps(delta), response_id="resp_9")
+    assert isinstance(audio, ResponseAudioDelta) and audio.response_id == "resp_9" and audio.item_id == "msg_008"
+    text = parse_server_message(json.dumps(transcript), response_id="resp_9")
+    assert isinstance(text, ResponseAudioTranscriptDelta) and text.delta == "Hello, how can I a"
+    ended = parse_server_message(json.dumps(done), response_id="resp_9")
+    assert isinstance(ended, ResponseAudioDone) and ended.response_id == "traceid"  # its own id is kept
+
+
+def test_ga_items_keep_messages_with_beta_content_types() -> None:
+    done, added, tool_call = DOCUMENTED["openai_ga_server_items"]
+    parsed = parse_server_message(json.dumps(done))
+    assert isinstance(parsed, ResponseDone)  # a tool call in the output does not make it unreadable
+    assert [part.type for item in parsed.response.output for part in item.content] == ["audio"]
+    item = parse_server_message(json.dumps(added))
+    assert item is not None and item.type == "conversation.item.created" and item.item.content[0].type == "text"
+    assert parse_server_message(json.dumps(tool_call)) is None
+
+
 def test_ga_client_session_update_is_flattened() -> None:
     update, item = DOCUMENTED["openai_ga_client"]
     event, is_ga = parse_client_message(json.dumps(update))
