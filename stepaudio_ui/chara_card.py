@@ -162,6 +162,8 @@ def card_to_persona(data: CardData) -> tuple[PersonaSpec, str | None, str]:
         "examples": parse_examples(data.mes_example, name),
         "tagline": _one_line(_expand(data.creator_notes, name), 160),
         "tags": list(dict.fromkeys(tag.strip().lower() for tag in data.tags if 0 < len(tag.strip()) <= 40))[:20],
+        # A card knows no scene tones, and a slug from another library means nothing here: pick one after import.
+        "home_scene": None,
     }
     base = ours.get("spec") if isinstance(ours.get("spec"), dict) else {}
     if not base:

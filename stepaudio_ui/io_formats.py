@@ -39,7 +39,7 @@ from stepaudio_ui.studio_core import (
     find_identity,
     kind_models,
     new_identity,
-    spec_json,
+    same_spec,
 )
 from stepaudio_ui.voices.exchange import export_voice_card, export_voices, parse_voices, place_voices
 
@@ -174,7 +174,7 @@ def _add_on_top(
             getattr(models.version, models.owner_column) == identity.id, models.version.number == identity.latest_number
         )
     ).one()
-    if latest.spec == spec_json(spec):
+    if same_spec(models, latest.spec, spec):
         return ImportedItem(models.kind, identity.slug, "unchanged", identity.latest_number)
     append_version(
         session, models, identity, spec=spec, author=author, note=note[:500], based_on=identity.latest_number

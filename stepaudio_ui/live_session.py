@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from model.events import SessionConfig, TurnTimings
 from stepaudio_ui.compose import compose_session
+from stepaudio_ui.specs import NO_SCENE
 from stepaudio_ui.voices.cards import engine_voice
 
 logger = logging.getLogger(__name__)
@@ -29,12 +30,14 @@ PERSONA_WAV = "persona.wav"
 
 
 class LiveSelection(BaseModel):
-    """The Live panel's choice: persona and scene (None version = the published/default one), engine."""
+    """The Live panel's choice: persona and scene (None version = the published/default one), engine.
+
+    `scene_slug=None` is no scene tone: the persona alone, in a neutral frame (see compose)."""
 
     model_config = ConfigDict(frozen=True)
     persona_slug: str = Field(min_length=1, max_length=63)
     persona_version: int | None = Field(None, ge=1)
-    scene_slug: str = Field(min_length=1, max_length=63)
+    scene_slug: str | None = Field(None, min_length=1, max_length=63)
     scene_version: int | None = Field(None, ge=1)
     engine: str = Field(min_length=1, max_length=80)
 
@@ -45,7 +48,7 @@ class ResolvedSession:
 
     selection: LiveSelection
     persona_version: int
-    scene_version: int
+    scene_version: int | None  # None: no scene tone
     persona_name: str
     config: SessionConfig
 
@@ -58,8 +61,10 @@ def resolve_session(
 
     with db.session() as s:
         persona = _load_version(studio, s, "persona", selection.persona_slug, selection.persona_version)
-        scene = _load_version(studio, s, "scene", selection.scene_slug, selection.scene_version)
-    config = compose_session(persona.spec, scene.spec)
+        scene = None
+        if selection.scene_slug is not None:
+            scene = _load_version(studio, s, "scene", selection.scene_slug, selection.scene_version)
+    config = compose_session(persona.spec, scene.spec if scene else None)  # type: ignore[arg-type]
     config = config.model_copy(
         update={
             "input_sample_rate": input_sample_rate,
@@ -71,7 +76,7 @@ def resolve_session(
     return ResolvedSession(
         selection=selection,
         persona_version=persona.number,
-        scene_version=scene.number,
+        scene_version=scene.number if scene else None,
         persona_name=persona.spec.name,
         config=config,
     )
@@ -127,7 +132,7 @@ class ConversationRecorder:
                     s,
                     persona_slug=resolved.selection.persona_slug,
                     persona_version=resolved.persona_version,
-                    scene_slug=resolved.selection.scene_slug,
+                    scene_slug=resolved.selection.scene_slug,  # None with None: no scene tone
                     scene_version=resolved.scene_version,
                     engine=resolved.selection.engine,
                 )
@@ -194,7 +199,8 @@ class ConversationRecorder:
 def selection_from_args(args: list[Any]) -> LiveSelection:
     """fastrtc's args: [webrtc value, persona slug, persona version, scene slug, scene version, engine].
 
-    fastrtc puts a "__webrtc_value__" marker in front when the webrtc value is a plain id string."""
+    fastrtc puts a "__webrtc_value__" marker in front when the webrtc value is a plain id string. The scene
+    picker's "no scene tone" (`NO_SCENE`), or no pick, is a conversation without a scene tone."""
     args = list(args)
     if args and args[0] == "__webrtc_value__":
         args = args[1:]
@@ -202,8 +208,8 @@ def selection_from_args(args: list[Any]) -> LiveSelection:
     return LiveSelection(
         persona_slug=persona or "",
         persona_version=_version_or_none(persona_version),
-        scene_slug=scene or "",
-        scene_version=_version_or_none(scene_version),
+        scene_slug=None if scene in (None, "", NO_SCENE) else scene,
+        scene_version=None if scene in (None, "", NO_SCENE) else _version_or_none(scene_version),
         engine=engine or "",
     )
 

@@ -5,8 +5,12 @@ Access: with `realtime_token` set, a client must show it (`Authorization: Bearer
 served, and a browser page from another site is refused (its `Origin` gives it away), so a web page
 the user happens to visit cannot drive the local endpoint.
 
-Target: `?model=` is a persona slug (composed with its published version and the default scene), an
-engine name, or nothing (the default engine and the default persona); `&engine=NAME` picks the engine.
+Target: `?model=` is a persona slug, an engine name, or nothing; `&engine=NAME` picks the engine and
+`&scene=SLUG` the scene tone (`&scene=none`: no scene tone). The persona is the one `?model=` names, else
+the server's `STEPAUDIO_DEFAULT_PERSONA`, else none: a plain assistant that the client instructs with
+`session.update`, as on OpenAI's own endpoint (never whichever persona happens to come first). The scene
+follows `scene_choice`: the one named, else the persona's home scene, else none. Clients reach what a
+viewer may: published versions only.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from fastapi import WebSocket
 
 from model.events import DEFAULT_SAMPLE_RATE, SessionConfig
 from model.protocol import Engine
+from stepaudio_ui.access import Role
 from stepaudio_ui.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -42,7 +47,7 @@ class ResolvedTarget:
     engine_name: str
     engine: Engine
     config: SessionConfig
-    resolved: Any  # stepaudio_ui.live_session.ResolvedSession, or None for an empty library
+    resolved: Any  # stepaudio_ui.live_session.ResolvedSession, or None without a persona
 
 
 # --------------------------------------------------------------------------- who may connect
@@ -121,35 +126,60 @@ def _default_engine_name(ctx: AppContext) -> str:
     return name
 
 
-def _first_item_slug(session: Any, kind: str) -> str | None:
-    """The oldest live persona / scene: the seed library's first one is the house default."""
-    from sqlmodel import select
-
-    from stepaudio_ui import store
-
-    table = store.Persona if kind == "persona" else store.Scene
-    row = session.exec(select(table).where(table.archived == False).order_by(table.id)).first()  # noqa: E712
-    return row.slug if row else None
+# What a /v1/realtime client may reach of the library: what a viewer may (published versions only).
+REALTIME_ROLE: Role = "viewer"
 
 
-def _compose(ctx: AppContext, persona_slug: str | None, engine_name: str) -> tuple[SessionConfig, Any]:
-    """(persona, default scene) composed exactly as the Live panel does; an empty library gives a plain
-    config. Returns the config and the live_session.ResolvedSession (None without a library)."""
+def _persona_version(session: Any, slug: str) -> Any:
+    """The persona version a connection talks to (a studio VersionView)."""
+    from stepaudio_ui import studio
+
+    return studio.get_default_version(session, kind="persona", slug=slug)
+
+
+def _compose(
+    ctx: AppContext, persona_slug: str | None, engine_name: str, scene: str | None
+) -> tuple[SessionConfig, Any]:
+    """(persona, scene tone) composed exactly as the Live panel does; no persona gives a plain config.
+    Returns the config and the live_session.ResolvedSession (None without a persona)."""
     from stepaudio_ui.live_session import LiveSelection, resolve_session
+    from stepaudio_ui.scene_choice import SceneChoiceError, choose_scene
+    from stepaudio_ui.specs import NO_SCENE
     from stepaudio_ui.studio import StudioError
 
-    with ctx.db.session() as s:
-        slug = persona_slug or getattr(ctx.settings, "default_persona", None) or _first_item_slug(s, "persona")
-        scene_slug = getattr(ctx.settings, "default_scene", None) or _first_item_slug(s, "scene")
-    if slug is None or scene_slug is None:
-        log.warning("no persona or scene tone in the library: serving /v1/realtime with a plain config")
+    slug = persona_slug or ctx.settings.default_persona
+    if not slug:
+        if scene and scene != NO_SCENE:
+            raise RealtimeRefused(
+                f"?scene={scene[:63]} needs a persona: add ?model=PERSONA_SLUG, or set STEPAUDIO_DEFAULT_PERSONA "
+                "on the server",
+                code="scene_without_persona",
+            )
+        log.info("/v1/realtime without a persona: a plain assistant, instructed by the client's session.update")
         return SessionConfig(modalities=["text", "audio"]), None
-    selection = LiveSelection(persona_slug=slug, scene_slug=scene_slug, engine=engine_name)
     try:
+        with ctx.db.session() as s:
+            persona = _persona_version(s, slug)
+            chosen = choose_scene(s, persona=persona.spec, requested=scene, role=REALTIME_ROLE)  # type: ignore[arg-type]
+        selection = LiveSelection(
+            persona_slug=slug,
+            persona_version=persona.number,
+            scene_slug=chosen.slug if chosen else None,
+            scene_version=chosen.number if chosen else None,
+            engine=engine_name,
+        )
         resolved = resolve_session(
             ctx.db, selection, input_sample_rate=DEFAULT_SAMPLE_RATE, output_sample_rate=DEFAULT_SAMPLE_RATE
         )
+    except SceneChoiceError as exc:
+        raise RealtimeRefused(f"?scene: {exc}", code="unknown_scene") from None
     except (LookupError, ValueError, StudioError) as exc:
+        if persona_slug is None:  # the server's own setting names a persona it does not have
+            raise RealtimeRefused(
+                f"the server's default persona STEPAUDIO_DEFAULT_PERSONA={slug!r} is not available ({exc}): "
+                "name a persona with ?model=, or fix the setting",
+                code="default_persona_unavailable",
+            ) from None
         raise RealtimeRefused(f"{exc}: pick another persona with ?model=", code="not_found") from None
     return resolved.config, resolved
 
@@ -161,8 +191,11 @@ def _persona_exists(ctx: AppContext, slug: str) -> bool:
         return studio.find_identity(s, studio.kind_models("persona"), slug) is not None
 
 
-def resolve_target(ctx: AppContext, model: str | None, engine_name: str | None) -> ResolvedTarget:
-    """`?model=` (persona slug | engine name | nothing) and `?engine=` -> the engine and session config."""
+def resolve_target(
+    ctx: AppContext, model: str | None, engine_name: str | None, scene: str | None = None
+) -> ResolvedTarget:
+    """`?model=` (persona slug | engine name | nothing), `?engine=` and `?scene=` (slug | none | nothing)
+    -> the engine and session config."""
     persona_slug: str | None = None
     if model and model in ctx.engines:
         engine_name = engine_name or model
@@ -184,5 +217,5 @@ def resolve_target(ctx: AppContext, model: str | None, engine_name: str | None) 
         raise RealtimeRefused(
             f"engine '{engine_name}' is not usable here: {availability.reason}", code="engine_unavailable"
         )
-    config, resolved = _compose(ctx, persona_slug, engine_name)
+    config, resolved = _compose(ctx, persona_slug, engine_name, scene)
     return ResolvedTarget(engine_name=engine_name, engine=engine, config=config, resolved=resolved)

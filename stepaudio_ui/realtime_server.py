@@ -2,8 +2,9 @@
 
 A client (the official `openai` SDK's realtime client, a browser, another copy of this app through
 model/realtime_client.py) connects to `ws://HOST:PORT/v1/realtime?model=...`, where `model` is a
-persona slug (composed with its published version and the default scene), an engine name, or
-nothing (the default engine and the default persona); `&engine=NAME` picks the engine for a persona.
+persona slug (its published version), an engine name, or nothing; `&engine=NAME` picks the engine for a
+persona and `&scene=SLUG` (or `none`) the scene tone. Which persona and scene a connection gets when it
+names none is decided in realtime_access.
 Messages are JSON text frames; audio is base64 pcm16 (24 kHz, or 16 kHz once asked for in
 `session.update`). Beta and GA event names are both understood (model/realtime_wire.py).
 
@@ -195,17 +196,19 @@ def mount_realtime(app: FastAPI, ctx: AppContext) -> None:
     app.state.realtime = stats
 
     @app.websocket(REALTIME_PATH)
-    async def realtime_endpoint(ws: WebSocket, model: str | None = None, engine: str | None = None) -> None:
+    async def realtime_endpoint(
+        ws: WebSocket, model: str | None = None, engine: str | None = None, scene: str | None = None
+    ) -> None:
         await ws.accept(subprotocol=_pick_subprotocol(ws))
         try:
             check_access(ws, ctx.settings.realtime_token)
             # store reads are quick but blocking: keep them off the loop that serves other sockets
-            target = await asyncio.to_thread(resolve_target, ctx, model, engine)
+            target = await asyncio.to_thread(resolve_target, ctx, model, engine, scene)
         except RealtimeRefused as exc:
             await _refuse(ws, stats, exc)
             return
         except Exception as exc:  # noqa: BLE001 - e.g. the database is unreachable: say so, keep serving
-            log.exception("/v1/realtime could not resolve model=%s engine=%s", model, engine)
+            log.exception("/v1/realtime could not resolve model=%s engine=%s scene=%s", model, engine, scene)
             await _refuse(
                 ws, stats, RealtimeRefused(f"the server could not prepare the session: {exc}", code="server_error")
             )

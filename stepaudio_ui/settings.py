@@ -115,6 +115,11 @@ class Settings(BaseSettings):
         gt=0,
         description="Per-connection message rate on /v1/realtime above which a client is told off and disconnected.",
     )
+    default_persona: str | None = Field(
+        None,
+        max_length=63,
+        description="Persona slug a /v1/realtime client gets when it names none (no ?model=, or an engine name); empty: no persona, a plain assistant the client instructs with session.update.",
+    )
     stepfun_api_key: str | None = Field(None, description="StepFun API key for the StepAudio 2.5 Realtime engine.")
     stepfun_realtime_url: str = Field(
         "wss://api.stepfun.com/v1/realtime", description="WebSocket URL of StepFun's realtime API."

@@ -15,6 +15,8 @@ PersonaLanguage = Literal["en", "zh", "both"]
 SceneLanguage = Literal["en", "zh", "both"]
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+# "No scene tone" wherever a scene slug is asked for (`?scene=none`, the pickers): no scene may take this slug.
+NO_SCENE = "none"
 _SLUG_CLEAN = re.compile(r"[^a-z0-9]+")
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -67,6 +69,20 @@ class PersonaSpec(_Spec):
     speed: float = Field(1.0, ge=0.5, le=2.0)
     guardrails: Guardrails = Field(default_factory=Guardrails)
     tags: list[Tag] = Field(default_factory=list, max_length=20)
+    home_scene: str | None = Field(
+        None,
+        pattern=SLUG_PATTERN,
+        description="slug of the scene tone this persona belongs in; a session that names no scene runs under it "
+        "(none: no scene tone, a neutral frame)",
+    )
+
+    @field_validator("home_scene", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        """A form's empty choice, or "none", means no home scene, like an absent field."""
+        if isinstance(value, str) and value.strip().lower() in ("", NO_SCENE):
+            return None
+        return value
 
     @field_validator("name")
     @classmethod

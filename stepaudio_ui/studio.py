@@ -29,6 +29,7 @@ from stepaudio_ui.studio_core import (
     StudioError,
     VersionView,
     append_version,
+    check_home_scene,
     clean_author,
     clean_note,
     coerce_spec,
@@ -37,7 +38,7 @@ from stepaudio_ui.studio_core import (
     kind_models,
     new_identity,
     require_identity,
-    spec_json,
+    same_spec,
     summary_of,
     version_row,
     view_of,
@@ -72,6 +73,7 @@ def create_item(
     spec = coerce_spec(models, spec)
     author, note = clean_author(author), clean_note(note)
     with write_transaction(session):
+        check_home_scene(session, spec)
         identity = new_identity(session, models, spec=spec, slug=slug)
         row = append_version(session, models, identity, spec=spec, author=author, note=note or "created", based_on=None)
         view = view_of(models, identity, row)
@@ -104,8 +106,9 @@ def save_version(
             if identity.latest_number != base_number:
                 raise conflict_for(session, models, identity, base_number)
             latest = version_row(session, models, identity, base_number)
-            if latest.spec == spec_json(spec):
+            if same_spec(models, latest.spec, spec):
                 raise StudioError(f"nothing changed since version {base_number}; edit a field before saving")
+            check_home_scene(session, spec)
             row = append_version(session, models, identity, spec=spec, author=author, note=note, based_on=base_number)
             view = view_of(models, identity, row)
     except IntegrityError:
@@ -234,7 +237,7 @@ def restore_version(session: Session, *, kind: Kind, slug: str, number: int, aut
         if number == identity.latest_number:
             raise StudioError(f"version {number} is already the latest; pick an older version to restore")
         latest = version_row(session, models, identity, identity.latest_number)
-        if latest.spec == old.spec:
+        if same_spec(models, latest.spec, models.spec.model_validate_json(old.spec)):
             raise StudioError(f"the latest version {latest.number} already has the content of version {number}")
         spec = models.spec.model_validate_json(old.spec)
         row = append_version(

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, or_, select
 
-from stepaudio_ui.specs import SLUG_PATTERN, PersonaSpec, SceneSpec, slugify
+from stepaudio_ui.specs import NO_SCENE, SLUG_PATTERN, PersonaSpec, SceneSpec, slugify
 from stepaudio_ui.store import Persona, PersonaVersion, Scene, SceneVersion, utc_now
 from stepaudio_ui.studio_diff import FieldChange, changed_fields_text, diff_specs
 
@@ -176,6 +176,12 @@ def spec_json(spec: AnySpec) -> str:
     return json.dumps(spec.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
 
 
+def same_spec(models: KindModels, stored: str, spec: AnySpec) -> bool:
+    """Whether a stored version holds `spec`. Compared through the current spec class, so a version saved
+    before a field was added (its JSON lacks the field) equals the same content saved now."""
+    return spec_json(models.spec.model_validate_json(stored)) == spec_json(spec)
+
+
 def clean_author(author: str) -> str:
     author = (author or "").strip()
     if not author:
@@ -205,6 +211,18 @@ def require_identity(session: Session, models: KindModels, slug: str) -> Persona
     return identity
 
 
+def check_home_scene(session: Session, spec: AnySpec) -> None:
+    """A persona saved from a form or the CLI may only name a scene tone that exists (archived counts: it
+    may come back). Imports skip this: a library's personas may arrive before its scenes, and a missing
+    home scene only means no scene tone (see scene_choice)."""
+    home = getattr(spec, "home_scene", None)
+    if home and find_identity(session, KINDS["scene"], home) is None:
+        raise StudioError(
+            f"home scene {home!r} is not a scene tone in this library: pick one from the list "
+            "(`stepaudio-ui scenes list`), or leave it empty for no scene tone"
+        )
+
+
 def version_row(
     session: Session, models: KindModels, identity: Persona | Scene, number: int
 ) -> PersonaVersion | SceneVersion:
@@ -220,11 +238,16 @@ def version_row(
     return row
 
 
+# Slugs no item of a kind may take: `?scene=none` and the pickers' "no scene tone" mean no scene at all.
+RESERVED_SLUGS: dict[str, frozenset[str]] = {"scene": frozenset({NO_SCENE})}
+
+
 def unique_slug(session: Session, models: KindModels, wanted: str) -> str:
     """'ada' -> 'ada' if free, else 'ada-2', 'ada-3', ... (archived items keep their slugs)."""
     base = wanted[:58].strip("-") or models.kind
     column = models.identity.slug
     taken = set(session.exec(select(column).where(or_(column == base, column.like(f"{base}-%")))).all())
+    taken |= RESERVED_SLUGS.get(models.kind, frozenset())
     if base not in taken:
         return base
     suffix = 2
@@ -238,6 +261,10 @@ def new_identity(session: Session, models: KindModels, *, spec: AnySpec, slug: s
         if not re.match(SLUG_PATTERN, slug):
             raise StudioError(
                 f"slug {slug!r} is not valid: use lower-case letters, digits and '-', up to 63 characters"
+            )
+        if slug in RESERVED_SLUGS.get(models.kind, frozenset()):
+            raise StudioError(
+                f"slug {slug!r} is reserved: it means 'no {models.label}' (as in ?scene={slug}); choose another"
             )
         if find_identity(session, models, slug) is not None:
             raise StudioError(f"slug {slug!r} is taken; choose another or leave it empty to derive one from the name")

@@ -55,7 +55,7 @@ def _spec(index: int, version: int, rng: random.Random) -> PersonaSpec:
 def fill(db: Any, *, personas: int, versions: int, seed: int) -> None:
     """Bulk insert through the core tables (no ORM objects): seconds instead of minutes."""
     from stepaudio_ui.store import Persona, PersonaVersion
-    from stepaudio_ui.studio import KINDS, spec_json
+    from stepaudio_ui.studio_core import KINDS, spec_json
 
     rng = random.Random(seed)
     start = datetime.now(UTC) - timedelta(days=365)

@@ -20,6 +20,7 @@ from stepaudio_ui import studio
 from stepaudio_ui.compose import compose_session
 from stepaudio_ui.quality.conversation import ScriptedConversation
 from stepaudio_ui.quality.tables import AbPreference
+from stepaudio_ui.scene_choice import lab_scene, scene_label
 from stepaudio_ui.store import Database, write_transaction
 from stepaudio_ui.voices.cards import engine_voice
 
@@ -31,7 +32,7 @@ class AbSetupError(studio.StudioError):
 @dataclass(frozen=True)
 class AbConfig:
     persona: str
-    scene: str
+    scene: str | None  # None: the persona version's home scene; "none": no scene tone
     engine: str
     persona_version: int | None = None  # None: the latest
     scene_version: int | None = None
@@ -39,7 +40,7 @@ class AbConfig:
 
 @dataclass(frozen=True)
 class AbReply:
-    label: str  # "nova-in-car v2 x in-car v1 on embedded"
+    label: str  # "nova-in-car v2 x in-car v1 on embedded", or "... x no scene tone on ..."
     text: str
     audio_path: str | None
     audio_seconds: float
@@ -58,9 +59,9 @@ async def _ask(
         raise AbSetupError(f"unknown engine {config.engine!r}; choose one of: {', '.join(engines)}")
     with db.session() as session:
         persona = studio.get_version(session, kind="persona", slug=config.persona, number=config.persona_version)
-        scene = studio.get_version(session, kind="scene", slug=config.scene, number=config.scene_version)
-    label = f"{persona.slug} v{persona.number} x {scene.slug} v{scene.number} on {engine.name}"
-    composed = compose_session(persona.spec, scene.spec)  # type: ignore[arg-type]
+        scene = lab_scene(session, persona=persona.spec, requested=config.scene, number=config.scene_version)  # type: ignore[arg-type]
+    label = f"{persona.slug} v{persona.number} x {scene_label(scene)} on {engine.name}"
+    composed = compose_session(persona.spec, scene.spec if scene else None)  # type: ignore[arg-type]
     voice = engine_voice(engine.name, composed.voice)  # a custom voice: the embedded engine's stated fallback
     session_config = composed.model_copy(update={"greeting": None, "voice": voice})
     async with ScriptedConversation(engine, session_config) as talk:

@@ -1,6 +1,7 @@
 """`stepaudio-ui check`: run a persona's check script, show stored runs, compare two runs.
 
-    stepaudio-ui check nova-in-car                      # latest version, the script's scene, embedded engine
+    stepaudio-ui check nova-in-car                      # latest version, the script's scene (else the persona's
+                                                        # home scene, else none), embedded engine
     stepaudio-ui check nova-in-car --version 4 --scene showroom-demo --engine embedded
     stepaudio-ui check nova-in-car --list               # stored runs, newest first
     stepaudio-ui check --show 12                        # one stored run's report
@@ -27,7 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.prog = "stepaudio-ui check"
     parser.add_argument("slug", nargs="?", help="persona slug (its script is <seed dir>/checks/SLUG.json)")
     parser.add_argument("--version", type=int, default=None, help="persona version (default: the latest)")
-    parser.add_argument("--scene", default=None, help="scene-tone slug (default: the script's)")
+    parser.add_argument(
+        "--scene",
+        default=None,
+        help="scene-tone slug, or 'none' for no scene tone (default: the script's, else the persona's home scene)",
+    )
     parser.add_argument("--scene-version", type=int, default=None, help="scene version (default: the latest)")
     parser.add_argument("--engine", default="embedded", help="engine name (default: embedded)")
     parser.add_argument("--script", type=Path, default=None, help="a check script file instead of the persona's")

@@ -28,6 +28,7 @@ from stepaudio_ui.quality.runs import RunRecord, get_run, save_run
 from stepaudio_ui.quality.scorers import CheckResult, Reply, score_reply, voiced_seconds
 from stepaudio_ui.quality.script import CheckScript, Expectations, script_json
 from stepaudio_ui.quality.tables import QualityReply, QualityRun
+from stepaudio_ui.scene_choice import lab_scene, scene_label
 from stepaudio_ui.specs import PersonaSpec
 from stepaudio_ui.store import Database, utc_now
 from stepaudio_ui.voices.cards import engine_voice
@@ -86,19 +87,17 @@ async def run_check(
     scene_slug: str | None = None,
     scene_version: int | None = None,
 ) -> RunRecord:
-    """Run `script` against the persona (latest version unless given) in the scene (the script's unless
-    given; latest version unless given) on `engine`, store the run and return it."""
+    """Run `script` against the persona (latest version unless given) in the scene (given, else the
+    script's, else the persona version's home scene, else none; `"none"`: no scene tone; latest version
+    unless given) on `engine`, store the run and return it."""
     availability = engine.availability()
     if not availability.usable:
         raise CheckSetupError(f"the {engine.name} engine cannot run here: {availability.reason}")
-    scene_slug = scene_slug or script.scene
-    if scene_slug is None:
-        raise CheckSetupError(f'the check script for {script.persona} names no scene; add "scene" or pass --scene')
     with db.session() as session:
         persona_view = studio.get_version(session, kind="persona", slug=script.persona, number=persona_version)
-        scene_view = studio.get_version(session, kind="scene", slug=scene_slug, number=scene_version)
-    persona: PersonaSpec = persona_view.spec  # type: ignore[assignment]
-    scene = scene_view.spec
+        persona: PersonaSpec = persona_view.spec  # type: ignore[assignment]
+        scene_view = lab_scene(session, persona=persona, requested=scene_slug or script.scene, number=scene_version)
+    scene = scene_view.spec if scene_view else None
     config = compose_session(persona, scene)  # type: ignore[arg-type]
     # a custom voice: the embedded engine speaks with its stated fallback (the card says so)
     config = config.model_copy(update={"voice": engine_voice(engine.name, config.voice)})
@@ -107,9 +106,7 @@ async def run_check(
     started = utc_now()
     rows: list[QualityReply] = []
     all_results: list[CheckResult] = []
-    logger.info(
-        "check %s v%d x %s v%d on %s", script.persona, persona_view.number, scene_slug, scene_view.number, engine.name
-    )
+    logger.info("check %s v%d x %s on %s", script.persona, persona_view.number, scene_label(scene_view), engine.name)
 
     async def score(reply: CollectedReply, expect: Expectations, index: int) -> None:
         # In a worker thread: the embedding model must not stall the event loop (the UI shares it).
@@ -146,8 +143,8 @@ async def run_check(
     run = QualityRun(
         persona_slug=script.persona,
         persona_version=persona_view.number,
-        scene_slug=scene_slug,
-        scene_version=scene_view.number,
+        scene_slug=scene_view.slug if scene_view else None,  # None: run without a scene tone
+        scene_version=scene_view.number if scene_view else None,
         engine=engine.name,
         script=script_json(script),
         voice_card=_voice_card_json(db, engine, persona.voice),

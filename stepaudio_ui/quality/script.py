@@ -80,7 +80,11 @@ class Turn(_Strict):
 
 class CheckScript(_Strict):
     persona: str = Field(min_length=1, max_length=63, description="slug of the persona this script checks")
-    scene: str | None = Field(None, max_length=63, description="scene-tone slug (the run can override it)")
+    scene: str | None = Field(
+        None,
+        max_length=63,
+        description="scene-tone slug, or 'none' (default: the persona version's home scene; the run can override it)",
+    )
     description: str = Field("", max_length=1_000)
     every_turn: Expectations = Field(default_factory=Expectations)
     greeting: Expectations | None = Field(None, description="expectations on the spoken greeting, if any")

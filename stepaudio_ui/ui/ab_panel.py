@@ -20,6 +20,8 @@ from stepaudio_ui.context import AppContext
 from stepaudio_ui.published_scope import allowed_version, listed_items
 from stepaudio_ui.quality import ab
 from stepaudio_ui.quality.conversation import EngineReplyError
+from stepaudio_ui.scene_choice import choose_scene
+from stepaudio_ui.specs import NO_SCENE
 
 WIN_HEADERS = ["Pair", "Configuration", "Wins", "Votes", "Win rate"]
 ERRORS = (EngineReplyError, studio.StudioError, AccessError)
@@ -39,6 +41,14 @@ def _win_rows(ctx: AppContext) -> list[list[Any]]:
         return [[w.pair, w.config, w.wins, w.total, f"{w.rate:.0%}"] for w in ab.win_rates(session)]
 
 
+HOME_SCENE = ""  # the scene picker's default: the persona version's home scene (or none), as everywhere
+
+
+def scene_picks(scenes: list[str]) -> list[tuple[str, str]]:
+    """The A/B scene picker: the persona's home scene, no scene tone, or a named one."""
+    return [("the persona's home scene", HOME_SCENE), ("no scene tone", NO_SCENE), *((slug, slug) for slug in scenes)]
+
+
 def _config_inputs(ctx: AppContext, side: str) -> list[gr.components.Component]:
     personas, scenes = slugs(ctx, "persona", "viewer"), slugs(ctx, "scene", "viewer")  # viewer-safe until load
     with gr.Column(variant="panel"):
@@ -46,28 +56,29 @@ def _config_inputs(ctx: AppContext, side: str) -> list[gr.components.Component]:
         return [
             gr.Dropdown(personas, value=personas[0] if personas else None, label=f"{side}: persona"),
             gr.Number(None, label=f"{side}: persona version (blank: latest; viewers: published)", precision=0),
-            gr.Dropdown(scenes, value=scenes[0] if scenes else None, label=f"{side}: scene tone"),
+            gr.Dropdown(scene_picks(scenes), value=HOME_SCENE, label=f"{side}: scene tone"),
             gr.Dropdown(list(ctx.engines), value=next(iter(ctx.engines), None), label=f"{side}: engine"),
         ]
 
 
 def scoped_config(ctx: AppContext, role: Role, persona: str, version: int | None, scene: str, engine: str) -> Any:
     """An A/B configuration the role may ask: a viewer's is pinned to the published versions."""
+    if not persona:
+        raise ab.AbSetupError("choose a persona on both sides")
     if role == "editor":
-        return ab.AbConfig(persona=persona, scene=scene, engine=engine, persona_version=version)
-    if not persona or not scene:
-        raise ab.AbSetupError("choose a persona and a scene tone on both sides")
+        return ab.AbConfig(persona=persona, scene=scene or None, engine=engine, persona_version=version)
     with ctx.db.session() as session:
         persona_view = allowed_version(
             session, kind="persona", slug=persona, number=version, role=role, action="compare"
         )
-        scene_view = allowed_version(session, kind="scene", slug=scene, number=None, role=role, action="compare")
+        # the same rule as Live and /v1/realtime: the one named, else the home scene, else none
+        scene_view = choose_scene(session, persona=persona_view.spec, requested=scene or None, role=role)  # type: ignore[arg-type]
     return ab.AbConfig(
         persona=persona,
-        scene=scene,
+        scene=scene_view.slug if scene_view else NO_SCENE,
         engine=engine,
         persona_version=persona_view.number,
-        scene_version=scene_view.number,
+        scene_version=scene_view.number if scene_view else None,
     )
 
 
@@ -181,7 +192,7 @@ def build(ctx: AppContext, policy: AccessPolicy) -> None:
         """The pickers as the caller's role may see them; viewers stay blind and see no win rates."""
         role = policy.role_for(request)
         personas, scenes = slugs(ctx, "persona", role), slugs(ctx, "scene", role)
-        pickers = [gr.update(choices=personas), gr.skip(), gr.update(choices=scenes), gr.skip()]
+        pickers = [gr.update(choices=personas), gr.skip(), gr.update(choices=scene_picks(scenes)), gr.skip()]
         if role == "editor":
             return [*pickers, *pickers, gr.skip(), gr.update(value=_win_rows(ctx))]
         return [*pickers, *pickers, gr.update(value=True, interactive=False), gr.update(visible=False)]

@@ -10,6 +10,8 @@ from stepaudio_ui import studio
 from stepaudio_ui.access import AccessError, AccessPolicy
 from stepaudio_ui.compose import compose_session
 from stepaudio_ui.context import AppContext
+from stepaudio_ui.specs import NO_SCENE
+from stepaudio_ui.ui.live_scene import with_no_scene
 from stepaudio_ui.ui.render import user_errors
 
 PICK_LIMIT = 200  # dropdowns are for picking; the library tabs search the rest
@@ -57,13 +59,13 @@ class ComposePreview:
             scenes = [item for item in scenes if item.published_number]
         return (
             gr.update(choices=[(f"{item.name} ({item.slug})", item.slug) for item in personas]),
-            gr.update(choices=[(f"{item.name} ({item.slug})", item.slug) for item in scenes]),
+            gr.update(choices=with_no_scene([(f"{item.name} ({item.slug})", item.slug) for item in scenes])),
         )
 
     def versions_for(self, kind: str) -> Any:
         @user_errors(expected=STUDIO_ERRORS)
         def versions(request: gr.Request, slug: str | None) -> Any:
-            if not slug:
+            if not slug or slug == NO_SCENE:
                 return gr.update(choices=[], value=None)
             with self.ctx.db.session() as s:
                 default = studio.get_default_version(s, kind=kind, slug=slug)
@@ -88,16 +90,23 @@ class ComposePreview:
         scene_version: int | None,
     ) -> tuple[str, list[list[str]]]:
         if not persona or not scene:
-            raise gr.Error("Choose both a persona and a scene tone (press 'Refresh lists' if one is missing).")
+            raise gr.Error(
+                "Choose both a persona and a scene tone, or 'No scene tone' (press 'Refresh lists' if one is missing)."
+            )
         with self.ctx.db.session() as s:
             persona_view = studio.get_version(s, kind="persona", slug=persona, number=persona_version)
-            scene_view = studio.get_version(s, kind="scene", slug=scene, number=scene_version)
-        if not self.policy.can_edit(request) and not (persona_view.published and scene_view.published):
+            scene_view = (
+                None if scene == NO_SCENE else studio.get_version(s, kind="scene", slug=scene, number=scene_version)
+            )
+        if not self.policy.can_edit(request) and not (
+            persona_view.published and (scene_view is None or scene_view.published)
+        ):
             raise AccessError("Viewers can compose published versions only: pick the versions marked (published).")
-        config = compose_session(persona_view.spec, scene_view.spec)
+        config = compose_session(persona_view.spec, scene_view.spec if scene_view else None)  # type: ignore[arg-type]
         turns = config.turn_detection
+        scene_used = f"{scene} v{scene_view.number}" if scene_view else "no scene tone"
         rows = [
-            ["Versions", f"{persona} v{persona_view.number} × {scene} v{scene_view.number}"],
+            ["Versions", f"{persona} v{persona_view.number} × {scene_used}"],
             ["Voice", config.voice or "—"],
             ["Speed", f"{config.speed:g}" if config.speed is not None else "—"],
             ["Language", config.language or "—"],

@@ -15,6 +15,7 @@ from __future__ import annotations
 from stepaudio_ui.access import AccessError, Role
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.published_scope import allowed_version
+from stepaudio_ui.specs import NO_SCENE
 
 MARKER_ID = "live-bargein"
 
@@ -98,7 +99,7 @@ def scene_allows_interrupt(ctx: AppContext, scene: str | None, scene_version: in
     """Whether the chosen scene version lets the user interrupt (unknown or unreadable: yes, the default)."""
     from stepaudio_ui import studio
 
-    if not scene:
+    if not scene or scene == NO_SCENE:  # no scene tone: the neutral frame lets the user interrupt
         return True
     try:
         with ctx.db.session() as session:

@@ -26,7 +26,10 @@ from stepaudio_ui.live_rtc import (
 )
 from stepaudio_ui.live_view import ViewSnapshot, render_latency_chart
 from stepaudio_ui.published_scope import allowed_version, listed_items, listed_versions
+from stepaudio_ui.specs import NO_SCENE
 from stepaudio_ui.ui.live_bargein import BARGE_IN_JS, MARKER_ID, marker_html, scene_allows_interrupt
+from stepaudio_ui.ui.live_mic import MIC_CHECK_JS
+from stepaudio_ui.ui.live_scene import home_scene_value, with_no_scene
 from stepaudio_ui.ui.live_scope import RoleScopedLiveHandler
 
 logger = logging.getLogger(__name__)
@@ -36,37 +39,6 @@ PICKER_INFO = {  # set on page load, per caller role
     "editor": "All {plural}, drafts included (you are an editor).",
     "viewer": "Published {plural} only.",
 }
-
-# The page checks the microphone itself so "no microphone" / "denied" is said before anyone presses Start.
-MIC_CHECK_JS = """
-async () => {
-  const box = document.querySelector('#live-mic-notice');
-  const say = (text, bad) => { if (box) { box.textContent = text; box.dataset.state = bad ? 'problem' : 'ok'; } };
-  if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) {
-    say('🎙️ This browser gives no microphone access here (a secure https:// or localhost page is needed). You can still type.', true);
-    return;
-  }
-  try {
-    const devices = await navigator.mediaDevices.enumerateDevices();
-    if (!devices.some(d => d.kind === 'audioinput')) {
-      say('🎙️ No microphone found: plug one in and reload, or type to the persona below.', true);
-      return;
-    }
-    if (navigator.permissions) {
-      const status = await navigator.permissions.query({name: 'microphone'});
-      const show = () => status.state === 'denied'
-        ? say('🎙️ Microphone access is blocked: allow it in the address bar, then reload. You can still type.', true)
-        : say('🎙️ Microphone ready: press Start conversation and speak.', false);
-      status.onchange = show;
-      show();
-      return;
-    }
-    say('🎙️ Microphone found: press Start conversation and speak.', false);
-  } catch (err) {
-    say('🎙️ Could not check the microphone: ' + err, true);
-  }
-}
-"""
 
 
 def _choices(ctx: AppContext, kind: str, role: Role) -> list[tuple[str, str]]:
@@ -79,8 +51,8 @@ def _choices(ctx: AppContext, kind: str, role: Role) -> list[tuple[str, str]]:
 def _version_choices(ctx: AppContext, kind: str, slug: str | None, role: Role) -> list[tuple[str, str | int]]:
     from stepaudio_ui import studio
 
-    if not slug:
-        return [("published", DEFAULT_VERSION)]
+    if not slug or slug == NO_SCENE:
+        return [("published" if not slug else "no scene tone", DEFAULT_VERSION)]
     try:
         with ctx.db.session() as s:
             versions = listed_versions(s, kind=kind, slug=slug, role=role)  # type: ignore[arg-type]
@@ -128,19 +100,21 @@ def preview_instructions(
     """Exactly the instructions the engine will get (compose is deterministic); viewers: published only."""
     from stepaudio_ui import studio
 
-    if not persona or not scene:
-        return "Pick a persona and a scene tone."
+    if not persona:
+        return "Pick a persona."
     try:
         with ctx.db.session() as s:
             p = allowed_version(
                 s, kind="persona", slug=persona, number=_number(persona_version), role=role, action="preview"
             )
-            sc = allowed_version(
-                s, kind="scene", slug=scene, number=_number(scene_version), role=role, action="preview"
-            )
+            sc = None  # no scene tone
+            if scene and scene != NO_SCENE:
+                sc = allowed_version(
+                    s, kind="scene", slug=scene, number=_number(scene_version), role=role, action="preview"
+                )
     except (studio.StudioError, AccessError) as exc:
         return f"⚠️ {exc}"
-    return compose_instructions(p.spec, sc.spec)
+    return compose_instructions(p.spec, sc.spec if sc else None)  # type: ignore[arg-type]
 
 
 def _number(version: Any) -> int | None:
@@ -160,9 +134,9 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
         enable_loopback_ice()
     registry = LiveRegistry()
     # Built once for every visitor, so viewer-safe; the page load swaps in the caller's own lists.
-    personas, scenes = _choices(ctx, "persona", "viewer"), _choices(ctx, "scene", "viewer")
+    personas, scenes = _choices(ctx, "persona", "viewer"), with_no_scene(_choices(ctx, "scene", "viewer"))
     first_persona = personas[0][1] if personas else None
-    first_scene = scenes[0][1] if scenes else None
+    first_scene = home_scene_value(ctx, first_persona, "viewer")
 
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
@@ -241,6 +215,11 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
     def pick_scene(request: gr.Request, slug: str | None) -> Any:
         return gr.update(choices=_version_choices(ctx, "scene", slug, policy.role_for(request)), value=DEFAULT_VERSION)
 
+    def pick_home_scene(request: gr.Request, slug: str | None) -> tuple[str, Any]:
+        """A persona picked: its home scene (or no scene tone) becomes the scene, at its default version."""
+        home = home_scene_value(ctx, slug, policy.role_for(request))
+        return home, pick_scene(request, home)
+
     def live_preview(request: gr.Request, *values: Any) -> str:
         return preview_instructions(ctx, *values, role=policy.role_for(request))
 
@@ -249,6 +228,7 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
 
     gr.on([scene.change, scene_version.change], bargein_marker, [scene, scene_version], bargein, show_progress="hidden")
     persona.input(pick_persona, persona, persona_version, api_name="live_persona_versions")
+    persona.input(pick_home_scene, persona, [scene, scene_version], api_name="live_home_scene")
     scene.input(pick_scene, scene, scene_version, api_name="live_scene_versions")
     gr.on(
         [persona.change, persona_version.change, scene.change, scene_version.change],
@@ -258,14 +238,13 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
         api_name="live_preview",
     )
 
-    def pickers_for(request: gr.Request, current_persona: str | None, current_scene: str | None) -> tuple[Any, ...]:
+    def pickers_for(request: gr.Request, current_persona: str | None, _current_scene: str | None) -> tuple[Any, ...]:
         """The caller's role into the State, and the pickers as that role may see them."""
         caller = policy.role_for(request)
-        persona_choices, scene_choices = _choices(ctx, "persona", caller), _choices(ctx, "scene", caller)
+        persona_choices, scene_choices = _choices(ctx, "persona", caller), with_no_scene(_choices(ctx, "scene", caller))
         keep_persona = current_persona if any(slug == current_persona for _, slug in persona_choices) else None
-        keep_scene = current_scene if any(slug == current_scene for _, slug in scene_choices) else None
         keep_persona = keep_persona or (persona_choices[0][1] if persona_choices else None)
-        keep_scene = keep_scene or (scene_choices[0][1] if scene_choices else None)
+        keep_scene = home_scene_value(ctx, keep_persona, caller)  # the shown persona's home scene, as on a pick
         # The info line tells the caller why the lists hold what they hold; pages and tests also read it
         # as the sign that the caller's own lists have arrived (picking earlier could be undone by them).
         shown = PICKER_INFO[caller]

@@ -35,18 +35,12 @@ def check_selection(db: Any, selection: LiveSelection, role: Role) -> None:
     """Raise AccessError / StudioError unless `role` may talk to both chosen versions."""
     if role == "editor":
         return
+    picks = [("persona", selection.persona_slug, selection.persona_version, "talk to")]
+    if selection.scene_slug is not None:  # None: no scene tone, nothing to check
+        picks.append(("scene", selection.scene_slug, selection.scene_version, "use"))
     with db.session() as session:
-        allowed_version(
-            session,
-            kind="persona",
-            slug=selection.persona_slug,
-            number=selection.persona_version,
-            role=role,
-            action="talk to",
-        )
-        allowed_version(
-            session, kind="scene", slug=selection.scene_slug, number=selection.scene_version, role=role, action="use"
-        )
+        for kind, slug, number, action in picks:
+            allowed_version(session, kind=kind, slug=slug, number=number, role=role, action=action)  # type: ignore[arg-type]
 
 
 class RoleScopedLiveHandler(LiveHandler):

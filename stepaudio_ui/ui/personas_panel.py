@@ -9,15 +9,18 @@ import gradio as gr
 
 from stepaudio_ui.access import AccessPolicy
 from stepaudio_ui.context import AppContext
+from stepaudio_ui.published_scope import listed_items
 from stepaudio_ui.specs import PersonaSpec
 from stepaudio_ui.ui import file_formats
 from stepaudio_ui.ui.spec_form import (
     FieldBinding,
     SpecForm,
+    blank_to_none,
     commas_to_list,
     lines_to_list,
     list_to_commas,
     list_to_lines,
+    none_to_blank,
     pairs_to_table,
     table_to_pairs,
 )
@@ -55,6 +58,17 @@ def voice_card_text(ctx: AppContext, voice_id: str | None) -> str:
 def _session(ctx: AppContext) -> Any:
     """A store session, or None for a form built without a database (custom voices are then not listed)."""
     return contextlib.nullcontext(None) if ctx.db is None else ctx.db.session()
+
+
+def home_scene_choices(ctx: AppContext) -> list[tuple[str, str]]:
+    """No home scene, then the published scene tones (the list every visitor's page is built with; an
+    editor may type the slug of a scene tone not published yet)."""
+    with _session(ctx) as session:
+        scenes = [] if session is None else listed_items(session, kind="scene", role="viewer")
+    return [
+        ("None: no scene tone (a neutral frame)", ""),
+        *((f"{item.name} ({item.slug})", item.slug) for item in scenes),
+    ]
 
 
 def refreshed_voice_choices(ctx: AppContext) -> Any:
@@ -95,7 +109,14 @@ def build_form(ctx: AppContext) -> SpecForm:
     with gr.Row():
         avoid_topics = gr.Textbox(label="Topics to avoid (one per line)", lines=3)
         avoid_phrases = gr.Textbox(label="Phrases never to say (one per line)", lines=3)
-    tags = gr.Textbox(label="Tags (comma-separated)")
+    with gr.Row():
+        home_scene = gr.Dropdown(
+            label="Home scene tone",
+            choices=home_scene_choices(ctx),
+            allow_custom_value=True,
+            info="The scene tone a conversation gets when none is picked (Live, /v1/realtime, checks).",
+        )
+        tags = gr.Textbox(label="Tags (comma-separated)")
     fields = (
         FieldBinding("name", name),
         FieldBinding("language", language),
@@ -110,6 +131,7 @@ def build_form(ctx: AppContext) -> SpecForm:
         FieldBinding("guardrails.avoid_topics", avoid_topics, lines_to_list, list_to_lines),
         FieldBinding("guardrails.avoid_phrases", avoid_phrases, lines_to_list, list_to_lines),
         FieldBinding("tags", tags, commas_to_list, list_to_commas),
+        FieldBinding("home_scene", home_scene, blank_to_none, none_to_blank),
     )
     return SpecForm(kind="persona", spec_type=PersonaSpec, fields=fields, template=TEMPLATE)
 

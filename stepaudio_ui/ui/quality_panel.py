@@ -23,6 +23,7 @@ from stepaudio_ui.quality.report import comparison_report, run_report
 from stepaudio_ui.quality.runner import CheckSetupError, run_check
 from stepaudio_ui.quality.runs import RunNotFoundError, get_run, list_runs
 from stepaudio_ui.quality.script import ScriptError, load_script
+from stepaudio_ui.specs import NO_SCENE
 from stepaudio_ui.ui import ab_panel
 
 ERRORS = (ScriptError, CheckSetupError, EngineReplyError, RunNotFoundError, studio.StudioError, AccessError)
@@ -41,7 +42,9 @@ def _build_checks(ctx: AppContext, embedder: SentenceEmbedder, policy: AccessPol
     with gr.Row() as pickers:
         persona = gr.Dropdown([], label="Persona to check")
         version = gr.Number(None, label="Persona version (blank: latest)", precision=0)
-        scene = gr.Dropdown([""], value="", label="Scene tone (blank: the script's)")
+        scene = gr.Dropdown(
+            [""], value="", label="Scene tone (blank: the script's, else the persona's home scene; none: no scene)"
+        )
         engine = gr.Dropdown(list(ctx.engines), value=next(iter(ctx.engines), None), label="Engine")
     card = gr.Markdown(elem_id="quality-voice-card")
     run_button = gr.Button("Run check", variant="primary")
@@ -119,7 +122,7 @@ def _build_checks(ctx: AppContext, embedder: SentenceEmbedder, policy: AccessPol
             gr.skip(),
             *unchanged,
             gr.update(choices=personas),
-            gr.update(choices=["", *scenes]),
+            gr.update(choices=["", NO_SCENE, *scenes]),
             gr.update(choices=runs),
             gr.update(choices=runs),
         ]

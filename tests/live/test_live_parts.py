@@ -15,8 +15,15 @@ import pytest
 from model.events import SessionConfig, TurnTimings
 from stepaudio_ui.history_export import export_files, transcript_markdown
 from stepaudio_ui.live_audio import FRAME_SAMPLES, RealTimePacer, ReplyAudio
-from stepaudio_ui.live_session import ConversationRecorder, LiveSelection, ResolvedSession, selection_from_args
+from stepaudio_ui.live_session import (
+    ConversationRecorder,
+    LiveSelection,
+    ResolvedSession,
+    resolve_session,
+    selection_from_args,
+)
 from stepaudio_ui.live_view import ConversationView, latency_from_timings, render_latency_chart
+from stepaudio_ui.specs import NO_SCENE
 
 
 def test_reply_audio_is_cut_into_whole_frames_and_flushed_at_once() -> None:
@@ -135,6 +142,23 @@ async def test_recorded_conversation_exports_wav_json_markdown(database, setting
     assert "**User**: Is my router broken?" in markdown and "_(interrupted)_" in markdown
     assert markdown == transcript_markdown(view)
     assert record["end_reason"] == "hung up"
+
+
+async def test_no_scene_tone_is_composed_without_scene_text_and_recorded_as_none(database, settings) -> None:  # noqa: ANN001
+    from stepaudio_ui import conversations
+
+    selection = selection_from_args(["id", "sam-support", "published", NO_SCENE, "published", "embedded"])
+    assert (selection.scene_slug, selection.scene_version) == (None, None)
+    resolved = resolve_session(database, selection, input_sample_rate=16_000, output_sample_rate=24_000)
+    assert resolved.scene_version is None
+    assert "You are Sam." in (resolved.config.instructions or "") and "Scene:" not in (
+        resolved.config.instructions or ""
+    )
+    recorder = await ConversationRecorder.start(database, settings.data_dir, resolved)
+    await recorder.finish("hung up")
+    with database.session() as s:
+        summary = conversations.get_conversation(s, conversation_id=recorder.conversation_id).summary
+    assert (summary.persona_slug, summary.scene_slug, summary.scene_version) == ("sam-support", None, None)
 
 
 async def test_recorder_keeps_going_when_a_turn_cannot_be_saved(database, settings) -> None:  # noqa: ANN001

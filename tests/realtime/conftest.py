@@ -70,12 +70,20 @@ def serve(app: FastAPI) -> Iterator[int]:
 
 
 def make_library(settings: Any) -> Any:
-    """A migrated SQLite store holding one persona and one scene tone, both published."""
+    """A migrated SQLite store holding one scene tone and one persona whose home scene it is, both published."""
     from stepaudio_ui import store, studio
 
     db = store.Database.from_settings(settings)
     db.migrate()
     with db.session() as s:
+        studio.create_item(
+            s,
+            kind="scene",
+            slug=SCENE_SLUG,
+            author="tests",
+            spec={"name": "Quiet chat", "verbosity": 1, "turn_taking": {"silence_ms": 400}},
+        )
+        studio.publish_version(s, kind="scene", slug=SCENE_SLUG, number=1)
         studio.create_item(
             s,
             kind="persona",
@@ -86,17 +94,10 @@ def make_library(settings: Any) -> Any:
                 "character": "A patient museum guide who loves old clocks.",
                 "voice": "jf_alpha",
                 "speed": 1.1,
+                "home_scene": SCENE_SLUG,
             },
         )
         studio.publish_version(s, kind="persona", slug=PERSONA_SLUG, number=1)
-        studio.create_item(
-            s,
-            kind="scene",
-            slug=SCENE_SLUG,
-            author="tests",
-            spec={"name": "Quiet chat", "verbosity": 1, "turn_taking": {"silence_ms": 400}},
-        )
-        studio.publish_version(s, kind="scene", slug=SCENE_SLUG, number=1)
     return db
 
 
