@@ -21,41 +21,49 @@ import json
 import re
 import struct
 import zlib
-from typing import Any
+from collections.abc import Iterator
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from stepaudio_ui import png_text, untrusted_json
 from stepaudio_ui.specs import ExampleExchange, PersonaSpec
 from stepaudio_ui.studio_core import ImportProblem, validation_problem
 
 CARD_SPEC = "chara_card_v2"
 CARD_SPEC_VERSION = "2.0"
 ACCEPTED_SPECS = ("chara_card_v2", "chara_card_v3")  # v3 keeps every v2 field we map
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_SIGNATURE = png_text.PNG_SIGNATURE
 PNG_KEYWORD = "chara"
+MAX_PNG_TEXT_BYTES = 4_000_000  # when no import limit is given
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 _SPEAKER = re.compile(r"^\s*(\{\{user\}\}|<user>|\{\{char\}\}|<bot>)\s*:\s?(.*)$", re.IGNORECASE)
-_START = re.compile(r"^\s*<start>\s*$", re.IGNORECASE | re.MULTILINE)
+# Caps on what a card may hold, far above what fits a persona (its longest field holds 6,000 characters),
+# so every card another editor writes for a voice persona passes, and the work one card costs is bounded.
+CARD_TEXT_LIMIT = 30_000
+CARD_LIST_LIMIT = 200
+CardText = Annotated[str, Field(max_length=CARD_TEXT_LIMIT)]
+CardLabel = Annotated[str, Field(max_length=200)]
 
 
 class CardData(BaseModel):
     """The `data` object of a V2 card; unknown fields (character_book, ...) are allowed and ignored."""
 
     model_config = ConfigDict(extra="allow")
-    name: str = Field(min_length=1)
-    description: str = ""
-    personality: str = ""
-    scenario: str = ""
-    first_mes: str = ""
-    mes_example: str = ""
-    creator_notes: str = ""
-    system_prompt: str = ""
-    post_history_instructions: str = ""
-    alternate_greetings: list[str] = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list)
-    creator: str = ""
-    character_version: str = ""
+    name: str = Field(min_length=1, max_length=200)
+    description: CardText = ""
+    personality: CardText = ""
+    scenario: CardText = ""
+    first_mes: CardText = ""
+    mes_example: CardText = ""
+    creator_notes: CardText = ""
+    system_prompt: CardText = ""
+    post_history_instructions: CardText = ""
+    alternate_greetings: list[CardText] = Field(default_factory=list, max_length=CARD_LIST_LIMIT)
+    tags: list[CardLabel] = Field(default_factory=list, max_length=CARD_LIST_LIMIT)
+    creator: CardLabel = ""
+    character_version: CardLabel = ""
     extensions: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -66,24 +74,39 @@ def format_examples(examples: list[ExampleExchange] | tuple[ExampleExchange, ...
     return "\n".join(f"<START>\n{{{{user}}}}: {ex.user}\n{{{{char}}}}: {ex.assistant}" for ex in examples)
 
 
+def _example_blocks(text: str) -> Iterator[list[str]]:
+    """The lines of each `<START>` block. Line by line on purpose: a MULTILINE regex split on `^\\s*<start>`
+    backtracked across runs of newlines (quadratic: 200,000 newlines took 43 s)."""
+    block: list[str] = []
+    for line in text.splitlines():
+        if line.strip().lower() == "<start>":
+            yield block
+            block = []
+        else:
+            block.append(line)
+    yield block
+
+
 def parse_examples(text: str, char_name: str) -> list[dict[str, str]]:
     """'<START>\\n{{user}}: hi\\n{{char}}: hello' -> [{'user': 'hi', 'assistant': 'hello'}].
 
     A line without a speaker continues the previous message; a user message without a reply is dropped.
+    Linear in the text's length: each message's lines are collected and joined once.
     """
     examples: list[dict[str, str]] = []
-    for block in _START.split(text):
-        messages: list[list[str]] = []
-        for line in block.splitlines():
+    for block in _example_blocks(text):
+        messages: list[tuple[str, list[str]]] = []
+        for line in block:
             match = _SPEAKER.match(line)
             if match:
                 role = "user" if match.group(1).lower() in ("{{user}}", "<user>") else "assistant"
-                messages.append([role, match.group(2)])
+                messages.append((role, [match.group(2)]))
             elif messages:
-                messages[-1][1] += "\n" + line
-        for (role, said), (next_role, reply) in zip(messages, messages[1:], strict=False):
+                messages[-1][1].append(line)
+        said = [(role, "\n".join(lines)) for role, lines in messages]
+        for (role, text_said), (next_role, reply) in zip(said, said[1:], strict=False):
             if role == "user" and next_role == "assistant":
-                user, assistant = _expand(said, char_name).strip(), _expand(reply, char_name).strip()
+                user, assistant = _expand(text_said, char_name).strip(), _expand(reply, char_name).strip()
                 if user and assistant:
                     examples.append({"user": user, "assistant": assistant})
     return examples
@@ -145,7 +168,11 @@ def card_data(document: dict[str, Any]) -> CardData:
     try:
         return CardData.model_validate(raw)
     except ValidationError as error:
-        raise ImportProblem(f"the Character Card is not valid: {validation_problem(error, 'data')}") from None
+        raise ImportProblem(
+            f"the Character Card is not valid: {validation_problem(error, 'data')} (a card's text fields hold at "
+            f"most {CARD_TEXT_LIMIT:,} characters each, its lists {CARD_LIST_LIMIT} items); shorten the card "
+            "in its editor and import again"
+        ) from None
 
 
 def card_to_persona(data: CardData) -> tuple[PersonaSpec, str | None, str]:
@@ -208,48 +235,26 @@ def card_to_png(card: dict[str, Any], *, title: str) -> bytes:
     return buffer.getvalue()
 
 
-def _png_text_chunks(data: bytes) -> tuple[dict[str, str], bool]:
-    """tEXt / zTXt / iTXt chunks of a PNG, read without decoding pixels (cards put them after IDAT),
-    and whether the file reached its IEND chunk."""
-    texts: dict[str, str] = {}
-    offset = len(PNG_SIGNATURE)
-    while offset + 8 <= len(data):
-        length, chunk_type = struct.unpack(">I4s", data[offset : offset + 8])
-        body = data[offset + 8 : offset + 8 + length]
-        offset += 12 + length  # length, type, body, crc
-        if len(body) < length:
-            raise ImportProblem("the PNG file is truncated; export the card again")
-        if chunk_type == b"tEXt" and b"\0" in body:
-            key, value = body.split(b"\0", 1)
-            texts[key.decode("latin-1")] = value.decode("latin-1")
-        elif chunk_type == b"zTXt" and b"\0" in body:
-            key, value = body.split(b"\0", 1)
-            texts[key.decode("latin-1")] = zlib.decompress(value[1:]).decode("latin-1")
-        elif chunk_type == b"iTXt" and b"\0" in body:
-            key, rest = body.split(b"\0", 1)
-            compressed, rest = rest[0], rest[2:]
-            _language, _translated, value = rest.split(b"\0", 2)
-            texts[key.decode("latin-1")] = (zlib.decompress(value) if compressed else value).decode("utf-8")
-        elif chunk_type == b"IEND":
-            return texts, True
-    return texts, False
+def png_text_limit(max_import_bytes: int) -> int:
+    """How far a PNG's card chunk may unpack: the base64 of a card JSON as large as an import file may be."""
+    return max_import_bytes * 4 // 3 + 4
 
 
-def card_from_png(data: bytes) -> dict[str, Any]:
+def card_from_png(data: bytes, *, max_text_bytes: int = MAX_PNG_TEXT_BYTES) -> dict[str, Any]:
+    """The card JSON of a PNG's `chara` chunk, unpacked to at most `max_text_bytes` (other chunks unread)."""
     try:
-        chunks, complete = _png_text_chunks(data)
+        found = png_text.find_text(data, (PNG_KEYWORD, "Chara"), max_bytes=max_text_bytes)
     except (struct.error, zlib.error, ValueError, IndexError) as error:
         raise ImportProblem(f"the PNG file is damaged ({error}); export the card again") from None
-    encoded = chunks.get(PNG_KEYWORD) or chunks.get("Chara")
-    if encoded is None and not complete:
+    if found.text is None and not found.complete:
         raise ImportProblem("the PNG file is truncated (it has no end chunk); export the card again")
-    if encoded is None:
+    if found.text is None:
         raise ImportProblem(
             "this PNG has no 'chara' text chunk, so it is a plain image, not a Character Card; "
             "export the character as a card (PNG or JSON) from its app and import that"
         )
     try:
-        document = json.loads(base64.b64decode(encoded, validate=False).decode("utf-8"))
+        document = untrusted_json.loads(base64.b64decode(found.text, validate=False).decode("utf-8"), "the PNG's card")
     except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ImportProblem(
             f"the PNG's 'chara' chunk is not base64 card JSON ({error}); export the card again"

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from model.embedded.engine import EmbeddedEngine
 from model.embedded.models import EmbeddedOptions
 from model.protocol import Engine
-from stepaudio_ui.settings import Settings
+from stepaudio_ui.settings import Settings, secret
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ def embedded_options(settings: Settings) -> EmbeddedOptions:
     return EmbeddedOptions(
         gguf_path=settings.llm_gguf_path.expanduser() if settings.llm_gguf_path else None,
         openai_url=settings.llm_openai_url or None,
-        openai_key=settings.llm_openai_key or None,
+        openai_key=secret(settings.llm_openai_key),
         openai_model=settings.llm_openai_model,
         llm_threads=settings.llm_threads,
         llm_batch_threads=settings.llm_batch_threads,
@@ -74,12 +74,14 @@ def remote_engines(settings: Settings) -> dict[str, Engine]:
 
     stepfun = RealtimeClientEngine(
         stepfun_service(
-            api_key=settings.stepfun_api_key, url=settings.stepfun_realtime_url, model=settings.stepfun_realtime_model
+            api_key=secret(settings.stepfun_api_key),
+            url=settings.stepfun_realtime_url,
+            model=settings.stepfun_realtime_model,
         )
     )
     openai = RealtimeClientEngine(
         openai_service(
-            api_key=settings.openai_api_key,
+            api_key=secret(settings.openai_api_key),
             url=settings.openai_realtime_url,
             model=settings.openai_realtime_model,
             transcription_model=settings.openai_realtime_transcription_model,

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from stepaudio_ui import chara_card
-from stepaudio_ui.specs import SLUG_PATTERN
+from stepaudio_ui import chara_card, untrusted_json
+from stepaudio_ui.specs import MAX_VERSION_NUMBER, SLUG_PATTERN
 from stepaudio_ui.studio_core import ImportProblem, Kind, KindModels, kind_models, validation_problem
 
 FORMAT_VERSION = 1
@@ -27,13 +27,17 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
+# Version numbers are bounded: a file with v2^63 imported fine, then every later save overflowed the column.
+VersionNumber = Annotated[int, Field(ge=1, le=MAX_VERSION_NUMBER)]
+
+
 class VersionDoc(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    number: int = Field(ge=1)
+    number: VersionNumber
     spec: dict[str, Any]
     author: str = Field("import", min_length=1, max_length=80)
     note: str = Field("", max_length=500)
-    based_on: int | None = None
+    based_on: VersionNumber | None = None
     created_at: datetime | None = None
 
     _created_at_utc = field_validator("created_at")(_utc)
@@ -45,7 +49,7 @@ class ItemDoc(BaseModel):
     format_version: Literal[1]
     slug: str = Field(pattern=SLUG_PATTERN)
     archived: bool = False
-    published_version: int | None = None
+    published_version: VersionNumber | None = None
     created_at: datetime | None = None
     versions: list[VersionDoc] = Field(min_length=1, max_length=10_000)
     voice_card: dict[str, Any] | None = None  # derived provenance, for readers; ignored on import
@@ -75,11 +79,13 @@ class LibraryDoc(BaseModel):
 ParsedItem = tuple[KindModels, ItemDoc, list[Any]]  # the kind, the document, each version's checked spec
 
 
-def decode(data: bytes, source_name: str) -> dict[str, Any]:
+def decode(data: bytes, source_name: str, *, max_bytes: int | None = None) -> dict[str, Any]:
+    """The JSON object in an import file; a card in a PNG may unpack to as much as an import of `max_bytes`."""
     if data.startswith(chara_card.PNG_SIGNATURE):
-        return chara_card.card_from_png(data)
+        limit = chara_card.png_text_limit(max_bytes) if max_bytes else chara_card.MAX_PNG_TEXT_BYTES
+        return chara_card.card_from_png(data, max_text_bytes=limit)
     try:
-        document = json.loads(data.decode("utf-8-sig"))
+        document = untrusted_json.loads(data.decode("utf-8-sig"), source_name)
     except UnicodeDecodeError:
         raise ImportProblem(
             f"{source_name} is neither JSON (UTF-8 text) nor a PNG; import a stepaudio export or a Character Card"
@@ -99,7 +105,7 @@ def decode(data: bytes, source_name: str) -> dict[str, Any]:
 def format_of(document: dict[str, Any], source_name: str) -> str:
     """'persona' / 'scene' / 'library' / 'card', or ImportProblem naming what was expected."""
     if "format" in document:
-        fmt = document["format"]
+        fmt = _text_marker(document, "format", source_name)
         if fmt not in ITEM_FORMATS and fmt != LIBRARY_FORMAT:
             raise ImportProblem(
                 f"{source_name} has unknown format {fmt!r}; expected one of "
@@ -112,7 +118,7 @@ def format_of(document: dict[str, Any], source_name: str) -> str:
             )
         return ITEM_FORMATS.get(fmt, "library")
     if "spec" in document:
-        if document["spec"] not in chara_card.ACCEPTED_SPECS:
+        if _text_marker(document, "spec", source_name) not in chara_card.ACCEPTED_SPECS:
             raise ImportProblem(
                 f"{source_name} is a card of spec {document['spec']!r}; only {chara_card.CARD_SPEC} (and v3) cards can be imported"
             )
@@ -124,6 +130,15 @@ def format_of(document: dict[str, Any], source_name: str) -> str:
         f'"stepaudio-scene" or "stepaudio-library") or a Character Card ("spec": "chara_card_v2"); '
         f"its top-level keys are {sorted(document)[:10]}"
     )
+
+
+def _text_marker(document: dict[str, Any], key: str, source_name: str) -> str:
+    """`format` / `spec`, which say what a file is: a string, or an ImportProblem naming the key."""
+    value = document[key]
+    if not isinstance(value, str):
+        kind = {dict: "an object", list: "a list"}.get(type(value), f"a {type(value).__name__}")
+        raise ImportProblem(f'{source_name}: "{key}" must be a string, not {kind}; export the file again')
+    return value
 
 
 def check_expected(found: str, expect: Expect | None, source_name: str) -> None:
@@ -168,7 +183,7 @@ def parse_document(document: dict[str, Any], found: str, source_name: str) -> li
             raise ImportProblem(f"{source_name}: {key} must be a list of exported items")
         for index, entry in enumerate(entries):
             where = f"{source_name} {key}[{index}]"
-            if not isinstance(entry, dict) or ITEM_FORMATS.get(entry.get("format", "")) != kind:
+            if not isinstance(entry, dict) or entry.get("format") != f"stepaudio-{kind}":
                 raise ImportProblem(f'{where} is not a "stepaudio-{kind}" item')
             parsed.append(parse_item(entry, where))
     return parsed

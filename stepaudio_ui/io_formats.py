@@ -182,8 +182,10 @@ def _add_on_top(
     return ImportedItem(models.kind, identity.slug, "new version", identity.latest_number)
 
 
-def _place_card(session: Session, document: dict[str, Any], *, author: str, source_name: str) -> ImportedItem:
-    spec, slug_hint, note = chara_card.card_to_persona(chara_card.card_data(document))
+def _place_card(
+    session: Session, card: tuple[PersonaSpec, str | None, str], *, author: str, source_name: str
+) -> ImportedItem:
+    spec, slug_hint, note = card  # read and checked before the write transaction began
     models = kind_models("persona")
     identity = find_identity(session, models, slug_hint) if slug_hint else None
     if identity is None:
@@ -215,12 +217,15 @@ def import_bytes(
     check_import_size(len(data), max_bytes, source_name)
     if not data.strip():
         raise ImportProblem(f"{source_name} is empty; choose an exported persona, scene tone, library or card")
-    document = import_files.decode(data, source_name)
+    document = import_files.decode(data, source_name, max_bytes=max_bytes)
     found = import_files.format_of(document, source_name)
     import_files.check_expected(found, expect, source_name)
     if found == "card":
+        # All the reading and checking happens here, outside the write transaction: its lock stops every
+        # other writer, so it is held only to place what is already known to be good.
+        card = chara_card.card_to_persona(chara_card.card_data(document))
         with write_transaction(session):
-            items = [_place_card(session, document, author=author, source_name=source_name)]
+            items = [_place_card(session, card, author=author, source_name=source_name)]
     else:
         parsed = import_files.parse_document(document, found, source_name)
         voices = parse_voices(document.get("voices", []), source_name, max_bytes) if found == "library" else []

@@ -37,6 +37,7 @@ from stepaudio_ui.realtime_access import (
     resolve_target,
 )
 from stepaudio_ui.realtime_record import RealtimeRecording
+from stepaudio_ui.settings import secret
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +202,7 @@ def mount_realtime(app: FastAPI, ctx: AppContext) -> None:
     ) -> None:
         await ws.accept(subprotocol=_pick_subprotocol(ws))
         try:
-            check_access(ws, ctx.settings.realtime_token)
+            check_access(ws, secret(ctx.settings.realtime_token))
             # store reads are quick but blocking: keep them off the loop that serves other sockets
             target = await asyncio.to_thread(resolve_target, ctx, model, engine, scene)
         except RealtimeRefused as exc:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import fastapi
-import gradio as gr
 
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.settings import Settings
@@ -72,6 +71,7 @@ def create_app(settings: Settings) -> tuple[fastapi.FastAPI, AppContext]:
     from stepaudio_ui.engines import build_engines
     from stepaudio_ui.realtime_server import mount_realtime
     from stepaudio_ui.ui.app import build_app
+    from stepaudio_ui.upload_limits import mount_studio
     from stepaudio_ui.voices.engine_clips import attach_custom_voices
 
     policy = policy_from_settings(settings)
@@ -91,7 +91,7 @@ def create_app(settings: Settings) -> tuple[fastapi.FastAPI, AppContext]:
     sign_in: dict[str, Any] = {}
     if policy.password_sign_in:
         sign_in = {"auth": policy.check_password, "auth_message": SIGN_IN_MESSAGE}
-    app = gr.mount_gradio_app(app, blocks, path="/", show_error=True, **sign_in)
+    app = mount_studio(app, blocks, settings, path="/", show_error=True, **sign_in)  # file checks and limits
     logger.info(
         "Access: %s",
         "read-only (everyone is a viewer)"
@@ -111,8 +111,10 @@ def serve(settings: Settings) -> None:
 
     from stepaudio_ui.access import AccessError
     from stepaudio_ui.hosting import hosting_settings
+    from stepaudio_ui.upload_limits import use_private_gradio_cache
 
     settings = hosting_settings(settings)
+    use_private_gradio_cache(settings)  # before the app exists: Gradio reads it when building
     try:
         app, ctx = create_app(settings)
     except AccessError as error:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -48,6 +48,23 @@ class Settings(BaseSettings):
         ge=10_000,
         description="Largest reference clip (WAV, bytes) accepted as a custom voice; clips are stored in the database.",
     )
+    max_upload_bytes: int = Field(
+        10_000_000,
+        ge=10_000,
+        description="Largest file a browser may upload to any file input, e.g. a spoken A/B turn (bytes); never below the import and voice-clip limits. Bigger uploads are refused (HTTP 413) before they are stored.",
+    )
+    file_retention_s: int = Field(
+        3_600,
+        ge=1,
+        le=43_200,
+        description="Uploaded files, and Gradio's copies of downloads, are deleted this many seconds after they were written (12 h at most); files made for download in the data directory once they are older (checked whenever another is made, and at start).",
+    )
+    max_kept_downloads: int = Field(
+        200,
+        ge=1,
+        le=100_000,
+        description="At most this many downloads (an export, a conversation's files, an A/B pair of replies, a clip preview) are kept in the data directory's private `downloads/` folder; the oldest go first.",
+    )
     require_checks_to_publish: bool = Field(
         False,
         description="Publishing a persona version requires a passing check run of that version (`stepaudio-ui check`).",
@@ -78,7 +95,7 @@ class Settings(BaseSettings):
         None,
         description="An OpenAI-compatible chat endpoint (e.g. http://127.0.0.1:8080/v1) used as the embedded engine's brain instead of llama.cpp.",
     )
-    llm_openai_key: str | None = Field(None, description="API key for `llm_openai_url`.")
+    llm_openai_key: SecretStr | None = Field(None, description="API key for `llm_openai_url`.")
     llm_openai_model: str = Field("gpt-4o-mini", description="Model name sent to `llm_openai_url`.")
     llm_threads: int = Field(
         1,
@@ -101,7 +118,7 @@ class Settings(BaseSettings):
     warmup: bool = Field(True, description="Load and warm the embedded models at start instead of on first use.")
 
     # --- /v1/realtime endpoint and remote engines
-    realtime_token: str | None = Field(
+    realtime_token: SecretStr | None = Field(
         None,
         description="Bearer token guarding the /v1/realtime WebSocket endpoint; without it the endpoint only accepts loopback clients.",
     )
@@ -120,12 +137,14 @@ class Settings(BaseSettings):
         max_length=63,
         description="Persona slug a /v1/realtime client gets when it names none (no ?model=, or an engine name); empty: no persona, a plain assistant the client instructs with session.update.",
     )
-    stepfun_api_key: str | None = Field(None, description="StepFun API key for the StepAudio 2.5 Realtime engine.")
+    stepfun_api_key: SecretStr | None = Field(
+        None, description="StepFun API key for the StepAudio 2.5 Realtime engine."
+    )
     stepfun_realtime_url: str = Field(
         "wss://api.stepfun.com/v1/realtime", description="WebSocket URL of StepFun's realtime API."
     )
     stepfun_realtime_model: str = Field("stepaudio-2.5-realtime", description="Model asked of StepFun's realtime API.")
-    openai_api_key: str | None = Field(None, description="OpenAI API key for the gpt-realtime engine.")
+    openai_api_key: SecretStr | None = Field(None, description="OpenAI API key for the gpt-realtime engine.")
     openai_realtime_url: str = Field(
         "wss://api.openai.com/v1/realtime",
         description="WebSocket URL of OpenAI's realtime API (or any compatible one).",
@@ -173,3 +192,14 @@ class Settings(BaseSettings):
 
     def ensure_dirs(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+
+    def upload_limit(self) -> int:
+        """The cap on any one upload: `max_upload_bytes`, raised to the import and voice-clip limits."""
+        return max(self.max_upload_bytes, self.max_import_bytes, self.max_voice_clip_bytes)
+
+
+def secret(value: SecretStr | None) -> str | None:
+    """The plain text of an optional secret setting, for the one call that needs it (None when unset or empty)."""
+    if value is None:
+        return None
+    return value.get_secret_value() or None

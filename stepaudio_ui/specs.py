@@ -17,6 +17,10 @@ SceneLanguage = Literal["en", "zh", "both"]
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 # "No scene tone" wherever a scene slug is asked for (`?scene=none`, the pickers): no scene may take this slug.
 NO_SCENE = "none"
+
+# The highest version number an item may reach: far beyond any real history, well inside every database's
+# integer column (a file claiming v2^63 imported, then every later save overflowed).
+MAX_VERSION_NUMBER = 1_000_000
 _SLUG_CLEAN = re.compile(r"[^a-z0-9]+")
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, or_, select
 
-from stepaudio_ui.specs import NO_SCENE, SLUG_PATTERN, PersonaSpec, SceneSpec, slugify
+from stepaudio_ui.specs import MAX_VERSION_NUMBER, NO_SCENE, SLUG_PATTERN, PersonaSpec, SceneSpec, slugify
 from stepaudio_ui.store import Persona, PersonaVersion, Scene, SceneVersion, utc_now
 from stepaudio_ui.studio_diff import FieldChange, changed_fields_text, diff_specs
 
@@ -295,6 +295,11 @@ def append_version(
     of defence against two writers taking the same number.
     """
     number = number if number is not None else identity.latest_number + 1
+    if number > MAX_VERSION_NUMBER:
+        raise StudioError(
+            f"{models.label} {identity.slug!r} has reached the last version number ({MAX_VERSION_NUMBER:,}); "
+            "duplicate it and go on editing the copy"
+        )
     created_at = created_at or utc_now()
     row = models.version(number=number, spec=spec_json(spec), author=author, note=note, based_on=based_on)
     row.created_at = created_at

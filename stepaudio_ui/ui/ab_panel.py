@@ -17,6 +17,7 @@ import gradio as gr
 from stepaudio_ui import studio
 from stepaudio_ui.access import AccessError, AccessPolicy, Role
 from stepaudio_ui.context import AppContext
+from stepaudio_ui.downloads import download_folder, make_private
 from stepaudio_ui.published_scope import allowed_version, listed_items
 from stepaudio_ui.quality import ab
 from stepaudio_ui.quality.conversation import EngineReplyError
@@ -131,11 +132,12 @@ def build(ctx: AppContext, policy: AccessPolicy) -> None:
                     b=b,
                     text=text,
                     audio=Path(spoken) if spoken else None,
-                    out_dir=ctx.settings.data_dir / "ab",
+                    out_dir=download_folder(ctx.settings),
                 )
             )
         except ERRORS as error:
             raise gr.Error(str(error)) from error
+        make_private([Path(reply.audio_path) for reply in replies if reply.audio_path])
         if is_blind:
             random.shuffle(replies)
         updates: dict[Any, Any] = {

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import html
 import logging
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from stepaudio_ui.access import AccessError, AccessPolicy
 from stepaudio_ui.context import AppContext
+from stepaudio_ui.downloads import download_folder, make_private
 from stepaudio_ui.history_export import export_files
 
 logger = logging.getLogger(__name__)
@@ -71,8 +70,7 @@ def show_conversation(ctx: AppContext, conversation_id: int | None) -> tuple[lis
         f"engine {summary.engine}; started {summary.started_at:%Y-%m-%d %H:%M:%S} UTC, "
         f"{summary.turn_count} turns, {summary.end_reason or 'still running'}."
     )
-    out_dir = Path(tempfile.gettempdir()) / "stepaudio-exports" / str(summary.id)
-    files = export_files(ctx.settings.data_dir, view, out_dir)
+    files = make_private(export_files(ctx.settings.data_dir, view, download_folder(ctx.settings)))
     return messages, details, [str(path) for path in files]
 
 

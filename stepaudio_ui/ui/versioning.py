@@ -8,7 +8,6 @@ studio function, map the result onto the components (laid out by `editor_layout.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +19,7 @@ from pydantic import ValidationError
 from stepaudio_ui import studio
 from stepaudio_ui.access import AccessPolicy
 from stepaudio_ui.context import AppContext
+from stepaudio_ui.downloads import download_folder, make_private
 from stepaudio_ui.quality.gate import publish_checked
 from stepaudio_ui.ui.editor_layout import EditorState, FileFormat, Importer
 from stepaudio_ui.ui.library_list import STUDIO_ERRORS, LibraryListing
@@ -47,8 +47,6 @@ class VersionedEditor(LibraryListing):
         )
         self.importer = importer
         self.policy = policy
-        # Exports are copied into Gradio's cache when returned; this folder just holds them until exit.
-        self._export_root = tempfile.TemporaryDirectory(prefix=f"stepaudio-{self.kind}-exports-")
         self._wire()
 
     def _wire(self) -> None:
@@ -226,9 +224,9 @@ class VersionedEditor(LibraryListing):
         def export(request: gr.Request, state: EditorState) -> str:
             self.policy.require_editor(request, "export")  # exports hold every version, published or not
             slug = self._require_open(state)
-            folder = Path(tempfile.mkdtemp(dir=self._export_root.name))  # one per export: no name clashes
+            folder = download_folder(self.ctx.settings)  # one per export: no name clashes
             with self.ctx.db.session() as s:
-                return str(fmt.write(s, slug, folder))
+                return str(make_private([fmt.write(s, slug, folder)])[0])
 
         export.__name__ = f"export_{fmt.label.lower().replace(' ', '_')}"
         return export

@@ -14,6 +14,7 @@ import gradio as gr
 
 from stepaudio_ui.access import AccessError, AccessPolicy
 from stepaudio_ui.context import AppContext
+from stepaudio_ui.downloads import download_folder, make_private
 from stepaudio_ui.studio_core import StudioError
 from stepaudio_ui.ui.render import status_html, user_errors
 from stepaudio_ui.voices.cards import custom_card, engine_note, fallback_label
@@ -128,7 +129,14 @@ class VoicesPanel:
 
         demo.load(courtesy, None, [self.box])
 
-    def pick(self, voice_id: str) -> list[Any]:
+    @user_errors(expected=ERRORS)
+    def pick(self, request: gr.Request, voice_id: str) -> list[Any]:
+        # The stored clip is a real person's voice: only editors (who may replace it anyway) hear it.
+        self.policy.require_editor(request, "listen to a custom voice's reference clip")
+        return self.picked(voice_id)
+
+    def picked(self, voice_id: str) -> list[Any]:
+        """The form filled from a custom voice, its clip as a private download (callers checked the role)."""
         if voice_id == NEW or not voice_id:
             blank: list[Any] = ["", "en", "", "", "", False, "", "", "", ""]
             return [*blank, gr.update(visible=True, value=None), gr.update(visible=False, value=None), "", ""]
@@ -145,12 +153,9 @@ class VoicesPanel:
                 card_markdown(self.ctx, voice_id), ""]  # fmt: skip
 
     def _clip_file(self, voice_id: str, sha256: str, clip: bytes) -> str:
-        folder = self.ctx.settings.data_dir / "voice-clips"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{voice_id}-{sha256[:16]}.wav"
-        if not path.is_file():
-            path.write_bytes(clip)
-        return str(path)
+        path = download_folder(self.ctx.settings) / f"{voice_id}-{sha256[:16]}.wav"
+        path.write_bytes(clip)
+        return str(make_private([path])[0])
 
     @user_errors(expected=ERRORS)
     def save(self, request: gr.Request, voice_id: str, clip_path: str | None, *values: Any) -> list[Any]:
@@ -180,7 +185,7 @@ class VoicesPanel:
         tone = "ok" if not view.missing else "warn"
         if view.missing:
             done += f" Provenance incomplete (missing: {'; '.join(view.missing)}): personas using it cannot be published yet."
-        picked = self.pick(view.voice_id)
+        picked = self.picked(view.voice_id)
         choices = gr.update(choices=custom_choices(self.ctx), value=view.voice_id)
         return [choices, voice_rows(self.ctx), status_html(done, tone), *picked[:-1]]
 

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
+from stepaudio_ui.downloads import downloads_root
 from stepaudio_ui.quality.tables import AbPreference
 from tests.browser_support import RunningApp, choose, chromium, open_studio, running_app
 
@@ -54,7 +55,7 @@ def test_blind_ab_stores_the_preference_and_shows_win_rates(page: Any, quality_a
     # Blind: the replies are not named until the listener picks one.
     expect(quality.get_by_text("on embedded")).to_have_count(0)
     assert quality.locator("audio").count() >= 2  # Gradio renders each player with its own audio elements
-    assert len(list((quality_app.ctx.settings.data_dir / "ab").glob("ab-*.wav"))) == 2
+    assert len(list(downloads_root(quality_app.ctx.settings.data_dir).glob("*/ab-*.wav"))) == 2
     page.screenshot(path=str(output_dir / "quality-ab.png"), full_page=True)
     quality.get_by_role("button", name="Prefer reply 2").click()
     expect(quality.get_by_text("You preferred reply 2:")).to_be_visible()

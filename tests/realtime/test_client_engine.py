@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from pydantic import SecretStr
 
 from model.events import (
     ContentPart,
@@ -158,7 +159,7 @@ async def test_bad_key_is_refused_with_the_setting_to_fix(settings: Any, unpaced
     from tests.realtime.conftest import build_realtime_app, serve
 
     app, _ctx = build_realtime_app(
-        settings.model_copy(update={"realtime_token": "right"}), {"embedded": unpaced_engine}
+        settings.model_copy(update={"realtime_token": SecretStr("right")}), {"embedded": unpaced_engine}
     )
     with serve(app) as port:
         url = f"ws://127.0.0.1:{port}/v1/realtime"

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from starlette.websockets import WebSocket
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -22,13 +23,14 @@ from tests.realtime.conftest import RunningServer, build_realtime_app, serve
 pytestmark = pytest.mark.models
 
 TOKEN = "s3cret-token"
+SECRET = SecretStr(TOKEN)
 TIMEOUT_S = 30.0
 
 
 @pytest.fixture
 def guarded_server(settings: Any, unpaced_engine: Any) -> Iterator[RunningServer]:
     strict = settings.model_copy(
-        update={"realtime_token": TOKEN, "realtime_max_message_bytes": 4_000, "realtime_max_messages_per_second": 20.0}
+        update={"realtime_token": SECRET, "realtime_max_message_bytes": 4_000, "realtime_max_messages_per_second": 20.0}
     )
     app, ctx = build_realtime_app(strict, {"embedded": unpaced_engine})
     with serve(app) as port:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -38,7 +39,7 @@ MAX_BYTES = 4_000
 def guarded_server(settings: Any, unpaced_engine: Any) -> Iterator[RunningServer]:
     strict = settings.model_copy(
         update={
-            "realtime_token": TOKEN,
+            "realtime_token": SecretStr(TOKEN),
             "realtime_max_message_bytes": MAX_BYTES,
             "realtime_max_messages_per_second": 20.0,
         }
