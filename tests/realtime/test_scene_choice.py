@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from pydantic import SecretStr
 from websockets.asyncio.client import connect
 
 from stepaudio_ui.context import AppContext
@@ -46,7 +47,7 @@ def _add_items(ctx: AppContext) -> None:
 
 @pytest.fixture
 def server(settings: Any, unpaced_engine: Any) -> Iterator[RunningServer]:
-    app, ctx = build_realtime_app(settings.model_copy(update={"realtime_token": TOKEN}), {"embedded": unpaced_engine})
+    app, ctx = build_realtime_app(settings.model_copy(update={"realtime_token": SecretStr(TOKEN)}), {"embedded": unpaced_engine})
     _add_items(ctx)
     with serve(app) as port:
         yield RunningServer(app=app, ctx=ctx, port=port)
