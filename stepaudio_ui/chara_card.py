@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from model.text_language import languages_of
 from stepaudio_ui.specs import ExampleExchange, PersonaSpec
 from stepaudio_ui.studio_core import ImportProblem, validation_problem
 
@@ -33,8 +34,6 @@ CARD_SPEC_VERSION = "2.0"
 ACCEPTED_SPECS = ("chara_card_v2", "chara_card_v3")  # v3 keeps every v2 field we map
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_KEYWORD = "chara"
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 _SPEAKER = re.compile(r"^\s*(\{\{user\}\}|<user>|\{\{char\}\}|<bot>)\s*:\s?(.*)$", re.IGNORECASE)
 _START = re.compile(r"^\s*<start>\s*$", re.IGNORECASE | re.MULTILINE)
 
@@ -91,14 +90,6 @@ def parse_examples(text: str, char_name: str) -> list[dict[str, str]]:
 
 def _expand(text: str, char_name: str) -> str:
     return re.sub(r"\{\{user\}\}", "User", re.sub(r"\{\{char\}\}", char_name, text, flags=re.I), flags=re.I)
-
-
-def guess_language(*texts: str) -> str:
-    joined = " ".join(texts)
-    has_cjk, has_latin = bool(_CJK.search(joined)), bool(_LATIN_WORD.search(joined))
-    if has_cjk and has_latin:
-        return "both"
-    return "zh" if has_cjk else "en"
 
 
 def _one_line(text: str, limit: int) -> str:
@@ -167,7 +158,7 @@ def card_to_persona(data: CardData) -> tuple[PersonaSpec, str | None, str]:
     }
     base = ours.get("spec") if isinstance(ours.get("spec"), dict) else {}
     if not base:
-        visible["language"] = guess_language(name, character, data.first_mes)
+        visible["language"] = languages_of(name, character, data.first_mes)
     try:
         spec = PersonaSpec.model_validate({**base, **visible})
     except ValidationError as error:

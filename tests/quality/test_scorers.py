@@ -45,7 +45,7 @@ def test_text_measures():
     assert detect_language("Hello there, friend.") == "en"
     assert detect_language("您好，我是小星，请问有什么可以帮您？") == "zh"
     assert detect_language("OK 好的，没问题，马上为您处理。") == "zh"
-    assert detect_language("...") == ""
+    assert detect_language("...") is None
     assert count_sentences(ON_TASK) == 2 and count_sentences("你好。我是小星！") == 2
     assert count_words(ON_TASK) == 13 and count_words("我是小星") == 4
 
