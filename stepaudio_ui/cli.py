@@ -301,6 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from pydantic import ValidationError
     from sqlalchemy.exc import OperationalError
 
+    from stepaudio_ui.store import MissingDriverError
     from stepaudio_ui.studio import StudioError
 
     try:
@@ -309,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as error:
         _err(f"bad setting: {error}")
         return 2
-    except StudioError as error:
+    except (StudioError, MissingDriverError) as error:
         _err(str(error))
         return 1
     except OperationalError as error:

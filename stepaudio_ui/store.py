@@ -180,6 +180,10 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+class MissingDriverError(RuntimeError):
+    """The database URL names a driver that is not installed (the message says how to install it)."""
+
+
 class Database:
     """Owns the SQLAlchemy engine for one database URL. Built by the app, the CLI or a test."""
 
@@ -201,7 +205,7 @@ class Database:
         except ModuleNotFoundError as error:  # the URL's driver is an optional extra
             fix = "pip install 'stepaudio-ui[postgres]'" if url.startswith("postgresql") else "install it"
             shown = make_url(url).render_as_string(hide_password=True)
-            raise RuntimeError(f"{shown} needs the database driver {error.name!r}: {fix}.") from error
+            raise MissingDriverError(f"{shown} needs the database driver {error.name!r}: {fix}.") from error
         if self.is_sqlite:
             _install_sqlite_pragmas(self.engine)
 

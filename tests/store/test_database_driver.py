@@ -6,6 +6,7 @@ import importlib.util
 
 import pytest
 
+from stepaudio_ui.cli import main
 from stepaudio_ui.store import Database
 
 
@@ -20,3 +21,11 @@ def test_postgresql_names_the_extra_that_installs_its_driver(tmp_path: object) -
         pytest.skip("psycopg is installed here: the postgres extra is present")
     with pytest.raises(RuntimeError, match=r"pip install 'stepaudio-ui\[postgres\]'"):
         Database("postgresql://studio:secret@db.example/studio")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pymysql") is not None, reason="pymysql is installed here")
+def test_the_cli_says_it_in_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("STEPAUDIO_DATABASE_URL", "mysql+pymysql://studio:secret@db.example/studio")
+    assert main(["personas", "list"]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "needs the database driver 'pymysql'" in error and "secret" not in error
