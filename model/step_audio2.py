@@ -5,7 +5,7 @@ reports why in `availability()` and is never started. The pure parts (chat forma
 resampling) are in model/step_audio2_parts.py and tested everywhere.
 
 Turn-taking uses our own VAD (model/embedded/turn_taking.py); the voice is a reference clip from
-`assets/voices/<voice>.wav`, or one the studio stores (a custom voice, found with `clip_lookup`);
+`<voices_dir>/<voice>.wav` (the app's packaged clips), or one the studio stores (a custom voice, found with `clip_lookup`);
 token2wav copies its timbre. The reference model is not streaming: a
 turn is one `generate` call in a worker thread, then its audio goes out in 100 ms deltas.
 """
@@ -56,7 +56,6 @@ from model.events import (
 )
 from model.protocol import Availability, VoiceInfo
 from model.step_audio2_parts import (
-    ASSETS_VOICES,
     DEFAULT_GENERATION,
     DELTA_SECONDS,
     MODEL_INPUT_RATE,
@@ -125,7 +124,7 @@ class StepAudio2Session:
         self,
         models: _Models,
         config: SessionConfig,
-        voices_dir: Path = ASSETS_VOICES,
+        voices_dir: Path | None = None,
         clip_lookup: ClipLookup | None = None,
     ) -> None:
         from model.embedded.turn_taking import TurnTaker
@@ -269,10 +268,11 @@ class StepAudio2Engine:
 
     name = "step-audio-2-mini"
 
-    def __init__(self, model: str, clip_lookup: ClipLookup | None = None) -> None:
+    def __init__(self, model: str, clip_lookup: ClipLookup | None = None, voices_dir: Path | None = None) -> None:
         self.model = model
-        # Finds reference clips kept outside assets/voices (the studio's custom voices) by voice id.
+        # Finds reference clips kept outside voices_dir (the studio's custom voices) by voice id.
         self.clip_lookup = clip_lookup
+        self.voices_dir = voices_dir  # one packaged WAV per voice; the app passes its own folder
         self._models: _Models | None = None
         self._lock = asyncio.Lock()
 
@@ -280,7 +280,8 @@ class StepAudio2Engine:
         return gpu_availability()
 
     def voices(self) -> list[VoiceInfo]:
-        clips = sorted(ASSETS_VOICES.glob("*.wav")) if ASSETS_VOICES.is_dir() else []
+        folder = self.voices_dir
+        clips = sorted(folder.glob("*.wav")) if folder is not None and folder.is_dir() else []
         return [
             VoiceInfo(
                 id=clip.stem,
@@ -288,8 +289,8 @@ class StepAudio2Engine:
                 languages=("en", "zh"),
                 description="timbre copied from a reference clip",
                 model="Step-Audio 2 mini",
-                license="Apache-2.0 (model); clip: see assets/voices",
-                source=str(clip.relative_to(ASSETS_VOICES.parent.parent)),
+                license="Apache-2.0 (model); clip: see the README.md beside it",
+                source=f"{clip.parent.name}/{clip.name}",
             )
             for clip in clips
         ]
@@ -301,4 +302,4 @@ class StepAudio2Engine:
         async with self._lock:
             if self._models is None:
                 self._models = await asyncio.to_thread(load_models, self.model)
-        return StepAudio2Session(self._models, config, clip_lookup=self.clip_lookup)
+        return StepAudio2Session(self._models, config, voices_dir=self.voices_dir, clip_lookup=self.clip_lookup)

@@ -33,7 +33,6 @@ DEFAULT_GENERATION = {
     "top_p": 0.9,
     "do_sample": True,
 }
-ASSETS_VOICES = Path(__file__).resolve().parent.parent / "assets" / "voices"
 
 
 @dataclass(frozen=True)
@@ -110,20 +109,23 @@ def wav_bytes_to_pcm16(data: bytes, out_rate: int) -> np.ndarray:
 ClipLookup = Callable[[str], "Path | None"]
 
 
-def reference_clip(voice: str | None, voices_dir: Path = ASSETS_VOICES, lookup: ClipLookup | None = None) -> Path:
+def reference_clip(voice: str | None, voices_dir: Path | None = None, lookup: ClipLookup | None = None) -> Path:
     """The reference clip whose timbre token2wav copies. Raises FileNotFoundError naming the fix.
 
+    `voices_dir` holds one packaged WAV per voice (the app passes its own; None: no packaged clips).
     `lookup` finds clips kept elsewhere (the studio's custom voices, stored in its database) by voice id;
     a voice it knows is always spoken with its own clip, never with a stand-in.
     """
     found = lookup(voice) if lookup is not None and voice else None
     if found is not None:
         return found
-    candidates = [voices_dir / f"{voice}.wav"] if voice else []
-    candidates += sorted(voices_dir.glob("*.wav")) if voices_dir.is_dir() else []
+    candidates = [voices_dir / f"{voice}.wav"] if voice and voices_dir is not None else []
+    candidates += sorted(voices_dir.glob("*.wav")) if voices_dir is not None and voices_dir.is_dir() else []
     for path in candidates:
         if path.is_file():
             return path
     raise FileNotFoundError(
         f"no reference clip for voice {voice!r}: put a 5-15 s mono WAV at {voices_dir / f'{voice}.wav'}"
+        if voices_dir is not None
+        else f"no reference clip for voice {voice!r}: upload one as a custom voice"
     )

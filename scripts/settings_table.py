@@ -10,6 +10,8 @@ import re
 import sys
 from pathlib import Path
 
+from pydantic.fields import FieldInfo
+
 from stepaudio_ui.settings import Settings
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -19,10 +21,17 @@ def settings_table() -> str:
     rows = ["| variable | default | what it does |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         env = f"STEPAUDIO_{name.upper()}"
-        default = field.default if field.default is not None else ""
-        default_text = f"`{default}`" if default != "" else "—"
-        rows.append(f"| `{env}` | {default_text} | {(field.description or '').replace('|', '/')} |")
+        rows.append(f"| `{env}` | {default_text(field)} | {(field.description or '').replace('|', '/')} |")
     return "\n".join(rows)
+
+
+def default_text(field: FieldInfo) -> str:
+    """The default as the table shows it: "required", "—" for unset or empty, else the value."""
+    if field.is_required():
+        return "required"
+    # get_default runs default_factory (a list or dict setting); `field.default` would be PydanticUndefined.
+    default = field.get_default(call_default_factory=True)
+    return "—" if default in (None, "", [], {}) else f"`{default}`"
 
 
 def write_readme() -> None:

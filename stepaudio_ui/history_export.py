@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import soxr
 
 from stepaudio_ui.live_session import PERSONA_WAV, USER_WAV, conversation_audio_dir
 
@@ -75,9 +76,9 @@ def _read_mono(path: Path) -> tuple[np.ndarray, int]:
 def _resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     if from_rate == to_rate or not len(samples):
         return samples
-    length = int(round(len(samples) * to_rate / from_rate))
-    positions = np.linspace(0, len(samples) - 1, length)
-    return np.interp(positions, np.arange(len(samples)), samples.astype(np.float32)).astype(np.int16)
+    # soxr low-passes before it decimates: the microphone's 48 kHz side keeps nothing above the persona's
+    # Nyquist frequency that would fold back into the audible band (linear interpolation let it through).
+    return soxr.resample(samples, from_rate, to_rate, quality="HQ")
 
 
 def both_sides_wav(data_dir: Path, conversation_id: int, out_path: Path) -> Path | None:

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import fastapi
@@ -20,18 +19,17 @@ from stepaudio_ui.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SEED_DIR = REPO_ROOT / "personas"
 SIGN_IN_MESSAGE = "Sign in to StepAudio Persona Studio. Editors change the library; viewers browse and talk."
 
 
 def open_database(settings: Settings) -> Any:  # stepaudio_ui.store.Database
     """Create the data directory, migrate the schema and load the seed library into an empty database."""
     from stepaudio_ui import store, studio
+    from stepaudio_ui.package_data import seed_dir as seed_dir_of
 
     db = store.Database.from_settings(settings)
     db.migrate()
-    seed_dir = settings.seed_dir or DEFAULT_SEED_DIR
+    seed_dir = seed_dir_of(settings)
     if seed_dir.is_dir():
         with db.session() as session:
             loaded = studio.seed_if_empty(session, seed_dir)

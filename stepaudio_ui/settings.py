@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     )
     seed_dir: Path | None = Field(
         None,
-        description="Folder of seed personas and scene tones loaded into an empty database (default: the packaged `personas/`).",
+        description="Folder of seed personas and scene tones loaded into an empty database (default: the packaged `stepaudio_ui/seeds/`).",
     )
     author: str = Field(
         "studio",

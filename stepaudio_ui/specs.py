@@ -7,6 +7,7 @@ validation error names the field (pydantic's `loc`). Stored versions hold `model
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -29,10 +30,18 @@ Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min
 Trait = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
-def slugify(name: str) -> str:
-    """'Ada — the In-Car Helper!' -> 'ada-the-in-car-helper' (ascii; falls back to 'persona')."""
+def slugify(name: str, fallback: str = "persona") -> str:
+    """'Ada — the In-Car Helper!' -> 'ada-the-in-car-helper', '小星' -> 'xiao-xing', 'Zoë' -> 'zoe'.
+
+    ASCII only: Chinese characters become their pinyin (pypinyin, which misaki's Mandarin voice installs),
+    accented letters lose their accents; `fallback` when nothing is left (a name of emoji or symbols).
+    """
+    if not name.isascii():
+        from pypinyin import lazy_pinyin  # ~0.5 s to import: only names that need it pay
+
+        name = unicodedata.normalize("NFKD", " ".join(lazy_pinyin(name))).encode("ascii", "ignore").decode()
     slug = _SLUG_CLEAN.sub("-", name.lower()).strip("-")[:63].strip("-")
-    return slug or "persona"
+    return slug or fallback
 
 
 class _Spec(BaseModel):

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Index, Text, UniqueConstraint, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Field, Session, SQLModel, create_engine
 
 logger = logging.getLogger(__name__)
@@ -180,6 +180,10 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+class MissingDriverError(RuntimeError):
+    """The database URL names a driver that is not installed (the message says how to install it)."""
+
+
 class Database:
     """Owns the SQLAlchemy engine for one database URL. Built by the app, the CLI or a test."""
 
@@ -196,7 +200,12 @@ class Database:
             connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}
         else:
             options["pool_pre_ping"] = True  # a server restart must not break the next request
-        self.engine: Engine = create_engine(url, connect_args=connect_args, **options)
+        try:
+            self.engine: Engine = create_engine(url, connect_args=connect_args, **options)
+        except ModuleNotFoundError as error:  # the URL's driver is an optional extra
+            fix = "pip install 'stepaudio-ui[postgres]'" if url.startswith("postgresql") else "install it"
+            shown = make_url(url).render_as_string(hide_password=True)
+            raise MissingDriverError(f"{shown} needs the database driver {error.name!r}: {fix}.") from error
         if self.is_sqlite:
             _install_sqlite_pragmas(self.engine)
 

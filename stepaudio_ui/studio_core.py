@@ -269,7 +269,7 @@ def new_identity(session: Session, models: KindModels, *, spec: AnySpec, slug: s
         if find_identity(session, models, slug) is not None:
             raise StudioError(f"slug {slug!r} is taken; choose another or leave it empty to derive one from the name")
     else:
-        derived = slugify(spec.name) if re.search(r"[A-Za-z0-9]", spec.name) else models.kind
+        derived = slugify(spec.name, fallback=models.kind)
         slug = unique_slug(session, models, derived)
     identity = models.identity(slug=slug)
     session.add(identity)

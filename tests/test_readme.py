@@ -20,6 +20,7 @@ def test_readme_settings_table_matches_settings_class() -> None:
         check=True,
         cwd=REPO_ROOT,
     ).stdout.strip()
+    assert "PydanticUndefined" not in generated, "a setting's default is shown as PydanticUndefined"
     assert block.group(1).strip() == generated, "README settings table is stale: run scripts/settings_table.py"
 
 

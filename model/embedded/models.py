@@ -82,7 +82,7 @@ def _turn_model(options: EmbeddedOptions) -> EndOfTurnModel | None:
         return None
     if packaged_smart_turn_path() is None:
         logger.warning(
-            "Smart Turn v3.2 not installed (`pip install --no-deps pipecat-ai==1.14.0`): end of turn uses silence only."
+            "Smart Turn v3.2 not installed (`pip install pipecat-ai==1.14.0`): end of turn uses silence only."
         )
         return None
     return SmartTurnV3()

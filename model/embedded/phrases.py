@@ -17,9 +17,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_CHAR = re.compile(f"[{_CJK}]")
-_LATIN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+from model.text_language import CJK_CHARACTER, CJK_RANGES, script_counts
+from model.text_language import detect_language as text_language
+
 # ASCII . ! ? end a sentence only when followed by whitespace (so "3.5" and "e.g" stay whole);
 # full-width CJK punctuation and newlines always do. Closing quotes/brackets stay with their sentence.
 _SENTENCE_END = re.compile(r"(?:[.!?…]+[\"'”’)\]]*(?=\s)|[。！？]+[”’」』）]*|\n+)")
@@ -101,7 +101,7 @@ _BULLET = re.compile(r"(?m)^\s*(?:[-•]|\d+[.)])\s+")
 _EMOJI = re.compile("[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f1e6-\U0001f1ff\u2b00-\u2bff\ufe0f\u200d\u20e3]+")
 _SPACES = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,.!?;:，。！？、；：])")
-_SPEAKABLE = re.compile(f"[0-9A-Za-z{_CJK}]")
+_SPEAKABLE = re.compile(f"[0-9A-Za-z{CJK_RANGES}]")
 
 
 def clean_for_speech(text: str) -> str:
@@ -120,7 +120,7 @@ def clean_for_speech(text: str) -> str:
 
 def word_counts(text: str) -> tuple[int, int]:
     """(Latin words, CJK characters) in `text`: how long it is to say, whatever its script."""
-    return len(_LATIN_WORD.findall(text)), len(_CJK_CHAR.findall(text))
+    return script_counts(text)
 
 
 def speech_units(text: str) -> float:
@@ -220,7 +220,7 @@ class PhraseSplitter:
         phrase end every word is complete. Either way the cut lands where token-by-token feeding puts it.
         """
         region = self._buffer if end is None else self._buffer[:end] + " "
-        if _CJK_CHAR.search(region):
+        if CJK_CHARACTER.search(region):
             return None
         words = list(_COMPLETE_WORD.finditer(region))
         if len(words) < limit.soft_words:
@@ -234,6 +234,5 @@ class PhraseSplitter:
 
 
 def detect_language(text: str) -> Literal["en", "zh"]:
-    """ "zh" when CJK characters outnumber Latin words (a Chinese sentence may quote a brand name), else "en"."""
-    cjk = len(_CJK_CHAR.findall(text))
-    return "zh" if cjk > 0 and cjk >= len(_LATIN_WORD.findall(text)) else "en"
+    """The language to speak `text` in (model/text_language.py's rule); "en" for digits or symbols alone."""
+    return text_language(text) or "en"

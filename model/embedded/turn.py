@@ -63,7 +63,7 @@ class SmartTurnV3:
         path = model_path or packaged_smart_turn_path()
         if path is None:
             raise RuntimeError(
-                "Smart Turn v3.2 is not installed: `pip install --no-deps pipecat-ai==1.14.0` (it carries the "
+                "Smart Turn v3.2 is not installed: `pip install pipecat-ai==1.14.0` (it carries the "
                 "ONNX file), or run without the semantic end-of-turn model (silence timing only)."
             )
         started = time.perf_counter()

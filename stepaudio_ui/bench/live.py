@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from stepaudio_ui.bench.live_browser import AUDIO_TAP_JS, CHROMIUM, LivePage, chromium_args, percentile, speak
+from stepaudio_ui.bench.live_needs import missing_for_live
 from stepaudio_ui.bench.live_receiver import PageCpu, Playout
 
 logger = logging.getLogger(__name__)
@@ -178,6 +179,9 @@ def _stage_medians(server: list[dict[str, float]]) -> dict[str, float | None]:
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
+    if missing := missing_for_live():
+        sys.stderr.write(f"stepaudio-ui: {missing}\n")
+        return 1
     from playwright.sync_api import sync_playwright
 
     if args.turns < 1:

@@ -18,9 +18,10 @@ import asyncio
 import sys
 from pathlib import Path
 
+from stepaudio_ui.package_data import checks_dir
+from stepaudio_ui.package_data import seed_dir as seed_dir_of
 from stepaudio_ui.settings import Settings
 
-DEFAULT_SEED_DIR = Path(__file__).resolve().parent.parent.parent / "personas"
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
@@ -45,10 +46,6 @@ def _err(text: str) -> None:
     sys.stderr.write(f"stepaudio-ui check: {text}\n")
 
 
-def checks_dir(settings: Settings) -> Path:
-    return (settings.seed_dir or DEFAULT_SEED_DIR) / "checks"
-
-
 def _open_database(settings: Settings):  # noqa: ANN202 - stepaudio_ui.store.Database
     from stepaudio_ui import studio
     from stepaudio_ui.store import Database
@@ -56,7 +53,7 @@ def _open_database(settings: Settings):  # noqa: ANN202 - stepaudio_ui.store.Dat
     settings.ensure_dirs()
     db = Database.from_settings(settings)
     db.migrate()
-    seed_dir = settings.seed_dir or DEFAULT_SEED_DIR
+    seed_dir = seed_dir_of(settings)
     if seed_dir.is_dir():
         with db.session() as session:
             studio.seed_if_empty(session, seed_dir)

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel
 
+from model.text_language import detect_language
 from stepaudio_ui.quality.embedder import SentenceEmbedder
 from stepaudio_ui.quality.script import Expectations
 from stepaudio_ui.specs import PersonaSpec
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
 _SENTENCE_END = re.compile(r"[.!?。！？]+(?=\s|$|[\"'”’])|[。！？]+")
 _WORD = re.compile(r"[A-Za-z0-9']+|[\u3400-\u9fff]")
 # Words per second of the embedded engine's Kokoro voices at speed 1.0, pauses between phrases included
@@ -52,14 +51,6 @@ def voiced_seconds(audio: np.ndarray, rate: int, *, threshold: float = 0.01) -> 
     usable = audio[: audio.size - audio.size % frame].reshape(-1, frame)
     loud = np.flatnonzero(np.sqrt((usable.astype(np.float64) ** 2).mean(axis=1)) > threshold)
     return float((loud[-1] - loud[0] + 1) * frame / rate) if loud.size else 0.0
-
-
-def detect_language(text: str) -> str:
-    """'zh' when Chinese characters make up at least a third of the letters, else 'en' ('' for no letters)."""
-    cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text))
-    if cjk + latin == 0:
-        return ""
-    return "zh" if cjk / (cjk + latin) >= 1 / 3 else "en"
 
 
 def count_sentences(text: str) -> int:

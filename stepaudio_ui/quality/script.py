@@ -1,6 +1,6 @@
 """Check scripts: the scripted conversation a persona version must get through, and what each reply must do.
 
-A script is a JSON file (seed scripts live in `personas/checks/<persona-slug>.json`):
+A script is a JSON file (seed scripts live in `stepaudio_ui/seeds/checks/<persona-slug>.json`):
 
     {"persona": "nova-in-car", "scene": "in-car",
      "every_turn": {"language": "en", "max_sentences": 3, "min_in_character": 0.2},

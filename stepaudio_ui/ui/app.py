@@ -6,17 +6,16 @@ import html
 import importlib
 import logging
 from collections.abc import Callable
-from pathlib import Path
 
 import gradio as gr
 
+from stepaudio_ui import package_data
 from stepaudio_ui.access import AccessPolicy, request_username
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.ui import compose_panel, personas_panel, scenes_panel, voices_panel
 
 logger = logging.getLogger(__name__)
 
-ASSETS_DIR = Path(__file__).resolve().parent.parent.parent / "assets"
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "Segoe UI", "Noto Sans", "sans-serif"]  # no web-font download
 INTRO = (
     "Author **voice personas** and **scene tones**, keep every save as a numbered version, compare and "
@@ -30,8 +29,7 @@ def _theme() -> gr.themes.Base:
 
 
 def _css() -> str:
-    path = ASSETS_DIR / "style.css"
-    return path.read_text(encoding="utf-8") if path.is_file() else ""
+    return package_data.stylesheet()
 
 
 def _optional_panel(module_name: str, ctx: AppContext, policy: AccessPolicy) -> None:

@@ -14,7 +14,7 @@ import gradio as gr
 from stepaudio_ui import studio
 from stepaudio_ui.access import AccessError, AccessPolicy
 from stepaudio_ui.context import AppContext
-from stepaudio_ui.quality.cli import checks_dir
+from stepaudio_ui.package_data import checks_dir
 from stepaudio_ui.quality.compare import compare_runs
 from stepaudio_ui.quality.conversation import EngineReplyError
 from stepaudio_ui.quality.embedder import SentenceEmbedder
@@ -36,7 +36,7 @@ def _run_choices(ctx: AppContext) -> list[tuple[str, int]]:
 
 
 def _build_checks(ctx: AppContext, embedder: SentenceEmbedder, policy: AccessPolicy) -> None:
-    gr.Markdown("Run a persona's check script (`personas/checks/<persona>.json`) and read its scored report.")
+    gr.Markdown("Run a persona's check script (`checks/<persona>.json` in the seed folder) and read its scored report.")
     note = gr.Markdown(visible=False, elem_id="quality-viewer-note")
     # Lists are empty in the page everyone receives; the page load fills them for editors only.
     with gr.Row() as pickers:

@@ -62,7 +62,7 @@ def test_end_of_turn_hears_finished_question_vs_trailing_clause(
     embedded_models: EmbeddedModels, kokoro_speech_16k: Callable[..., np.ndarray]
 ) -> None:
     turn_model = embedded_models.turn_model
-    assert turn_model is not None, "Smart Turn v3.2 should be installed (pipecat-ai --no-deps)"
+    assert turn_model is not None, "Smart Turn v3.2 should be installed (pipecat-ai, in the lock)"
     lead, tail = np.zeros(8_000, dtype=np.float32), np.zeros(3_200, dtype=np.float32)  # 0.5 s before, 0.2 s after
 
     def probability(text: str) -> float:

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.browser_support import REPO_ROOT, RunningApp, chromium, running_app
+from stepaudio_ui.package_data import packaged_folder
+from tests.browser_support import RunningApp, chromium, running_app
 
 MODEL_LOAD_TIMEOUT_S = 240  # cold load + warm-up of the embedded models on a busy 2-core machine
 
@@ -22,7 +23,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
 
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("live-data"),
-        seed_dir=REPO_ROOT / "personas",
+        seed_dir=packaged_folder("seeds"),
         warmup=True,  # the app loads the models in the background at start, as in production
         webrtc_loopback_only=True,  # the only interface here is loopback
         # One llama.cpp thread: on a shared, oversubscribed CPU two spinning threads made the first

@@ -17,13 +17,13 @@ from model.embedded.engine import EmbeddedEngine, load_shared_models
 from model.embedded.models import EmbeddedModels
 from stepaudio_ui import studio
 from stepaudio_ui.engines import embedded_options
+from stepaudio_ui.package_data import packaged_folder
 from stepaudio_ui.quality.embedder import SentenceEmbedder
 from stepaudio_ui.quality.script import CheckScript
 from stepaudio_ui.settings import Settings
 from stepaudio_ui.store import Database
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SEED_DIR = REPO_ROOT / "personas"
+SEED_DIR = packaged_folder("seeds")
 
 
 @pytest.fixture(scope="session")

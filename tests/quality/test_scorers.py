@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from stepaudio_ui.package_data import packaged_folder
 from stepaudio_ui.quality.embedder import SentenceEmbedder
 from stepaudio_ui.quality.scorers import (
     Reply,
@@ -44,7 +45,7 @@ def test_text_measures():
     assert detect_language("Hello there, friend.") == "en"
     assert detect_language("您好，我是小星，请问有什么可以帮您？") == "zh"
     assert detect_language("OK 好的，没问题，马上为您处理。") == "zh"
-    assert detect_language("...") == ""
+    assert detect_language("...") is None
     assert count_sentences(ON_TASK) == 2 and count_sentences("你好。我是小星！") == 2
     assert count_words(ON_TASK) == 13 and count_words("我是小星") == 4
 
@@ -133,7 +134,7 @@ def test_turn_expectations_add_to_every_turn():
 
 
 def test_every_seed_persona_has_a_valid_check_script():
-    seeds = Path(__file__).resolve().parents[2] / "personas"
+    seeds = packaged_folder("seeds")
     slugs = {path.stem for path in (seeds / "personas").glob("*.json")}
     scripts = {path.stem: load_script(path) for path in (seeds / "checks").glob("*.json")}
     assert set(scripts) == slugs

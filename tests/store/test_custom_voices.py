@@ -137,6 +137,7 @@ def test_names_get_unique_ids_that_never_collide_with_packaged_voices(session: S
 
 def test_cloning_engines_get_the_stored_clip_and_never_a_stand_in(db: Any, tmp_path: Any) -> None:
     from model.step_audio2_parts import reference_clip
+    from stepaudio_ui.package_data import voice_clips_dir
     from stepaudio_ui.voices.engine_clips import clip_lookup
 
     with db.session() as session:
@@ -145,6 +146,7 @@ def test_cloning_engines_get_the_stored_clip_and_never_a_stand_in(db: Any, tmp_p
     path = reference_clip(voice_id, lookup=lookup)  # what Step-Audio 2 mini's session calls for a turn
     assert path.read_bytes() == packaged_clip()
     assert reference_clip(voice_id, lookup=lookup) == path  # written once, then reused
-    assert reference_clip("jm_kumo", lookup=lookup).name == "jm_kumo.wav"  # packaged clips as before
+    packaged = reference_clip("jm_kumo", voice_clips_dir(), lookup=lookup)
+    assert packaged.name == "jm_kumo.wav"  # packaged clips as before
     with pytest.raises(FileNotFoundError, match="Voices tab"):
         reference_clip("custom-nobody", lookup=lookup)

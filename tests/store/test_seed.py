@@ -11,9 +11,10 @@ from sqlmodel import Session
 
 from stepaudio_ui import studio
 from stepaudio_ui.io_formats import ImportProblem, export_item
+from stepaudio_ui.package_data import packaged_folder
 from tests.store.examples import persona_spec, scene_spec
 
-REAL_SEED_DIR = Path(__file__).resolve().parents[2] / "personas"
+REAL_SEED_DIR = packaged_folder("seeds")
 
 
 def _write_seed_dir(root: Path, session: Session) -> Path:

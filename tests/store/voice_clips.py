@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import numpy as np
 import soundfile
 
-ASSETS_VOICES = Path(__file__).resolve().parents[2] / "assets" / "voices"
+from stepaudio_ui.package_data import packaged_folder
+
+ASSETS_VOICES = packaged_folder("assets") / "voices"
 
 
 def packaged_clip(voice_id: str = "jf_alpha") -> bytes:

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser_support import REPO_ROOT, RunningApp, chromium, open_studio, running_app
+from stepaudio_ui.package_data import packaged_folder
+from tests.browser_support import RunningApp, chromium, open_studio, running_app
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,7 @@ def studio_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]
     from stepaudio_ui.settings import Settings
 
     data_dir = tmp_path_factory.mktemp("ui-data")
-    settings = Settings(data_dir=data_dir, seed_dir=REPO_ROOT / "personas", warmup=False, _env_file=None)
+    settings = Settings(data_dir=data_dir, seed_dir=packaged_folder("seeds"), warmup=False, _env_file=None)
     with running_app(settings) as app:
         yield app
 

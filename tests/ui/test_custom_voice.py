@@ -9,11 +9,12 @@ import pytest
 from playwright.sync_api import expect
 
 from stepaudio_ui import studio
+from stepaudio_ui.package_data import packaged_folder
 from tests.browser_support import RunningApp, choose, start_new_item, tab
 
 pytestmark = pytest.mark.browser
 
-CLIP = Path(__file__).resolve().parents[2] / "assets" / "voices" / "jf_nezumi.wav"  # synthetic, speech-like
+CLIP = packaged_folder("assets") / "voices" / "jf_nezumi.wav"  # synthetic, speech-like
 
 
 def test_upload_card_on_persona_page_publish_refused_until_consent(

@@ -9,10 +9,10 @@ from typing import Any
 
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.engines import build_engines, choose_default_engine, default_engine_name
+from stepaudio_ui.package_data import packaged_folder
 from stepaudio_ui.realtime_access import resolve_target
 from stepaudio_ui.server import open_database
 from stepaudio_ui.ui.app import build_app
-from tests.browser_support import REPO_ROOT
 
 
 def test_the_rule_prefers_the_gpu_engine_then_the_embedded_one() -> None:
@@ -28,7 +28,7 @@ def test_the_rule_prefers_the_gpu_engine_then_the_embedded_one() -> None:
 def _settings(tmp_path: Path, **overrides: Any) -> Any:
     from stepaudio_ui.settings import Settings
 
-    return Settings(data_dir=tmp_path, seed_dir=REPO_ROOT / "personas", warmup=False, _env_file=None, **overrides)
+    return Settings(data_dir=tmp_path, seed_dir=packaged_folder("seeds"), warmup=False, _env_file=None, **overrides)
 
 
 def _live_engine_value(ctx: AppContext) -> str:

@@ -22,11 +22,12 @@ from typing import Any
 import pytest
 
 from stepaudio_ui import studio
+from stepaudio_ui.package_data import ASSETS, SEEDS, packaged_folder
 from stepaudio_ui.voices.records import list_custom_voices
-from tests.browser_support import REPO_ROOT, RunningApp, running_app
+from tests.browser_support import RunningApp, running_app
 from tests.store.examples import persona_spec
 
-CLIP = REPO_ROOT / "assets" / "voices" / "jf_nezumi.wav"
+CLIP = packaged_folder(ASSETS) / "voices" / "jf_nezumi.wav"
 NOT_UPLOADED = "it was not uploaded by a user"
 UPLOAD_LIMIT = 40_000
 
@@ -38,7 +39,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     data_dir = tmp_path_factory.mktemp("file-inputs")
     settings = Settings(
         data_dir=data_dir,
-        seed_dir=REPO_ROOT / "personas",
+        seed_dir=packaged_folder(SEEDS),
         warmup=False,
         max_upload_bytes=UPLOAD_LIMIT,
         max_import_bytes=20_000,

@@ -19,8 +19,9 @@ import pytest
 from stepaudio_ui import conversations, studio
 from stepaudio_ui.access import hash_password
 from stepaudio_ui.downloads import downloads_root
+from stepaudio_ui.package_data import SEEDS, packaged_folder
 from stepaudio_ui.voices.records import create_custom_voice
-from tests.browser_support import REPO_ROOT, RunningApp, running_app
+from tests.browser_support import RunningApp, running_app
 from tests.store.voice_clips import packaged_clip
 
 EDITOR = ("erin", "erin-secret-pw")
@@ -39,7 +40,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     }
     data_dir = tmp_path_factory.mktemp("private-files")
     settings = Settings(
-        data_dir=data_dir, seed_dir=REPO_ROOT / "personas", warmup=False, users=users, max_kept_downloads=KEPT,
+        data_dir=data_dir, seed_dir=packaged_folder(SEEDS), warmup=False, users=users, max_kept_downloads=KEPT,
         _env_file=None,
     )  # fmt: skip
     db = open_database(settings)  # the custom voice exists before the page is built: the picker lists it

@@ -13,7 +13,8 @@ import pytest
 
 from stepaudio_ui import studio
 from stepaudio_ui.access import hash_password
-from tests.browser_support import REPO_ROOT, RunningApp, running_app
+from stepaudio_ui.package_data import packaged_folder
+from tests.browser_support import RunningApp, running_app
 
 EDITOR = ("erin", "erin-secret-pw")
 VIEWER = ("victor", "victor-secret-pw")
@@ -22,7 +23,7 @@ VIEWER = ("victor", "victor-secret-pw")
 def _settings(data_dir: Path, **overrides: Any) -> Any:
     from stepaudio_ui.settings import Settings
 
-    return Settings(data_dir=data_dir, seed_dir=REPO_ROOT / "personas", warmup=False, _env_file=None, **overrides)
+    return Settings(data_dir=data_dir, seed_dir=packaged_folder("seeds"), warmup=False, _env_file=None, **overrides)
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,9 @@ import pytest
 from playwright.sync_api import expect
 
 from stepaudio_ui import studio
+from stepaudio_ui.package_data import packaged_folder
 from stepaudio_ui.specs import PersonaSpec, SceneSpec
-from tests.browser_support import REPO_ROOT, RunningApp, choose, open_from_list, tab
+from tests.browser_support import RunningApp, choose, open_from_list, tab
 
 pytestmark = pytest.mark.browser
 
@@ -90,4 +91,4 @@ def test_readme_screenshot_of_a_seed_persona(page: Any, output_dir: Path) -> Non
     expect(personas.locator(".history-table")).to_contain_text("published")
     page.screenshot(path=str(output_dir / "persona-editor.png"), full_page=True)
     if os.environ.get("UPDATE_README_SCREENSHOT") == "1":  # opt-in: a test run should not dirty tracked files
-        page.screenshot(path=str(REPO_ROOT / "assets" / "screenshot.png"), full_page=True)
+        page.screenshot(path=str(packaged_folder("assets") / "screenshot.png"), full_page=True)

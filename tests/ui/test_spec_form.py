@@ -10,10 +10,10 @@ import pytest
 from pydantic import ValidationError
 
 from stepaudio_ui.context import AppContext
+from stepaudio_ui.package_data import packaged_folder
 from stepaudio_ui.specs import PersonaSpec, SceneSpec
 from stepaudio_ui.ui import personas_panel, scenes_panel
 from stepaudio_ui.ui.render import describe_validation_error, status_html
-from tests.browser_support import REPO_ROOT
 
 
 def _latest_spec(path: Path) -> dict:
@@ -25,7 +25,7 @@ def ctx(settings) -> AppContext:  # noqa: ANN001 - the shared Settings fixture
     return AppContext(settings=settings, db=None, engines={})
 
 
-@pytest.mark.parametrize("seed", sorted((REPO_ROOT / "personas" / "personas").glob("*.json")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("seed", sorted((packaged_folder("seeds") / "personas").glob("*.json")), ids=lambda p: p.stem)
 def test_every_seed_persona_round_trips_through_the_form(seed: Path, ctx: AppContext) -> None:
     spec = PersonaSpec.model_validate(_latest_spec(seed))
     with gr.Blocks():
@@ -35,7 +35,7 @@ def test_every_seed_persona_round_trips_through_the_form(seed: Path, ctx: AppCon
     assert {binding.path.split(".")[0] for binding in form.fields} == set(PersonaSpec.model_fields)
 
 
-@pytest.mark.parametrize("seed", sorted((REPO_ROOT / "personas" / "scenes").glob("*.json")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("seed", sorted((packaged_folder("seeds") / "scenes").glob("*.json")), ids=lambda p: p.stem)
 def test_every_seed_scene_round_trips_through_the_form(seed: Path, ctx: AppContext) -> None:
     spec = SceneSpec.model_validate(_latest_spec(seed))
     with gr.Blocks():

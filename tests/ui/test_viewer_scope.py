@@ -14,10 +14,11 @@ from sqlmodel import func, select
 from stepaudio_ui import conversations, studio
 from stepaudio_ui.access import AccessError, hash_password
 from stepaudio_ui.live_session import LiveSelection
+from stepaudio_ui.package_data import packaged_folder
 from stepaudio_ui.quality.tables import AbPreference, QualityRun
 from stepaudio_ui.ui.ab_panel import scoped_config
 from stepaudio_ui.ui.live_scope import RoleScopedLiveHandler, check_selection, role_from_args
-from tests.browser_support import REPO_ROOT, RunningApp, running_app
+from tests.browser_support import RunningApp, running_app
 
 EDITOR = ("erin", "erin-secret-pw")
 VIEWER = ("victor", "victor-secret-pw")
@@ -27,7 +28,7 @@ DRAFT_NAME = "Draft Dora"
 def _settings(data_dir: Path, **overrides: Any) -> Any:
     from stepaudio_ui.settings import Settings
 
-    return Settings(data_dir=data_dir, seed_dir=REPO_ROOT / "personas", warmup=False, _env_file=None, **overrides)
+    return Settings(data_dir=data_dir, seed_dir=packaged_folder("seeds"), warmup=False, _env_file=None, **overrides)
 
 
 @pytest.fixture(scope="module")
