@@ -2,8 +2,8 @@
 
 Access: with `realtime_token` set, a client must show it (`Authorization: Bearer`, or the
 `openai-insecure-api-key.<token>` subprotocol browsers use); without it only loopback clients are
-served, and a browser page from another site is refused (its `Origin` gives it away), so a web page
-the user happens to visit cannot drive the local endpoint.
+served, and only under a loopback name (`Host`) and from a loopback page (`Origin`), so a web page the
+user happens to visit, even one whose name was rebound to 127.0.0.1, cannot drive the local endpoint.
 
 Target: `?model=` is a persona slug (composed with its published version and the default scene), an
 engine name, or nothing (the default engine and the default persona); `&engine=NAME` picks the engine.
@@ -16,13 +16,13 @@ import ipaddress
 import logging
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import WebSocket
 
 from model.events import DEFAULT_SAMPLE_RATE, SessionConfig
 from model.protocol import Engine
 from stepaudio_ui.context import AppContext
+from stepaudio_ui.origin_guard import hostname_of, is_loopback_name, origin_hostname
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +72,6 @@ def _is_loopback(host: str | None) -> bool:
         return host == "localhost"
 
 
-def _same_or_local_origin(origin: str, host_header: str) -> bool:
-    """A browser's Origin is fine when it is this server itself or a page served from loopback."""
-    origin_host = urlsplit(origin).hostname or ""
-    if _is_loopback(origin_host):
-        return True
-    return bool(host_header) and urlsplit(origin).netloc == host_header
-
-
 def check_access(ws: WebSocket, token: str | None) -> None:
     """Raise RealtimeRefused unless the client shows the configured token (or, with none, is loopback)."""
     if token:
@@ -99,8 +91,17 @@ def check_access(ws: WebSocket, token: str | None) -> None:
             "set a token on the server to open it to the network",
             code="loopback_only",
         )
+    # A DNS-rebinding page reaches 127.0.0.1 under its own name, so Origin == Host proves nothing:
+    # without a token, both must be loopback names.
+    authority = ws.headers.get("host")
+    if authority is not None and not is_loopback_name(hostname_of(authority)):
+        raise RealtimeRefused(
+            f"without STEPAUDIO_REALTIME_TOKEN this endpoint answers only to a loopback name (127.0.0.1, "
+            f"localhost), not {authority!r}: set a token on the server to serve other names",
+            code="loopback_host_only",
+        )
     origin = ws.headers.get("origin")
-    if origin and not _same_or_local_origin(origin, ws.headers.get("host", "")):
+    if origin and not is_loopback_name(origin_hostname(origin)):
         raise RealtimeRefused(
             f"a web page from {origin} may not use this endpoint without a token: "
             "set STEPAUDIO_REALTIME_TOKEN and have the page send it",

@@ -109,8 +109,14 @@ def test_without_a_token_pages_from_other_sites_are_refused() -> None:
         check_access(_scope_socket("127.0.0.1", [(b"origin", b"https://evil.example")]), None)
     assert refused.value.code == "foreign_origin"
     check_access(_scope_socket("127.0.0.1", [(b"origin", b"http://localhost:7860")]), None)
-    same_site = [(b"origin", b"http://studio.lan:7860"), (b"host", b"studio.lan:7860")]
-    check_access(_scope_socket("127.0.0.1", same_site), None)
+    # A DNS-rebinding page: its name resolves to 127.0.0.1, so Origin and Host agree; both name the attacker.
+    rebound = [(b"origin", b"http://studio.lan:7860"), (b"host", b"studio.lan:7860")]
+    with pytest.raises(RealtimeRefused, match="studio.lan") as refused:
+        check_access(_scope_socket("127.0.0.1", rebound), None)
+    assert refused.value.code == "loopback_host_only"
+    check_access(
+        _scope_socket("127.0.0.1", [(b"origin", b"http://127.0.0.1:7860"), (b"host", b"127.0.0.1:7860")]), None
+    )
 
 
 @pytest.mark.parametrize(
