@@ -129,8 +129,17 @@ def _first_item_slug(session: Any, kind: str) -> str | None:
     from stepaudio_ui import store
 
     table = store.Persona if kind == "persona" else store.Scene
-    row = session.exec(select(table).where(table.archived == False).order_by(table.id)).first()  # noqa: E712
+    live = (table.archived == False, table.published_version != None)  # noqa: E711, E712 - SQL expressions
+    row = session.exec(select(table).where(*live).order_by(table.id)).first()
     return row.slug if row else None
+
+
+def _published_number(session: Any, kind: str, slug: str) -> int | None:
+    """The published version of a live item; None for a draft, an archived or a missing item."""
+    from stepaudio_ui import studio
+
+    identity = studio.find_identity(session, studio.kind_models(kind), slug)
+    return identity.published_version if identity is not None and not identity.archived else None
 
 
 def _compose(ctx: AppContext, persona_slug: str | None, engine_name: str) -> tuple[SessionConfig, Any]:
@@ -142,10 +151,21 @@ def _compose(ctx: AppContext, persona_slug: str | None, engine_name: str) -> tup
     with ctx.db.session() as s:
         slug = persona_slug or getattr(ctx.settings, "default_persona", None) or _first_item_slug(s, "persona")
         scene_slug = getattr(ctx.settings, "default_scene", None) or _first_item_slug(s, "scene")
+        # Published versions only (the clients of this endpoint are not the library's editors).
+        persona_version = _published_number(s, "persona", slug) if slug else None
+        scene_version = _published_number(s, "scene", scene_slug) if scene_slug else None
     if slug is None or scene_slug is None:
-        log.warning("no persona or scene tone in the library: serving /v1/realtime with a plain config")
+        log.warning("no published persona or scene tone in the library: serving /v1/realtime with a plain config")
         return SessionConfig(modalities=["text", "audio"]), None
-    selection = LiveSelection(persona_slug=slug, scene_slug=scene_slug, engine=engine_name)
+    if persona_version is None or scene_version is None:
+        unpublished = slug if persona_version is None else scene_slug
+        raise RealtimeRefused(
+            f"{unpublished!r} has no published version: pick another persona with ?model=", code="not_found"
+        )
+    selection = LiveSelection(
+        persona_slug=slug, persona_version=persona_version, scene_slug=scene_slug, scene_version=scene_version,
+        engine=engine_name,
+    )  # fmt: skip
     try:
         resolved = resolve_session(
             ctx.db, selection, input_sample_rate=DEFAULT_SAMPLE_RATE, output_sample_rate=DEFAULT_SAMPLE_RATE
@@ -155,11 +175,10 @@ def _compose(ctx: AppContext, persona_slug: str | None, engine_name: str) -> tup
     return resolved.config, resolved
 
 
-def _persona_exists(ctx: AppContext, slug: str) -> bool:
-    from stepaudio_ui import studio
-
+def _persona_published(ctx: AppContext, slug: str) -> bool:
+    """Drafts and archived personas look absent here, as they do to the studio's viewers."""
     with ctx.db.session() as s:
-        return studio.find_identity(s, studio.kind_models("persona"), slug) is not None
+        return _published_number(s, "persona", slug) is not None
 
 
 def resolve_target(ctx: AppContext, model: str | None, engine_name: str | None) -> ResolvedTarget:
@@ -168,9 +187,9 @@ def resolve_target(ctx: AppContext, model: str | None, engine_name: str | None) 
     if model and model in ctx.engines:
         engine_name = engine_name or model
     elif model:
-        if not _persona_exists(ctx, model):
+        if not _persona_published(ctx, model):
             raise RealtimeRefused(
-                f"unknown model '{model}': use a persona slug or one of the engines {sorted(ctx.engines)}",
+                f"unknown model '{model}': use a published persona's slug or one of the engines {sorted(ctx.engines)}",
                 code="unknown_model",
             )
         persona_slug = model
