@@ -33,12 +33,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from model.events import error_event
 from model.realtime_wire import server_event_json
+from stepaudio_ui.realtime_limits import POLICY_VIOLATION, REALTIME_PATH
 
 logger = logging.getLogger(__name__)
 
-REALTIME_PATH = "/v1/realtime"
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - names for "every interface", compared only
-POLICY_VIOLATION = 1008
 
 
 def hostname_of(authority: str) -> str | None:
