@@ -154,3 +154,19 @@ async def test_recorded_audio_stops_at_the_cap_and_the_conversation_goes_on(limi
     with wave.open(str(path)) as wav:
         recorded = wav.getnframes() * 2
     assert 0 < recorded <= 48_000
+
+
+@limits(realtime_max_messages_per_second=1000.0)
+async def test_repeated_session_updates_queue_bounded_model_work(limited: RunningServer) -> None:
+    """Each session.update has the engine read the new prompt ahead of time on the shared model threads;
+    a client repeating it must not queue one job per message in front of everyone's replies."""
+    from model.embedded.workers import model_work_pool
+
+    async with connect(limited.url) as ws:
+        await _next(ws, "session.created")
+        for index in range(300):
+            await ws.send(json.dumps({"type": "session.update", "session": {"instructions": f"Persona {index}."}}))
+        for _ in range(300):
+            await _next(ws, "session.updated")
+        waiting = model_work_pool()._work_queue.qsize()  # jobs not yet started on a model thread
+    assert waiting <= 4, f"{waiting} model jobs queued by one client's session.update messages"
