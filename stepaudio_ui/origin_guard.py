@@ -19,7 +19,6 @@ Origin itself (stepaudio_ui.realtime_access): there a token, not a cookie, is th
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 from collections.abc import Mapping
@@ -33,6 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from model.events import error_event
 from model.realtime_wire import server_event_json
+from stepaudio_ui.access import is_loopback_host
 from stepaudio_ui.realtime_limits import POLICY_VIOLATION, REALTIME_PATH
 
 logger = logging.getLogger(__name__)
@@ -60,14 +60,7 @@ def origin_hostname(origin: str) -> str | None:
 
 
 def is_loopback_name(name: str | None) -> bool:
-    if not name:
-        return False
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
+    return bool(name) and is_loopback_host(name or "")
 
 
 @dataclass(frozen=True)

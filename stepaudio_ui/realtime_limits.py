@@ -118,10 +118,12 @@ class Outbox:
         self._texts: deque[str | None] = deque()  # None: nothing more will come
         self._bytes = 0
         self._ready = asyncio.Event()
+        self.overflowed = False  # a put was refused: the client is too far behind
 
     def put(self, text: str) -> bool:
         """Queue `text`; False (nothing queued) when the client is already `max_bytes` behind."""
         if self._texts and self._bytes + len(text) > self.max_bytes:
+            self.overflowed = True
             return False
         self._texts.append(text)
         self._bytes += len(text)

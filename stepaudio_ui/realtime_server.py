@@ -167,6 +167,8 @@ class RealtimeConnection:
                 await self._handle(message)
             except Exception:  # noqa: BLE001 - one bad message must not end the connection
                 self.send_event(internal_error_event(log, "the server could not handle that message"))
+            if self.outbox.overflowed:  # e.g. a client sending bad messages and reading none of the errors
+                return slow_client_ending(self.outbox.max_bytes)
 
     async def _handle(self, message: Message) -> None:
         text = message.get("text")

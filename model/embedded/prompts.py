@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 
 from model.embedded.history import ConversationHistory
 from model.embedded.llm import ChatMessage
@@ -22,6 +23,9 @@ from model.events import SessionConfig
 logger = logging.getLogger(__name__)
 
 SMALL_MODEL_HISTORY_TURNS = 3  # the previous exchange and the new user turn
+# Warm-ups share the model threads (and the one chat model) with every session's replies: one session
+# asks for at most one a second, however often its config changes.
+WARM_MIN_INTERVAL_S = 1.0
 
 
 class SessionPrompts:
@@ -31,6 +35,8 @@ class SessionPrompts:
         self._warming: set[asyncio.Future[None]] = set()  # background prompt evaluation, not "busy"
         self._warmer: asyncio.Future[None] | None = None  # the one warm-up running for this session
         self._wanted: SessionConfig | None = None  # the newest config asked for while it runs
+        self._last_warm: tuple[object, ...] | None = None  # what the last warm-up read (prompt, voice, ...)
+        self._last_warm_at = -math.inf
         self._closed = False
 
     def plan(self, config: SessionConfig, *, user_text: str | None, user_language: str | None) -> ReplyPlan:
@@ -65,9 +71,10 @@ class SessionPrompts:
         """Start evaluating what the next prompt will begin with (at session start, after
         `session.update`, and after each reply while the user listens).
 
-        One warm-up at a time per session: asked again while one runs, the newest ask runs once after it.
-        A client repeating `session.update` (up to the endpoint's message rate) then queues one job on the
-        shared model threads, not two per message in front of every session's replies."""
+        One warm-up at a time per session, at most one a second, and none for a prompt it just read: asked
+        again meanwhile, the newest ask runs once after it. A client repeating `session.update` (up to the
+        endpoint's message rate) then queues one job on the shared model threads, not two per message in
+        front of every session's replies."""
         self._wanted = config
         if self._warmer is None or self._warmer.done():
             self._warmer = asyncio.ensure_future(self._warm_latest())
@@ -75,8 +82,14 @@ class SessionPrompts:
             self._warmer.add_done_callback(self._warming.discard)
 
     async def _warm_latest(self) -> None:
-        while (config := self._wanted) is not None and not self._closed:
-            self._wanted = None
+        loop = asyncio.get_running_loop()
+        while self._wanted is not None and not self._closed:
+            wait = self._last_warm_at + WARM_MIN_INTERVAL_S - loop.time()
+            if wait > 0:  # asks arriving meanwhile collapse into the newest
+                await asyncio.sleep(wait)
+                continue
+            config, self._wanted = self._wanted, None
+            self._last_warm_at = loop.time()
             try:
                 await self._warm(config)
             except Exception:  # a failed warm-up only means a slower first token: the next ask still runs
@@ -101,6 +114,10 @@ class SessionPrompts:
             languages = [config.language]
         else:
             languages = ["en", "zh"]
+        warm = ([*shown, placeholder], plan.voice, plan.speed, languages)
+        if warm == self._last_warm:  # the same prompt and voice again (a repeated session.update): nothing new
+            return
+        self._last_warm = warm
         await asyncio.gather(
             run_model_work(self._shared.warm_prompt, [*shown, placeholder]),
             run_model_work(self._prewarm_openers, plan.voice, plan.speed, languages),

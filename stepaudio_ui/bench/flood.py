@@ -34,7 +34,7 @@ from model.stepfun import own_endpoint_service
 from stepaudio_ui.bench.engine_turns import SpokenTurnDriver, TurnResult
 from stepaudio_ui.bench.flood_clients import HostileProcess, Target
 from stepaudio_ui.bench.realtime import serve_in_thread
-from stepaudio_ui.bench.utterances import Utterance, make_default_utterances
+from stepaudio_ui.bench.utterances import Utterance, load_utterances, make_default_utterances
 from stepaudio_ui.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hostile", type=int, default=30, help="hostile clients during a flooded turn")
     parser.add_argument("--pairs", type=int, default=3, help="pairs of turns (one quiet, one flooded)")
     parser.add_argument("--silence-ms", type=int, default=500, help="turn_detection.silence_duration_ms")
+    parser.add_argument("--inputs", type=Path, default=None, help="folder of WAVs with NAME.txt (default: made here)")
     parser.add_argument("--json-only", action="store_true", help="print only the final JSON line")
 
 
@@ -160,15 +161,19 @@ def _bench_settings(settings: Settings, data_dir: Path) -> Settings:
 async def _bench(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     from stepaudio_ui.server import create_app
 
-    data_dir = Path(tempfile.mkdtemp(prefix="bench-flood-"))
-    app, ctx = create_app(_bench_settings(settings, data_dir))
+    with tempfile.TemporaryDirectory(prefix="bench-flood-") as data_dir:  # the server's own library, removed after
+        app, ctx = create_app(_bench_settings(settings, Path(data_dir)))
+        return await _flood_run(args, settings, app, ctx)
+
+
+async def _flood_run(args: argparse.Namespace, settings: Settings, app: Any, ctx: Any) -> dict[str, Any]:
     engine = ctx.engines["embedded"]
     await engine.start()  # models loaded before anything is timed
-    english = [
-        u
-        for u in await asyncio.to_thread(make_default_utterances, engine.models.tts, settings.data_dir / "bench")
-        if u.language == "en"
-    ]
+    if args.inputs is not None:
+        spoken = await asyncio.to_thread(load_utterances, args.inputs)
+    else:
+        spoken = await asyncio.to_thread(make_default_utterances, engine.models.tts, settings.data_dir / "bench")
+    english = [u for u in spoken if u.language == "en"] or spoken
     questions: list[Utterance] = [english[pair % len(english)] for pair in range(args.pairs) for _ in (0, 1)]
     server, thread, port = serve_in_thread(app)
     target = Target(

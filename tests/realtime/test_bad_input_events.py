@@ -7,7 +7,6 @@ sentence with an id (the traceback, under the same id, is in the server log), ne
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -15,20 +14,13 @@ import shutil
 from typing import Any
 
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 
-from tests.realtime.conftest import PERSONA_SLUG, RunningServer
+from tests.realtime.conftest import PERSONA_SLUG, RunningServer, next_event
 
 pytestmark = pytest.mark.models
 
 TIMEOUT_S = 30.0
-
-
-async def _next(ws: ClientConnection, wanted: str | None = None) -> dict[str, Any]:
-    while True:
-        event = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT_S))
-        if wanted is None or event["type"] == wanted:
-            return event
 
 
 def _update(session: Any) -> str:
@@ -60,14 +52,14 @@ async def test_bad_input_gets_an_error_naming_the_field_and_the_session_goes_on(
     fast_server: RunningServer, message: str, code: str, param: str | None
 ) -> None:
     async with connect(fast_server.url) as ws:
-        await _next(ws, "session.created")
+        await next_event(ws, "session.created")
         await ws.send(message)
-        error = (await _next(ws, "error"))["error"]
+        error = (await next_event(ws, "error"))["error"]
         assert error["code"] == code and error["message"], error
         if param is not None:
             assert error["param"] == param and param in error["message"], error
         await ws.send(_update({"instructions": "Still here?"}))
-        assert (await _next(ws, "session.updated"))["session"]["instructions"] == "Still here?"
+        assert (await next_event(ws, "session.updated"))["session"]["instructions"] == "Still here?"
 
 
 async def test_a_server_fault_is_reported_with_an_id_not_its_text(
@@ -81,7 +73,7 @@ async def test_a_server_fault_is_reported_with_an_id_not_its_text(
     try:
         with caplog.at_level(logging.ERROR):
             async with connect(f"{fast_server.url}?model={PERSONA_SLUG}") as ws:
-                error = (await _next(ws, "error"))["error"]
+                error = (await next_event(ws, "error"))["error"]
     finally:
         shutil.rmtree(database)
     assert error["code"] == "server_error"

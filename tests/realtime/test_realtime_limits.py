@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed
 
 from model.events import encode_pcm16
 from stepaudio_ui.live_session import USER_WAV, conversation_audio_dir
-from tests.realtime.conftest import PERSONA_SLUG, RunningServer, build_realtime_app, serve
+from tests.realtime.conftest import PERSONA_SLUG, RunningServer, build_realtime_app, next_event, serve
 
 pytestmark = pytest.mark.models
 
@@ -39,13 +39,6 @@ def limited(settings: Any, unpaced_engine: Any, request: pytest.FixtureRequest) 
         yield RunningServer(app=app, ctx=ctx, port=port)
 
 
-async def _next(ws: ClientConnection, wanted: str | None = None) -> dict[str, Any]:
-    while True:
-        event = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT_S))
-        if wanted is None or event["type"] == wanted:
-            return event
-
-
 async def _error_then_close(ws: ClientConnection) -> tuple[dict[str, Any] | None, int | None]:
     """The last error event before the server closed the socket, and the close code."""
     error = None
@@ -60,7 +53,7 @@ async def _error_then_close(ws: ClientConnection) -> tuple[dict[str, Any] | None
 
 async def _round_trip(ws: ClientConnection, text: str = "Still here?") -> None:
     await ws.send(json.dumps({"type": "session.update", "session": {"instructions": text}}))
-    assert (await _next(ws, "session.updated"))["session"]["instructions"] == text
+    assert (await next_event(ws, "session.updated"))["session"]["instructions"] == text
 
 
 async def _wait_for(condition: Any, timeout_s: float = TIMEOUT_S) -> None:
@@ -73,8 +66,8 @@ async def _wait_for(condition: Any, timeout_s: float = TIMEOUT_S) -> None:
 @limits(realtime_max_sessions=2)
 async def test_sessions_beyond_the_cap_are_refused_until_one_ends(limited: RunningServer) -> None:
     async with connect(limited.url) as first, connect(limited.url) as second:
-        await _next(first, "session.created")
-        await _next(second, "session.created")
+        await next_event(first, "session.created")
+        await next_event(second, "session.created")
         async with connect(limited.url) as third:
             error, code = await _error_then_close(third)
         assert error is not None and error["error"]["code"] == "too_many_sessions"
@@ -82,13 +75,13 @@ async def test_sessions_beyond_the_cap_are_refused_until_one_ends(limited: Runni
         await _round_trip(first)  # the sessions already held are untouched
     await _wait_for(lambda: limited.app.state.realtime.active == 0)
     async with connect(limited.url) as again:  # slots are given back when sessions end
-        await _next(again, "session.created")
+        await next_event(again, "session.created")
 
 
 @limits(realtime_idle_timeout_s=1.0)
 async def test_a_client_that_sends_nothing_is_closed_after_the_idle_limit(limited: RunningServer) -> None:
     async with connect(limited.url) as idle:
-        await _next(idle, "session.created")
+        await next_event(idle, "session.created")
         error, _code = await _error_then_close(idle)
     assert error is not None and error["error"]["code"] == "idle_timeout"
     assert "STEPAUDIO_REALTIME_IDLE_TIMEOUT_S" in error["error"]["message"]
@@ -98,7 +91,7 @@ async def test_a_client_that_sends_nothing_is_closed_after_the_idle_limit(limite
 @limits(realtime_session_time_limit_s=2.0)
 async def test_a_busy_session_ends_at_the_time_limit(limited: RunningServer) -> None:
     async with connect(limited.url) as busy:
-        await _next(busy, "session.created")
+        await next_event(busy, "session.created")
 
         async def keep_talking() -> None:
             with pytest.raises(ConnectionClosed):
@@ -122,7 +115,7 @@ async def test_a_client_that_stops_reading_is_dropped_and_others_are_served(limi
     sock.connect(("127.0.0.1", limited.port))
     long_text = "x" * 30_000  # every session.updated echoes the instructions back
     async with connect(limited.url) as calm, connect(limited.url, sock=sock, max_queue=1, compression=None) as stuck:
-        await _next(calm, "session.created")
+        await next_event(calm, "session.created")
         try:
             for _ in range(400):  # ~12 MB of answers: more than the socket buffers and the 10 kB queue
                 await stuck.send(json.dumps({"type": "session.update", "session": {"instructions": long_text}}))
@@ -139,7 +132,7 @@ async def test_a_client_that_stops_reading_is_dropped_and_others_are_served(limi
 async def test_recorded_audio_stops_at_the_cap_and_the_conversation_goes_on(limited: RunningServer) -> None:
     chunk = encode_pcm16(np.zeros(2_400, dtype=np.int16))  # 100 ms of 24 kHz pcm16 = 4,800 bytes
     async with connect(f"{limited.url}?model={PERSONA_SLUG}") as ws:
-        await _next(ws, "session.created")
+        await next_event(ws, "session.created")
         for _ in range(40):  # 192,000 bytes of audio, four times the cap
             await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": chunk}))
         await _round_trip(ws)
@@ -163,10 +156,10 @@ async def test_repeated_session_updates_queue_bounded_model_work(limited: Runnin
     from model.embedded.workers import model_work_pool
 
     async with connect(limited.url) as ws:
-        await _next(ws, "session.created")
+        await next_event(ws, "session.created")
         for index in range(300):
             await ws.send(json.dumps({"type": "session.update", "session": {"instructions": f"Persona {index}."}}))
         for _ in range(300):
-            await _next(ws, "session.updated")
+            await next_event(ws, "session.updated")
         waiting = model_work_pool()._work_queue.qsize()  # jobs not yet started on a model thread
     assert waiting <= 4, f"{waiting} model jobs queued by one client's session.update messages"

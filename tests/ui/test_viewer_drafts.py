@@ -9,36 +9,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from stepaudio_ui import studio
-from stepaudio_ui.access import hash_password
 from stepaudio_ui.published_scope import published_items
-from tests.browser_support import REPO_ROOT, RunningApp, running_app
+from tests.browser_support import RunningApp, running_app
+from tests.ui.test_viewer_scope import EDITOR, VIEWER, _settings, signed_in_users
 
-EDITOR = ("erin", "erin-secret-pw")
-VIEWER = ("victor", "victor-secret-pw")
 DRAFT_NAME = "Codename Nightjar"
 DRAFT_TAGLINE = "Classified launch tagline"
 DRAFT_TAG = "secret-project"
 
 
-def _settings(data_dir: Path, **overrides: Any) -> Any:
-    from stepaudio_ui.settings import Settings
-
-    return Settings(data_dir=data_dir, seed_dir=REPO_ROOT / "personas", warmup=False, _env_file=None, **overrides)
-
-
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    users = {
-        EDITOR[0]: {"role": "editor", "password_hash": hash_password(EDITOR[1])},
-        VIEWER[0]: {"role": "viewer", "password_hash": hash_password(VIEWER[1])},
-    }
-    with running_app(_settings(tmp_path_factory.mktemp("drafts-data"), users=users)) as running:
+    with running_app(_settings(tmp_path_factory.mktemp("drafts-data"), users=signed_in_users())) as running:
         yield running
 
 
