@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import weakref
 
 from model.embedded.history import ConversationHistory
 from model.embedded.llm import ChatMessage
@@ -26,6 +27,19 @@ SMALL_MODEL_HISTORY_TURNS = 3  # the previous exchange and the new user turn
 # Warm-ups share the model threads (and the one chat model) with every session's replies: one session
 # asks for at most one a second, however often its config changes.
 WARM_MIN_INTERVAL_S = 1.0
+
+
+_WARM_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _warm_slot() -> asyncio.Semaphore:
+    """One session's warm-up at a time in the process (per event loop): warm-ups are optional work, and
+    many sessions opening at once must not put a warm-up each on the model threads in front of replies."""
+    loop = asyncio.get_running_loop()
+    slot = _WARM_SLOTS.get(loop)
+    if slot is None:
+        slot = _WARM_SLOTS[loop] = asyncio.Semaphore(1)
+    return slot
 
 
 class SessionPrompts:
@@ -118,10 +132,11 @@ class SessionPrompts:
         if warm == self._last_warm:  # the same prompt and voice again (a repeated session.update): nothing new
             return
         self._last_warm = warm
-        await asyncio.gather(
-            run_model_work(self._shared.warm_prompt, [*shown, placeholder]),
-            run_model_work(self._prewarm_openers, plan.voice, plan.speed, languages),
-        )
+        async with _warm_slot():  # waiting here holds no model thread
+            await asyncio.gather(
+                run_model_work(self._shared.warm_prompt, [*shown, placeholder]),
+                run_model_work(self._prewarm_openers, plan.voice, plan.speed, languages),
+            )
 
     def _prewarm_openers(self, voice: str, speed: float, languages: list[str]) -> None:
         made = self._shared.prewarm_openers(
