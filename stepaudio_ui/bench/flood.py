@@ -6,7 +6,9 @@ conversation through the app's own realtime client, spoken turns fed like a micr
 Turns alternate between quiet and flooded, in pairs asking the same question (quiet first in one pair,
 flooded first in the next, so neither side always comes later in the conversation); during a flooded
 turn a separate process runs N hostile clients (flood_clients.py: malformed, oversized, slow-reading,
-idle, and UI attacks). Meanwhile `/healthz` is asked every 250 ms.
+idle, and UI attacks) at the lowest CPU priority, so that on a machine shared with its attackers what is
+measured is the server's cost of the flood, not the attackers' own CPU. Meanwhile another process asks
+`/healthz` every 250 ms.
 
 Reported, from this one run: the good client's end of speech -> first reply audio, p50 quiet and flooded,
 and their ratio (target <= 1.5); whether every health check was answered within 5 s and how long they
@@ -22,17 +24,14 @@ import logging
 import statistics
 import sys
 import tempfile
-import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from model.realtime_client import RealtimeClientEngine
 from model.stepfun import own_endpoint_service
 from stepaudio_ui.bench.engine_turns import SpokenTurnDriver, TurnResult
-from stepaudio_ui.bench.flood_clients import HostileProcess, Target
+from stepaudio_ui.bench.flood_clients import HealthProcess, HostileProcess, Target
 from stepaudio_ui.bench.realtime import serve_in_thread
 from stepaudio_ui.bench.utterances import Utterance, load_utterances, make_default_utterances
 from stepaudio_ui.settings import Settings
@@ -40,8 +39,6 @@ from stepaudio_ui.settings import Settings
 logger = logging.getLogger(__name__)
 
 TARGET_RATIO = 1.5
-HEALTH_EVERY_S = 0.25
-HEALTH_TIMEOUT_S = 5.0
 RAMP_S = 2.0  # the hostile clients connect and get going before the flooded turn starts
 SETTLE_S = 1.0  # after a flood, the server finishes with the hostile clients before a quiet turn
 
@@ -54,40 +51,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json-only", action="store_true", help="print only the final JSON line")
 
 
-class HealthWatch:
-    """Asks /healthz every 250 ms; keeps each answer's time by phase, and every failure."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.phase = "quiet"
-        self.times: dict[str, list[float]] = {"quiet": [], "flood": []}
-        self.failures: list[str] = []
-
-    async def run(self) -> None:
-        async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT_S) as client:
-            while True:
-                phase, started = self.phase, time.perf_counter()
-                try:
-                    answer = await client.get(self.url)
-                    if answer.status_code != 200:
-                        self.failures.append(f"{phase}: HTTP {answer.status_code}")
-                    else:
-                        self.times[phase].append((time.perf_counter() - started) * 1000)
-                except httpx.HTTPError as error:
-                    self.failures.append(f"{phase}: {type(error).__name__}")
-                await asyncio.sleep(HEALTH_EVERY_S)
-
-
-def flooded_turns(pairs: int) -> list[bool]:
-    """Which turns are flooded: pairs of one quiet and one flooded turn, alternating which comes first."""
-    return [flag for pair in range(pairs) for flag in ((False, True) if pair % 2 == 0 else (True, False))]
+def turn_phases(pairs: int) -> list[str]:
+    """A warm-up turn (a conversation's first reply is slower: cold prompt; not counted), then pairs of one
+    quiet and one flooded turn, alternating which comes first."""
+    pair_phases = [("quiet", "flood") if pair % 2 == 0 else ("flood", "quiet") for pair in range(pairs)]
+    return ["warm-up", *(phase for pair in pair_phases for phase in pair)]
 
 
 class PhaseSwitcher:
     """Called before each turn: starts the hostile process for a flooded turn, stops it for a quiet one."""
 
-    def __init__(self, flooded: list[bool], target: Target, hostile: int, health: HealthWatch) -> None:
-        self.flooded = flooded
+    def __init__(self, phases: list[str], target: Target, hostile: int, health: HealthProcess) -> None:
+        self.phases = phases
         self.target = target
         self.hostile = hostile
         self.health = health
@@ -95,15 +70,15 @@ class PhaseSwitcher:
         self._running: HostileProcess | None = None
 
     async def __call__(self, index: int) -> None:
-        wanted = index < len(self.flooded) and self.flooded[index]
+        wanted = index < len(self.phases) and self.phases[index] == "flood"
         if self._running is not None and not wanted:
             await self.finish()
-            await asyncio.sleep(SETTLE_S)
+            await asyncio.sleep(SETTLE_S)  # still the flood's phase: the server is finishing with it
+        self.health.set_phase(wanted)  # the ramp-up below counts as flood
         if wanted and self._running is None:
             self._running = HostileProcess(self.target, self.hostile)
             await asyncio.to_thread(self._running.start)
             await asyncio.sleep(RAMP_S)
-        self.health.phase = "flood" if wanted else "quiet"
 
     async def finish(self) -> None:
         if self._running is not None:
@@ -116,14 +91,15 @@ def _p50(values: list[float]) -> float | None:
 
 
 def summarise(
-    turns: list[TurnResult], flooded: list[bool], health: HealthWatch, counts: list[dict[str, int]], hostile: int,
+    turns: list[TurnResult], phases: list[str], health: dict[str, Any], counts: list[dict[str, int]], hostile: int,
     server: Any,
 ) -> dict[str, Any]:  # fmt: skip
     waits = {"quiet": [], "flood": []}  # type: dict[str, list[float]]
-    for turn, is_flooded in zip(turns, flooded, strict=False):
-        if turn.eos_to_first_audio_ms is not None:
-            waits["flood" if is_flooded else "quiet"].append(turn.eos_to_first_audio_ms)
+    for turn, phase in zip(turns, phases, strict=False):
+        if turn.eos_to_first_audio_ms is not None and phase in waits:
+            waits[phase].append(turn.eos_to_first_audio_ms)
     quiet, flood = _p50(waits["quiet"]), _p50(waits["flood"])
+    times = health["times"]
     ratio = round(flood / quiet, 2) if quiet and flood else None
     hostile_counts: dict[str, int] = {}
     for phase_counts in counts:
@@ -138,15 +114,15 @@ def summarise(
         "flood_ratio": ratio,
         "target_ratio": TARGET_RATIO,
         "within_target": ratio is not None and ratio <= TARGET_RATIO,
-        "health_checks": len(health.times["quiet"]) + len(health.times["flood"]) + len(health.failures),
-        "health_failures": health.failures,
-        "server_kept_answering": not health.failures,
-        "health_quiet_p50_ms": _p50(health.times["quiet"]),
-        "health_flood_p50_ms": _p50(health.times["flood"]),
-        "health_flood_max_ms": round(max(health.times["flood"]), 1) if health.times["flood"] else None,
+        "health_checks": len(times["quiet"]) + len(times["flood"]) + len(health["failures"]),
+        "health_failures": health["failures"],
+        "server_kept_answering": not health["failures"],
+        "health_quiet_p50_ms": _p50(times["quiet"]),
+        "health_flood_p50_ms": _p50(times["flood"]),
+        "health_flood_max_ms": round(max(times["flood"]), 1) if times["flood"] else None,
         "hostile_outcomes": dict(sorted(hostile_counts.items())),
         "server_realtime": asdict(server),
-        "turns": [{**asdict(turn), "flooded": is_flooded} for turn, is_flooded in zip(turns, flooded, strict=False)],
+        "turns": [{**asdict(turn), "phase": phase} for turn, phase in zip(turns, phases, strict=False)],
     }
 
 
@@ -174,37 +150,39 @@ async def _flood_run(args: argparse.Namespace, settings: Settings, app: Any, ctx
     else:
         spoken = await asyncio.to_thread(make_default_utterances, engine.models.tts, settings.data_dir / "bench")
     english = [u for u in spoken if u.language == "en"] or spoken
-    questions: list[Utterance] = [english[pair % len(english)] for pair in range(args.pairs) for _ in (0, 1)]
+    questions: list[Utterance] = [english[-1]] + [
+        english[pair % len(english)] for pair in range(args.pairs) for _ in (0, 1)
+    ]
     server, thread, port = serve_in_thread(app)
     target = Target(
         http_url=f"http://127.0.0.1:{port}/",
         realtime_url=f"ws://127.0.0.1:{port}/v1/realtime",
         max_message_bytes=ctx.settings.realtime_max_message_bytes,
     )
-    flooded = flooded_turns(args.pairs)
-    health = HealthWatch(target.http_url + "healthz")
-    switch = PhaseSwitcher(flooded, target, args.hostile, health)
-    watcher = asyncio.create_task(health.run())
+    phases = turn_phases(args.pairs)
+    watcher = HealthProcess(target.http_url + "healthz")
+    await asyncio.to_thread(watcher.start)
+    switch = PhaseSwitcher(phases, target, args.hostile, watcher)
     good = RealtimeClientEngine(own_endpoint_service(url=target.realtime_url))
     driver = SpokenTurnDriver(good, 0, args.silence_ms, 2, same_clock=True)
     try:
         turns = await driver.run(questions, before_turn=switch)
     finally:
         await switch.finish()
-        watcher.cancel()
+        health = await asyncio.to_thread(watcher.stop)
         server.should_exit = True
         thread.join(timeout=15)
         ctx.db.dispose()
-    return summarise(turns, flooded, health, switch.counts, args.hostile, app.state.realtime)
+    return summarise(turns, phases, health, switch.counts, args.hostile, app.state.realtime)
 
 
 def _print_table(summary: dict[str, Any]) -> None:
     out = sys.stdout
-    out.write("turn  flooded  eos>audio ms  status     transcript\n")
+    out.write("turn  phase    eos>audio ms  status     transcript\n")
     for index, turn in enumerate(summary["turns"]):
         wait = turn["eos_to_first_audio_ms"]
         out.write(
-            f"{index:>4}  {'yes' if turn['flooded'] else 'no':<7}  {'-' if wait is None else f'{wait:.0f}':>12}"
+            f"{index:>4}  {turn['phase']:<7}  {'-' if wait is None else f'{wait:.0f}':>12}"
             f"  {turn['status']:<9}  {turn['transcript'][:60]!r}\n"
         )
     for key, value in summary.items():

@@ -17,7 +17,9 @@ import contextlib
 import itertools
 import json
 import multiprocessing
+import os
 import socket
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -185,30 +187,86 @@ async def flood(target: Target, count: int, stopped: Callable[[], bool]) -> dict
 
 
 def flood_process(target: Target, count: int, stop: Any, results: Any) -> None:
-    """Entry point of the hostile process (multiprocessing, spawn): flood until `stop` is set."""
+    """Entry point of the hostile process (multiprocessing, spawn): flood until `stop` is set.
+
+    At the lowest CPU priority: on a machine the server shares with its attackers, what is measured is
+    the server's cost of handling the flood, not the CPU the attackers themselves burn (remote ones would
+    not burn it here)."""
+    if hasattr(os, "nice"):
+        os.nice(19)
     results.put(asyncio.run(flood(target, count, stop.is_set)))
 
 
-class HostileProcess:
-    """The flood, in its own process: `start()` begins it, `stop()` ends it and returns the counts."""
+class ResultProcess:
+    """A spawned process that works until told to stop, then hands back one result (picklable)."""
 
-    def __init__(self, target: Target, count: int) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._stop = context.Event()
-        self._results = context.Queue()
-        self._process = context.Process(
-            target=flood_process, args=(target, count, self._stop, self._results), name="bench-flood", daemon=True
+    CONTEXT = multiprocessing.get_context("spawn")  # no fork of a process holding models and threads
+
+    def __init__(self, work: Callable[..., None], *args: Any, name: str) -> None:
+        self._stop = self.CONTEXT.Event()
+        self._results = self.CONTEXT.Queue()
+        self._process = self.CONTEXT.Process(
+            target=work, args=(*args, self._stop, self._results), name=name, daemon=True
         )
 
     def start(self) -> None:
         self._process.start()
 
-    def stop(self) -> dict[str, int]:
+    def stop(self) -> Any:
         self._stop.set()
         try:
-            counts: dict[str, int] = self._results.get(timeout=60)
+            return self._results.get(timeout=60)
         finally:
             self._process.join(timeout=10)
             if self._process.is_alive():
                 self._process.kill()
-        return counts
+
+
+class HostileProcess(ResultProcess):
+    """The flood: `start()` begins it, `stop()` ends it and returns what the server answered, counted."""
+
+    def __init__(self, target: Target, count: int) -> None:
+        super().__init__(flood_process, target, count, name="bench-flood")
+
+
+# --------------------------------------------------------------------------- health checks, from outside
+
+
+HEALTH_EVERY_S = 0.25
+HEALTH_TIMEOUT_S = 5.0
+PHASES = ("quiet", "flood")
+
+
+async def watch_health(url: str, phase: Any, stopped: Callable[[], bool]) -> dict[str, Any]:
+    """GET `url` every 250 ms until `stopped()`: answer times (ms) per phase, and every failure."""
+    times: dict[str, list[float]] = {name: [] for name in PHASES}
+    failures: list[str] = []
+    async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT_S) as client:
+        while not stopped():
+            name, started = PHASES[phase.value], time.perf_counter()
+            try:
+                answer = await client.get(url)
+                if answer.status_code == 200:
+                    times[name].append((time.perf_counter() - started) * 1000)
+                else:
+                    failures.append(f"{name}: HTTP {answer.status_code}")
+            except httpx.HTTPError as error:
+                failures.append(f"{name}: {type(error).__name__}")
+            await asyncio.sleep(HEALTH_EVERY_S)
+    return {"times": times, "failures": failures}
+
+
+def health_process(url: str, phase: Any, stop: Any, results: Any) -> None:
+    """Entry point of the health-check process: its own interpreter, so its clock is not the server's."""
+    results.put(asyncio.run(watch_health(url, phase, stop.is_set)))
+
+
+class HealthProcess(ResultProcess):
+    """/healthz asked from another process; `set_phase` labels each answer quiet or flood."""
+
+    def __init__(self, url: str) -> None:
+        self.phase = self.CONTEXT.Value("i", 0)
+        super().__init__(health_process, url, self.phase, name="bench-health")
+
+    def set_phase(self, flooded: bool) -> None:
+        self.phase.value = 1 if flooded else 0
