@@ -38,6 +38,7 @@ from model.events import (
     encode_pcm16,
     error_event,
 )
+from model.internal_errors import internal_error_event
 from model.openai_realtime import OpenAIGADialect
 from model.protocol import Availability, VoiceInfo
 from model.realtime_connect import RealtimeConnectError, connect_service
@@ -123,12 +124,10 @@ class RealtimeClientSession:
         except ConnectionClosed as exc:
             if not self._closing:
                 await self._queue.put(self._lost_event(exc))
-        except Exception as exc:  # noqa: BLE001 - any failure here must end the session cleanly
+        except Exception:  # noqa: BLE001 - any failure here must end the session cleanly
             if not self._closing:
-                log.exception("%s reader failed", self._service.engine_name)
-                await self._queue.put(
-                    error_event(f"{self._service.title} session failed: {exc}", code="session_failed")
-                )
+                failed = internal_error_event(log, f"{self._service.title} session failed", code="session_failed")
+                await self._queue.put(failed)
         else:  # the service closed cleanly (e.g. its session time limit): still not our choice
             if not self._closing:
                 await self._queue.put(self._lost_event(None))

@@ -72,21 +72,43 @@ class WireError(ValueError):
         self.param = param
 
 
+def _object_at(container: dict[str, Any], key: str, path: str) -> dict[str, Any]:
+    """`container[key]` when it is a JSON object (missing or null: empty); else a WireError naming `path`."""
+    value = container.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise WireError(f"{path} must be an object, got {type(value).__name__}", code="invalid_event", param=path)
+    return value
+
+
 def _ga_session_to_beta(session: dict[str, Any]) -> dict[str, Any]:
     """GA `session` (nested audio config) -> the flat beta shape our SessionConfig models."""
     flat = {k: v for k, v in session.items() if k not in {"type", "audio", "output_modalities", "max_output_tokens"}}
     if "output_modalities" in session:
+        if not isinstance(session["output_modalities"], list):
+            raise WireError(
+                'session.output_modalities must be a list, e.g. ["audio"]',
+                code="invalid_event",
+                param="session.output_modalities",
+            )
         flat["modalities"] = session["output_modalities"]
     if "max_output_tokens" in session:
         flat["max_response_output_tokens"] = session["max_output_tokens"]
-    audio = session.get("audio") or {}
-    audio_in = audio.get("input") or {}
-    audio_out = audio.get("output") or {}
+    audio = _object_at(session, "audio", "session.audio")
+    audio_in = _object_at(audio, "input", "session.audio.input")
+    audio_out = _object_at(audio, "output", "session.audio.output")
     if "turn_detection" in audio_in and audio_in["turn_detection"] is not None:
         flat["turn_detection"] = audio_in["turn_detection"]
     if audio_in.get("transcription") is not None:
         flat["input_audio_transcription"] = audio_in["transcription"]
     for direction, fmt in (("input", audio_in.get("format")), ("output", audio_out.get("format"))):
+        if fmt is not None and not isinstance(fmt, dict):
+            raise WireError(
+                f"session.audio.{direction}.format must be an object such as {{'type': 'audio/pcm', 'rate': 24000}}",
+                code="invalid_event",
+                param=f"session.audio.{direction}.format",
+            )
         if isinstance(fmt, dict):
             if fmt.get("type") not in (None, "audio/pcm"):
                 raise WireError(
@@ -159,17 +181,30 @@ def _first_error_location(exc: ValidationError) -> tuple[str, str]:
     return ".".join(loc), first["msg"]
 
 
+def _loads(text: str | bytes) -> Any:
+    """JSON, or a WireError that says what is wrong with it (including what json.loads itself can't take)."""
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise WireError(
+            f"message is not valid JSON ({exc}): send one JSON object per message", code="invalid_json"
+        ) from None
+    except RecursionError:
+        raise WireError(
+            "message is nested too deeply: events are a few levels of objects", code="invalid_json"
+        ) from None
+    except ValueError:  # e.g. an integer of more than 4,300 digits
+        raise WireError(
+            "message holds a number too large to read: send ordinary numbers", code="invalid_json"
+        ) from None
+
+
 def parse_client_message(text: str | bytes) -> tuple[ClientEvent | None, bool]:
     """One client WebSocket message -> (event, is_ga). Event is None for events that need no action.
 
     Raises WireError naming the problem (bad JSON, unknown event type, invalid field) and the fix.
     """
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise WireError(
-            f"message is not valid JSON ({exc}): send one JSON object per message", code="invalid_json"
-        ) from None
+    data = _loads(text)
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise WireError('each message must be a JSON object with a string "type"', code="invalid_event", param="type")
     kind = data["type"]

@@ -54,6 +54,7 @@ from model.events import (
     error_event,
     new_id,
 )
+from model.internal_errors import internal_error_event
 from model.protocol import Availability, VoiceInfo
 from model.step_audio2_parts import (
     DEFAULT_GENERATION,
@@ -227,9 +228,8 @@ class StepAudio2Session:
         except asyncio.CancelledError:
             await self._queue.put(ResponseDone(response=response.model_copy(update={"status": "cancelled"})))
             raise
-        except Exception as exc:  # noqa: BLE001 - a failed turn is reported; the session stays usable
-            log.exception("Step-Audio 2 turn failed")
-            await self._queue.put(error_event(f"Step-Audio 2 could not answer: {exc}", code="generation_failed"))
+        except Exception:  # noqa: BLE001 - a failed turn is reported; the session stays usable
+            await self._queue.put(internal_error_event(log, "Step-Audio 2 could not answer", code="generation_failed"))
             await self._queue.put(ResponseDone(response=response.model_copy(update={"status": "failed"})))
             return
         text_ids, _ = split_output_tokens(ids)

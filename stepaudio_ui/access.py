@@ -4,22 +4,20 @@ Two roles. Editors create, edit, publish, archive and import; viewers browse pub
 hold live conversations. Every editing handler asks `AccessPolicy.require_editor(request)` on the
 server before it touches the studio: hiding buttons is only a courtesy to the user.
 
-Passwords are stored as scrypt hashes (`hash_password`); make one with
-`python -m stepaudio_ui.access hash-password`.
+Passwords are stored as scrypt hashes (stepaudio_ui.password_hash); make one with
+`python -m stepaudio_ui.access hash-password`. The HTTP side of sign-in (checks off the event loop,
+per-address throttling) is stepaudio_ui.sign_in.
 """
 
 from __future__ import annotations
 
-import base64
 import getpass
-import hashlib
-import hmac
 import ipaddress
 import json
 import logging
 import os
-import secrets
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +25,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from stepaudio_ui.password_hash import HashError, dummy_hash, hash_password, needs_upgrade, parse_hash, verify_password
+
 logger = logging.getLogger(__name__)
 
+__all__ = ["AccessError", "AccessPolicy", "Role", "UserEntry", "hash_password", "verify_password"]
+
 Role = Literal["editor", "viewer"]
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1  # ~16 MB and ~50 ms per check: slow for guessing, fine for sign-in
-HASH_SCHEME = "scrypt"
+_USERS_FILE_LOCK = threading.Lock()  # upgrades of stored hashes rewrite the users file one at a time
 
 
 class AccessError(Exception):
@@ -44,42 +45,6 @@ class UserEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role
     password_hash: str
-
-
-# ------------------------------------------------------------------------------------ password hashes
-
-
-def hash_password(password: str, *, salt: bytes | None = None) -> str:
-    """'scrypt$16384$8$1$<salt b64>$<hash b64>': the only form of a password the app ever stores."""
-    if not password:
-        raise AccessError("the password is empty: choose a non-empty password")
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
-    encoded = [base64.b64encode(part).decode("ascii") for part in (salt, digest)]
-    return "$".join([HASH_SCHEME, str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P), *encoded])
-
-
-def _parse_hash(stored: str) -> tuple[int, int, int, bytes, bytes]:
-    parts = stored.split("$")
-    if len(parts) != 6 or parts[0] != HASH_SCHEME:
-        raise AccessError(
-            "a password_hash is not an scrypt hash ('scrypt$N$r$p$salt$hash'): make one with "
-            "`python -m stepaudio_ui.access hash-password` (plain-text passwords are not accepted)"
-        )
-    try:
-        n, r, p = (int(value) for value in parts[1:4])
-        salt, digest = (base64.b64decode(value, validate=True) for value in parts[4:6])
-    except ValueError as error:
-        raise AccessError(f"a password_hash is damaged ({error}): make it again with hash-password") from error
-    return n, r, p, salt, digest
-
-
-def verify_password(password: str, stored: str) -> bool:
-    n, r, p, salt, digest = _parse_hash(stored)
-    candidate = hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=len(digest), maxmem=128 * n * r * p + 2**20
-    )
-    return hmac.compare_digest(candidate, digest)
 
 
 # ------------------------------------------------------------------------------------ the policy
@@ -103,6 +68,10 @@ class AccessPolicy:
     hf_oauth: bool = False  # a "Sign in with Hugging Face" button is offered
     # Nobody signs in on a loopback-only studio: its single local user is its editor.
     anonymous_role: Role = "viewer"
+    users_file: Path | None = None  # where `file_users` came from: upgraded hashes are written back there
+    file_users: frozenset[str] = frozenset()
+    # hashes re-made at sign-in with today's parameters, for accounts whose stored hash was weaker
+    _upgraded: dict[str, str] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def password_sign_in(self) -> bool:
@@ -113,12 +82,37 @@ class AccessPolicy:
         return self.password_sign_in or (self.hf_oauth and bool(self.hf_editors))
 
     def check_password(self, username: str, password: str) -> bool:
-        """Gradio's `auth=` callable: True when the user exists and the password matches its hash."""
+        """True when the user exists and the password matches its hash: one scrypt either way, since an
+        unknown name is checked against a dummy hash. Blocking (~0.3 s): call it from a worker thread
+        (stepaudio_ui.sign_in does). A hash weaker than today's parameters is re-made on success."""
         entry = self.users.get(username)
         if entry is None:
-            verify_password(password, hash_password("not-a-user"))  # same time as a real check
+            verify_password(password, dummy_hash())
             return False
-        return verify_password(password, entry.password_hash)
+        stored = self._upgraded.get(username, entry.password_hash)
+        if not verify_password(password, stored):
+            return False
+        if needs_upgrade(stored):
+            self._upgrade(username, password, stored)
+        return True
+
+    def _upgrade(self, username: str, password: str, stored: str) -> None:
+        old_n = parse_hash(stored).n
+        self._upgraded[username] = new_hash = hash_password(password)
+        if self.users_file is None or username not in self.file_users:
+            logger.warning(
+                "The password hash of %r (STEPAUDIO_USERS) uses scrypt N=%d, weaker than N=%d: make a new one with "
+                "`python -m stepaudio_ui.access hash-password` and replace it (this process uses a stronger copy).",
+                username, old_n, parse_hash(new_hash).n,
+            )  # fmt: skip
+            return
+        try:
+            rewrite_password_hash(self.users_file, username, new_hash)
+            logger.info(
+                "Upgraded the password hash of %r in %s (scrypt N=%d -> today's)", username, self.users_file, old_n
+            )
+        except (OSError, ValueError) as error:
+            logger.warning("Could not upgrade the password hash of %r in %s: %s", username, self.users_file, error)
 
     def role_of(self, username: str | None) -> Role:
         if self.read_only:
@@ -172,14 +166,27 @@ def load_users(raw: Mapping[str, Any], source: str) -> dict[str, UserEntry]:
     for name, entry in raw.items():
         try:
             users[name] = UserEntry.model_validate(entry)
+            parse_hash(users[name].password_hash)
         except ValidationError as error:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
             raise AccessError(
                 f"user {name!r} in {source} is invalid ({problems}): each user is "
                 '{"role": "editor" or "viewer", "password_hash": "<from hash-password>"}'
             ) from error
-        _parse_hash(users[name].password_hash)
+        except HashError as error:
+            raise AccessError(f"user {name!r} in {source}: {error}") from error
     return users
+
+
+def rewrite_password_hash(users_file: Path, username: str, new_hash: str) -> None:
+    """Replace one account's hash in the users file, atomically, keeping everything else as it was."""
+    with _USERS_FILE_LOCK:
+        raw = json.loads(users_file.read_text(encoding="utf-8"))
+        raw[username]["password_hash"] = new_hash
+        temporary = users_file.with_name(f".{users_file.name}.upgrading")
+        temporary.write_text(json.dumps(raw, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.chmod(temporary, users_file.stat().st_mode & 0o777)
+        os.replace(temporary, users_file)
 
 
 def policy_from_settings(settings: Any, *, environ: Mapping[str, str] | None = None) -> AccessPolicy:
@@ -187,16 +194,23 @@ def policy_from_settings(settings: Any, *, environ: Mapping[str, str] | None = N
     env = os.environ if environ is None else environ
     raw: dict[str, Any] = dict(settings.users or {})
     source = "STEPAUDIO_USERS"
+    path: Path | None = None
+    from_file: dict[str, Any] = {}
     if settings.users_file is not None:
         path = Path(settings.users_file).expanduser()
         try:
-            raw.update(json.loads(path.read_text(encoding="utf-8")))
+            from_file = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as error:
             raise AccessError(
                 f"cannot read the users file {path} ({error}): give a JSON object user -> entry"
             ) from error
+        if not isinstance(from_file, dict):
+            raise AccessError(f"the users file {path} is not a JSON object user -> entry")
+        raw.update(from_file)
         source = f"{path}"
     users = load_users(raw, source)
+    if users:
+        dummy_hash()  # made now, so the first sign-in of an unknown name costs one scrypt like any other
     on_space = bool(env.get("SPACE_ID"))
     loopback = is_loopback_host(settings.host)
     no_sign_in = not users and not (on_space and settings.editors)
@@ -206,6 +220,8 @@ def policy_from_settings(settings: Any, *, environ: Mapping[str, str] | None = N
         hf_editors=frozenset(settings.editors),
         hf_oauth=on_space and not users,
         anonymous_role="editor" if loopback and no_sign_in else "viewer",
+        users_file=path,
+        file_users=frozenset(from_file),
     )
 
 
@@ -241,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
     try:
         sys.stdout.write(hash_password(password) + "\n")
-    except AccessError as error:
+    except HashError as error:
         sys.stderr.write(f"{error}\n")
         return 1
     return 0

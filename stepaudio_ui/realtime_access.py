@@ -2,8 +2,8 @@
 
 Access: with `realtime_token` set, a client must show it (`Authorization: Bearer`, or the
 `openai-insecure-api-key.<token>` subprotocol browsers use); without it only loopback clients are
-served, and a browser page from another site is refused (its `Origin` gives it away), so a web page
-the user happens to visit cannot drive the local endpoint.
+served, and only under a loopback name (`Host`) and from a loopback page (`Origin`), so a web page the
+user happens to visit, even one whose name was rebound to 127.0.0.1, cannot drive the local endpoint.
 
 Target: `?model=` is a persona slug, an engine name, or nothing; `&engine=NAME` picks the engine and
 `&scene=SLUG` the scene tone (`&scene=none`: no scene tone). The persona is the one `?model=` names, else
@@ -20,7 +20,6 @@ import ipaddress
 import logging
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import WebSocket
 
@@ -28,6 +27,7 @@ from model.events import DEFAULT_SAMPLE_RATE, SessionConfig
 from model.protocol import Engine
 from stepaudio_ui.access import Role
 from stepaudio_ui.context import AppContext
+from stepaudio_ui.origin_guard import hostname_of, is_loopback_name, origin_hostname
 
 log = logging.getLogger(__name__)
 
@@ -77,14 +77,6 @@ def _is_loopback(host: str | None) -> bool:
         return host == "localhost"
 
 
-def _same_or_local_origin(origin: str, host_header: str) -> bool:
-    """A browser's Origin is fine when it is this server itself or a page served from loopback."""
-    origin_host = urlsplit(origin).hostname or ""
-    if _is_loopback(origin_host):
-        return True
-    return bool(host_header) and urlsplit(origin).netloc == host_header
-
-
 def check_access(ws: WebSocket, token: str | None) -> None:
     """Raise RealtimeRefused unless the client shows the configured token (or, with none, is loopback)."""
     if token:
@@ -104,8 +96,17 @@ def check_access(ws: WebSocket, token: str | None) -> None:
             "set a token on the server to open it to the network",
             code="loopback_only",
         )
+    # A DNS-rebinding page reaches 127.0.0.1 under its own name, so Origin == Host proves nothing:
+    # without a token, both must be loopback names.
+    authority = ws.headers.get("host")
+    if authority is not None and not is_loopback_name(hostname_of(authority)):
+        raise RealtimeRefused(
+            f"without STEPAUDIO_REALTIME_TOKEN this endpoint answers only to a loopback name (127.0.0.1, "
+            f"localhost), not {authority!r}: set a token on the server to serve other names",
+            code="loopback_host_only",
+        )
     origin = ws.headers.get("origin")
-    if origin and not _same_or_local_origin(origin, ws.headers.get("host", "")):
+    if origin and not is_loopback_name(origin_hostname(origin)):
         raise RealtimeRefused(
             f"a web page from {origin} may not use this endpoint without a token: "
             "set STEPAUDIO_REALTIME_TOKEN and have the page send it",
@@ -130,11 +131,23 @@ def _default_engine_name(ctx: AppContext) -> str:
 REALTIME_ROLE: Role = "viewer"
 
 
-def _persona_version(session: Any, slug: str) -> Any:
-    """The persona version a connection talks to (a studio VersionView)."""
+def _published_number(session: Any, kind: str, slug: str) -> int | None:
+    """The published version of a live item; None for a draft, an archived or a missing item."""
     from stepaudio_ui import studio
 
-    return studio.get_default_version(session, kind="persona", slug=slug)
+    identity = studio.find_identity(session, studio.kind_models(kind), slug)
+    return identity.published_version if identity is not None and not identity.archived else None
+
+
+def _persona_version(session: Any, slug: str) -> Any:
+    """The persona version a connection talks to (a studio VersionView): the published version of a persona
+    that is not archived. Drafts and archived personas are not served (LookupError, as for a missing one)."""
+    from stepaudio_ui import studio
+
+    number = _published_number(session, "persona", slug)
+    if number is None:
+        raise LookupError(f"no published persona '{slug}'")
+    return studio.get_version(session, kind="persona", slug=slug, number=number)
 
 
 def _compose(
@@ -184,11 +197,9 @@ def _compose(
     return resolved.config, resolved
 
 
-def _persona_exists(ctx: AppContext, slug: str) -> bool:
-    from stepaudio_ui import studio
-
+def _persona_published(ctx: AppContext, slug: str) -> bool:
     with ctx.db.session() as s:
-        return studio.find_identity(s, studio.kind_models("persona"), slug) is not None
+        return _published_number(s, "persona", slug) is not None
 
 
 def resolve_target(
@@ -200,9 +211,9 @@ def resolve_target(
     if model and model in ctx.engines:
         engine_name = engine_name or model
     elif model:
-        if not _persona_exists(ctx, model):
+        if not _persona_published(ctx, model):
             raise RealtimeRefused(
-                f"unknown model '{model}': use a persona slug or one of the engines {sorted(ctx.engines)}",
+                f"unknown model '{model}': use a published persona's slug or one of the engines {sorted(ctx.engines)}",
                 code="unknown_model",
             )
         persona_slug = model

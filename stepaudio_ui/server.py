@@ -67,7 +67,10 @@ def create_app(settings: Settings) -> tuple[fastapi.FastAPI, AppContext]:
     """
     from stepaudio_ui.access import check_startup_safety, policy_from_settings
     from stepaudio_ui.engines import build_engines
+    from stepaudio_ui.hosting import on_space
+    from stepaudio_ui.origin_guard import install_origin_guard
     from stepaudio_ui.realtime_server import mount_realtime
+    from stepaudio_ui.sign_in import PasswordChecks, install_login_guard
     from stepaudio_ui.ui.app import build_app
     from stepaudio_ui.upload_limits import mount_studio
     from stepaudio_ui.voices.engine_clips import attach_custom_voices
@@ -87,9 +90,11 @@ def create_app(settings: Settings) -> tuple[fastapi.FastAPI, AppContext]:
     blocks = build_app(ctx, policy)
     blocks.queue(default_concurrency_limit=8)  # FastRTC streams need the queue; 8 keeps a slow save from blocking
     sign_in: dict[str, Any] = {}
-    if policy.password_sign_in:
-        sign_in = {"auth": policy.check_password, "auth_message": SIGN_IN_MESSAGE}
+    if policy.password_sign_in:  # checked in worker threads: a scrypt check must not stall the event loop
+        sign_in = {"auth": PasswordChecks(policy).check, "auth_message": SIGN_IN_MESSAGE}
     app = mount_studio(app, blocks, settings, path="/", show_error=True, **sign_in)  # file checks and limits
+    install_login_guard(app, settings, on_space=on_space())
+    install_origin_guard(app, settings)  # added last, so it runs first: unknown hosts never reach the rest
     logger.info(
         "Access: %s",
         "read-only (everyone is a viewer)"

@@ -180,6 +180,43 @@ class Settings(BaseSettings):
         description="Testing only: offer 127.0.0.1 as the server's WebRTC address, for machines whose only interface is loopback.",
     )
 
+    # --- limits (realtime and login)
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description='Host names the UI and /v1/realtime answer to and accept pages from, as a JSON list (e.g. ["studio.example.com"]), besides loopback, the bound host and a Space\'s own host. When set, requests for any other Host are refused.',
+    )
+    login_max_failures: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="Failed (or still unchecked) sign-ins one address may make within `login_failure_window_s`; further attempts get HTTP 429 until the window passes.",
+    )
+    login_failure_window_s: float = Field(
+        300.0, gt=0, description="Seconds a failed sign-in counts against its address."
+    )
+    realtime_max_sessions: int = Field(
+        8,
+        ge=1,
+        le=1024,
+        description="/v1/realtime sessions served at once; a further client gets an error event (`too_many_sessions`) and is closed.",
+    )
+    realtime_idle_timeout_s: float = Field(
+        120.0, gt=0, description="A /v1/realtime client that sends nothing for this many seconds is told so and closed."
+    )
+    realtime_session_time_limit_s: float = Field(
+        1800.0, gt=0, description="A /v1/realtime session is ended, with an error event, after this many seconds."
+    )
+    realtime_max_queued_bytes: int = Field(
+        8_000_000,
+        ge=10_000,
+        description="Server events waiting for a slow /v1/realtime client (bytes); a client that falls this far behind is dropped with an error event.",
+    )
+    realtime_max_recording_bytes: int = Field(
+        200_000_000,
+        ge=0,
+        description="Audio recorded from one /v1/realtime conversation (both sides, bytes); past it the conversation goes on and only its text is recorded.",
+    )
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:

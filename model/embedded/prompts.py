@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import math
+import weakref
 
 from model.embedded.history import ConversationHistory
 from model.embedded.llm import ChatMessage
@@ -23,6 +24,22 @@ from model.events import SessionConfig
 logger = logging.getLogger(__name__)
 
 SMALL_MODEL_HISTORY_TURNS = 3  # the previous exchange and the new user turn
+# Warm-ups share the model threads (and the one chat model) with every session's replies: one session
+# asks for at most one a second, however often its config changes.
+WARM_MIN_INTERVAL_S = 1.0
+
+
+_WARM_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _warm_slot() -> asyncio.Semaphore:
+    """One session's warm-up at a time in the process (per event loop): warm-ups are optional work, and
+    many sessions opening at once must not put a warm-up each on the model threads in front of replies."""
+    loop = asyncio.get_running_loop()
+    slot = _WARM_SLOTS.get(loop)
+    if slot is None:
+        slot = _WARM_SLOTS[loop] = asyncio.Semaphore(1)
+    return slot
 
 
 class SessionPrompts:
@@ -30,6 +47,10 @@ class SessionPrompts:
         self._shared = shared
         self._history = history
         self._warming: set[asyncio.Future[None]] = set()  # background prompt evaluation, not "busy"
+        self._warmer: asyncio.Future[None] | None = None  # the one warm-up running for this session
+        self._wanted: SessionConfig | None = None  # the newest config asked for while it runs
+        self._last_warm: tuple[object, ...] | None = None  # what the last warm-up read (prompt, voice, ...)
+        self._last_warm_at = -math.inf
         self._closed = False
 
     def plan(self, config: SessionConfig, *, user_text: str | None, user_language: str | None) -> ReplyPlan:
@@ -62,7 +83,33 @@ class SessionPrompts:
 
     def warm_next(self, config: SessionConfig) -> None:
         """Start evaluating what the next prompt will begin with (at session start, after
-        `session.update`, and after each reply while the user listens)."""
+        `session.update`, and after each reply while the user listens).
+
+        One warm-up at a time per session, at most one a second, and none for a prompt it just read: asked
+        again meanwhile, the newest ask runs once after it. A client repeating `session.update` (up to the
+        endpoint's message rate) then queues one job on the shared model threads, not two per message in
+        front of every session's replies."""
+        self._wanted = config
+        if self._warmer is None or self._warmer.done():
+            self._warmer = asyncio.ensure_future(self._warm_latest())
+            self._warming.add(self._warmer)
+            self._warmer.add_done_callback(self._warming.discard)
+
+    async def _warm_latest(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._wanted is not None and not self._closed:
+            wait = self._last_warm_at + WARM_MIN_INTERVAL_S - loop.time()
+            if wait > 0:  # asks arriving meanwhile collapse into the newest
+                await asyncio.sleep(wait)
+                continue
+            config, self._wanted = self._wanted, None
+            self._last_warm_at = loop.time()
+            try:
+                await self._warm(config)
+            except Exception:  # a failed warm-up only means a slower first token: the next ask still runs
+                logger.exception("reading the next prompt ahead of time failed")
+
+    async def _warm(self, config: SessionConfig) -> None:
         plan = self.plan(config, user_text=None, user_language=None)
         window = self._window(plan)
         # The next prompt shows the newest `window` turns including the coming user turn.
@@ -73,7 +120,6 @@ class SessionPrompts:
             shown = shown[:1]
         # Chat templates want a user turn last; its text differs from the real one, its header does not.
         placeholder = ChatMessage(role="user", content="…")
-        self._background(self._shared.warm_prompt, [*shown, placeholder])
         # Replies are in the session's language; "auto" answers in either, and only a chat model that
         # writes Chinese (not the packaged SmolLM2) ever replies in Chinese.
         if not self._shared.llm_writes_chinese:
@@ -82,7 +128,15 @@ class SessionPrompts:
             languages = [config.language]
         else:
             languages = ["en", "zh"]
-        self._background(self._prewarm_openers, plan.voice, plan.speed, languages)
+        warm = ([*shown, placeholder], plan.voice, plan.speed, languages)
+        if warm == self._last_warm:  # the same prompt and voice again (a repeated session.update): nothing new
+            return
+        self._last_warm = warm
+        async with _warm_slot():  # waiting here holds no model thread
+            await asyncio.gather(
+                run_model_work(self._shared.warm_prompt, [*shown, placeholder]),
+                run_model_work(self._prewarm_openers, plan.voice, plan.speed, languages),
+            )
 
     def _prewarm_openers(self, voice: str, speed: float, languages: list[str]) -> None:
         made = self._shared.prewarm_openers(
@@ -90,11 +144,6 @@ class SessionPrompts:
         )
         if made:
             logger.debug("made %d reply openers ahead of time for %s at %.2fx", made, voice, speed)
-
-    def _background(self, work: Callable[..., None], *args: object) -> None:
-        task = asyncio.ensure_future(run_model_work(work, *args))
-        self._warming.add(task)
-        task.add_done_callback(self._warming.discard)
 
     async def close(self) -> None:
         """Stop waiting for background evaluation (llama.cpp finishes it on its own; openers stop)."""

@@ -61,6 +61,7 @@ from model.events import (
     new_id,
     now_ms,
 )
+from model.internal_errors import internal_error_event
 
 logger = logging.getLogger(__name__)
 
@@ -133,9 +134,8 @@ class EmbeddedSession:
             return
         try:
             await self._dispatch(parsed)
-        except Exception as exc:  # the session must outlive any one bad event; log the cause for us
-            logger.exception("handling %s failed", parsed.type)
-            self._emit(error_event(f"Could not handle `{parsed.type}`: {exc}.", code="server_error"))
+        except Exception:  # the session must outlive any one bad event; the log has the cause, under an id
+            self._emit(internal_error_event(logger, f"Could not handle `{parsed.type}`"))
 
     async def events(self) -> AsyncIterator[ServerEvent]:
         while (event := await self._out.get()) is not None:
@@ -316,5 +316,4 @@ class EmbeddedSession:
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            logger.error("turn failed", exc_info=task.exception())
-            self._emit(error_event(f"The turn could not be answered: {task.exception()}.", code="server_error"))
+            self._emit(internal_error_event(logger, "The turn could not be answered", exc=task.exception()))

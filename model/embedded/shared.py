@@ -86,6 +86,9 @@ class SharedModels:
         with self._real_work_in_flight(), self._tts_lock:
             if cancelled is not None and cancelled.is_set():
                 raise SynthesisInterrupted(text)
+            cached = self.phrase_audio.get(key)  # made while this waited for the voice (sessions opening at once)
+            if cached is not None:
+                return Synthesis(cached, 0.0, cached=True)
             started = time.perf_counter()
             run_options = ort.RunOptions()
             self._tts_running = (owner, run_options)

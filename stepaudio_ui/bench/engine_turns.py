@@ -17,6 +17,7 @@ import asyncio
 import base64
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -158,8 +159,11 @@ class SpokenTurnDriver:
         self._ended = False
         self._clock = 0.0
 
-    async def run(self, utterances: list[Utterance]) -> list[TurnResult]:
-        """Every utterance as one turn; raises whatever the engine raises when the session can't open."""
+    async def run(
+        self, utterances: list[Utterance], before_turn: Callable[[int], Awaitable[None]] | None = None
+    ) -> list[TurnResult]:
+        """Every utterance as one turn; raises whatever the engine raises when the session can't open.
+        `before_turn(index)` runs before each turn (e.g. to change what else loads the server)."""
         session = await self._engine.open_session(self._config)
         reader = asyncio.create_task(self._read(session))
         self._clock = time.monotonic()
@@ -171,6 +175,9 @@ class SpokenTurnDriver:
                     break
                 language = utterance.language if utterance.language in ("en", "zh") else "auto"
                 await session.send(SessionUpdate(session=SessionConfig(language=language)))
+                if before_turn is not None:
+                    await before_turn(len(results))
+                    self._clock = time.monotonic()  # the "microphone" starts now, not when the hook began
                 results.append(await self._turn(session, utterance))
         finally:
             await session.close()

@@ -184,9 +184,6 @@ async def _measure(paths: dict[str, _MeasuredPath], turns: int, round_trips: int
 
 
 def _serve_in_thread(engine: Engine, settings: Settings) -> tuple[Any, threading.Thread, int]:
-    import socket
-
-    import uvicorn
     from fastapi import FastAPI
 
     from stepaudio_ui import store
@@ -199,6 +196,15 @@ def _serve_in_thread(engine: Engine, settings: Settings) -> tuple[Any, threading
     db.migrate()  # an empty library: the session config comes from the bench's session.update
     app = FastAPI()
     mount_realtime(app, AppContext(settings=bench_settings, db=db, engines={engine.name: engine}))
+    return serve_in_thread(app)
+
+
+def serve_in_thread(app: Any) -> tuple[Any, threading.Thread, int]:
+    """uvicorn serving `app` on a free loopback port in a thread (stop: `server.should_exit = True`)."""
+    import socket
+
+    import uvicorn
+
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -10,6 +10,7 @@ from stepaudio_ui import studio
 from stepaudio_ui.access import AccessError, AccessPolicy
 from stepaudio_ui.compose import compose_session
 from stepaudio_ui.context import AppContext
+from stepaudio_ui.published_scope import listed_items
 from stepaudio_ui.specs import NO_SCENE
 from stepaudio_ui.ui.live_scene import with_no_scene
 from stepaudio_ui.ui.render import user_errors
@@ -50,13 +51,10 @@ class ComposePreview:
 
     @user_errors(expected=STUDIO_ERRORS)
     def item_choices(self, request: gr.Request) -> tuple[Any, Any]:
-        viewer = not self.policy.can_edit(request)
-        with self.ctx.db.session() as s:
-            personas = studio.list_items(s, kind="persona", limit=PICK_LIMIT)
-            scenes = studio.list_items(s, kind="scene", limit=PICK_LIMIT)
-        if viewer:  # viewers compose published versions only
-            personas = [item for item in personas if item.published_number]
-            scenes = [item for item in scenes if item.published_number]
+        role = "editor" if self.policy.can_edit(request) else "viewer"
+        with self.ctx.db.session() as s:  # viewers compose published versions only, named as published
+            personas = listed_items(s, kind="persona", role=role, limit=PICK_LIMIT)
+            scenes = listed_items(s, kind="scene", role=role, limit=PICK_LIMIT)
         return (
             gr.update(choices=[(f"{item.name} ({item.slug})", item.slug) for item in personas]),
             gr.update(choices=with_no_scene([(f"{item.name} ({item.slug})", item.slug) for item in scenes])),

@@ -6,13 +6,13 @@ item and version. `VersionedEditor` adds the editing handlers on top.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import gradio as gr
 
 from stepaudio_ui import studio
 from stepaudio_ui.access import AccessError, AccessPolicy
+from stepaudio_ui.published_scope import published_items
 from stepaudio_ui.ui.editor_layout import EditorLayout, EditorState, item_label
 from stepaudio_ui.ui.render import status_html, user_errors
 
@@ -63,10 +63,9 @@ class LibraryListing(EditorLayout):
             if editor:
                 items = studio.list_items(s, **filters, limit=LIST_LIMIT)
                 total = studio.count_items(s, **filters) if len(items) == LIST_LIMIT else len(items)
-            else:  # viewers see published items only, and never a version number beyond the published one
-                published = [i for i in studio.list_items(s, **filters, limit=500) if i.published_number]
-                items = [replace(i, latest_number=i.published_number) for i in published[:LIST_LIMIT]]
-                total = len(published)
+            else:  # viewers: published items as their published version describes them, drafts unseen
+                del filters["include_archived"]
+                items, total = published_items(s, **filters, limit=LIST_LIMIT)
         choices = [(item_label(item), item.slug) for item in items]
         value = state.slug if any(slug == state.slug for _, slug in choices) else None
         label = (
@@ -80,9 +79,10 @@ class LibraryListing(EditorLayout):
     def tag_choices(self, request: gr.Request) -> Any:
         editor = self.policy.can_edit(request)
         with self.ctx.db.session() as s:
-            items = studio.list_items(s, kind=self.kind, include_archived=editor, limit=500)
-        if not editor:
-            items = [item for item in items if item.published_number]
+            if editor:
+                items = studio.list_items(s, kind=self.kind, include_archived=True, limit=500)
+            else:  # the tags of published versions: a draft's new tag is not shown to viewers
+                items = published_items(s, kind=self.kind)[0]
         tags = sorted({tag for item in items for tag in item.tags})
         return gr.update(choices=[("Any tag", ""), *[(tag, tag) for tag in tags]])
 

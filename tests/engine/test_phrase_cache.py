@@ -104,3 +104,23 @@ async def test_a_greeting_spoken_before_starts_from_the_cache(engine, open_clien
     assert done.response.timings.first_phrase_cached is True
     assert second.of_type("response.audio.delta"), "the cached greeting must still be sent as audio"
     assert done.response.output[0].content[0].transcript == greeting
+
+
+def test_a_greeting_asked_for_by_many_sessions_at_once_is_made_once(embedded_models: EmbeddedModels):
+    """Sessions opening together (many realtime clients connecting at once) all want the same greeting:
+    the ones that waited for the voice while it was being made get it from the cache."""
+    shared = SharedModels(embedded_models, llm_writes_chinese=False)
+    greeting = "Welcome back to the museum of old clocks, my friend."
+    start = threading.Barrier(4)
+    results: list[bool] = []
+
+    def open_session() -> None:
+        start.wait()
+        results.append(shared.synthesize(greeting, voice=VOICE, speed=1.0, language="en", recurring=True).cached)
+
+    sessions = [threading.Thread(target=open_session) for _ in range(4)]
+    for session in sessions:
+        session.start()
+    for session in sessions:
+        session.join(timeout=120)
+    assert sorted(results) == [False, True, True, True]  # one synthesis; the other three from the cache

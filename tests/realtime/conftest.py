@@ -144,6 +144,21 @@ def fast_server(settings: Any, unpaced_engine: Any) -> Iterator[RunningServer]:
         yield RunningServer(app=app, ctx=ctx, port=port)
 
 
+# --------------------------------------------------------------------------- raw WebSocket clients
+
+EVENT_TIMEOUT_S = 30.0
+
+
+async def next_event(ws: Any, wanted: str | None = None) -> dict[str, Any]:
+    """The next server event on a raw `websockets` connection (of type `wanted`, skipping others)."""
+    import json
+
+    while True:
+        event = json.loads(await asyncio.wait_for(ws.recv(), EVENT_TIMEOUT_S))
+        if wanted is None or event["type"] == wanted:
+            return event
+
+
 # --------------------------------------------------------------------------- spoken test audio
 
 

@@ -18,7 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from stepaudio_ui.realtime_access import RealtimeRefused, check_access
-from tests.realtime.conftest import RunningServer, build_realtime_app, serve
+from tests.realtime.conftest import RunningServer, build_realtime_app, next_event, serve
 
 pytestmark = pytest.mark.models
 
@@ -37,13 +37,6 @@ def guarded_server(settings: Any, unpaced_engine: Any) -> Iterator[RunningServer
         yield RunningServer(app=app, ctx=ctx, port=port)
 
 
-async def _next(ws: ClientConnection, wanted: str | None = None) -> dict[str, Any]:
-    while True:
-        event = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT_S))
-        if wanted is None or event["type"] == wanted:
-            return event
-
-
 async def _closed_code(ws: ClientConnection) -> int | None:
     try:
         while True:
@@ -59,7 +52,7 @@ def _auth(token: str = TOKEN) -> dict[str, str]:
 async def _round_trip(ws: ClientConnection) -> None:
     """The connection still works: a session.update is answered with session.updated."""
     await ws.send(json.dumps({"type": "session.update", "session": {"instructions": "Still here?"}}))
-    updated = await _next(ws, "session.updated")
+    updated = await next_event(ws, "session.updated")
     assert updated["session"]["instructions"] == "Still here?"
 
 
@@ -70,7 +63,7 @@ async def _round_trip(ws: ClientConnection) -> None:
 )
 async def test_token_required_and_checked(guarded_server: RunningServer, headers: dict[str, str], code: str) -> None:
     async with connect(guarded_server.url, additional_headers=headers) as ws:
-        error = await _next(ws)
+        error = await next_event(ws)
         assert error["type"] == "error" and error["error"]["code"] == code
         assert "STEPAUDIO_REALTIME_TOKEN" in error["error"]["message"]
         assert await _closed_code(ws) == 1008
@@ -79,11 +72,11 @@ async def test_token_required_and_checked(guarded_server: RunningServer, headers
 
 async def test_token_accepted_in_header_and_in_browser_subprotocol(guarded_server: RunningServer) -> None:
     async with connect(guarded_server.url, additional_headers=_auth()) as ws:
-        assert (await _next(ws))["type"] == "session.created"
+        assert (await next_event(ws))["type"] == "session.created"
     # browsers can't set headers: the key rides in the subprotocol list, and "realtime" is echoed back
     async with connect(guarded_server.url, subprotocols=["realtime", f"openai-insecure-api-key.{TOKEN}"]) as ws:
         assert ws.subprotocol == "realtime"
-        assert (await _next(ws))["type"] == "session.created"
+        assert (await next_event(ws))["type"] == "session.created"
 
 
 def _scope_socket(client_host: str, headers: list[tuple[bytes, bytes]] | None = None) -> WebSocket:
@@ -111,8 +104,14 @@ def test_without_a_token_pages_from_other_sites_are_refused() -> None:
         check_access(_scope_socket("127.0.0.1", [(b"origin", b"https://evil.example")]), None)
     assert refused.value.code == "foreign_origin"
     check_access(_scope_socket("127.0.0.1", [(b"origin", b"http://localhost:7860")]), None)
-    same_site = [(b"origin", b"http://studio.lan:7860"), (b"host", b"studio.lan:7860")]
-    check_access(_scope_socket("127.0.0.1", same_site), None)
+    # A DNS-rebinding page: its name resolves to 127.0.0.1, so Origin and Host agree; both name the attacker.
+    rebound = [(b"origin", b"http://studio.lan:7860"), (b"host", b"studio.lan:7860")]
+    with pytest.raises(RealtimeRefused, match="studio.lan") as refused:
+        check_access(_scope_socket("127.0.0.1", rebound), None)
+    assert refused.value.code == "loopback_host_only"
+    check_access(
+        _scope_socket("127.0.0.1", [(b"origin", b"http://127.0.0.1:7860"), (b"host", b"127.0.0.1:7860")]), None
+    )
 
 
 @pytest.mark.parametrize(
@@ -131,9 +130,9 @@ async def test_bad_messages_get_error_events_and_the_session_carries_on(
     guarded_server: RunningServer, message: str | bytes, code: str | None
 ) -> None:
     async with connect(guarded_server.url, additional_headers=_auth()) as ws:
-        await _next(ws, "session.created")
+        await next_event(ws, "session.created")
         await ws.send(message)
-        error = await _next(ws, "error")
+        error = await next_event(ws, "error")
         if code is not None:
             assert error["error"]["code"] == code
         assert error["error"]["message"]
@@ -145,15 +144,15 @@ async def test_flood_closes_that_socket_only(guarded_server: RunningServer) -> N
         connect(guarded_server.url, additional_headers=_auth()) as calm,
         connect(guarded_server.url, additional_headers=_auth()) as flooder,
     ):
-        await _next(calm, "session.created")
-        await _next(flooder, "session.created")
+        await next_event(calm, "session.created")
+        await next_event(flooder, "session.created")
         update = json.dumps({"type": "input_audio_buffer.clear"})
         try:
             for _ in range(200):  # 10x the per-second limit, at once
                 await flooder.send(update)
         except ConnectionClosed:
             pass
-        error = await _next(flooder, "error")
+        error = await next_event(flooder, "error")
         assert error["error"]["code"] == "rate_limit_exceeded"
         assert await _closed_code(flooder) == 1008
         await _round_trip(calm)
@@ -162,7 +161,7 @@ async def test_flood_closes_that_socket_only(guarded_server: RunningServer) -> N
 
 async def test_unknown_model_is_refused_with_the_choices(guarded_server: RunningServer) -> None:
     async with connect(f"{guarded_server.url}?model=nobody", additional_headers=_auth()) as ws:
-        error = await _next(ws)
+        error = await next_event(ws)
         assert error["error"]["code"] == "unknown_model"
         assert "embedded" in error["error"]["message"]
 
@@ -173,15 +172,15 @@ async def test_client_that_vanishes_mid_conversation_leaves_a_clean_server(
     relay = await relay_factory(guarded_server.port)
     url = f"ws://127.0.0.1:{relay.port}/v1/realtime"
     async with connect(url, additional_headers=_auth()) as ws:
-        await _next(ws, "session.created")
+        await next_event(ws, "session.created")
         await ws.send(json.dumps({"type": "session.update", "session": {"instructions": "x"}}))
-        await _next(ws, "session.updated")
+        await next_event(ws, "session.updated")
         assert guarded_server.app.state.realtime.active == 1
         relay.cut()  # no close frame: the network just went away
         await _wait_for(lambda: guarded_server.app.state.realtime.active == 0)
     # and the server still serves new clients
     async with connect(guarded_server.url, additional_headers=_auth()) as ws:
-        await _next(ws, "session.created")
+        await next_event(ws, "session.created")
         await _round_trip(ws)
 
 

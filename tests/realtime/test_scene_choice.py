@@ -47,7 +47,9 @@ def _add_items(ctx: AppContext) -> None:
 
 @pytest.fixture
 def server(settings: Any, unpaced_engine: Any) -> Iterator[RunningServer]:
-    app, ctx = build_realtime_app(settings.model_copy(update={"realtime_token": SecretStr(TOKEN)}), {"embedded": unpaced_engine})
+    app, ctx = build_realtime_app(
+        settings.model_copy(update={"realtime_token": SecretStr(TOKEN)}), {"embedded": unpaced_engine}
+    )
     _add_items(ctx)
     with serve(app) as port:
         yield RunningServer(app=app, ctx=ctx, port=port)

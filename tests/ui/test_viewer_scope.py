@@ -31,13 +31,17 @@ def _settings(data_dir: Path, **overrides: Any) -> Any:
     return Settings(data_dir=data_dir, seed_dir=packaged_folder("seeds"), warmup=False, _env_file=None, **overrides)
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    users = {
+def signed_in_users() -> dict[str, dict[str, str]]:
+    """STEPAUDIO_USERS with one editor and one viewer."""
+    return {
         EDITOR[0]: {"role": "editor", "password_hash": hash_password(EDITOR[1])},
         VIEWER[0]: {"role": "viewer", "password_hash": hash_password(VIEWER[1])},
     }
-    with running_app(_settings(tmp_path_factory.mktemp("scope-data"), users=users)) as running:
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    with running_app(_settings(tmp_path_factory.mktemp("scope-data"), users=signed_in_users())) as running:
         _add_drafts(running)
         yield running
 
