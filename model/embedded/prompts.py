@@ -10,11 +10,13 @@ openers ("Sure!", "Of course!") spoken in the session's voice ahead of time (`ph
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 
 from model.embedded.history import ConversationHistory
 from model.embedded.llm import ChatMessage
+from model.embedded.persona_prompt import with_few_shot
 from model.embedded.replies import ReplyPlan, adapt_prompt, plan_reply
 from model.embedded.shared import SharedModels
 from model.embedded.workers import run_model_work
@@ -23,6 +25,7 @@ from model.events import SessionConfig
 logger = logging.getLogger(__name__)
 
 SMALL_MODEL_HISTORY_TURNS = 3  # the previous exchange and the new user turn
+PROMPT_WARM_WAIT_S = 3.0  # at most this long; past it the reply evaluates its prompt itself
 
 
 class SessionPrompts:
@@ -30,6 +33,7 @@ class SessionPrompts:
         self._shared = shared
         self._history = history
         self._warming: set[asyncio.Future[None]] = set()  # background prompt evaluation, not "busy"
+        self._prompt_warming: asyncio.Future[None] | None = None  # the latest prompt being evaluated ahead
         self._closed = False
 
     def plan(self, config: SessionConfig, *, user_text: str | None, user_language: str | None) -> ReplyPlan:
@@ -44,8 +48,8 @@ class SessionPrompts:
 
     def messages(self, plan: ReplyPlan) -> list[ChatMessage]:
         """The prompt for the reply `plan` describes: system prompt + the history that fits."""
-        prompt = self._history.prompt(plan.system_prompt, plan.options.max_tokens, max_turns=self._window(plan))
-        return adapt_prompt(prompt, plan)
+        prompt = self._history.prompt(plan.system_prompt, self._reserve(plan), max_turns=self._window(plan))
+        return adapt_prompt(with_few_shot(prompt, list(plan.few_shot)), plan)
 
     def for_user_turn(
         self, config: SessionConfig, *, user_text: str, user_language: str | None
@@ -67,13 +71,14 @@ class SessionPrompts:
         window = self._window(plan)
         # The next prompt shows the newest `window` turns including the coming user turn.
         shown = self._history.prompt(
-            plan.system_prompt, plan.options.max_tokens, max_turns=None if window is None else window - 1
+            plan.system_prompt, self._reserve(plan), max_turns=None if window is None else window - 1
         )
         if window is not None and window - 1 <= 0:
             shown = shown[:1]
         # Chat templates want a user turn last; its text differs from the real one, its header does not.
         placeholder = ChatMessage(role="user", content="…")
-        self._background(self._shared.warm_prompt, [*shown, placeholder])
+        warming = self._background(self._shared.warm_prompt, [*with_few_shot(shown, list(plan.few_shot)), placeholder])
+        self._prompt_warming = warming
         # Replies are in the session's language; "auto" answers in either, and only a chat model that
         # writes Chinese (not the packaged SmolLM2) ever replies in Chinese.
         if not self._shared.llm_writes_chinese:
@@ -91,10 +96,28 @@ class SessionPrompts:
         if made:
             logger.debug("made %d reply openers ahead of time for %s at %.2fx", made, voice, speed)
 
-    def _background(self, work: Callable[..., None], *args: object) -> None:
+    async def prompt_ready(self, timeout_s: float = PROMPT_WARM_WAIT_S) -> None:
+        """Wait (a bounded while) for the prompt being warmed to be in llama.cpp's cache.
+
+        A reply asked for while it is still being evaluated (a typed turn right after `session.update`)
+        would otherwise go to the other slot and evaluate the whole prompt again beside it, on the same
+        cores: typed first audio came 1.9x later on the 0.5B brain that way (issue 19). Waiting reuses it.
+        """
+        warming = self._prompt_warming
+        if warming is None or warming.done():
+            return
+        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, Exception):
+            await asyncio.wait_for(asyncio.shield(warming), timeout_s)
+
+    def _reserve(self, plan: ReplyPlan) -> int:
+        """Context kept free of history: the reply, and the few-shot turns shown before the history."""
+        return plan.options.max_tokens + sum(self._history.count_tokens(m.content) + 4 for m in plan.few_shot)
+
+    def _background(self, work: Callable[..., None], *args: object) -> asyncio.Future[None]:
         task = asyncio.ensure_future(run_model_work(work, *args))
         self._warming.add(task)
         task.add_done_callback(self._warming.discard)
+        return task
 
     async def close(self) -> None:
         """Stop waiting for background evaluation (llama.cpp finishes it on its own; openers stop)."""

@@ -73,6 +73,8 @@ class SessionResponses:
         fixed_text: str | None = None,
     ) -> None:
         """Answer the history as it is now (or speak `fixed_text`, a greeting)."""
+        if fixed_text is None:
+            await self._prompts.prompt_ready()  # the system prompt and history, evaluated while the user spoke
         config = self._config()
         previous = self.active
         if previous is not None and previous.active and previous.done is not None:
