@@ -132,7 +132,9 @@ def _first_item_slug(session: Any, kind: str) -> str | None:
     return row.slug if row else None
 
 
-def _compose(ctx: AppContext, persona_slug: str | None, engine_name: str) -> tuple[SessionConfig, Any]:
+def _compose(
+    ctx: AppContext, persona_slug: str | None, engine_name: str, brain: str | None = None
+) -> tuple[SessionConfig, Any]:
     """(persona, default scene) composed exactly as the Live panel does; an empty library gives a plain
     config. Returns the config and the live_session.ResolvedSession (None without a library)."""
     from stepaudio_ui.live_session import LiveSelection, resolve_session
@@ -143,8 +145,8 @@ def _compose(ctx: AppContext, persona_slug: str | None, engine_name: str) -> tup
         scene_slug = getattr(ctx.settings, "default_scene", None) or _first_item_slug(s, "scene")
     if slug is None or scene_slug is None:
         log.warning("no persona or scene tone in the library: serving /v1/realtime with a plain config")
-        return SessionConfig(modalities=["text", "audio"]), None
-    selection = LiveSelection(persona_slug=slug, scene_slug=scene_slug, engine=engine_name)
+        return SessionConfig(modalities=["text", "audio"], brain=brain), None
+    selection = LiveSelection(persona_slug=slug, scene_slug=scene_slug, engine=engine_name, brain=brain)
     try:
         resolved = resolve_session(
             ctx.db, selection, input_sample_rate=DEFAULT_SAMPLE_RATE, output_sample_rate=DEFAULT_SAMPLE_RATE
@@ -161,8 +163,11 @@ def _persona_exists(ctx: AppContext, slug: str) -> bool:
         return studio.find_identity(s, studio.kind_models("persona"), slug) is not None
 
 
-def resolve_target(ctx: AppContext, model: str | None, engine_name: str | None) -> ResolvedTarget:
-    """`?model=` (persona slug | engine name | nothing) and `?engine=` -> the engine and session config."""
+def resolve_target(
+    ctx: AppContext, model: str | None, engine_name: str | None, brain: str | None = None
+) -> ResolvedTarget:
+    """`?model=` (persona slug | engine name | nothing), `?engine=` and `?brain=` (the embedded engine's chat
+    model) -> the engine and session config."""
     persona_slug: str | None = None
     if model and model in ctx.engines:
         engine_name = engine_name or model
@@ -184,5 +189,5 @@ def resolve_target(ctx: AppContext, model: str | None, engine_name: str | None) 
         raise RealtimeRefused(
             f"engine '{engine_name}' is not usable here: {availability.reason}", code="engine_unavailable"
         )
-    config, resolved = _compose(ctx, persona_slug, engine_name)
+    config, resolved = _compose(ctx, persona_slug, engine_name, brain)
     return ResolvedTarget(engine_name=engine_name, engine=engine, config=config, resolved=resolved)

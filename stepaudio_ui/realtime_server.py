@@ -28,6 +28,7 @@ from model.events import ClientEvent, ErrorEvent, ServerEvent, error_event
 from model.protocol import EngineSession
 from model.realtime_wire import WireError, parse_client_message, server_event_json
 from stepaudio_ui.context import AppContext
+from stepaudio_ui.live_session import session_brain
 from stepaudio_ui.realtime_access import (
     SUBPROTOCOL_KEY_PREFIX,
     RealtimeRefused,
@@ -195,12 +196,14 @@ def mount_realtime(app: FastAPI, ctx: AppContext) -> None:
     app.state.realtime = stats
 
     @app.websocket(REALTIME_PATH)
-    async def realtime_endpoint(ws: WebSocket, model: str | None = None, engine: str | None = None) -> None:
+    async def realtime_endpoint(
+        ws: WebSocket, model: str | None = None, engine: str | None = None, brain: str | None = None
+    ) -> None:
         await ws.accept(subprotocol=_pick_subprotocol(ws))
         try:
             check_access(ws, ctx.settings.realtime_token)
             # store reads are quick but blocking: keep them off the loop that serves other sockets
-            target = await asyncio.to_thread(resolve_target, ctx, model, engine)
+            target = await asyncio.to_thread(resolve_target, ctx, model, engine, brain)
         except RealtimeRefused as exc:
             await _refuse(ws, stats, exc)
             return
@@ -220,7 +223,8 @@ def mount_realtime(app: FastAPI, ctx: AppContext) -> None:
             return
         stats.active += 1
         stats.opened += 1
-        recording = await RealtimeRecording.start(ctx, target.resolved) if target.resolved else None
+        brain = session_brain(target.engine, session)
+        recording = await RealtimeRecording.start(ctx, target.resolved, brain) if target.resolved else None
         log.info(
             "/v1/realtime session on %s (conversation %s)", target.engine_name, recording and recording.conversation_id
         )

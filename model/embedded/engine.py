@@ -19,6 +19,7 @@ import time
 
 from model.embedded.brain_choice import BrainChoiceError, brain_card, brain_choices, own_brain_id
 from model.embedded.brains import brain_by_id
+from model.embedded.llm import ChatModel
 from model.embedded.models import (
     EmbeddedModels,
     EmbeddedOptions,
@@ -28,7 +29,6 @@ from model.embedded.models import (
     warm_up,
 )
 from model.embedded.session import EmbeddedSession
-from model.embedded.llm import ChatModel
 from model.embedded.shared import SharedModels
 from model.embedded.workers import load_on_model_thread, run_model_work, set_model_nice
 from model.events import SessionConfig

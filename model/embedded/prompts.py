@@ -25,7 +25,9 @@ from model.events import SessionConfig
 logger = logging.getLogger(__name__)
 
 SMALL_MODEL_HISTORY_TURNS = 3  # the previous exchange and the new user turn
-PROMPT_WARM_WAIT_S = 3.0  # at most this long; past it the reply evaluates its prompt itself
+# At most this long (a guard against a stuck request, not a budget): starting beside an unfinished warm-up
+# never helps, it evaluates the same prompt again in the other slot on the same cores.
+PROMPT_WARM_WAIT_S = 30.0
 
 
 class SessionPrompts:

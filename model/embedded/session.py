@@ -110,6 +110,11 @@ class EmbeddedSession:
         """The conversation so far (user and assistant turns, oldest first)."""
         return list(self._history.turns)
 
+    async def prompt_ready(self) -> None:
+        """Wait until the prompt the next reply starts with is evaluated (llama.cpp's prompt cache), as it
+        is by the time a listener has heard the greeting or the last reply out."""
+        await self._prompts.prompt_ready()
+
     @property
     def idle(self) -> bool:
         """No reply being spoken and no turn being transcribed."""

@@ -27,6 +27,7 @@ from model.events import (
     ResponseCreate,
     ServerEvent,
     SessionConfig,
+    TurnTimings,
     encode_pcm16,
 )
 from model.protocol import Engine, EngineSession
@@ -46,6 +47,7 @@ class CollectedReply:
     audio: np.ndarray  # float32 mono at `sample_rate`
     sample_rate: int
     latency_ms: float | None
+    timings: TurnTimings | None = None  # the engine's own stage times (`response.done`), where it sends them
 
     @property
     def audio_seconds(self) -> float:
@@ -122,7 +124,8 @@ class ScriptedConversation:
                 audio = np.concatenate(chunks).astype(np.float32) / 32768.0 if chunks else np.zeros(0, np.float32)
                 latency = (first_audio - sent_at) * 1000.0 if first_audio is not None else None
                 text = final_text if final_text is not None else "".join(text_parts)
-                return CollectedReply(user_text, text.strip(), audio, self.output_rate, latency)
+                timings = event.response.timings
+                return CollectedReply(user_text, text.strip(), audio, self.output_rate, latency, timings)
 
     async def greeting(self, start_timeout_s: float = GREETING_START_TIMEOUT_S) -> CollectedReply | None:
         """The greeting the session speaks on its own at start, or None when the engine starts none in time
@@ -138,6 +141,13 @@ class ScriptedConversation:
                 return None
             if event.type == "response.created":
                 return await self._collect("greeting", "", started)
+
+    async def settle(self) -> None:
+        """Give the engine the moment a listener gives it (hearing the greeting or the last reply out):
+        an embedded session finishes evaluating its next prompt; other engines have nothing to wait for."""
+        ready = getattr(self._session, "prompt_ready", None)
+        if ready is not None:
+            await ready()
 
     async def say(self, text: str, what: str) -> CollectedReply:
         assert self._session is not None

@@ -1,0 +1,210 @@
+"""`stepaudio-ui bench brain`: every installed brain on the same persona turns, side by side in one run.
+
+For each brain (chat model) of the embedded engine, the same typed turns go to the seed personas through
+the real engine session and the real voice (bench/brain_turns.py): English and Chinese. Per brain and
+language it reports language right, length within the scene's limit, mean words, loops (a repeated
+4-gram), relevance (the reply names what was asked), the quality lab's in-character score, time to first
+token, tokens/s, decision -> first audio (typed turn sent -> first reply audio) and the memory the brain
+adds. Then long conversations (12 turns by default) per persona: in-character score by turn (turn 12
+over turn 1, target >= 0.9) and how often a reply repeats an earlier one. It prints a table, writes JSON,
+and with `--store` saves each brain x persona as a quality-lab run, so `stepaudio-ui check --compare A B`
+shows two brains check by check. Speed figures are only comparable within one run (shared machines).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import gc
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from model.embedded.brains import SMOLLM2_ID, Brain, brain_by_id, installed_brains
+from model.embedded.engine import EmbeddedEngine, load_shared_models
+from model.embedded.models import EmbeddedModels, load_chat_model, warm_chat_model
+from model.embedded.voices import FAST_VOICE_ID
+from stepaudio_ui.bench.brain_report import print_report, verdicts
+from stepaudio_ui.bench.brain_scores import ReplyScore, repeats_earlier, score, summarise
+from stepaudio_ui.bench.brain_store import store_runs
+from stepaudio_ui.bench.brain_turns import DEFAULT_LONG_PERSONAS, LONG_SCENES, TURNS, BenchTurn, long_conversation
+from stepaudio_ui.compose import compose_session
+from stepaudio_ui.engines import embedded_options
+from stepaudio_ui.quality.conversation import CollectedReply, ScriptedConversation
+from stepaudio_ui.quality.embedder import SentenceEmbedder
+from stepaudio_ui.quality.scorers import character_references
+from stepaudio_ui.settings import Settings
+from stepaudio_ui.specs import PersonaSpec, SceneSpec
+
+logger = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--brains", default=None, help="comma-separated brain ids (default: every installed one)")
+    parser.add_argument("--turns", type=int, default=None, help="only the first N turns of the turn set")
+    parser.add_argument("--long-turns", type=int, default=12, help="turns per long conversation (0: none)")
+    parser.add_argument(
+        "--long-personas",
+        default=",".join(DEFAULT_LONG_PERSONAS),
+        help="personas for long conversations, comma-separated, or 'all' (default: one English, one Chinese)",
+    )
+    parser.add_argument("--out", type=Path, default=None, help="JSON file (default: <data dir>/bench/brain-*.json)")
+    parser.add_argument("--store", action="store_true", help="save each brain x persona as a quality-lab run")
+    parser.add_argument("--json-only", action="store_true", help="print only the JSON")
+
+
+def _resident_mb() -> float:
+    """This process's resident memory now (Linux); 0 where /proc is missing."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _specs(db: Any, persona: str, scene: str) -> tuple[PersonaSpec, SceneSpec]:
+    from stepaudio_ui import studio
+
+    with db.session() as session:
+        persona_spec = studio.get_version(session, kind="persona", slug=persona).spec
+        scene_spec = studio.get_version(session, kind="scene", slug=scene).spec
+    return persona_spec, scene_spec  # type: ignore[return-value]
+
+
+class BrainBench:
+    """One brain's turns and long conversations through a real engine session."""
+
+    def __init__(self, db: Any, engine: EmbeddedEngine, embedder: SentenceEmbedder) -> None:
+        self.db = db
+        self.engine = engine
+        self.embedder = embedder
+
+    def _config(self, persona: PersonaSpec, scene: SceneSpec, *, fast_voice: bool = False) -> Any:
+        config = compose_session(persona, scene).model_copy(update={"greeting": None})
+        if fast_voice and config.language == "en":  # only the words count in long conversations
+            config = config.model_copy(update={"voice": FAST_VOICE_ID})
+        return config
+
+    def _score(self, turn: BenchTurn, persona: PersonaSpec, scene: SceneSpec, reply: CollectedReply) -> ReplyScore:
+        in_character = self.embedder.similarity(reply.text, character_references(persona)) if reply.text else 0.0
+        result = score(
+            persona=turn.persona, user=turn.text, reply=reply.text, language=turn.language,
+            max_sentences=scene.verbosity, relevant_words=turn.relevant, in_character=in_character,
+        )  # fmt: skip
+        timings = reply.timings
+        if timings is not None:
+            if timings.llm_first_token_ms and timings.reply_started_ms:
+                result.ttft_ms = round(timings.llm_first_token_ms - timings.reply_started_ms, 1)
+            result.tokens_per_s = timings.llm_tokens_per_s
+            if timings.first_audio_ms and timings.speech_end_ms:
+                result.decision_to_first_audio_ms = round(timings.first_audio_ms - timings.speech_end_ms, 1)
+        return result
+
+    async def turn_set(self, turns: list[BenchTurn]) -> list[ReplyScore]:
+        scores: list[ReplyScore] = []
+        for persona_slug in dict.fromkeys(turn.persona for turn in turns):
+            mine = [turn for turn in turns if turn.persona == persona_slug]
+            persona, scene = _specs(self.db, persona_slug, mine[0].scene)
+            async with ScriptedConversation(self.engine, self._config(persona, scene)) as talk:
+                for turn in mine:
+                    await talk.settle()  # the user listened to the last reply before typing
+                    reply = await talk.say(turn.text, f"{persona_slug}: {turn.text}")
+                    scores.append(self._score(turn, persona, scene, reply))
+                    logger.info("%s | %s -> %s", persona_slug, turn.text, reply.text)
+        return scores
+
+    async def long_conversation(self, persona_slug: str, turns: int) -> dict[str, Any]:
+        persona, scene = _specs(self.db, persona_slug, LONG_SCENES[persona_slug])
+        references = character_references(persona)
+        said: list[str] = []
+        by_turn: list[float] = []
+        repeats = 0
+        async with ScriptedConversation(self.engine, self._config(persona, scene, fast_voice=True)) as talk:
+            for index, text in enumerate(long_conversation(persona_slug, turns), start=1):
+                await talk.settle()
+                reply = await talk.say(text, f"{persona_slug} long turn {index}")
+                by_turn.append(round(self.embedder.similarity(reply.text, references) if reply.text else 0.0, 3))
+                repeats += repeats_earlier(reply.text, said)
+                said.append(reply.text)
+        return {"persona": persona_slug, "in_character_by_turn": by_turn, "repeats": repeats, "replies": said}
+
+
+async def bench_brain(
+    db: Any,
+    settings: Settings,
+    voice_models: EmbeddedModels,
+    brain: Brain,
+    turns: list[BenchTurn],
+    long_personas: list[str],
+    long_turns: int,
+) -> dict[str, Any]:
+    options = dataclasses.replace(embedded_options(settings), brain=brain.id)
+    before = _resident_mb()
+    started = time.perf_counter()
+    # A fresh copy even of a brain already loaded with the voices: the memory it adds is then measured alike.
+    chat = await asyncio.to_thread(load_chat_model, options)
+    await asyncio.to_thread(warm_chat_model, chat)
+    load_s = time.perf_counter() - started
+    engine = EmbeddedEngine(options, dataclasses.replace(voice_models, llm=chat), pace_audio=False)
+    bench = BrainBench(db, engine, SentenceEmbedder())
+    scores = await bench.turn_set(turns)
+    long = [await bench.long_conversation(persona, long_turns) for persona in long_personas] if long_turns else []
+    result = {
+        "brain": brain.id,
+        "card": brain.card_lines(),
+        "load_s": round(load_s, 1),
+        "memory_added_mb": round(_resident_mb() - before, 1),
+        "en": dataclasses.asdict(summarise([s for s in scores if s.language == "en"])),
+        "zh": dataclasses.asdict(summarise([s for s in scores if s.language == "zh"])),
+        "long": long,
+    }
+    del engine, chat, bench
+    gc.collect()
+    return result
+
+
+def _brains(args: argparse.Namespace) -> list[Brain]:
+    if args.brains:
+        return [brain_by_id(name.strip()) for name in args.brains.split(",") if name.strip()]
+    # SmolLM2 first: it is the baseline the others are measured against.
+    return sorted(installed_brains(), key=lambda brain: brain.id != SMOLLM2_ID)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from stepaudio_ui.quality.cli import _open_database
+
+    brains = _brains(args)
+    missing = [brain for brain in brains if not brain.installed()]
+    if missing:
+        sys.stderr.write("".join(f"bench brain: {b.name} is not installed: `{b.install_command()}`\n" for b in missing))
+        return 2
+    long_personas = list(LONG_SCENES) if args.long_personas == "all" else args.long_personas.split(",")
+    unknown = [persona for persona in long_personas if persona not in LONG_SCENES]
+    if unknown:
+        sys.stderr.write(f"bench brain: no long conversation for {unknown}; choose from {', '.join(LONG_SCENES)}\n")
+        return 2
+    turns = list(TURNS[: args.turns] if args.turns else TURNS)
+    db = _open_database(settings)
+    # The voices (and the first brain, the smallest) load once; each benched brain is loaded beside them in turn.
+    voice_models = load_shared_models(dataclasses.replace(embedded_options(settings), brain=brains[0].id))
+    results = [
+        asyncio.run(bench_brain(db, settings, voice_models, brain, turns, long_personas, args.long_turns))
+        for brain in brains
+    ]
+    report = {"brains": results, "verdicts": verdicts(results)}
+    if args.store:
+        report["stored_runs"] = store_runs(db, results)
+    out = args.out or settings.data_dir / "bench" / f"brain-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    if args.json_only:
+        sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
+    else:
+        print_report(results, report["verdicts"], report.get("stored_runs"), out)
+    return 0
