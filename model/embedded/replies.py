@@ -132,7 +132,6 @@ def plan_reply(
         user_spoke_chinese=user_language == "zh" or bool(user_text and detect_language(user_text) == "zh"),
         voice=config.voice or default_voice,
         speed=_speed(config),
-        few_shot=tuple(few_shot_messages(config)),
     )
 
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
-import gc
 import json
 import logging
 import sys
@@ -78,11 +78,13 @@ def _specs(db: Any, persona: str, scene: str) -> tuple[PersonaSpec, SceneSpec]:
 
 
 class BrainBench:
-    """One brain's turns and long conversations through a real engine session."""
+    """Every brain through its own real engine session, turn by turn in rotation: on a shared machine the
+    load changes by the minute, and asking each brain the same turn one after the other lets every brain
+    meet the same load (a brain run after another would meet another hour's)."""
 
-    def __init__(self, db: Any, engine: EmbeddedEngine, embedder: SentenceEmbedder) -> None:
+    def __init__(self, db: Any, engines: dict[str, EmbeddedEngine], embedder: SentenceEmbedder) -> None:
         self.db = db
-        self.engine = engine
+        self.engines = engines
         self.embedder = embedder
 
     def _config(self, persona: PersonaSpec, scene: SceneSpec, *, fast_voice: bool = False) -> Any:
@@ -106,67 +108,96 @@ class BrainBench:
                 result.decision_to_first_audio_ms = round(timings.first_audio_ms - timings.speech_end_ms, 1)
         return result
 
-    async def turn_set(self, turns: list[BenchTurn]) -> list[ReplyScore]:
-        scores: list[ReplyScore] = []
+    async def _open(self, stack: contextlib.AsyncExitStack, config: Any) -> dict[str, ScriptedConversation]:
+        return {
+            brain: await stack.enter_async_context(ScriptedConversation(engine, config))
+            for brain, engine in self.engines.items()
+        }
+
+    def _rotation(self, index: int) -> list[str]:
+        brains = list(self.engines)
+        shift = index % len(brains)
+        return brains[shift:] + brains[:shift]  # who goes first changes from turn to turn
+
+    async def turn_set(self, turns: list[BenchTurn]) -> dict[str, list[ReplyScore]]:
+        scores: dict[str, list[ReplyScore]] = {brain: [] for brain in self.engines}
+        asked = 0
         for persona_slug in dict.fromkeys(turn.persona for turn in turns):
             mine = [turn for turn in turns if turn.persona == persona_slug]
             persona, scene = _specs(self.db, persona_slug, mine[0].scene)
-            async with ScriptedConversation(self.engine, self._config(persona, scene)) as talk:
+            async with contextlib.AsyncExitStack() as stack:
+                talks = await self._open(stack, self._config(persona, scene))
                 for turn in mine:
-                    await talk.settle()  # the user listened to the last reply before typing
-                    reply = await talk.say(turn.text, f"{persona_slug}: {turn.text}")
-                    scores.append(self._score(turn, persona, scene, reply))
-                    logger.info("%s | %s -> %s", persona_slug, turn.text, reply.text)
+                    asked += 1
+                    for brain in self._rotation(asked):
+                        await talks[brain].settle()  # the user listened to the last reply before typing
+                        reply = await talks[brain].say(turn.text, f"{brain} {persona_slug}: {turn.text}")
+                        scores[brain].append(self._score(turn, persona, scene, reply))
+                        logger.info("%s | %s | %s -> %s", brain, persona_slug, turn.text, reply.text)
         return scores
 
-    async def long_conversation(self, persona_slug: str, turns: int) -> dict[str, Any]:
+    async def long_conversation(self, persona_slug: str, turns: int) -> dict[str, dict[str, Any]]:
         persona, scene = _specs(self.db, persona_slug, LONG_SCENES[persona_slug])
         references = character_references(persona)
-        said: list[str] = []
-        by_turn: list[float] = []
-        repeats = 0
-        async with ScriptedConversation(self.engine, self._config(persona, scene, fast_voice=True)) as talk:
+        runs: dict[str, dict[str, Any]] = {
+            brain: {"persona": persona_slug, "in_character_by_turn": [], "repeats": 0, "replies": []}
+            for brain in self.engines
+        }
+        async with contextlib.AsyncExitStack() as stack:
+            talks = await self._open(stack, self._config(persona, scene, fast_voice=True))
             for index, text in enumerate(long_conversation(persona_slug, turns), start=1):
-                await talk.settle()
-                reply = await talk.say(text, f"{persona_slug} long turn {index}")
-                by_turn.append(round(self.embedder.similarity(reply.text, references) if reply.text else 0.0, 3))
-                repeats += repeats_earlier(reply.text, said)
-                said.append(reply.text)
-        return {"persona": persona_slug, "in_character_by_turn": by_turn, "repeats": repeats, "replies": said}
+                for brain in self._rotation(index):
+                    await talks[brain].settle()
+                    reply = await talks[brain].say(text, f"{brain} {persona_slug} long turn {index}")
+                    run = runs[brain]
+                    similarity = self.embedder.similarity(reply.text, references) if reply.text else 0.0
+                    run["in_character_by_turn"].append(round(similarity, 3))
+                    run["repeats"] += repeats_earlier(reply.text, run["replies"])
+                    run["replies"].append(reply.text)
+        return runs
 
 
-async def bench_brain(
-    db: Any,
-    settings: Settings,
-    voice_models: EmbeddedModels,
-    brain: Brain,
-    turns: list[BenchTurn],
-    long_personas: list[str],
-    long_turns: int,
-) -> dict[str, Any]:
-    options = dataclasses.replace(embedded_options(settings), brain=brain.id)
-    before = _resident_mb()
-    started = time.perf_counter()
-    # A fresh copy even of a brain already loaded with the voices: the memory it adds is then measured alike.
-    chat = await asyncio.to_thread(load_chat_model, options)
-    await asyncio.to_thread(warm_chat_model, chat)
-    load_s = time.perf_counter() - started
-    engine = EmbeddedEngine(options, dataclasses.replace(voice_models, llm=chat), pace_audio=False)
-    bench = BrainBench(db, engine, SentenceEmbedder())
+async def bench_brains(
+    db: Any, engines: dict[str, EmbeddedEngine], turns: list[BenchTurn], long_personas: list[str], long_turns: int
+) -> dict[str, dict[str, Any]]:
+    bench = BrainBench(db, engines, SentenceEmbedder())
     scores = await bench.turn_set(turns)
-    long = [await bench.long_conversation(persona, long_turns) for persona in long_personas] if long_turns else []
-    result = {
-        "brain": brain.id,
-        "card": brain.card_lines(),
-        "load_s": round(load_s, 1),
-        "memory_added_mb": round(_resident_mb() - before, 1),
-        "en": dataclasses.asdict(summarise([s for s in scores if s.language == "en"])),
-        "zh": dataclasses.asdict(summarise([s for s in scores if s.language == "zh"])),
-        "long": long,
+    long: dict[str, list[dict[str, Any]]] = {brain: [] for brain in engines}
+    for persona in long_personas if long_turns else []:
+        for brain, run in (await bench.long_conversation(persona, long_turns)).items():
+            long[brain].append(run)
+    return {
+        brain: {
+            "en": dataclasses.asdict(summarise([s for s in scores[brain] if s.language == "en"])),
+            "zh": dataclasses.asdict(summarise([s for s in scores[brain] if s.language == "zh"])),
+            "long": long[brain],
+        }
+        for brain in engines
     }
-    del engine, chat, bench
-    gc.collect()
-    return result
+
+
+def load_brains(settings: Settings, brains: list[Brain]) -> tuple[dict[str, EmbeddedEngine], dict[str, dict[str, Any]]]:
+    """An unpaced engine per brain over one set of voice models, and what loading each brain cost."""
+    # The voices (and the first brain, the smallest) load once; each brain is loaded beside them.
+    voice_models: EmbeddedModels = load_shared_models(
+        dataclasses.replace(embedded_options(settings), brain=brains[0].id)
+    )
+    engines: dict[str, EmbeddedEngine] = {}
+    loads: dict[str, dict[str, Any]] = {}
+    for brain in brains:
+        options = dataclasses.replace(embedded_options(settings), brain=brain.id)
+        before, started = _resident_mb(), time.perf_counter()
+        # A fresh copy even of the brain loaded with the voices: the memory each adds is measured alike.
+        chat = load_chat_model(options)
+        warm_chat_model(chat)
+        loads[brain.id] = {
+            "brain": brain.id,
+            "card": brain.card_lines(),
+            "load_s": round(time.perf_counter() - started, 1),
+            "memory_added_mb": round(_resident_mb() - before, 1),
+        }
+        engines[brain.id] = EmbeddedEngine(options, dataclasses.replace(voice_models, llm=chat), pace_audio=False)
+    return engines, loads
 
 
 def _brains(args: argparse.Namespace) -> list[Brain]:
@@ -191,12 +222,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     turns = list(TURNS[: args.turns] if args.turns else TURNS)
     db = _open_database(settings)
-    # The voices (and the first brain, the smallest) load once; each benched brain is loaded beside them in turn.
-    voice_models = load_shared_models(dataclasses.replace(embedded_options(settings), brain=brains[0].id))
-    results = [
-        asyncio.run(bench_brain(db, settings, voice_models, brain, turns, long_personas, args.long_turns))
-        for brain in brains
-    ]
+    engines, loads = load_brains(settings, brains)
+    measured = asyncio.run(bench_brains(db, engines, turns, long_personas, args.long_turns))
+    results = [{**loads[brain.id], **measured[brain.id]} for brain in brains]
     report = {"brains": results, "verdicts": verdicts(results)}
     if args.store:
         report["stored_runs"] = store_runs(db, results)

@@ -102,7 +102,9 @@ def print_report(
             if not summary["turns"]:
                 continue
             cells = " ".join(f"{_show(summary[key], digits):>13}" for _, key, digits in COLUMNS)
-            write(f"{result['brain']:<20} {language:<4} {summary['turns']:>5} {cells} {result['memory_added_mb']:>7.0f}\n")
+            write(
+                f"{result['brain']:<20} {language:<4} {summary['turns']:>5} {cells} {result['memory_added_mb']:>7.0f}\n"
+            )
     write("\nlong conversations (in-character by turn, averaged over personas)\n")
     for result in results:
         figures = verdict[result["brain"]]["long"]

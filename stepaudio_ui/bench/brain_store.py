@@ -43,7 +43,9 @@ def store_runs(db: Any, results: list[dict[str, Any]]) -> dict[str, dict[str, in
                     scene_slug=scenes[persona],
                     scene_version=scene_view.number,
                     engine=f"embedded ({result['brain']})",
-                    script=json.dumps({"bench": "brain", "turns": [reply["user"] for reply in mine]}, ensure_ascii=False),
+                    script=json.dumps(
+                        {"bench": "brain", "turns": [reply["user"] for reply in mine]}, ensure_ascii=False
+                    ),
                     voice_card=json.dumps({"brain_card": result["card"]}, ensure_ascii=False),
                     finished_at=utc_now(),
                     passed=failed == 0,

@@ -23,7 +23,9 @@ TURNS: tuple[BenchTurn, ...] = (
     BenchTurn("nova-in-car", "in-car", "Find me a charger nearby.", "en", ("charg",)),
     BenchTurn("nova-in-car", "in-car", "My brakes feel strange.", "en", ("brake", "pull over", "stop", "safe")),
     BenchTurn("sam-support", "support-desk", "My wifi keeps dropping!", "en", ("wifi", "wi-fi", "router", "connect")),
-    BenchTurn("sam-support", "support-desk", "I already restarted the router.", "en", ("router", "cable", "light", "reset")),
+    BenchTurn(
+        "sam-support", "support-desk", "I already restarted the router.", "en", ("router", "cable", "light", "reset")
+    ),
     BenchTurn("aurelia-concierge", "showroom-demo", "Is the spa open tonight?", "en", ("spa",)),
     BenchTurn("aurelia-concierge", "showroom-demo", "What time is breakfast served?", "en", ("breakfast", "morning")),
     BenchTurn("captain-grizzle", "showroom-demo", "How do I tie a knot?", "en", ("knot", "rope", "loop")),
