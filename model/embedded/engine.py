@@ -185,7 +185,7 @@ class EmbeddedEngine:
     async def _shared_for(self, brain_id: str) -> SharedModels:
         await self.start()
         assert self._shared is not None  # start() either set it or raised
-        if brain_id == self.default_brain() or brain_id == getattr(self._shared.models.llm, "brain_id", None):
+        if brain_id == getattr(self._shared.models.llm, "brain_id", None):  # what answers is what is recorded
             return self._shared
         if brain_id not in self._by_brain:
             chat = await run_model_work(load_on_model_thread, load_other_brain, self.options, brain_id)
