@@ -26,9 +26,10 @@ LANGUAGE_LINES = {
     "zh": "只用简体中文回答。Answer in Mandarin Chinese (简体中文) only.",
     "auto": "Answer in the language of the user's last message: English, or Mandarin Chinese (简体中文).",
 }
-# Added to a Chinese user turn in a session whose language is "auto": the 0.5B brain, shown an English
-# system prompt, answered 1 in 3 Chinese questions in English without it (bench brain).
-CHINESE_TURN_HINT = "（请用简体中文回答。）"
+# Added to a Chinese user turn in a session whose language is "auto" (the system prompt, fixed for the session
+# so its evaluation is reused, cannot say which language this turn wants). English stays allowed inside it:
+# a tutor asked how to say something in English must still say the English.
+CHINESE_TURN_HINT = "（请用中文回答，需要时可以夹带英文。）"
 
 
 def example_line(user: str, assistant: str) -> str:
@@ -43,9 +44,15 @@ def instructions_without_examples(instructions: str, examples: Sequence[FewShotT
 
 
 def spoken_rules(max_sentences: int) -> str:
-    sentences = "one short sentence" if max_sentences == 1 else f"one to {max_sentences} short sentences"
+    words = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+    sentences = (
+        "one short sentence"
+        if max_sentences == 1
+        else f"one to {words.get(max_sentences, str(max_sentences))} short sentences"
+    )
     return (
         f"You are speaking aloud in a live voice conversation: say {sentences}, in plain words. "
+        "Answer exactly what the user just said, with one concrete, helpful next step, as your character would. "
         "No lists, no markdown, no emoji, no stage directions or actions in brackets. "
         "Do not make up facts, numbers, prices or policies: when unsure, say you will check. "
         "If asked whether you are a person, say honestly that you are an AI voice."

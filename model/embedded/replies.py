@@ -150,7 +150,7 @@ def _bilingual_plan(
         language=language,
         # 1.1, not SmolLM2's 1.2: Qwen does not loop at 1.1, and a stronger penalty garbles Chinese, whose
         # replies repeat characters (的, 你) by nature.
-        options=_options(config, max_sentences, temperature=0.5, repeat_penalty=1.1),
+        options=_options(config, max_sentences, temperature=0.3, repeat_penalty=1.1),
         max_sentences=max_sentences,
         earlier_phrases=phrase_keys(earlier_replies or []),
         user_spoke_chinese=bool(user_text and detect_language(user_text) == "zh"),

@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--brains", default=None, help="comma-separated brain ids (default: every installed one)")
-    parser.add_argument("--turns", type=int, default=None, help="only the first N turns of the turn set")
+    parser.add_argument("--turns", type=int, default=None, help="only the first N turns of the turn set (0: none)")
     parser.add_argument("--long-turns", type=int, default=12, help="turns per long conversation (0: none)")
     parser.add_argument(
         "--long-personas",
@@ -224,7 +224,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if unknown:
         sys.stderr.write(f"bench brain: no long conversation for {unknown}; choose from {', '.join(LONG_SCENES)}\n")
         return 2
-    turns = list(TURNS[: args.turns] if args.turns else TURNS)
+    turns = list(TURNS[: args.turns] if args.turns is not None else TURNS)
     db = _open_database(settings)
     engines, loads = load_brains(settings, brains)
     measured = asyncio.run(bench_brains(db, engines, turns, long_personas, args.long_turns))
