@@ -73,8 +73,6 @@ class SessionResponses:
         fixed_text: str | None = None,
     ) -> None:
         """Answer the history as it is now (or speak `fixed_text`, a greeting)."""
-        if fixed_text is None:
-            await self._prompts.prompt_ready()  # the system prompt and history, evaluated while the user spoke
         config = self._config()
         previous = self.active
         if previous is not None and previous.active and previous.done is not None:
@@ -173,6 +171,8 @@ class SessionResponses:
             fixed_text=fixed_text,
             on_finish=self._keep_reply,
             held=held,
+            # Inside the run, after it is announced: a `response.create` meanwhile finds it answering.
+            prompt_ready=self._prompts.prompt_ready,
         )
 
     def _keep_reply(self, text: str, status: str) -> None:
