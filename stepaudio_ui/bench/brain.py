@@ -41,6 +41,8 @@ from stepaudio_ui.settings import Settings
 from stepaudio_ui.specs import PersonaSpec, SceneSpec
 
 logger = logging.getLogger(__name__)
+# A bench measures, it does not judge: a reply minutes late on a machine others load is a figure, not a failure.
+REPLY_TIMEOUT_S = 900.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -110,7 +112,9 @@ class BrainBench:
 
     async def _open(self, stack: contextlib.AsyncExitStack, config: Any) -> dict[str, ScriptedConversation]:
         return {
-            brain: await stack.enter_async_context(ScriptedConversation(engine, config))
+            brain: await stack.enter_async_context(
+                ScriptedConversation(engine, config, reply_timeout_s=REPLY_TIMEOUT_S)
+            )
             for brain, engine in self.engines.items()
         }
 

@@ -64,9 +64,10 @@ def read_clip(path: Path, rate: int) -> np.ndarray:
 class ScriptedConversation:
     """`async with ScriptedConversation(engine, config) as talk: await talk.greeting(); await talk.say(...)`."""
 
-    def __init__(self, engine: Engine, config: SessionConfig) -> None:
+    def __init__(self, engine: Engine, config: SessionConfig, *, reply_timeout_s: float = REPLY_TIMEOUT_S) -> None:
         self._engine = engine
         self._config = config
+        self._reply_timeout_s = reply_timeout_s
         self._session: EngineSession | None = None
         self._queue: asyncio.Queue[ServerEvent | None] = asyncio.Queue()
         self._reader: asyncio.Task[None] | None = None
@@ -97,14 +98,14 @@ class ScriptedConversation:
         final_text: str | None = None
         chunks: list[np.ndarray] = []
         first_audio: float | None = None
-        deadline = time.monotonic() + REPLY_TIMEOUT_S
+        deadline = time.monotonic() + self._reply_timeout_s
         while True:
             remaining = deadline - time.monotonic()
             try:
                 event = await asyncio.wait_for(self._queue.get(), max(remaining, 0.001))
             except TimeoutError as error:
                 raise EngineReplyError(
-                    f"{what}: no reply from the {self._engine.name} engine within {REPLY_TIMEOUT_S:.0f} s"
+                    f"{what}: no reply from the {self._engine.name} engine within {self._reply_timeout_s:.0f} s"
                 ) from error
             if event is None:
                 raise EngineReplyError(f"{what}: the {self._engine.name} session ended before replying")
