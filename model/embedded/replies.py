@@ -49,6 +49,15 @@ _CJK_NOISE = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\
 _SAME_WORD_RUN = re.compile(r"\b(\w+)(?:\W+\1\b){3,}", re.IGNORECASE)
 # The framing `adapt_prompt` puts around a Chinese turn, echoed back by a tiny model: "(The user said this
 # in Chinese:" was the whole spoken reply to 2 of 4 Chinese questions in one bench run.
+# The stock refusal of an instruction-tuned model, said whole and about nothing: Qwen2.5-Coder 0.5B answered
+# "My wifi keeps dropping!" with "I'm sorry, but I can't assist with that." in 2 of 4 check runs. Only the bare
+# sentence is caught; a persona declining something in its own words ("I can't help with that while you
+# drive") is left alone.
+_STOCK_REFUSAL = re.compile(
+    r"^(?:i'?m sorry,?\s*(?:but\s*)?)?i (?:can(?:'|no)t|cannot|am unable to|am not able to) "
+    r"(?:assist|help) (?:you )?with (?:that|this)(?: request)?[.!]?$",
+    re.IGNORECASE,
+)
 _FRAMING_ECHO = re.compile(r"\bthe user (?:said|says|wrote|asked|spoke)\b|\breply in simple english\b", re.IGNORECASE)
 
 
@@ -273,6 +282,9 @@ class ReplyShaper:
             text = re.sub(r"\s+", " ", _CJK_NOISE.sub(" ", text)).strip()
             if not _SPEAKABLE.search(text):
                 return None
+        if _STOCK_REFUSAL.match(text):
+            logger.info("dropped a stock refusal: %r", text)
+            return None
         if self._english_only and _FRAMING_ECHO.search(text):  # the framing is only used for such models
             # Our own instructions to the model, not the persona's words; the rest of the sentence (the
             # quoted question, the closing bracket) goes with them.

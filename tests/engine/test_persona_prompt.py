@@ -51,3 +51,11 @@ def test_smollm2_keeps_its_english_framing_and_no_few_shot_turns() -> None:
     assert plan.english_only and plan.few_shot == () and plan.language == "en"
     framed = adapt_prompt([ChatMessage("system", plan.system_prompt), ChatMessage("user", "你喜欢什么？")], plan)
     assert framed[-1].content.startswith("(The user said this in Chinese:")
+
+
+def test_a_stock_refusal_is_not_spoken_but_a_persona_declining_is() -> None:
+    from model.embedded.replies import ReplyShaper
+
+    assert ReplyShaper(3).accept("I'm sorry, but I can't assist with that.") == []
+    declined = "I can't help with that while you're driving."
+    assert ReplyShaper(3).accept(declined) == [declined]
