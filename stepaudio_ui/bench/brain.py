@@ -21,6 +21,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", type=Path, default=None, help="JSON file (default: <data dir>/bench/brain-*.json)")
     parser.add_argument("--store", action="store_true", help="save each brain x persona as a quality-lab run")
+    parser.add_argument("--partial-out", type=Path, default=None, help="JSON rewritten after each persona's turns")
     parser.add_argument("--json-only", action="store_true", help="print only the JSON")
 
 
@@ -123,7 +125,9 @@ class BrainBench:
         shift = index % len(brains)
         return brains[shift:] + brains[:shift]  # who goes first changes from turn to turn
 
-    async def turn_set(self, turns: list[BenchTurn]) -> dict[str, list[ReplyScore]]:
+    async def turn_set(
+        self, turns: list[BenchTurn], on_persona_done: Callable[[dict[str, list[ReplyScore]]], None] | None = None
+    ) -> dict[str, list[ReplyScore]]:
         scores: dict[str, list[ReplyScore]] = {brain: [] for brain in self.engines}
         asked = 0
         for persona_slug in dict.fromkeys(turn.persona for turn in turns):
@@ -138,6 +142,8 @@ class BrainBench:
                         reply = await talks[brain].say(turn.text, f"{brain} {persona_slug}: {turn.text}")
                         scores[brain].append(self._score(turn, persona, scene, reply))
                         logger.info("%s | %s | %s -> %s", brain, persona_slug, turn.text, reply.text)
+            if on_persona_done is not None:
+                on_persona_done(scores)
         return scores
 
     async def long_conversation(self, persona_slug: str, turns: int) -> dict[str, dict[str, Any]]:
@@ -161,23 +167,37 @@ class BrainBench:
         return runs
 
 
+def _by_language(scores: dict[str, list[ReplyScore]]) -> dict[str, dict[str, Any]]:
+    return {
+        brain: {
+            language: dataclasses.asdict(summarise([s for s in mine if s.language == language]))
+            for language in ("en", "zh")
+        }
+        for brain, mine in scores.items()
+    }
+
+
 async def bench_brains(
-    db: Any, engines: dict[str, EmbeddedEngine], turns: list[BenchTurn], long_personas: list[str], long_turns: int
+    db: Any,
+    engines: dict[str, EmbeddedEngine],
+    turns: list[BenchTurn],
+    long_personas: list[str],
+    long_turns: int,
+    partial_out: Path | None = None,
 ) -> dict[str, dict[str, Any]]:
     bench = BrainBench(db, engines, SentenceEmbedder())
-    scores = await bench.turn_set(turns)
+
+    def save_partial(scores: dict[str, list[ReplyScore]]) -> None:
+        if partial_out is not None:  # what is done so far, for a run that may be stopped part-way
+            partial_out.write_text(json.dumps(_by_language(scores), ensure_ascii=False, indent=1), encoding="utf-8")
+
+    scores = await bench.turn_set(turns, save_partial)
     long: dict[str, list[dict[str, Any]]] = {brain: [] for brain in engines}
     for persona in long_personas if long_turns else []:
         for brain, run in (await bench.long_conversation(persona, long_turns)).items():
             long[brain].append(run)
-    return {
-        brain: {
-            "en": dataclasses.asdict(summarise([s for s in scores[brain] if s.language == "en"])),
-            "zh": dataclasses.asdict(summarise([s for s in scores[brain] if s.language == "zh"])),
-            "long": long[brain],
-        }
-        for brain in engines
-    }
+    summaries = _by_language(scores)
+    return {brain: {**summaries[brain], "long": long[brain]} for brain in engines}
 
 
 def load_brains(settings: Settings, brains: list[Brain]) -> tuple[dict[str, EmbeddedEngine], dict[str, dict[str, Any]]]:
@@ -231,7 +251,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     turns = list(TURNS[: args.turns] if args.turns is not None else TURNS)
     db = _open_database(settings)
     engines, loads = load_brains(settings, brains)
-    measured = asyncio.run(bench_brains(db, engines, turns, long_personas, args.long_turns))
+    measured = asyncio.run(bench_brains(db, engines, turns, long_personas, args.long_turns, args.partial_out))
     results = [{**loads[brain.id], **measured[brain.id]} for brain in brains]
     report = {"brains": results, "verdicts": verdicts(results)}
     if args.store:

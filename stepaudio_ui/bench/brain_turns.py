@@ -19,25 +19,26 @@ class BenchTurn:
     relevant: tuple[str, ...]  # a reply that names any of these answers what was asked
 
 
+# Personas in an order that mixes the languages early: a run stopped part-way (`--partial-out`) still has both.
 TURNS: tuple[BenchTurn, ...] = (
     BenchTurn("nova-in-car", "in-car", "Find me a charger nearby.", "en", ("charg",)),
     BenchTurn("nova-in-car", "in-car", "My brakes feel strange.", "en", ("brake", "pull over", "stop", "safe")),
+    BenchTurn("xiaoxing-service", "zh-hotline", "我的手机充不进电。", "zh", ("充电", "电池", "充电器", "数据线")),
+    BenchTurn("xiaoxing-service", "zh-hotline", "屏幕突然不亮了怎么办？", "zh", ("屏幕", "重启", "开机", "电源")),
+    BenchTurn("xiaoxing-service", "zh-hotline", "手机发烫正常吗？", "zh", ("热", "烫", "温度")),
     BenchTurn("sam-support", "support-desk", "My wifi keeps dropping!", "en", ("wifi", "wi-fi", "router", "connect")),
     BenchTurn(
         "sam-support", "support-desk", "I already restarted the router.", "en", ("router", "cable", "light", "reset")
     ),
-    BenchTurn("aurelia-concierge", "showroom-demo", "Is the spa open tonight?", "en", ("spa",)),
-    BenchTurn("aurelia-concierge", "showroom-demo", "What time is breakfast served?", "en", ("breakfast", "morning")),
-    BenchTurn("captain-grizzle", "showroom-demo", "How do I tie a knot?", "en", ("knot", "rope", "loop")),
-    BenchTurn("captain-grizzle", "showroom-demo", "Tell me about your ship.", "en", ("ship", "sail", "deck", "vessel")),
     BenchTurn("lin-tutor", "quiet-library", "How do I say thank you in Chinese?", "en", ("谢谢", "xie")),
-    BenchTurn("luna-storyteller", "bedtime-story", "A dragon story please!", "en", ("dragon",)),
     BenchTurn("lin-tutor", "quiet-library", "“早上好”用英文怎么说？", "zh", ("good morning",)),
     BenchTurn("lin-tutor", "quiet-library", "我想练习英语口语。", "zh", ("英语", "english", "练习")),
+    BenchTurn("aurelia-concierge", "showroom-demo", "Is the spa open tonight?", "en", ("spa",)),
+    BenchTurn("aurelia-concierge", "showroom-demo", "What time is breakfast served?", "en", ("breakfast", "morning")),
+    BenchTurn("luna-storyteller", "bedtime-story", "A dragon story please!", "en", ("dragon",)),
     BenchTurn("luna-storyteller", "bedtime-story", "给我讲一个小猫的故事。", "zh", ("猫",)),
-    BenchTurn("xiaoxing-service", "zh-hotline", "我的手机充不进电。", "zh", ("充电", "电池", "充电器", "数据线")),
-    BenchTurn("xiaoxing-service", "zh-hotline", "屏幕突然不亮了怎么办？", "zh", ("屏幕", "重启", "开机", "电源")),
-    BenchTurn("xiaoxing-service", "zh-hotline", "手机发烫正常吗？", "zh", ("热", "烫", "温度")),
+    BenchTurn("captain-grizzle", "showroom-demo", "How do I tie a knot?", "en", ("knot", "rope", "loop")),
+    BenchTurn("captain-grizzle", "showroom-demo", "Tell me about your ship.", "en", ("ship", "sail", "deck", "vessel")),
 )
 
 # A long conversation: each seed persona's own opening turns, then follow-ups that keep it going without
