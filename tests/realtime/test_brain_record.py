@@ -18,6 +18,7 @@ from tests.realtime.conftest import PERSONA_SLUG, RunningServer
 pytestmark = pytest.mark.models
 
 QUESTION = "你最喜欢哪一座老钟？"
+BILINGUAL_ADA = "You are Ada, a patient museum guide who loves old clocks. Answer in the language the user speaks."
 
 
 async def _ask(server: RunningServer, brain: str | None) -> tuple[str, str]:
@@ -25,6 +26,8 @@ async def _ask(server: RunningServer, brain: str | None) -> tuple[str, str]:
     query = {"brain": brain} if brain else {}
     async with client.beta.realtime.connect(model=PERSONA_SLUG, extra_query=query) as connection:
         created = await asyncio.wait_for(connection.recv(), 60)
+        # Ada is an English persona ("Always answer in English"): let her answer in the user's language here.
+        await connection.session.update(session={"instructions": BILINGUAL_ADA, "language": "auto"})
         await connection.conversation.item.create(
             item={"type": "message", "role": "user", "content": [{"type": "input_text", "text": QUESTION}]}
         )
