@@ -60,7 +60,7 @@ def verdicts(results: list[dict[str, Any]]) -> dict[str, Any]:
     for result in results:
         english, chinese = _summary(result, "en"), _summary(result, "zh")
         entry: dict[str, Any] = {"chinese_in_chinese": chinese.language_right, "long": long_figures(result)}
-        if baseline is not None and result is not baseline:
+        if baseline is not None and result is not baseline and english.turns and _summary(baseline, "en").turns:
             base = _summary(baseline, "en")
             entry["english_vs_smollm2"] = {
                 column: _at_least(getattr(english, column), getattr(base, column), lower=column in QUALITY_LOWER)
