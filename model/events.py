@@ -50,6 +50,14 @@ class TurnDetection(BaseModel):
     interrupt_response: bool = True  # extension-compatible: may the user barge in
 
 
+class FewShotTurn(BaseModel):
+    """Extension: one example exchange of a persona, shown to a small chat model as a real turn."""
+
+    model_config = ConfigDict(extra="allow")
+    user: str = Field(max_length=2_000)
+    assistant: str = Field(max_length=2_000)
+
+
 class InputAudioTranscription(BaseModel):
     model_config = ConfigDict(extra="allow")
     model: str = "whisper"
@@ -79,6 +87,8 @@ class SessionConfig(BaseModel):
     output_sample_rate: Literal[16_000, 24_000] | None = None
     greeting: str | None = Field(None, max_length=2_000)
     max_sentences: int | None = Field(None, ge=1, le=50)
+    examples: list[FewShotTurn] | None = Field(None, max_length=20)  # the persona's example lines
+    brain: str | None = Field(None, max_length=200)  # the embedded engine's chat model (brain id)
 
 
 class ContentPart(BaseModel):

@@ -58,7 +58,7 @@ IGNORED_CLIENT_EVENTS: frozenset[str] = frozenset(
 )
 # Fields of our SessionConfig that only our own engines understand: never sent to a remote service.
 EXTENSION_SESSION_FIELDS: frozenset[str] = frozenset(
-    {"speed", "language", "input_sample_rate", "output_sample_rate", "greeting", "max_sentences"}
+    {"speed", "language", "input_sample_rate", "output_sample_rate", "greeting", "max_sentences", "examples", "brain"}
 )
 _GA_CONTENT_TYPES = {"output_text": "text", "output_audio": "audio"}
 

@@ -27,6 +27,7 @@ EXTERNAL_BENCHES = {
     "soak": "stepaudio_ui.bench.soak",
     "realtime": "stepaudio_ui.bench.realtime",
     "flood": "stepaudio_ui.bench.flood",
+    "brain": "stepaudio_ui.bench.brain",
 }
 KIND_GROUPS = {"personas": "persona", "scenes": "scene"}
 
@@ -232,7 +233,9 @@ def _add_db_group(commands: Any) -> None:
 
 def _add_bench_group(commands: Any) -> None:
     parser = commands.add_parser("bench", help="measure the store, the voice engine or a live session")
-    targets = parser.add_subparsers(dest="target", required=True, metavar="{store,engine,live,soak,realtime,flood}")
+    targets = parser.add_subparsers(
+        dest="target", required=True, metavar="{store,engine,live,soak,realtime,flood,brain}"
+    )
     from stepaudio_ui.bench import store as bench_store
 
     store_parser = targets.add_parser("store", help="10,000 personas x 10 versions: list, search and save times")

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from model.events import SessionConfig, TurnDetection
+from model.embedded.persona_prompt import example_line
+from model.events import FewShotTurn, SessionConfig, TurnDetection
 from stepaudio_ui.specs import PersonaSpec, SceneSpec
 
 _LANGUAGE_RULES = {
@@ -84,7 +85,7 @@ def compose_instructions(persona: PersonaSpec, scene: SceneSpec | None) -> str:
     if guard.avoid_phrases:
         lines.append("Never say: " + "; ".join(f'"{p}"' for p in guard.avoid_phrases) + ".")
     for example in persona.examples:
-        lines.append(f"Example - User: {example.user} / You: {example.assistant}")
+        lines.append(example_line(example.user, example.assistant))
     lines.append(f"Stay in character as {persona.name}.")
     return "\n".join(lines)
 
@@ -121,4 +122,7 @@ def compose_session(persona: PersonaSpec, scene: SceneSpec | None) -> SessionCon
         input_audio_transcription={"model": "whisper"},
         greeting=compose_greeting(persona, scene),
         max_sentences=frame.verbosity,
+        # Also as turns: a small chat model follows examples it is shown as a conversation far better
+        # than ones described in its instructions (the embedded engine takes them out of the text then).
+        examples=[FewShotTurn(user=e.user, assistant=e.assistant) for e in persona.examples] or None,
     )

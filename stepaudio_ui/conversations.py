@@ -46,6 +46,8 @@ class ConversationSummary:
     ended_at: datetime | None
     end_reason: str | None
     turn_count: int
+    brain: str | None = None  # the chat model that answered (embedded engine), see `brain_card`
+    brain_card: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,10 @@ def start_conversation(
     scene_slug: str | None,
     scene_version: int | None,
     engine: str,
+    brain: dict[str, Any] | None = None,
 ) -> int:
-    """Record the start of a live conversation; returns its id."""
+    """Record the start of a live conversation; returns its id. `brain` is the engine's card of the brain
+    the session talks with (`EmbeddedEngine.brain_card`), kept beside the versions and the engine."""
     if (scene_slug is None) != (scene_version is None):
         raise StudioError("give both scene_slug and scene_version, or neither (a conversation without a scene tone)")
     with write_transaction(session):
@@ -77,11 +81,20 @@ def start_conversation(
             scene_slug=scene_slug,
             scene_version=scene_version,
             engine=engine,
+            brain=str(brain["id"]) if brain else None,
+            brain_card=json.dumps(brain, ensure_ascii=False, sort_keys=True) if brain else None,
         )
         session.add(row)
         session.flush()
         conversation_id = int(row.id or 0)
-    logger.info("conversation %d started: %s v%d on %s", conversation_id, persona_slug, persona_version, engine)
+    logger.info(
+        "conversation %d started: %s v%d on %s (brain %s)",
+        conversation_id,
+        persona_slug,
+        persona_version,
+        engine,
+        brain["id"] if brain else "-",
+    )
     return conversation_id
 
 
@@ -155,6 +168,8 @@ def _summary(row: Conversation, turn_count: int) -> ConversationSummary:
         ended_at=row.ended_at,
         end_reason=row.end_reason,
         turn_count=turn_count,
+        brain=row.brain,
+        brain_card=json.loads(row.brain_card) if row.brain_card else None,
     )
 
 

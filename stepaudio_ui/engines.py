@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 def embedded_options(settings: Settings) -> EmbeddedOptions:
     """The embedded engine's options from the app settings (joined model files are cached in the data dir)."""
     return EmbeddedOptions(
+        brain=settings.llm,
+        brain_cache_dir=settings.model_cache_dir.expanduser() if settings.model_cache_dir else None,
         gguf_path=settings.llm_gguf_path.expanduser() if settings.llm_gguf_path else None,
         openai_url=settings.llm_openai_url or None,
         openai_key=secret(settings.llm_openai_key),

@@ -26,6 +26,7 @@ def transcript_dict(view: Any) -> dict[str, Any]:
         "persona": {"slug": summary.persona_slug, "version": summary.persona_version},
         "scene": {"slug": summary.scene_slug, "version": summary.scene_version},
         "engine": summary.engine,
+        "brain": summary.brain_card,  # the embedded engine's chat model that answered, with its card
         "started_at": summary.started_at.isoformat(),
         "ended_at": summary.ended_at.isoformat() if summary.ended_at else None,
         "end_reason": summary.end_reason,
@@ -51,7 +52,7 @@ def transcript_markdown(view: Any) -> str:
         "",
         f"- Persona: {summary.persona_slug} v{summary.persona_version}",
         f"- Scene tone: {scene}",
-        f"- Engine: {summary.engine}",
+        f"- Engine: {summary.engine}" + (f" (brain: {summary.brain})" if summary.brain else ""),
         f"- Started: {summary.started_at:%Y-%m-%d %H:%M:%S} UTC",
         f"- Ended: {summary.ended_at:%Y-%m-%d %H:%M:%S} UTC ({summary.end_reason})"
         if summary.ended_at

@@ -50,6 +50,7 @@ from stepaudio_ui.live_session import (
     ResolvedSession,
     resolve_session,
     selection_from_args,
+    session_brain,
 )
 from stepaudio_ui.live_view import ConversationView
 
@@ -156,7 +157,9 @@ class LiveHandler(AsyncStreamHandler):
             resolve_session, self.ctx.db, selection, input_sample_rate=INPUT_RATE, output_sample_rate=OUTPUT_RATE
         )
         session = await engine.open_session(self.resolved.config)
-        self.recorder = await ConversationRecorder.start(self.ctx.db, self.ctx.settings.data_dir, self.resolved)
+        self.recorder = await ConversationRecorder.start(
+            self.ctx.db, self.ctx.settings.data_dir, self.resolved, session_brain(engine, session)
+        )
         self.view.conversation_id = self.recorder.conversation_id
         self._notice(f"🟢 Talking to {self.resolved.persona_name} on {selection.engine} — speak, or type below.")
         return session
@@ -247,6 +250,9 @@ class LiveHandler(AsyncStreamHandler):
             if self.resolved and selection.engine != self.resolved.selection.engine:
                 self._notice("The engine changes when you start the next conversation.")
                 selection = selection.model_copy(update={"engine": self.resolved.selection.engine})
+            if self.resolved and selection.brain != self.resolved.selection.brain:
+                self._notice("The brain changes when you start the next conversation.")
+                selection = selection.model_copy(update={"brain": self.resolved.selection.brain})
             resolved = await asyncio.to_thread(
                 resolve_session, self.ctx.db, selection, input_sample_rate=INPUT_RATE, output_sample_rate=OUTPUT_RATE
             )

@@ -40,6 +40,7 @@ class LiveSelection(BaseModel):
     scene_slug: str | None = Field(None, min_length=1, max_length=63)
     scene_version: int | None = Field(None, ge=1)
     engine: str = Field(min_length=1, max_length=80)
+    brain: str | None = Field(None, max_length=200)  # the embedded engine's chat model; None: its default
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ def resolve_session(
             "output_sample_rate": output_sample_rate,
             # A custom (reference-clip) voice: the embedded engine speaks its stated fallback voice.
             "voice": engine_voice(selection.engine, config.voice),
+            "brain": selection.brain,
         }
     )
     return ResolvedSession(
@@ -87,6 +89,15 @@ def _load_version(studio: Any, s: Any, kind: str, slug: str, number: int | None)
     if number is None:
         return studio.get_default_version(s, kind=kind, slug=slug)
     return studio.get_version(s, kind=kind, slug=slug, number=number)
+
+
+def session_brain(engine: Any, session: Any) -> dict[str, Any] | None:
+    """The card of the brain an open engine session answers with (the engine resolved it when the session
+    opened, and says so in the session's config), or None for an engine without one of ours."""
+    card = getattr(engine, "brain_card", None)
+    if card is None:
+        return None
+    return card(getattr(session.config, "brain", None))
 
 
 def conversation_audio_dir(data_dir: Path, conversation_id: int) -> Path:
@@ -123,7 +134,11 @@ class ConversationRecorder:
         self._finished = False
 
     @classmethod
-    async def start(cls, db: Any, data_dir: Path, resolved: ResolvedSession) -> ConversationRecorder:
+    async def start(
+        cls, db: Any, data_dir: Path, resolved: ResolvedSession, brain: dict[str, Any] | None = None
+    ) -> ConversationRecorder:
+        """`brain`: the card of the brain the engine session talks with (`session_brain`)."""
+
         def create() -> int:
             from stepaudio_ui import conversations
 
@@ -135,6 +150,7 @@ class ConversationRecorder:
                     scene_slug=resolved.selection.scene_slug,  # None with None: no scene tone
                     scene_version=resolved.scene_version,
                     engine=resolved.selection.engine,
+                    brain=brain,
                 )
 
         # SQLite commits can take tens of ms: keep them off the event loop that paces the audio.
@@ -197,15 +213,17 @@ class ConversationRecorder:
 
 
 def selection_from_args(args: list[Any]) -> LiveSelection:
-    """fastrtc's args: [webrtc value, persona slug, persona version, scene slug, scene version, engine].
+    """fastrtc's args: [webrtc value, persona slug, persona version, scene slug, scene version, engine,
+    role, brain] (role is read by the Live tab's own handler, ui/live_scope.py).
 
     fastrtc puts a "__webrtc_value__" marker in front when the webrtc value is a plain id string. The scene
     picker's "no scene tone" (`NO_SCENE`), or no pick, is a conversation without a scene tone."""
     args = list(args)
     if args and args[0] == "__webrtc_value__":
         args = args[1:]
-    _, persona, persona_version, scene, scene_version, engine = (list(args) + [None] * 6)[:6]
+    _, persona, persona_version, scene, scene_version, engine, _role, brain = (list(args) + [None] * 8)[:8]
     return LiveSelection(
+        brain=brain or None,
         persona_slug=persona or "",
         persona_version=_version_or_none(persona_version),
         scene_slug=None if scene in (None, "", NO_SCENE) else scene,

@@ -151,7 +151,7 @@ def _persona_version(session: Any, slug: str) -> Any:
 
 
 def _compose(
-    ctx: AppContext, persona_slug: str | None, engine_name: str, scene: str | None
+    ctx: AppContext, persona_slug: str | None, engine_name: str, scene: str | None, brain: str | None = None
 ) -> tuple[SessionConfig, Any]:
     """(persona, scene tone) composed exactly as the Live panel does; no persona gives a plain config.
     Returns the config and the live_session.ResolvedSession (None without a persona)."""
@@ -169,7 +169,7 @@ def _compose(
                 code="scene_without_persona",
             )
         log.info("/v1/realtime without a persona: a plain assistant, instructed by the client's session.update")
-        return SessionConfig(modalities=["text", "audio"]), None
+        return SessionConfig(modalities=["text", "audio"], brain=brain), None
     try:
         with ctx.db.session() as s:
             persona = _persona_version(s, slug)
@@ -180,6 +180,7 @@ def _compose(
             scene_slug=chosen.slug if chosen else None,
             scene_version=chosen.number if chosen else None,
             engine=engine_name,
+            brain=brain,
         )
         resolved = resolve_session(
             ctx.db, selection, input_sample_rate=DEFAULT_SAMPLE_RATE, output_sample_rate=DEFAULT_SAMPLE_RATE
@@ -203,10 +204,10 @@ def _persona_published(ctx: AppContext, slug: str) -> bool:
 
 
 def resolve_target(
-    ctx: AppContext, model: str | None, engine_name: str | None, scene: str | None = None
+    ctx: AppContext, model: str | None, engine_name: str | None, scene: str | None = None, brain: str | None = None
 ) -> ResolvedTarget:
-    """`?model=` (persona slug | engine name | nothing), `?engine=` and `?scene=` (slug | none | nothing)
-    -> the engine and session config."""
+    """`?model=` (persona slug | engine name | nothing), `?engine=`, `?scene=` (slug | none | nothing) and
+    `?brain=` (the embedded engine's chat model) -> the engine and session config."""
     persona_slug: str | None = None
     if model and model in ctx.engines:
         engine_name = engine_name or model
@@ -228,5 +229,5 @@ def resolve_target(
         raise RealtimeRefused(
             f"engine '{engine_name}' is not usable here: {availability.reason}", code="engine_unavailable"
         )
-    config, resolved = _compose(ctx, persona_slug, engine_name, scene)
+    config, resolved = _compose(ctx, persona_slug, engine_name, scene, brain)
     return ResolvedTarget(engine_name=engine_name, engine=engine, config=config, resolved=resolved)

@@ -94,11 +94,11 @@ class RealtimeRecording:
         self._reply_text: list[str] = []
 
     @classmethod
-    async def start(cls, ctx: Any, resolved: Any) -> RealtimeRecording | None:
+    async def start(cls, ctx: Any, resolved: Any, brain: dict[str, Any] | None = None) -> RealtimeRecording | None:
         from stepaudio_ui.live_session import ConversationRecorder
 
         try:
-            recorder = await ConversationRecorder.start(ctx.db, ctx.settings.data_dir, resolved)
+            recorder = await ConversationRecorder.start(ctx.db, ctx.settings.data_dir, resolved, brain)
         except Exception:  # noqa: BLE001 - no record is better than no conversation
             log.exception("could not start recording a /v1/realtime conversation")
             return None

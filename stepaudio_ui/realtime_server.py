@@ -29,6 +29,7 @@ from model.internal_errors import internal_error_event, internal_error_message
 from model.protocol import EngineSession
 from model.realtime_wire import WireError, parse_client_message, server_event_json
 from stepaudio_ui.context import AppContext
+from stepaudio_ui.live_session import session_brain
 from stepaudio_ui.realtime_access import (
     SUBPROTOCOL_KEY_PREFIX,
     RealtimeRefused,
@@ -239,7 +240,11 @@ def mount_realtime(app: FastAPI, ctx: AppContext) -> None:
 
     @app.websocket(REALTIME_PATH)
     async def realtime_endpoint(
-        ws: WebSocket, model: str | None = None, engine: str | None = None, scene: str | None = None
+        ws: WebSocket,
+        model: str | None = None,
+        engine: str | None = None,
+        scene: str | None = None,
+        brain: str | None = None,
     ) -> None:
         await ws.accept(subprotocol=_pick_subprotocol(ws))
         try:
@@ -252,18 +257,24 @@ def mount_realtime(app: FastAPI, ctx: AppContext) -> None:
             await _refuse(ws, stats, refusal, close_code=TRY_AGAIN_LATER)
             return
         try:
-            await _serve(ws, ctx, stats, model, engine, scene)
+            await _serve(ws, ctx, stats, model, engine, scene, brain)
         finally:
             slots.give_back()
 
 
 async def _serve(
-    ws: WebSocket, ctx: AppContext, stats: RealtimeStats, model: str | None, engine: str | None, scene: str | None
+    ws: WebSocket,
+    ctx: AppContext,
+    stats: RealtimeStats,
+    model: str | None,
+    engine: str | None,
+    scene: str | None,
+    brain: str | None,
 ) -> None:
     """One admitted connection: resolve what it talks to, open the engine session, pump it, record it."""
     try:
         # store reads are quick but blocking: keep them off the loop that serves other sockets
-        target = await asyncio.to_thread(resolve_target, ctx, model, engine, scene)
+        target = await asyncio.to_thread(resolve_target, ctx, model, engine, scene, brain)
     except RealtimeRefused as exc:
         await _refuse(ws, stats, exc)
         return
@@ -281,7 +292,8 @@ async def _serve(
         return
     stats.active += 1
     stats.opened += 1
-    recording = await RealtimeRecording.start(ctx, target.resolved) if target.resolved else None
+    brain_card = session_brain(target.engine, session)
+    recording = await RealtimeRecording.start(ctx, target.resolved, brain_card) if target.resolved else None
     log.info(
         "/v1/realtime session on %s (conversation %s)", target.engine_name, recording and recording.conversation_id
     )

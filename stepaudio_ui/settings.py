@@ -12,6 +12,8 @@ from typing import Any
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from model.embedded.brains import DEFAULT_BRAIN_ID, brain_by_id
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STEPAUDIO_", env_file=".env", extra="ignore")
@@ -88,8 +90,16 @@ class Settings(BaseSettings):
     )
 
     # --- embedded engine
+    llm: str = Field(
+        DEFAULT_BRAIN_ID,
+        description='The embedded engine\'s default brain (chat model): qwen2.5-coder-0.5b, qwen2.5-coder-1.5b (`pip install -e ".[brains]"`) or smollm2-135m. The Live tab and A/B panel can pick another per conversation.',
+    )
+    model_cache_dir: Path | None = Field(
+        None,
+        description="Where brains split over several packages are joined once (sha256-checked); default ~/.cache/stepaudio-ui/models (XDG_CACHE_HOME honoured).",
+    )
     llm_gguf_path: Path | None = Field(
-        None, description="A GGUF chat model for the embedded engine (default: the packaged SmolLM2-135M-Instruct)."
+        None, description="A GGUF chat model of your own for the embedded engine, instead of the packaged brains."
     )
     llm_openai_url: str | None = Field(
         None,
@@ -221,6 +231,12 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("llm")
+    @classmethod
+    def _known_brain(cls, value: str) -> str:
+        brain_by_id(value)  # UnknownBrainError (a ValueError) lists the brains there are
+        return value
 
     def resolved_database_url(self) -> str:
         if self.database_url:

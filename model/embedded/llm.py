@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol
 logger = logging.getLogger(__name__)
 
 DEFAULT_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_BRAIN_ID = "smollm2-135m"
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,10 @@ class GenerationOptions:
 
 class ChatModel(Protocol):
     name: str
+    brain_id: str  # a packaged brain's id, or "gguf:<file>" / "openai:<model>" for one of your own
     context_tokens: int
     runs_on_this_machine: bool  # decodes on our CPU (competes with ASR and TTS) rather than on a server
+    writes_chinese: bool  # False for the packaged English-only SmolLM2
 
     def stream_chat(
         self, messages: Sequence[ChatMessage], options: GenerationOptions, cancel: threading.Event
@@ -112,6 +115,9 @@ class LlamaCppChat:
         context_tokens: int = 2048,
         parallel_slots: int = 2,
         prompt_cache_ram_mib: int = 0,
+        *,
+        brain_id: str | None = None,
+        writes_chinese: bool | None = None,
     ) -> None:
         import xllamacpp
 
@@ -138,6 +144,9 @@ class LlamaCppChat:
         self._server = xllamacpp.Server(params)
         self.runs_on_this_machine = True
         self.name = f"llama.cpp {path.stem}"
+        self.brain_id = brain_id or (SMOLLM2_BRAIN_ID if gguf_path is None else f"gguf:{path.name}")
+        # A GGUF of your own is assumed to write Chinese (you chose it); the packaged SmolLM2 does not.
+        self.writes_chinese = writes_chinese if writes_chinese is not None else gguf_path is not None
         self.context_tokens = context_tokens
         logger.info("Chat model %s loaded in %.2f s (%d threads)", path.name, time.perf_counter() - started, threads)
 
@@ -243,6 +252,8 @@ class OpenAICompatibleChat:
         self._model = model
         self.runs_on_this_machine = False
         self.name = f"{model} at {base_url}"
+        self.brain_id = f"openai:{model}"
+        self.writes_chinese = True
         self.context_tokens = context_tokens
 
     def count_tokens(self, text: str) -> int:

@@ -14,6 +14,8 @@ import numpy as np
 
 from model.embedded.asr import SpeechRecognizer, WhisperAsr
 from model.embedded.audio import resample
+from model.embedded.brain_files import brain_file
+from model.embedded.brains import DEFAULT_BRAIN_ID, brain_by_id
 from model.embedded.english_words import english_lexicon
 from model.embedded.llm import ChatMessage, ChatModel, GenerationOptions, LlamaCppChat, OpenAICompatibleChat
 from model.embedded.piper_tts import PiperTts
@@ -30,6 +32,11 @@ Loaded = TypeVar("Loaded")
 
 @dataclass(frozen=True)
 class EmbeddedOptions:
+    # The packaged brain (model/embedded/brains.py) sessions use unless they pick another; a GGUF path or
+    # an OpenAI-compatible URL replaces the packaged brains altogether.
+    brain: str = DEFAULT_BRAIN_ID
+    # Where split brains are joined once (None: the user's cache folder, `brain_files.default_cache_dir`).
+    brain_cache_dir: Path | None = None
     gguf_path: Path | None = None
     openai_url: str | None = None
     openai_key: str | None = None
@@ -71,10 +78,28 @@ def _timed(label: str, load: Callable[[], Loaded]) -> Loaded:
     return loaded
 
 
-def _chat_model(options: EmbeddedOptions) -> ChatModel:
+def load_chat_model(options: EmbeddedOptions, brain_id: str | None = None) -> ChatModel:
+    """The chat model `options` name: an OpenAI-compatible endpoint, your own GGUF, or a packaged brain
+    (`brain_id`, default `options.brain`; its file joined and verified first, see brain_files)."""
     if options.openai_url:
         return OpenAICompatibleChat(options.openai_url, options.openai_key, options.openai_model)
-    return LlamaCppChat(options.gguf_path, threads=options.llm_threads, batch_threads=options.llm_batch_threads)
+    threads = {"threads": options.llm_threads, "batch_threads": options.llm_batch_threads}
+    if options.gguf_path is not None:
+        return LlamaCppChat(options.gguf_path, **threads)
+    brain = brain_by_id(brain_id or options.brain)
+    return LlamaCppChat(
+        brain_file(brain, options.brain_cache_dir), **threads, brain_id=brain.id, writes_chinese=brain.writes_chinese
+    )
+
+
+def warm_chat_model(llm: ChatModel) -> None:
+    """Two tokens through the chat model, so its first real reply does not pay for llama.cpp's start-up."""
+    cancel = threading.Event()
+    try:
+        for _ in llm.stream_chat([ChatMessage("user", "Hi")], GenerationOptions(max_tokens=2), cancel):
+            pass
+    except Exception as error:  # a remote brain may be down at start; the session reports it per turn
+        logger.warning("Chat model warm-up failed (%s): replies will fail until it is reachable.", error)
 
 
 def _turn_model(options: EmbeddedOptions) -> EndOfTurnModel | None:
@@ -100,7 +125,7 @@ def load_models(options: EmbeddedOptions) -> EmbeddedModels:
             vad_model=_timed("Silero VAD", SileroVadModel.load),
             turn_model=_timed("end-of-turn model", lambda: _turn_model(options)),
             asr=WhisperAsr(threads=options.model_threads),
-            llm=_timed("chat model", lambda: _chat_model(options)),
+            llm=_timed("chat model", lambda: load_chat_model(options)),
             tts=VoiceRouter(
                 _timed("Kokoro TTS", lambda: KokoroTts(options.cache_dir, threads=options.model_threads)),
                 _timed("Piper TTS", lambda: PiperTts(threads=options.model_threads)),
@@ -124,10 +149,5 @@ def warm_up(models: EmbeddedModels) -> None:
     models.asr.transcribe(english_16k, "en")
     models.asr.transcribe(resample(mandarin, models.tts.sample_rate, 16_000), "zh")
     english_lexicon()  # the reply-language check's word list (~0.2 s to read)
-    cancel = threading.Event()
-    try:
-        for _ in models.llm.stream_chat([ChatMessage("user", "Hi")], GenerationOptions(max_tokens=2), cancel):
-            pass
-    except Exception as error:  # a remote brain may be down at start; the session reports it per turn
-        logger.warning("Chat model warm-up failed (%s): replies will fail until it is reachable.", error)
+    warm_chat_model(models.llm)
     logger.info("Embedded engine warmed up in %.2f s", time.perf_counter() - started)

@@ -16,6 +16,7 @@ import weakref
 
 from model.embedded.history import ConversationHistory
 from model.embedded.llm import ChatMessage
+from model.embedded.persona_prompt import with_few_shot
 from model.embedded.replies import ReplyPlan, adapt_prompt, plan_reply
 from model.embedded.shared import SharedModels
 from model.embedded.workers import run_model_work
@@ -42,6 +43,11 @@ def _warm_slot() -> asyncio.Semaphore:
     return slot
 
 
+# At most this long (a guard against a stuck request, not a budget): starting beside an unfinished warm-up
+# never helps, it evaluates the same prompt again in the other slot on the same cores.
+PROMPT_WARM_WAIT_S = 30.0
+
+
 class SessionPrompts:
     def __init__(self, shared: SharedModels, history: ConversationHistory) -> None:
         self._shared = shared
@@ -51,6 +57,7 @@ class SessionPrompts:
         self._wanted: SessionConfig | None = None  # the newest config asked for while it runs
         self._last_warm: tuple[object, ...] | None = None  # what the last warm-up read (prompt, voice, ...)
         self._last_warm_at = -math.inf
+        self._prompt_warming: asyncio.Future[None] | None = None  # the latest prompt being evaluated ahead
         self._closed = False
 
     def plan(self, config: SessionConfig, *, user_text: str | None, user_language: str | None) -> ReplyPlan:
@@ -65,8 +72,8 @@ class SessionPrompts:
 
     def messages(self, plan: ReplyPlan) -> list[ChatMessage]:
         """The prompt for the reply `plan` describes: system prompt + the history that fits."""
-        prompt = self._history.prompt(plan.system_prompt, plan.options.max_tokens, max_turns=self._window(plan))
-        return adapt_prompt(prompt, plan)
+        prompt = self._history.prompt(plan.system_prompt, self._reserve(plan), max_turns=self._window(plan))
+        return adapt_prompt(with_few_shot(prompt, list(plan.few_shot)), plan)
 
     def for_user_turn(
         self, config: SessionConfig, *, user_text: str, user_language: str | None
@@ -114,7 +121,7 @@ class SessionPrompts:
         window = self._window(plan)
         # The next prompt shows the newest `window` turns including the coming user turn.
         shown = self._history.prompt(
-            plan.system_prompt, plan.options.max_tokens, max_turns=None if window is None else window - 1
+            plan.system_prompt, self._reserve(plan), max_turns=None if window is None else window - 1
         )
         if window is not None and window - 1 <= 0:
             shown = shown[:1]
@@ -128,14 +135,15 @@ class SessionPrompts:
             languages = [config.language]
         else:
             languages = ["en", "zh"]
-        warm = ([*shown, placeholder], plan.voice, plan.speed, languages)
+        prompt = [*with_few_shot(shown, list(plan.few_shot)), placeholder]
+        warm = (prompt, plan.voice, plan.speed, languages)
         if warm == self._last_warm:  # the same prompt and voice again (a repeated session.update): nothing new
             return
         self._last_warm = warm
         async with _warm_slot():  # waiting here holds no model thread
+            self._prompt_warming = asyncio.ensure_future(run_model_work(self._shared.warm_prompt, prompt))
             await asyncio.gather(
-                run_model_work(self._shared.warm_prompt, [*shown, placeholder]),
-                run_model_work(self._prewarm_openers, plan.voice, plan.speed, languages),
+                self._prompt_warming, run_model_work(self._prewarm_openers, plan.voice, plan.speed, languages)
             )
 
     def _prewarm_openers(self, voice: str, speed: float, languages: list[str]) -> None:
@@ -144,6 +152,29 @@ class SessionPrompts:
         )
         if made:
             logger.debug("made %d reply openers ahead of time for %s at %.2fx", made, voice, speed)
+
+    async def prompt_ready(self, timeout_s: float = PROMPT_WARM_WAIT_S) -> None:
+        """Wait (a bounded while) for the prompt being warmed to be in llama.cpp's cache.
+
+        A reply asked for while it is still being evaluated (a typed turn right after `session.update`)
+        would otherwise go to the other slot and evaluate the whole prompt again beside it, on the same
+        cores: typed first audio came 1.9x later on the 0.5B brain that way (issue 19). Waiting reuses it.
+        """
+        warming = self._prompt_warming
+        if warming is None or warming.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(warming), timeout_s)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():  # our own reply was cancelled: pass it on
+                raise
+        except Exception:  # noqa: BLE001 - a failed or slow warm-up only means the reply evaluates it itself
+            logger.debug("prompt warm-up not used", exc_info=True)
+
+    def _reserve(self, plan: ReplyPlan) -> int:
+        """Context kept free of history: the reply, and the few-shot turns shown before the history."""
+        return plan.options.max_tokens + sum(self._history.count_tokens(m.content) + 4 for m in plan.few_shot)
 
     async def close(self) -> None:
         """Stop waiting for background evaluation (llama.cpp finishes it on its own; openers stop)."""

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 
 from model.embedded.english_words import looks_english
 from model.embedded.llm import ChatMessage, GenerationOptions
+from model.embedded.persona_prompt import DEFAULT_INSTRUCTIONS, few_shot_messages, system_prompt, with_chinese_hint
 from model.embedded.phrases import detect_language
 from model.events import SessionConfig
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_INSTRUCTIONS = "You are a friendly voice assistant. Answer briefly and helpfully."
 DEFAULT_MAX_SENTENCES = 3
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
 TOKENS_PER_SENTENCE = 40
@@ -49,6 +49,15 @@ _CJK_NOISE = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\
 _SAME_WORD_RUN = re.compile(r"\b(\w+)(?:\W+\1\b){3,}", re.IGNORECASE)
 # The framing `adapt_prompt` puts around a Chinese turn, echoed back by a tiny model: "(The user said this
 # in Chinese:" was the whole spoken reply to 2 of 4 Chinese questions in one bench run.
+# The stock refusal of an instruction-tuned model, said whole and about nothing: Qwen2.5-Coder 0.5B answered
+# "My wifi keeps dropping!" with "I'm sorry, but I can't assist with that." in 2 of 4 check runs. Only the bare
+# sentence is caught; a persona declining something in its own words ("I can't help with that while you
+# drive") is left alone.
+_STOCK_REFUSAL = re.compile(
+    r"^(?:i'?m sorry,?\s*(?:but\s*)?)?i (?:can(?:'|no)t|cannot|am unable to|am not able to) "
+    r"(?:assist|help) (?:you )?with (?:that|this)(?: request)?[.!]?$",
+    re.IGNORECASE,
+)
 _FRAMING_ECHO = re.compile(r"\bthe user (?:said|says|wrote|asked|spoke)\b|\breply in simple english\b", re.IGNORECASE)
 
 
@@ -65,6 +74,8 @@ class ReplyPlan:
     english_only: bool = False  # the chat model writes no Chinese: drop CJK phrases it produces anyway
     user_spoke_chinese: bool = False
     earlier_phrases: frozenset[str] = frozenset()  # phrase keys of earlier replies: small models copy them
+    few_shot: tuple[ChatMessage, ...] = ()  # the persona's example lines as turns, after the system prompt
+    chinese_hint: bool = False  # remind the model, in the user turn, to answer this one in Chinese
 
 
 def reply_language(config: SessionConfig, user_text: str | None, user_language: str | None) -> str:
@@ -104,6 +115,8 @@ def plan_reply(
 ) -> ReplyPlan:
     language = reply_language(config, user_text, user_language)
     max_sentences = config.max_sentences or DEFAULT_MAX_SENTENCES
+    if llm_writes_chinese:
+        return _bilingual_plan(config, language, max_sentences, default_voice, earlier_replies, user_text)
     lines = [(config.instructions or DEFAULT_INSTRUCTIONS).strip()]
     if language == "zh" and not llm_writes_chinese:
         logger.warning(
@@ -118,27 +131,62 @@ def plan_reply(
         language = "en"
     lines.append("Answer in Mandarin Chinese (简体中文)." if language == "zh" else "Answer in English.")
     lines.append(f"Say at most {max_sentences} short sentence{'s' if max_sentences > 1 else ''}.")
-    token_cap = TOKENS_PER_SENTENCE * max_sentences + 16
-    if isinstance(config.max_response_output_tokens, int):
-        token_cap = min(token_cap, config.max_response_output_tokens)
-    options = GenerationOptions(
-        max_tokens=max(8, token_cap),
-        temperature=config.temperature if config.temperature is not None else 0.6,
-        top_p=0.9,
-        repeat_penalty=1.2,  # below ~1.15 SmolLM2 loops on its own phrases
-        stop=STOP_SEQUENCES,
-    )
     return ReplyPlan(
         system_prompt="\n".join(lines),
         language=language,
-        options=options,
+        options=_options(config, max_sentences, temperature=0.6, repeat_penalty=1.2),  # <1.15: SmolLM2 loops
         max_sentences=max_sentences,
-        english_only=not llm_writes_chinese,
+        english_only=True,
         earlier_phrases=phrase_keys(earlier_replies or []),
         user_spoke_chinese=user_language == "zh" or bool(user_text and detect_language(user_text) == "zh"),
         voice=config.voice or default_voice,
-        speed=min(MAX_SPEED, max(MIN_SPEED, config.speed or 1.0)),  # Kokoro's usable range
+        speed=_speed(config),
     )
+
+
+def _bilingual_plan(
+    config: SessionConfig,
+    language: str,
+    max_sentences: int,
+    default_voice: str,
+    earlier_replies: list[str] | None,
+    user_text: str | None,
+) -> ReplyPlan:
+    """A brain that writes both languages: one system prompt for the session, the language said there."""
+    session_language = config.language if config.language in ("en", "zh") else "auto"
+    return ReplyPlan(
+        system_prompt=system_prompt(config, max_sentences=max_sentences, session_language=session_language),
+        language=language,
+        # 1.1, not SmolLM2's 1.2: Qwen does not loop at 1.1, and a stronger penalty garbles Chinese, whose
+        # replies repeat characters (的, 你) by nature.
+        options=_options(config, max_sentences, temperature=0.3, repeat_penalty=1.1),
+        max_sentences=max_sentences,
+        earlier_phrases=phrase_keys(earlier_replies or []),
+        user_spoke_chinese=bool(user_text and detect_language(user_text) == "zh"),
+        voice=config.voice or default_voice,
+        speed=_speed(config),
+        few_shot=tuple(few_shot_messages(config)),
+        chinese_hint=language == "zh" and session_language == "auto",
+    )
+
+
+def _options(
+    config: SessionConfig, max_sentences: int, *, temperature: float, repeat_penalty: float
+) -> GenerationOptions:
+    token_cap = TOKENS_PER_SENTENCE * max_sentences + 16
+    if isinstance(config.max_response_output_tokens, int):
+        token_cap = min(token_cap, config.max_response_output_tokens)
+    return GenerationOptions(
+        max_tokens=max(8, token_cap),
+        temperature=config.temperature if config.temperature is not None else temperature,
+        top_p=0.9,
+        repeat_penalty=repeat_penalty,
+        stop=STOP_SEQUENCES,
+    )
+
+
+def _speed(config: SessionConfig) -> float:
+    return min(MAX_SPEED, max(MIN_SPEED, config.speed or 1.0))  # Kokoro's usable range
 
 
 def clean_phrase(text: str) -> str:
@@ -155,11 +203,14 @@ ENGLISH_ONLY_APOLOGY = "Sorry, I can only answer in English."
 
 
 def adapt_prompt(messages: list[ChatMessage], plan: ReplyPlan) -> list[ChatMessage]:
-    """For an English-only model, frame a Chinese last user turn so the model answers it in English.
+    """For an English-only model, frame a Chinese last user turn so the model answers it in English; for
+    a bilingual one in an "auto" session, add the hint to answer a Chinese turn in Chinese.
 
     Shown raw Chinese, SmolLM2 imitates the script and writes meaningless Chinese characters; told
     what happened in English, it answers in English.
     """
+    if plan.chinese_hint:
+        return with_chinese_hint(messages)
     if not plan.english_only or not messages or messages[-1].role != "user":
         return messages
     last = messages[-1]
@@ -231,6 +282,9 @@ class ReplyShaper:
             text = re.sub(r"\s+", " ", _CJK_NOISE.sub(" ", text)).strip()
             if not _SPEAKABLE.search(text):
                 return None
+        if _STOCK_REFUSAL.match(text):
+            logger.info("dropped a stock refusal: %r", text)
+            return None
         if self._english_only and _FRAMING_ECHO.search(text):  # the framing is only used for such models
             # Our own instructions to the model, not the persona's words; the rest of the sentence (the
             # quoted question, the closing bracket) goes with them.

@@ -93,9 +93,15 @@ class ReplyWriter:
                 logger.info("response %s: nothing speakable in the reply; asking again", self.response_id)
                 shaper.last_try()
                 self.stop_llm.clear()  # set by the first pass's shaper, never by a cancel (checked above)
+                # An English-only model is made less random; a bilingual one more (it had refused, or copied).
+                retry_options = (
+                    english_retry_options(self.plan.options)
+                    if self.plan.english_only
+                    else dataclasses.replace(self.plan.options, temperature=0.7)
+                )
                 handed = self._stream_phrases(
                     english_retry_prompt(self.messages or []),
-                    english_retry_options(self.plan.options),
+                    retry_options,
                     shaper,
                     loop,
                     out,

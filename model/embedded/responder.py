@@ -18,7 +18,7 @@ import contextlib
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -82,6 +82,8 @@ class ResponseRun:
     # Started early (at the speaker's pause, before the turn is known to be over): it writes and
     # synthesises, but emits nothing until `release()`; until then a cancel leaves no trace.
     held: bool = False
+    # Awaited before the chat model is asked: the prompt being evaluated ahead of time (`SessionPrompts`).
+    prompt_ready: Callable[[], Awaitable[None]] | None = None
     spoken: list[SpokenPhrase] = field(default_factory=list)
     _cancel: threading.Event = field(default_factory=threading.Event)  # the response is cancelled
     # The chat model must stop: the response is cancelled, or the reply has said enough (its phrases are
@@ -155,6 +157,8 @@ class ResponseRun:
                 phrases.put_nowait(phrase)
             phrases.put_nowait(None)
         else:
+            if self.prompt_ready is not None:
+                await self.prompt_ready()
             thread = threading.Thread(
                 target=writer.generate, args=(loop, phrases), name=f"llm {self.response_id}", daemon=True
             )

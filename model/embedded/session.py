@@ -111,6 +111,11 @@ class EmbeddedSession:
         """The conversation so far (user and assistant turns, oldest first)."""
         return list(self._history.turns)
 
+    async def prompt_ready(self) -> None:
+        """Wait until the prompt the next reply starts with is evaluated (llama.cpp's prompt cache), as it
+        is by the time a listener has heard the greeting or the last reply out."""
+        await self._prompts.prompt_ready()
+
     @property
     def idle(self) -> bool:
         """No reply being spoken and no turn being transcribed."""
@@ -202,8 +207,21 @@ class EmbeddedSession:
         if problem is not None:
             self._emit(problem)
             return
+        update = event.session
+        if update.brain is not None and update.brain != self._config.brain:
+            # The chat model is picked when the session opens (the engine loads it then); the rest applies.
+            self._emit(
+                error_event(
+                    f"The brain is chosen when a session opens: this one talks with `{self._config.brain}`. "
+                    f"Open a new session with `brain: {update.brain}` for another; the rest of this update applied.",
+                    code="brain_fixed_for_session",
+                    param="session.brain",
+                    event_id=event.event_id,
+                )
+            )
+            update = update.model_copy(update={"brain": None})
         self._responses.drop_early()  # written for the old config
-        self._config = merge_config(self._config, event.session)
+        self._config = merge_config(self._config, update)
         self._input.configure(self._detection, self._input_rate, self._asr_language)
         self._emit(SessionUpdated(session=self._config, event_id=None))
         self._prompts.warm_next(self._config)

@@ -171,6 +171,9 @@ class SessionResponses:
             fixed_text=fixed_text,
             on_finish=self._keep_reply,
             held=held,
+            # Inside the run, after it is announced: a `response.create` meanwhile finds it answering. Not for a
+            # reply started at the speaker's pause: it is there to be early, and the turn may not be over.
+            prompt_ready=None if held else self._prompts.prompt_ready,
         )
 
     def _keep_reply(self, text: str, status: str) -> None:

@@ -1,8 +1,8 @@
 """A/B: the same user turn to two configurations at once, both replies with their latency; blind preferences
 stored and summed up as win rates per pair.
 
-A configuration is persona version x scene version x engine, so a pair can be two persona versions,
-two scene tones or two engines. The greeting is left out of the session (it would only delay the reply).
+A configuration is persona version x scene version x engine (and, on the embedded engine, its brain), so a
+pair can be two persona versions, two scene tones, two engines or two brains. The greeting is left out of the session (it would only delay the reply).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ class AbConfig:
     engine: str
     persona_version: int | None = None  # None: the latest
     scene_version: int | None = None
+    brain: str | None = None  # the embedded engine's chat model (None: its default); others ignore it
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,12 @@ async def _ask(
         persona = studio.get_version(session, kind="persona", slug=config.persona, number=config.persona_version)
         scene = lab_scene(session, persona=persona.spec, requested=config.scene, number=config.scene_version)  # type: ignore[arg-type]
     label = f"{persona.slug} v{persona.number} x {scene_label(scene)} on {engine.name}"
+    brain = engine.resolve_brain(config.brain) if hasattr(engine, "resolve_brain") else None
+    if brain is not None:
+        label += f" ({brain})"  # two brains of one engine are two configurations
     composed = compose_session(persona.spec, scene.spec if scene else None)  # type: ignore[arg-type]
     voice = engine_voice(engine.name, composed.voice)  # a custom voice: the embedded engine's stated fallback
-    session_config = composed.model_copy(update={"greeting": None, "voice": voice})
+    session_config = composed.model_copy(update={"greeting": None, "voice": voice, "brain": brain})
     async with ScriptedConversation(engine, session_config) as talk:
         # A spoken turn goes through each engine's own ear (ASR, or the speech model itself).
         reply = await (talk.speak(audio, label) if audio is not None else talk.say(text, label))

@@ -27,6 +27,7 @@ from model.events import (
     ResponseCreate,
     ServerEvent,
     SessionConfig,
+    TurnTimings,
     encode_pcm16,
 )
 from model.protocol import Engine, EngineSession
@@ -46,6 +47,7 @@ class CollectedReply:
     audio: np.ndarray  # float32 mono at `sample_rate`
     sample_rate: int
     latency_ms: float | None
+    timings: TurnTimings | None = None  # the engine's own stage times (`response.done`), where it sends them
 
     @property
     def audio_seconds(self) -> float:
@@ -62,9 +64,10 @@ def read_clip(path: Path, rate: int) -> np.ndarray:
 class ScriptedConversation:
     """`async with ScriptedConversation(engine, config) as talk: await talk.greeting(); await talk.say(...)`."""
 
-    def __init__(self, engine: Engine, config: SessionConfig) -> None:
+    def __init__(self, engine: Engine, config: SessionConfig, *, reply_timeout_s: float = REPLY_TIMEOUT_S) -> None:
         self._engine = engine
         self._config = config
+        self._reply_timeout_s = reply_timeout_s
         self._session: EngineSession | None = None
         self._queue: asyncio.Queue[ServerEvent | None] = asyncio.Queue()
         self._reader: asyncio.Task[None] | None = None
@@ -95,14 +98,14 @@ class ScriptedConversation:
         final_text: str | None = None
         chunks: list[np.ndarray] = []
         first_audio: float | None = None
-        deadline = time.monotonic() + REPLY_TIMEOUT_S
+        deadline = time.monotonic() + self._reply_timeout_s
         while True:
             remaining = deadline - time.monotonic()
             try:
                 event = await asyncio.wait_for(self._queue.get(), max(remaining, 0.001))
             except TimeoutError as error:
                 raise EngineReplyError(
-                    f"{what}: no reply from the {self._engine.name} engine within {REPLY_TIMEOUT_S:.0f} s"
+                    f"{what}: no reply from the {self._engine.name} engine within {self._reply_timeout_s:.0f} s"
                 ) from error
             if event is None:
                 raise EngineReplyError(f"{what}: the {self._engine.name} session ended before replying")
@@ -122,7 +125,8 @@ class ScriptedConversation:
                 audio = np.concatenate(chunks).astype(np.float32) / 32768.0 if chunks else np.zeros(0, np.float32)
                 latency = (first_audio - sent_at) * 1000.0 if first_audio is not None else None
                 text = final_text if final_text is not None else "".join(text_parts)
-                return CollectedReply(user_text, text.strip(), audio, self.output_rate, latency)
+                timings = event.response.timings
+                return CollectedReply(user_text, text.strip(), audio, self.output_rate, latency, timings)
 
     async def greeting(self, start_timeout_s: float = GREETING_START_TIMEOUT_S) -> CollectedReply | None:
         """The greeting the session speaks on its own at start, or None when the engine starts none in time
@@ -138,6 +142,13 @@ class ScriptedConversation:
                 return None
             if event.type == "response.created":
                 return await self._collect("greeting", "", started)
+
+    async def settle(self) -> None:
+        """Give the engine the moment a listener gives it (hearing the greeting or the last reply out):
+        an embedded session finishes evaluating its next prompt; other engines have nothing to wait for."""
+        ready = getattr(self._session, "prompt_ready", None)
+        if ready is not None:
+            await ready()
 
     async def say(self, text: str, what: str) -> CollectedReply:
         assert self._session is not None

@@ -14,6 +14,7 @@ from typing import Any
 
 import gradio as gr
 
+from model.embedded.brain_choice import BrainChoiceError
 from stepaudio_ui import studio
 from stepaudio_ui.access import AccessError, AccessPolicy, Role
 from stepaudio_ui.context import AppContext
@@ -23,9 +24,10 @@ from stepaudio_ui.quality import ab
 from stepaudio_ui.quality.conversation import EngineReplyError
 from stepaudio_ui.scene_choice import choose_scene
 from stepaudio_ui.specs import NO_SCENE
+from stepaudio_ui.ui.brain_picker import add_brain_picker
 
 WIN_HEADERS = ["Pair", "Configuration", "Wins", "Votes", "Win rate"]
-ERRORS = (EngineReplyError, studio.StudioError, AccessError)
+ERRORS = (EngineReplyError, studio.StudioError, AccessError, BrainChoiceError)
 
 
 def slugs(ctx: AppContext, kind: studio.Kind, role: Role) -> list[str]:
@@ -59,15 +61,18 @@ def _config_inputs(ctx: AppContext, side: str) -> list[gr.components.Component]:
             gr.Number(None, label=f"{side}: persona version (blank: latest; viewers: published)", precision=0),
             gr.Dropdown(scene_picks(scenes), value=HOME_SCENE, label=f"{side}: scene tone"),
             gr.Dropdown(list(ctx.engines), value=next(iter(ctx.engines), None), label=f"{side}: engine"),
+            add_brain_picker(ctx, elem_id=f"ab-brain-{side.lower()}", label=f"{side}: brain (embedded engine)"),
         ]
 
 
-def scoped_config(ctx: AppContext, role: Role, persona: str, version: int | None, scene: str, engine: str) -> Any:
+def scoped_config(
+    ctx: AppContext, role: Role, persona: str, version: int | None, scene: str, engine: str, brain: str | None = None
+) -> Any:
     """An A/B configuration the role may ask: a viewer's is pinned to the published versions."""
     if not persona:
         raise ab.AbSetupError("choose a persona on both sides")
     if role == "editor":
-        return ab.AbConfig(persona=persona, scene=scene or None, engine=engine, persona_version=version)
+        return ab.AbConfig(persona=persona, scene=scene or None, engine=engine, persona_version=version, brain=brain)
     with ctx.db.session() as session:
         persona_view = allowed_version(
             session, kind="persona", slug=persona, number=version, role=role, action="compare"
@@ -80,6 +85,7 @@ def scoped_config(ctx: AppContext, role: Role, persona: str, version: int | None
         engine=engine,
         persona_version=persona_view.number,
         scene_version=scene_view.number if scene_view else None,
+        brain=brain,
     )
 
 
@@ -119,11 +125,14 @@ def build(ctx: AppContext, policy: AccessPolicy) -> None:
 
     async def send_both(request: gr.Request, *values: Any) -> dict[Any, Any]:
         role = policy.role_for(request)
-        text, is_blind, spoken = values[8], values[9], values[10]
+        text, is_blind, spoken = values[10], values[11], values[12]
         try:
             if role != "editor" and not is_blind:
                 raise AccessError("Viewers compare blind only: tick Blind, then send again.")
-            a, b = (scoped_config(ctx, role, p, version_number(v), s, e) for p, v, s, e in (values[:4], values[4:8]))
+            a, b = (
+                scoped_config(ctx, role, p, version_number(v), s, e, brain)
+                for p, v, s, e, brain in (values[:5], values[5:10])
+            )
             replies = list(
                 await ab.ask_both(
                     db=ctx.db,
@@ -194,7 +203,7 @@ def build(ctx: AppContext, policy: AccessPolicy) -> None:
         """The pickers as the caller's role may see them; viewers stay blind and see no win rates."""
         role = policy.role_for(request)
         personas, scenes = slugs(ctx, "persona", role), slugs(ctx, "scene", role)
-        pickers = [gr.update(choices=personas), gr.skip(), gr.update(choices=scene_picks(scenes)), gr.skip()]
+        pickers = [gr.update(choices=personas), gr.skip(), gr.update(choices=scene_picks(scenes)), gr.skip(), gr.skip()]
         if role == "editor":
             return [*pickers, *pickers, gr.skip(), gr.update(value=_win_rows(ctx))]
         return [*pickers, *pickers, gr.update(value=True, interactive=False), gr.update(visible=False)]

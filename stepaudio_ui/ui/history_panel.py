@@ -38,7 +38,7 @@ def conversation_rows(ctx: AppContext) -> tuple[list[list[Any]], list[tuple[str,
                 started,
                 f"{item.persona_slug} v{item.persona_version}",
                 scene,
-                item.engine,
+                item.engine + (f" ({item.brain})" if item.brain else ""),
                 item.turn_count,
                 ended,
             ]
@@ -67,7 +67,7 @@ def show_conversation(ctx: AppContext, conversation_id: int | None) -> tuple[lis
     scene = f"{summary.scene_slug} v{summary.scene_version}" if summary.scene_slug else "no scene tone"
     details = (
         f"**Conversation {summary.id}** — {summary.persona_slug} v{summary.persona_version}, {scene}, "
-        f"engine {summary.engine}; started {summary.started_at:%Y-%m-%d %H:%M:%S} UTC, "
+        f"engine {summary.engine}{f' with the brain {summary.brain}' if summary.brain else ''}; started {summary.started_at:%Y-%m-%d %H:%M:%S} UTC, "
         f"{summary.turn_count} turns, {summary.end_reason or 'still running'}."
     )
     files = make_private(export_files(ctx.settings.data_dir, view, download_folder(ctx.settings)))

@@ -1,4 +1,4 @@
-"""The Live tab: pick a persona, a scene tone and an engine, then talk over WebRTC.
+"""The Live tab: pick a persona, a scene tone, an engine and its brain, then talk over WebRTC.
 
 Layout first, wiring after. The WebRTC component's own button starts and stops the conversation; the
 handler (stepaudio_ui.live) receives the dropdowns' values as its args, and pushes transcript,
@@ -27,6 +27,7 @@ from stepaudio_ui.live_rtc import (
 from stepaudio_ui.live_view import ViewSnapshot, render_latency_chart
 from stepaudio_ui.published_scope import allowed_version, listed_items, listed_versions
 from stepaudio_ui.specs import NO_SCENE
+from stepaudio_ui.ui.brain_picker import add_brain_picker
 from stepaudio_ui.ui.live_bargein import BARGE_IN_JS, MARKER_ID, marker_html, scene_allows_interrupt
 from stepaudio_ui.ui.live_mic import MIC_CHECK_JS
 from stepaudio_ui.ui.live_scene import home_scene_value, with_no_scene
@@ -154,6 +155,7 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
                 engine_choices(ctx), value=default_engine_name(ctx.engines), label="Engine", elem_id="live-engine"
             )
             engine_status = gr.Markdown(engines_markdown(ctx), elem_id="live-engine-status")
+            brain = add_brain_picker(ctx, elem_id="live-brain")
             with gr.Accordion("Composed instructions (what the engine receives)", open=False):
                 instructions = gr.Textbox(
                     preview_instructions(ctx, first_persona, DEFAULT_VERSION, first_scene, DEFAULT_VERSION, "viewer"),
@@ -197,7 +199,7 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
     handler = RoleScopedLiveHandler(ctx, registry)
     webrtc.stream(
         handler,
-        inputs=[webrtc, persona, persona_version, scene, scene_version, engine, role],
+        inputs=[webrtc, persona, persona_version, scene, scene_version, engine, role, brain],
         outputs=[webrtc],
         time_limit=settings.conversation_time_limit_s,
         concurrency_limit=settings.max_conversations,

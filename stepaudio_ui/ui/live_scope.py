@@ -20,7 +20,7 @@ from stepaudio_ui.published_scope import allowed_version
 logger = logging.getLogger(__name__)
 
 WEBRTC_VALUE_MARKER = "__webrtc_value__"  # fastrtc puts it before a plain-string webrtc value
-ROLE_ARG_INDEX = 6  # the stream's inputs: webrtc, persona, persona version, scene, scene version, engine, role
+ROLE_ARG_INDEX = 6  # the stream's inputs: webrtc, persona, persona version, scene, scene version, engine, role, brain
 
 
 def role_from_args(args: list[Any]) -> Role:

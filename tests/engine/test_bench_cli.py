@@ -143,3 +143,27 @@ def _turn(stall_ms: float | None) -> TurnResult:
         eos_to_first_audio_ms=900.0, decision_to_first_audio_ms=600.0, silence_wait_ms=None, asr_ms=None,
         llm_ttft_ms=None, llm_tokens_per_s=None, tts_rtf=None, errors=None, reference_units=None, stall_ms=stall_ms,
     )  # fmt: skip
+
+
+@pytest.mark.models
+def test_bench_brain_runs_brains_side_by_side_and_writes_json(
+    settings: Any, embedded_models: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The smallest run a user can ask for: two brains (the default and SmolLM2), one turn each, a 2-turn long
+    conversation; the table names both, the JSON holds each reply and the verdict against SmolLM2."""
+    out = tmp_path / "brain.json"
+    argv = ["--data-dir", str(settings.data_dir), "bench", "brain", "--brains", "smollm2-135m,qwen2.5-coder-0.5b"]
+    argv += ["--turns", "1", "--long-turns", "2", "--long-personas", "nova-in-car", "--out", str(out), "--store"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "smollm2-135m" in printed and "qwen2.5-coder-0.5b" in printed and "decision->first audio" in printed
+    report = json.loads(out.read_text(encoding="utf-8"))
+    by_brain = {result["brain"]: result for result in report["brains"]}
+    assert set(by_brain) == {"smollm2-135m", "qwen2.5-coder-0.5b"}
+    for result in by_brain.values():
+        (reply,) = result["en"]["replies"]
+        assert reply["user"] == "Find me a charger nearby." and reply["reply"]
+        assert len(result["long"][0]["in_character_by_turn"]) == 2
+    assert "english_vs_smollm2" in report["verdicts"]["qwen2.5-coder-0.5b"]
+    assert set(report["stored_runs"]) == set(by_brain), "each brain's replies are a quality run to compare"
+    assert main(["--data-dir", str(settings.data_dir), "bench", "brain", "--brains", "gpt-9"]) != 0

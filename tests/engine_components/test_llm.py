@@ -1,4 +1,4 @@
-"""Chat models for real: the packaged SmolLM2 through llama.cpp, and the OpenAI-compatible client
+"""Chat models for real: the default packaged brain through llama.cpp, and the OpenAI-compatible client
 against a real chat-completions server on a loopback socket."""
 
 from __future__ import annotations

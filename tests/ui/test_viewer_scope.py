@@ -172,11 +172,11 @@ def test_check_runs_are_for_editors(app: RunningApp) -> None:
 def test_viewer_ab_is_blind_and_published_only(app: RunningApp) -> None:
     published, scene, draft = _published(app), _scene(app), _draft(app)
     viewer = _client(app, VIEWER)
-    side = [published, None, scene, "embedded"]
+    side = [published, None, scene, "embedded", None]  # None: the default brain
     assert "Viewers compare blind only" in _refused(viewer, *side, *side, "hi", False, None, api_name="/ab_send")
-    drafted = [published, 2, scene, "embedded"]
+    drafted = [published, 2, scene, "embedded", None]
     assert "Not allowed to compare persona" in _refused(viewer, *drafted, *side, "hi", True, None, api_name="/ab_send")
-    unlisted = _refused(viewer, draft, None, scene, "embedded", *side, "hi", True, None, api_name="/ab_send")
+    unlisted = _refused(viewer, draft, None, scene, "embedded", None, *side, "hi", True, None, api_name="/ab_send")
     assert "not in the list of choices" in unlisted  # the viewer's persona list holds published items only
     assert "Send a turn to both" in _refused(viewer, api_name="/ab_prefer_1")  # nothing sent: nothing to vote on
     assert _count(app, AbPreference) == 0
@@ -192,7 +192,7 @@ def test_read_only_anonymous_caller_is_a_viewer_everywhere(tmp_path: Path) -> No
         message = _refused(anonymous, None, None, "", "embedded", api_name="/check_run")
         assert "Not allowed to run checks" in message and "read-only mode" in message
         assert "is not in the list of choices: []" in _refused(anonymous, 1, api_name="/history_show")
-        side = [_published(app), None, _scene(app), "embedded"]
+        side = [_published(app), None, _scene(app), "embedded", None]
         assert "Viewers compare blind only" in _refused(anonymous, *side, *side, "hi", False, None, api_name="/ab_send")
 
 

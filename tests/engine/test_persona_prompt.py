@@ -1,0 +1,61 @@
+"""What a bilingual brain is shown for a persona: the system prompt stays the same for every turn of a
+session (so the prompt warmed while the user listened is reused), the persona's example lines come as
+turns instead of text, a Chinese turn in an "auto" session is hinted to be answered in Chinese, and
+SmolLM2 keeps its own English-only prompting."""
+
+from __future__ import annotations
+
+from model.embedded.llm import ChatMessage
+from model.embedded.persona_prompt import CHINESE_TURN_HINT, example_line, with_few_shot
+from model.embedded.replies import adapt_prompt, plan_reply
+from model.events import FewShotTurn, SessionConfig
+
+EXAMPLES = [FewShotTurn(user="Find me a charger.", assistant="There's a fast charger eight minutes ahead.")]
+INSTRUCTIONS = "You are Nova.\n" + example_line(EXAMPLES[0].user, EXAMPLES[0].assistant) + "\nStay in character."
+
+
+def _plan(config: SessionConfig, text: str | None, language: str | None, *, bilingual: bool = True):  # noqa: ANN202
+    return plan_reply(config, user_text=text, user_language=language, llm_writes_chinese=bilingual, default_voice="v")
+
+
+def test_examples_become_turns_and_leave_the_system_prompt() -> None:
+    config = SessionConfig(instructions=INSTRUCTIONS, examples=EXAMPLES, language="en", max_sentences=2)
+    plan = _plan(config, "Hi", "en")
+    assert "Example - User" not in plan.system_prompt and plan.system_prompt.startswith("You are Nova.")
+    assert "one to two short sentences" in plan.system_prompt and "AI voice" in plan.system_prompt
+    prompt = with_few_shot([ChatMessage("system", plan.system_prompt), ChatMessage("user", "Hi")], list(plan.few_shot))
+    assert [m.role for m in prompt] == ["system", "user", "assistant", "user"]
+    assert prompt[2].content == EXAMPLES[0].assistant
+
+
+def test_the_system_prompt_is_the_same_whatever_language_a_turn_is_in() -> None:
+    config = SessionConfig(instructions=INSTRUCTIONS, examples=EXAMPLES, language="auto")
+    warmed = _plan(config, None, None)  # what `warm_next` evaluates before the user speaks
+    english, chinese = _plan(config, "Hello", "en"), _plan(config, "你好吗？", "zh")
+    assert warmed.system_prompt == english.system_prompt == chinese.system_prompt
+    assert (english.language, chinese.language) == ("en", "zh")
+    hinted = adapt_prompt([ChatMessage("system", chinese.system_prompt), ChatMessage("user", "你好吗？")], chinese)
+    assert hinted[-1].content == f"你好吗？\n{CHINESE_TURN_HINT}"
+    plain = adapt_prompt([ChatMessage("system", english.system_prompt), ChatMessage("user", "Hello")], english)
+    assert plain[-1].content == "Hello"
+
+
+def test_a_chinese_persona_is_told_once_and_needs_no_hint() -> None:
+    plan = _plan(SessionConfig(instructions="你是小星。", language="zh"), "我的手机充不进电。", "zh")
+    assert "只用简体中文回答" in plan.system_prompt and plan.language == "zh" and not plan.chinese_hint
+
+
+def test_smollm2_keeps_its_english_framing_and_no_few_shot_turns() -> None:
+    config = SessionConfig(instructions=INSTRUCTIONS, examples=EXAMPLES, language="auto")
+    plan = _plan(config, "你喜欢什么？", "zh", bilingual=False)
+    assert plan.english_only and plan.few_shot == () and plan.language == "en"
+    framed = adapt_prompt([ChatMessage("system", plan.system_prompt), ChatMessage("user", "你喜欢什么？")], plan)
+    assert framed[-1].content.startswith("(The user said this in Chinese:")
+
+
+def test_a_stock_refusal_is_not_spoken_but_a_persona_declining_is() -> None:
+    from model.embedded.replies import ReplyShaper
+
+    assert ReplyShaper(3).accept("I'm sorry, but I can't assist with that.") == []
+    declined = "I can't help with that while you're driving."
+    assert ReplyShaper(3).accept(declined) == [declined]
