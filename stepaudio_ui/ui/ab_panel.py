@@ -20,6 +20,7 @@ from stepaudio_ui.context import AppContext
 from stepaudio_ui.published_scope import allowed_version, listed_items
 from stepaudio_ui.quality import ab
 from stepaudio_ui.quality.conversation import EngineReplyError
+from stepaudio_ui.ui import engine_progress
 
 WIN_HEADERS = ["Pair", "Configuration", "Wins", "Votes", "Win rate"]
 ERRORS = (EngineReplyError, studio.StudioError, AccessError)
@@ -105,13 +106,20 @@ def build(ctx: AppContext, policy: AccessPolicy) -> None:
     rates = gr.Dataframe([], headers=WIN_HEADERS, label="Win rates per pair", interactive=False)
     state = gr.State(None)  # {"labels": [label of reply 1, label of reply 2], "text": ..., "blind": ...}
 
-    async def send_both(request: gr.Request, *values: Any) -> dict[Any, Any]:
+    async def send_both(
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio's way to ask for a progress bar
+        *values: Any,
+    ) -> dict[Any, Any]:
         role = policy.role_for(request)
         text, is_blind, spoken = values[8], values[9], values[10]
         try:
             if role != "editor" and not is_blind:
                 raise AccessError("Viewers compare blind only: tick Blind, then send again.")
             a, b = (scoped_config(ctx, role, p, version_number(v), s, e) for p, v, s, e in (values[:4], values[4:8]))
+            for name in dict.fromkeys((a.engine, b.engine)):  # models still loading: a bar while they do
+                if name in ctx.engines:
+                    await engine_progress.engine_ready(ctx.engines[name], progress)
             replies = list(
                 await ab.ask_both(
                     db=ctx.db,
@@ -121,6 +129,7 @@ def build(ctx: AppContext, policy: AccessPolicy) -> None:
                     text=text,
                     audio=Path(spoken) if spoken else None,
                     out_dir=ctx.settings.data_dir / "ab",
+                    on_reply=engine_progress.ab_replies(progress),
                 )
             )
         except ERRORS as error:
