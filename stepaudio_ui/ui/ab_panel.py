@@ -108,7 +108,7 @@ def build(ctx: AppContext, policy: AccessPolicy) -> None:
 
     async def send_both(
         request: gr.Request,
-        progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio's way to ask for a progress bar
+        progress: gr.Progress = gr.Progress(),  # Gradio passes the bar shown over the outputs
         *values: Any,
     ) -> dict[Any, Any]:
         role = policy.role_for(request)

@@ -234,10 +234,7 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
     )
     # One long-lived output stream per conversation: unlimited, or the 9th conversation would wait for a slot.
     webrtc.on_additional_outputs(
-        show_snapshot,
-        outputs=[transcript, latency, status, announcer],
-        concurrency_limit=None,
-        show_progress="hidden",
+        show_snapshot, outputs=[transcript, latency, status, announcer], concurrency_limit=None, show_progress="hidden"
     )
 
     def pick_persona(request: gr.Request, slug: str | None) -> Any:

@@ -66,7 +66,7 @@ def _build_checks(ctx: AppContext, embedder: SentenceEmbedder, policy: AccessPol
         number: float | None,
         scene_slug: str,
         engine_name: str,
-        progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio's way to ask for a progress bar
+        progress: gr.Progress = gr.Progress(),  # Gradio passes the bar shown over the outputs
     ) -> dict[Any, Any]:
         require_editor(request, "run checks")
         if not slug:
