@@ -54,7 +54,11 @@ def caption(latencies: Sequence[TurnLatency]) -> str:
 
 
 def plot() -> gr.BarPlot:
-    """The empty chart, laid out where it is called."""
+    """The empty chart, laid out where it is called.
+
+    No `y_lim`: in Gradio 5.50 a plot with `y_lim=[0, None]` re-renders the whole page without end (measured:
+    the idle Live tab's main thread went from ~3% to ~90% busy, enough to delay the page's barge-in polling and
+    its audio), and stacked bars start at 0 anyway."""
     return gr.BarPlot(
         latency_frame([]),
         x="turn",
@@ -64,7 +68,6 @@ def plot() -> gr.BarPlot:
         y_title=TEXT["ms"],
         color_title=TEXT["stage"],
         color_map={label: colour for label, colour in LATENCY_STAGES},
-        y_lim=[0, None],
         caption=TEXT["empty"],
         label=TEXT["label"],
         elem_id=ELEM_ID,

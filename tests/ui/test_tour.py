@@ -181,6 +181,26 @@ def test_live_transcript_has_a_polite_region_and_a_native_latency_chart(page: An
     expect(chart.locator(".vega-embed canvas")).to_have_count(1)  # Gradio's own plot, drawn by Vega
 
 
+def test_an_idle_live_tab_leaves_the_page_idle(page: Any) -> None:
+    """Nothing happening means nothing to compute. (A plot option once made Gradio re-render the whole page
+    without end: the page's main thread was ~90% busy, late for the barge-in polling and the audio.)"""
+    live = tab(page, "live")
+    expect(live.locator("#live-latency .vega-embed canvas")).to_have_count(1)
+    page.wait_for_timeout(2000)  # the page load's own work is over
+    profiler = page.context.new_cdp_session(page)
+    profiler.send("Profiler.enable")
+    profiler.send("Profiler.start")
+    page.wait_for_timeout(4000)
+    profile = profiler.send("Profiler.stop")["profile"]
+    names = {node["id"]: node["callFrame"]["functionName"] for node in profile["nodes"]}
+    idle = sum(
+        delta
+        for sample, delta in zip(profile["samples"], profile["timeDeltas"], strict=True)
+        if names[sample] == "(idle)"
+    )
+    assert idle / sum(profile["timeDeltas"]) > 0.5, f"the idle page's main thread was idle only {idle / 1e6:.1f} s of 4"
+
+
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_custom_styles_keep_their_contrast(page: Any, studio_app: RunningApp, output_dir: Path, theme: str) -> None:
     open_studio(page, f"{studio_app.url}?__theme={theme}")
