@@ -199,12 +199,13 @@ class LiveHandler(AsyncStreamHandler):
             self._seen_args = self.latest_args  # the page re-sends its inputs often: act on real changes only
             self._spawn(self._apply_selection(list(self.latest_args)))
         samples = self.reply.pop()
+        replying = samples is not None
         if samples is None:
             if self._played:  # the whole reply was heard
                 self._finish_reply(interrupted=False)
             samples = np.zeros(FRAME_SAMPLES, dtype=np.int16)
         if self.recorder:
-            self.recorder.write_persona_audio(samples)
+            self.recorder.write_persona_audio(samples, replying=replying)
         audio = (OUTPUT_RATE, samples.reshape(1, -1))
         now = time.monotonic()
         if self._ui_dirty and now - self._ui_sent_at >= UI_INTERVAL_S:
@@ -278,6 +279,8 @@ class LiveHandler(AsyncStreamHandler):
             self._notice(f"⚠️ The engine failed: {exc}. Stop and start the conversation again.")
 
     async def _on_event(self, event: Any) -> None:
+        if self.recorder:
+            self.recorder.marks.observe(event)  # where each user turn lies in the recording
         if isinstance(event, ResponseAudioDelta):
             if event.response_id == self._response_id and not self._interrupted:
                 self.reply.push(decode_pcm16(event.delta))
@@ -293,7 +296,8 @@ class LiveHandler(AsyncStreamHandler):
         elif isinstance(event, InputTranscriptionCompleted):
             self.view.user_said(event.transcript)
             if self.recorder:
-                await self.recorder.add_turn(role="user", text=event.transcript)
+                clip = self.recorder.marks.user_clip(event.item_id)
+                await self.recorder.add_turn(role="user", text=event.transcript, audio=clip)
         elif isinstance(event, ResponseCreated):
             if self._response_id or self._played:  # a reply still open: the new one replaces it
                 self._finish_reply(interrupted=True)
@@ -328,7 +332,7 @@ class LiveHandler(AsyncStreamHandler):
         self.view.assistant_finished(interrupted=interrupted)
         self._ui_dirty = True
         if self.recorder:
-            self._spawn(self.recorder.add_turn(role="assistant", text=text, interrupted=interrupted, timings=timings))
+            self._spawn(self.recorder.add_reply(text=text, interrupted=interrupted, timings=timings))
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coroutine)

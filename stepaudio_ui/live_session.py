@@ -3,7 +3,7 @@
 `LiveSelection` is what the Live panel sends (read from fastrtc's arguments by `selection_from_args`,
 validated here, at the boundary); `resolve_session` turns it into the composed session config;
 `ConversationRecorder` writes the conversation and its turns to the store and both sides' audio to WAV
-files under the data directory.
+files under the data directory, each turn with a reference to its stretch of them (`turn_audio`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import wave
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from model.events import SessionConfig, TurnTimings
 from stepaudio_ui.compose import compose_session
 from stepaudio_ui.specs import NO_SCENE
+from stepaudio_ui.turn_audio import PERSONA_WAV, USER_WAV, TurnMarks
 from stepaudio_ui.voices.cards import engine_voice
 
 logger = logging.getLogger(__name__)
-
-USER_WAV = "user.wav"
-PERSONA_WAV = "persona.wav"
 
 
 class LiveSelection(BaseModel):
@@ -131,6 +130,7 @@ class ConversationRecorder:
         audio_dir.mkdir(parents=True, exist_ok=True)
         self._user = _WavStream(audio_dir / USER_WAV, input_rate)
         self._persona = _WavStream(audio_dir / PERSONA_WAV, output_rate)
+        self.marks = TurnMarks(input_rate, output_rate)  # where each turn lies in the two WAVs
         self._finished = False
 
     @classmethod
@@ -164,14 +164,24 @@ class ConversationRecorder:
     def write_user_audio(self, samples: np.ndarray) -> None:
         if not self._finished:
             self._user.write(samples)
+            self.marks.wrote_user(len(samples))
 
-    def write_persona_audio(self, samples: np.ndarray) -> None:
+    def write_persona_audio(self, samples: np.ndarray, *, replying: bool = False) -> None:
+        """`replying`: reply audio, as opposed to the silence written between replies."""
         if not self._finished:
             self._persona.write(samples)
+            self.marks.wrote_persona(len(samples), replying=replying)
 
     async def add_turn(
-        self, *, role: str, text: str, interrupted: bool = False, timings: TurnTimings | None = None
+        self,
+        *,
+        role: str,
+        text: str,
+        interrupted: bool = False,
+        timings: TurnTimings | None = None,
+        audio: str | None = None,
     ) -> None:
+        """Save a turn; `audio` is its `TurnMarks` reference (None: typed, or none of it was heard)."""
         if self._finished or not text.strip():
             return
 
@@ -186,12 +196,19 @@ class ConversationRecorder:
                     text=text.strip(),
                     interrupted=interrupted,
                     timings=timings.model_dump() if timings else None,
+                    audio_path=audio,
                 )
 
         try:
             await asyncio.to_thread(add)
         except Exception:  # a lost turn must not end the conversation; the log says why
             logger.exception("could not save a %s turn of conversation %s", role, self.conversation_id)
+
+    def add_reply(self, *, text: str, interrupted: bool, timings: TurnTimings | None) -> Coroutine[Any, Any, None]:
+        """The save of the reply that just ended, with its stretch of persona.wav taken now (not when the
+        returned coroutine runs, by when the next reply may be playing)."""
+        clip = self.marks.reply_clip()
+        return self.add_turn(role="assistant", text=text, interrupted=interrupted, timings=timings, audio=clip)
 
     async def finish(self, reason: str) -> None:
         if self._finished:

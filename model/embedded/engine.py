@@ -17,6 +17,8 @@ import logging
 import threading
 import time
 
+import numpy as np
+
 from model.embedded.brain_choice import BrainChoiceError, brain_card, brain_choices, own_brain_id
 from model.embedded.brains import brain_by_id
 from model.embedded.llm import ChatModel
@@ -28,6 +30,8 @@ from model.embedded.models import (
     warm_chat_model,
     warm_up,
 )
+from model.embedded.phrases import detect_language
+from model.embedded.reply_writer import fixed_phrases
 from model.embedded.session import EmbeddedSession
 from model.embedded.shared import SharedModels
 from model.embedded.workers import load_on_model_thread, run_model_work, set_model_nice
@@ -150,6 +154,22 @@ class EmbeddedEngine:
         from model.embedded.voices import voice_catalogue
 
         return voice_catalogue()
+
+    async def speak_text(self, text: str, *, voice: str, speed: float) -> tuple[int, np.ndarray]:
+        """(sample rate, float32 mono audio) of fixed text spoken as a session speaks a greeting: the same
+        phrase cuts, a language per phrase, the phrase cache, and one synthesis at a time with the live
+        sessions. For previews, so it never loads the models: RuntimeError while they are not loaded;
+        ValueError for a voice this engine lacks or a speed out of range."""
+        if self._shared is None:
+            raise RuntimeError("the embedded engine's models are not loaded yet")
+        shared = self._shared
+        pieces = [np.zeros(0, dtype=np.float32)]
+        for phrase in fixed_phrases(text):
+            result = await run_model_work(
+                shared.synthesize, phrase, voice=voice, speed=speed, language=detect_language(phrase), recurring=True
+            )
+            pieces.append(result.audio)
+        return shared.tts_rate, np.concatenate(pieces)
 
     # ------------------------------------------------------------------ brains
 

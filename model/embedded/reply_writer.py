@@ -38,6 +38,15 @@ PAUSE_AT_UNITS_WAITING = 15
 RESUME_AT_UNITS_WAITING = 5
 
 
+def fixed_phrases(text: str) -> list[str]:
+    """Fixed text (a greeting) cut into the phrases a session speaks; the same cuts every time, since a
+    greeting's phrase audio is cached."""
+    splitter = PhraseSplitter(fixed_growth=True)
+    shaper = ReplyShaper(max_sentences=50)
+    pieces = [*splitter.feed(text), *splitter.flush()]
+    return [text for piece in pieces for text in shaper.accept(piece)]
+
+
 @dataclass
 class ReplyStats:
     """What one response measured, for `response.done` timings."""
@@ -71,10 +80,7 @@ class ReplyWriter:
     stats: ReplyStats = field(default_factory=ReplyStats)
 
     def fixed_phrases(self, text: str) -> list[str]:
-        splitter = PhraseSplitter(fixed_growth=True)  # a greeting's phrases are cached: cut them the same each time
-        shaper = ReplyShaper(max_sentences=50)
-        pieces = [*splitter.feed(text), *splitter.flush()]
-        return [text for piece in pieces for text in shaper.accept(piece)]
+        return fixed_phrases(text)
 
     def generate(self, loop: asyncio.AbstractEventLoop, out: asyncio.Queue[str | None]) -> None:
         """Worker thread: stream the chat model, cut phrases, hand each one over as soon as it is complete."""

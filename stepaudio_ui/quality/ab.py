@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,16 +89,22 @@ async def ask_both(
     text: str,
     out_dir: Path,
     audio: Path | None = None,
+    on_reply: Callable[[AbReply], None] | None = None,
 ) -> tuple[AbReply, AbReply]:
     """Send the same user turn — `text`, or the spoken `audio` clip when given — to both configurations
-    concurrently; both replies (WAVs under `out_dir`)."""
+    concurrently; both replies (WAVs under `out_dir`). `on_reply` hears of each reply as it arrives."""
     if audio is not None and not Path(audio).is_file():
         raise AbSetupError(f"the spoken turn {audio} is missing; record or upload it again")
     if audio is None and not text.strip():
         raise AbSetupError("type the user turn, or record or upload it, to send to both configurations")
-    first, second = await asyncio.gather(
-        _ask(db, engines, a, text, audio, out_dir), _ask(db, engines, b, text, audio, out_dir)
-    )
+
+    async def ask(config: AbConfig) -> AbReply:
+        reply = await _ask(db, engines, config, text, audio, out_dir)
+        if on_reply is not None:
+            on_reply(reply)
+        return reply
+
+    first, second = await asyncio.gather(ask(a), ask(b))
     return first, second
 
 

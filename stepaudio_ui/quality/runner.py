@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -86,10 +87,12 @@ async def run_check(
     persona_version: int | None = None,
     scene_slug: str | None = None,
     scene_version: int | None = None,
+    on_step: Callable[[int, int, str], None] | None = None,
 ) -> RunRecord:
     """Run `script` against the persona (latest version unless given) in the scene (given, else the
     script's, else the persona version's home scene, else none; `"none"`: no scene tone; latest version
-    unless given) on `engine`, store the run and return it."""
+    unless given) on `engine`, store the run and return it. `on_step(done, total, what)` is called before
+    each reply is asked for (the greeting, then "turn 1"...), e.g. to move a progress bar."""
     availability = engine.availability()
     if not availability.usable:
         raise CheckSetupError(f"the {engine.name} engine cannot run here: {availability.reason}")
@@ -121,8 +124,12 @@ async def run_check(
         all_results.extend(results)
         rows.append(_reply_row(reply, index, results, audio_dir))
 
+    greeting_steps = 1 if config.greeting else 0
+    total = greeting_steps + len(script.turns)
+    step = on_step or (lambda done, total, what: None)
     async with ScriptedConversation(engine, config) as talk:
         if config.greeting:
+            step(0, total, "greeting")
             greeting = await talk.greeting()
             expect = _greeting_expectations(script, getattr(scene, "require_ai_disclosure", False))
             if greeting is not None:
@@ -137,6 +144,7 @@ async def run_check(
                 )
         for index, turn in enumerate(script.turns, start=1):
             what = f"turn {index}"
+            step(greeting_steps + index - 1, total, what)
             reply = await (talk.say(turn.say, what) if turn.say is not None else talk.speak(turn.audio, what))  # type: ignore[arg-type]
             await score(reply, script.expectations_for(index - 1), index)
     failed = sum(not r.passed for r in all_results)

@@ -24,6 +24,7 @@ from stepaudio_ui.quality import ab
 from stepaudio_ui.quality.conversation import EngineReplyError
 from stepaudio_ui.scene_choice import choose_scene
 from stepaudio_ui.specs import NO_SCENE
+from stepaudio_ui.ui import engine_progress
 from stepaudio_ui.ui.brain_picker import add_brain_picker
 
 WIN_HEADERS = ["Pair", "Configuration", "Wins", "Votes", "Win rate"]
@@ -123,7 +124,11 @@ def build(ctx: AppContext, policy: AccessPolicy) -> None:
     rates = gr.Dataframe([], headers=WIN_HEADERS, label="Win rates per pair", interactive=False)
     state = gr.State(None)  # {"labels": [label of reply 1, label of reply 2], "text": ..., "blind": ...}
 
-    async def send_both(request: gr.Request, *values: Any) -> dict[Any, Any]:
+    async def send_both(
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # Gradio passes the bar shown over the outputs
+        *values: Any,
+    ) -> dict[Any, Any]:
         role = policy.role_for(request)
         text, is_blind, spoken = values[10], values[11], values[12]
         try:
@@ -133,6 +138,9 @@ def build(ctx: AppContext, policy: AccessPolicy) -> None:
                 scoped_config(ctx, role, p, version_number(v), s, e, brain)
                 for p, v, s, e, brain in (values[:5], values[5:10])
             )
+            for name in dict.fromkeys((a.engine, b.engine)):  # models still loading: a bar while they do
+                if name in ctx.engines:
+                    await engine_progress.engine_ready(ctx.engines[name], progress)
             replies = list(
                 await ab.ask_both(
                     db=ctx.db,
@@ -142,6 +150,7 @@ def build(ctx: AppContext, policy: AccessPolicy) -> None:
                     text=text,
                     audio=Path(spoken) if spoken else None,
                     out_dir=download_folder(ctx.settings),
+                    on_reply=engine_progress.ab_replies(progress),
                 )
             )
         except ERRORS as error:

@@ -12,6 +12,7 @@ from stepaudio_ui.access import AccessError, AccessPolicy
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.downloads import download_folder, make_private
 from stepaudio_ui.history_export import export_files
+from stepaudio_ui.ui import history_playback
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
     )
     details = gr.Markdown("Pick a conversation.", elem_id="history-details")
     transcript = gr.Chatbot(type="messages", label="Transcript", height=360, elem_id="history-transcript")
+    history_playback.build(ctx, policy, picker=picker, transcript=transcript)  # each turn's audio
     downloads = gr.File(
         label="Downloads: both sides (WAV), transcript (JSON, Markdown)",
         file_count="multiple",

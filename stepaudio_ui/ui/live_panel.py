@@ -24,9 +24,10 @@ from stepaudio_ui.live_rtc import (
     server_rtc_configuration,
     tolerate_empty_value,
 )
-from stepaudio_ui.live_view import ViewSnapshot, render_latency_chart
+from stepaudio_ui.live_view import ViewSnapshot
 from stepaudio_ui.published_scope import allowed_version, listed_items, listed_versions
 from stepaudio_ui.specs import NO_SCENE
+from stepaudio_ui.ui import live_announcer, live_latency, live_shortcuts
 from stepaudio_ui.ui.brain_picker import add_brain_picker
 from stepaudio_ui.ui.live_bargein import BARGE_IN_JS, MARKER_ID, marker_html, scene_allows_interrupt
 from stepaudio_ui.ui.live_mic import MIC_CHECK_JS
@@ -123,8 +124,9 @@ def _number(version: Any) -> int | None:
     return int(version) if isinstance(version, int | float) and not isinstance(version, bool) else None
 
 
-def show_snapshot(snapshot: ViewSnapshot) -> tuple[list[dict[str, str]], str, str]:
-    return list(snapshot.messages), snapshot.latency_html, snapshot.status
+def show_snapshot(snapshot: ViewSnapshot) -> tuple[Any, ...]:
+    latency = live_latency.chart_update(snapshot.latencies, changed=snapshot.latency_changed)
+    return list(snapshot.messages), latency, snapshot.status, live_announcer.announcement(snapshot.last_finished)
 
 
 def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
@@ -176,12 +178,14 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
                 mode="send-receive",
                 rtc_configuration=browser_rtc_configuration(settings),
                 server_rtc_configuration=server_rtc_configuration(settings),
-                button_labels={"start": "Start conversation", "stop": "Stop", "waiting": "Connecting…"},
+                button_labels=live_shortcuts.BUTTON_LABELS,
                 full_screen=False,
                 elem_id="live-webrtc",
             )
             tolerate_empty_value(webrtc)
+            live_shortcuts.hint()
             transcript = gr.Chatbot(type="messages", label="Transcript", height=360, elem_id="live-transcript")
+            announcer = live_announcer.region()
             with gr.Row():
                 typed = gr.Textbox(
                     label="Type to the persona",
@@ -190,7 +194,7 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
                     elem_id="live-typed",
                 )
                 send = gr.Button("Send", scale=1, elem_id="live-send")
-            latency = gr.HTML(render_latency_chart([]), label="Latency per turn", elem_id="live-latency")
+            latency = live_latency.plot()
 
     # Filled from the request on page load; kept on the server, so a caller cannot claim another role.
     role = gr.State("viewer")
@@ -206,7 +210,7 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
     )
     # One long-lived output stream per conversation: unlimited, or the 9th conversation would wait for a slot.
     webrtc.on_additional_outputs(
-        show_snapshot, outputs=[transcript, latency, status], concurrency_limit=None, show_progress="hidden"
+        show_snapshot, outputs=[transcript, latency, status, announcer], concurrency_limit=None, show_progress="hidden"
     )
 
     def pick_persona(request: gr.Request, slug: str | None) -> Any:
@@ -285,5 +289,7 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
         root.load(pickers_for, [persona, scene], [role, *pickers], api_name="live_pickers")
         root.load(None, js=MIC_CHECK_JS)
         root.load(None, js=BARGE_IN_JS)
+        root.load(None, js=live_shortcuts.SHORTCUTS_JS)
+        root.load(None, js=live_announcer.ARIA_JS)
     # An engine that is still loading its models turns usable on its own: keep its line current.
     gr.Timer(5.0).tick(lambda: engines_markdown(ctx), outputs=engine_status, show_progress="hidden")

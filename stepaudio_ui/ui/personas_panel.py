@@ -11,7 +11,7 @@ from stepaudio_ui.access import AccessPolicy
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.published_scope import listed_items
 from stepaudio_ui.specs import PersonaSpec
-from stepaudio_ui.ui import file_formats
+from stepaudio_ui.ui import file_formats, voice_preview
 from stepaudio_ui.ui.spec_form import (
     FieldBinding,
     SpecForm,
@@ -104,6 +104,7 @@ def build_form(ctx: AppContext) -> SpecForm:
             else:
                 voice = gr.Textbox(label="Voice", info="Voice id, e.g. jf_alpha (no engine loaded to list voices)")
             speed = gr.Slider(0.5, 2.0, step=0.05, label="Speaking speed")
+            voice_preview.build(ctx, name=name, language=language, greeting=greeting, voice=voice, speed=speed)
         voice_card = gr.Markdown(elem_id="persona-voice-card", elem_classes="voice-card")
     voice.change(lambda voice_id: voice_card_text(ctx, voice_id), [voice], [voice_card], show_progress="hidden")
     with gr.Row():

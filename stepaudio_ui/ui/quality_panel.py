@@ -24,7 +24,7 @@ from stepaudio_ui.quality.runner import CheckSetupError, run_check
 from stepaudio_ui.quality.runs import RunNotFoundError, get_run, list_runs
 from stepaudio_ui.quality.script import ScriptError, load_script
 from stepaudio_ui.specs import NO_SCENE
-from stepaudio_ui.ui import ab_panel
+from stepaudio_ui.ui import ab_panel, engine_progress
 
 ERRORS = (ScriptError, CheckSetupError, EngineReplyError, RunNotFoundError, studio.StudioError, AccessError)
 VIEWER_NOTE = "Check runs are for editors: they run and store any version, published or not. Try the A/B tab."
@@ -64,16 +64,23 @@ def _build_checks(ctx: AppContext, embedder: SentenceEmbedder, policy: AccessPol
             raise gr.Error(str(error)) from error
 
     async def run_script(
-        request: gr.Request, slug: str | None, number: float | None, scene_slug: str, engine_name: str
+        request: gr.Request,
+        slug: str | None,
+        number: float | None,
+        scene_slug: str,
+        engine_name: str,
+        progress: gr.Progress = gr.Progress(),  # Gradio passes the bar shown over the outputs
     ) -> dict[Any, Any]:
         require_editor(request, "run checks")
         if not slug:
             raise gr.Error("Pick a persona to check.")
         try:
             script = load_script(checks_dir(ctx.settings) / f"{slug}.json")
+            await engine_progress.engine_ready(ctx.engines[engine_name], progress)
             record = await run_check(
                 db=ctx.db, engine=ctx.engines[engine_name], script=script, data_dir=ctx.settings.data_dir,
                 embedder=embedder, persona_version=ab_panel.version_number(number), scene_slug=scene_slug or None,
+                on_step=engine_progress.check_steps(progress),
             )  # fmt: skip
         except ERRORS as error:
             raise gr.Error(str(error)) from error

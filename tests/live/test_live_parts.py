@@ -22,8 +22,9 @@ from stepaudio_ui.live_session import (
     resolve_session,
     selection_from_args,
 )
-from stepaudio_ui.live_view import ConversationView, latency_from_timings, render_latency_chart
+from stepaudio_ui.live_view import ConversationView, latency_from_timings
 from stepaudio_ui.specs import NO_SCENE
+from stepaudio_ui.ui.live_latency import caption, latency_frame
 
 
 def test_reply_audio_is_cut_into_whole_frames_and_flushed_at_once() -> None:
@@ -78,8 +79,15 @@ def test_latency_stages_and_chart() -> None:
     assert latency_from_timings(1, TurnTimings(speech_end_ms=1000.0)) is None  # no audio yet: nothing to chart
     greeting = TurnTimings(speech_end_ms=1000.0, first_audio_ms=1500.0)
     assert latency_from_timings(1, greeting) is None  # nobody spoke: not a turn to chart
-    html = render_latency_chart([latency])
-    assert "data-total-ms='800'" in html and "turn decision" in html and "first LLM token" in html
+    frame = latency_frame([latency])
+    assert list(frame.itertuples(index=False, name=None)) == [
+        ("T1", "turn decision", 300),
+        ("T1", "ASR", 150),
+        ("T1", "first LLM token", 200),
+        ("T1", "first audio", 150),
+    ]
+    assert caption([latency]).startswith("Turn 1: 800 ms from the end of your speech")
+    assert latency_frame([]).empty and "after the first spoken turn" in caption([])
 
 
 def test_view_marks_an_interrupted_reply() -> None:
