@@ -46,6 +46,7 @@ def test_blind_ab_stores_the_preference_and_shows_win_rates(page: Any, quality_a
     choose(page, quality, "B: scene tone", "showroom-demo")
     quality.get_by_label("User turn for both").fill("Hello, who are you?")
     expect(quality.get_by_label("Blind")).to_be_checked()
+    wavs_before = set(downloads_root(quality_app.ctx.settings.data_dir).glob("*/ab-*.wav"))
     quality.get_by_role("button", name="Send to both").click()
     for number in (1, 2):
         expect(quality.get_by_label(f"Reply {number} latency")).to_have_value(
@@ -55,7 +56,8 @@ def test_blind_ab_stores_the_preference_and_shows_win_rates(page: Any, quality_a
     # Blind: the replies are not named until the listener picks one.
     expect(quality.get_by_text("on embedded")).to_have_count(0)
     assert quality.locator("audio").count() >= 2  # Gradio renders each player with its own audio elements
-    assert len(list(downloads_root(quality_app.ctx.settings.data_dir).glob("*/ab-*.wav"))) == 2
+    # Two new WAVs (other tests of this run share the data folder and may have left theirs).
+    assert len(set(downloads_root(quality_app.ctx.settings.data_dir).glob("*/ab-*.wav")) - wavs_before) == 2
     page.screenshot(path=str(output_dir / "quality-ab.png"), full_page=True)
     quality.get_by_role("button", name="Prefer reply 2").click()
     expect(quality.get_by_text("You preferred reply 2:")).to_be_visible()
@@ -66,8 +68,8 @@ def test_blind_ab_stores_the_preference_and_shows_win_rates(page: Any, quality_a
         (pref,) = session.exec(select(AbPreference)).all()
     assert pref.blind and pref.user_text == "Hello, who are you?"
     assert {pref.winner, pref.loser} == {
-        "nova-in-car v1 x in-car v1 on embedded",
-        "captain-grizzle v1 x showroom-demo v1 on embedded",
+        "nova-in-car v1 x in-car v1 on embedded (qwen2.5-coder-0.5b)",
+        "captain-grizzle v1 x showroom-demo v1 on embedded (qwen2.5-coder-0.5b)",
     }
     expect(quality.get_by_text(f"You preferred reply 2: {pref.winner}.")).to_be_visible()
 

@@ -28,5 +28,5 @@ async def test_ab_labels_name_the_scene_each_side_used(library, quality_engine, 
     first, second = await ask_both(
         db=library, engines={"embedded": quality_engine}, a=home, b=bare, text="Hi.", out_dir=tmp_path
     )
-    assert first.label == "nova-in-car v1 x in-car v1 on embedded"
-    assert second.label == "nova-in-car v1 x no scene tone on embedded"
+    assert first.label == "nova-in-car v1 x in-car v1 on embedded (qwen2.5-coder-0.5b)"
+    assert second.label == "nova-in-car v1 x no scene tone on embedded (qwen2.5-coder-0.5b)"
