@@ -189,7 +189,7 @@ class ReplyWriter:
                 # trailing off mid-word ("...as they weave their secrets into the").
                 logger.info("response %s: token limit hit mid-sentence; unfinished end not spoken: %r",
                             self.response_id, tail[-1][:60])  # fmt: skip
-                tail = [kept for kept in [finished_part(tail[-1])] if kept]
+                tail = [*tail[:-1], *[kept for kept in [finished_part(tail[-1])] if kept]]
             hand_over(tail)
         return handed
 

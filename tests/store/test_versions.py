@@ -37,7 +37,7 @@ def test_slugs_are_derived_and_made_unique(session: Session) -> None:
         "ada-the-in-car-helper", "ada-the-in-car-helper-2", "ada-the-in-car-helper-3",
     ]  # fmt: skip
     chinese = studio.create_item(session, kind="scene", spec=scene_spec("中文服务热线"), author="kim")
-    assert chinese.slug == "scene"
+    assert chinese.slug == "zhong-wen-fu-wu-re-xian"  # pinyin, not a placeholder
 
 
 def test_explicit_slug_is_checked(session: Session) -> None:
