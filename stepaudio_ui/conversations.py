@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 Role = Literal["user", "assistant"]
 _MAX_TEXT = 20_000
+# A /v1/realtime conversation with no persona: a plain assistant its client instructs with session.update.
+NO_PERSONA_LABEL = "no persona (client instructions)"
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,8 @@ class TurnView:
 @dataclass(frozen=True)
 class ConversationSummary:
     id: int
-    persona_slug: str
-    persona_version: int
+    persona_slug: str | None  # None with None: no persona (NO_PERSONA_LABEL)
+    persona_version: int | None
     scene_slug: str | None
     scene_version: int | None
     engine: str
@@ -48,6 +50,16 @@ class ConversationSummary:
     turn_count: int
     brain: str | None = None  # the chat model that answered (embedded engine), see `brain_card`
     brain_card: dict[str, Any] | None = None
+
+    @property
+    def persona_label(self) -> str:
+        """'slug vN', or NO_PERSONA_LABEL."""
+        return f"{self.persona_slug} v{self.persona_version}" if self.persona_slug else NO_PERSONA_LABEL
+
+    @property
+    def speaker(self) -> str:
+        """Who answered, as a transcript names them: the persona's slug, else 'assistant'."""
+        return self.persona_slug or "assistant"
 
 
 @dataclass(frozen=True)
@@ -63,15 +75,18 @@ class ConversationView:
 def start_conversation(
     session: Session,
     *,
-    persona_slug: str,
-    persona_version: int,
+    persona_slug: str | None,
+    persona_version: int | None,
     scene_slug: str | None,
     scene_version: int | None,
     engine: str,
     brain: dict[str, Any] | None = None,
 ) -> int:
     """Record the start of a live conversation; returns its id. `brain` is the engine's card of the brain
-    the session talks with (`EmbeddedEngine.brain_card`), kept beside the versions and the engine."""
+    the session talks with (`EmbeddedEngine.brain_card`), kept beside the versions and the engine.
+    No persona (both None): a /v1/realtime client's plain assistant, instructed by the client itself."""
+    if (persona_slug is None) != (persona_version is None):
+        raise StudioError("give both persona_slug and persona_version, or neither (a conversation without a persona)")
     if (scene_slug is None) != (scene_version is None):
         raise StudioError("give both scene_slug and scene_version, or neither (a conversation without a scene tone)")
     with write_transaction(session):
@@ -88,10 +103,9 @@ def start_conversation(
         session.flush()
         conversation_id = int(row.id or 0)
     logger.info(
-        "conversation %d started: %s v%d on %s (brain %s)",
+        "conversation %d started: %s on %s (brain %s)",
         conversation_id,
-        persona_slug,
-        persona_version,
+        f"{persona_slug} v{persona_version}" if persona_slug else NO_PERSONA_LABEL,
         engine,
         brain["id"] if brain else "-",
     )

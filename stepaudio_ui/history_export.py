@@ -50,7 +50,7 @@ def transcript_markdown(view: Any) -> str:
     lines = [
         f"# Conversation {summary.id}",
         "",
-        f"- Persona: {summary.persona_slug} v{summary.persona_version}",
+        f"- Persona: {summary.persona_label}",
         f"- Scene tone: {scene}",
         f"- Engine: {summary.engine}" + (f" (brain: {summary.brain})" if summary.brain else ""),
         f"- Started: {summary.started_at:%Y-%m-%d %H:%M:%S} UTC",
@@ -60,7 +60,7 @@ def transcript_markdown(view: Any) -> str:
         "",
     ]
     for turn in view.turns:
-        who = "**User**" if turn.role == "user" else f"**{summary.persona_slug}**"
+        who = "**User**" if turn.role == "user" else f"**{summary.speaker}**"
         mark = " _(interrupted)_" if turn.interrupted else ""
         lines.append(f"{who}: {turn.text}{mark}")
         lines.append("")

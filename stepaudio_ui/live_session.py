@@ -12,7 +12,7 @@ import asyncio
 import logging
 import wave
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +120,30 @@ class _WavStream:
         self._file.close()
 
 
+@dataclass(frozen=True)
+class ConversationSubject:
+    """What a conversation is recorded as talking to: the versions (persona None: a /v1/realtime client's
+    own plain assistant; scene None: no scene tone), the engine, and the card of the brain that answers."""
+
+    persona_slug: str | None
+    persona_version: int | None
+    scene_slug: str | None
+    scene_version: int | None
+    engine: str
+    brain: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, resolved: ResolvedSession, brain: dict[str, Any] | None = None) -> ConversationSubject:
+        return cls(
+            persona_slug=resolved.selection.persona_slug,
+            persona_version=resolved.persona_version,
+            scene_slug=resolved.selection.scene_slug,  # None with None: no scene tone
+            scene_version=resolved.scene_version,
+            engine=resolved.selection.engine,
+            brain=brain,
+        )
+
+
 class ConversationRecorder:
     """Records one conversation: a store row with its turns, and a WAV per side."""
 
@@ -138,28 +162,30 @@ class ConversationRecorder:
         cls, db: Any, data_dir: Path, resolved: ResolvedSession, brain: dict[str, Any] | None = None
     ) -> ConversationRecorder:
         """`brain`: the card of the brain the engine session talks with (`session_brain`)."""
+        config = resolved.config
+        return await cls.open(
+            db,
+            data_dir,
+            ConversationSubject.of(resolved, brain),
+            input_rate=config.input_sample_rate or 24_000,
+            output_rate=config.output_sample_rate or 24_000,
+        )
+
+    @classmethod
+    async def open(
+        cls, db: Any, data_dir: Path, subject: ConversationSubject, *, input_rate: int, output_rate: int
+    ) -> ConversationRecorder:
+        """Create the conversation's row and its WAV files (each side at its own rate)."""
 
         def create() -> int:
             from stepaudio_ui import conversations
 
             with db.session() as s:
-                return conversations.start_conversation(
-                    s,
-                    persona_slug=resolved.selection.persona_slug,
-                    persona_version=resolved.persona_version,
-                    scene_slug=resolved.selection.scene_slug,  # None with None: no scene tone
-                    scene_version=resolved.scene_version,
-                    engine=resolved.selection.engine,
-                    brain=brain,
-                )
+                return conversations.start_conversation(s, **asdict(subject))
 
         # SQLite commits can take tens of ms: keep them off the event loop that paces the audio.
         conversation_id = await asyncio.to_thread(create)
-        audio_dir = conversation_audio_dir(data_dir, conversation_id)
-        config = resolved.config
-        return cls(
-            db, conversation_id, audio_dir, config.input_sample_rate or 24_000, config.output_sample_rate or 24_000
-        )
+        return cls(db, conversation_id, conversation_audio_dir(data_dir, conversation_id), input_rate, output_rate)
 
     def write_user_audio(self, samples: np.ndarray) -> None:
         if not self._finished:

@@ -2,7 +2,12 @@
 
 It watches the events going both ways and hands them to the Live panel's `ConversationRecorder`, so a
 conversation held through the endpoint shows up in the history with the persona and scene versions
-and the engine it ran on. Recording is best effort: a failure is logged, the conversation goes on.
+(or none: a plain assistant the client instructs) and the engine it ran on. Recording is best effort:
+a failure is logged, the conversation goes on.
+
+Nothing is recorded until the conversation has content: appended audio that is not near-silent, a typed
+item, or a reply. A client that connects and idles (or only sends `session.update`) leaves no row and no
+files; the quiet audio just before the first sound is kept (a short, bounded pre-roll).
 
 Audio is written by a worker thread, in order, never on the event loop that serves every socket; a
 conversation records at most `realtime_max_recording_bytes` of audio (both sides), then only its text.
@@ -11,7 +16,9 @@ conversation records at most `realtime_max_recording_bytes` of audio (both sides
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +41,17 @@ from model.events import (
 log = logging.getLogger(__name__)
 
 MAX_PENDING_AUDIO_BYTES = 8_000_000  # audio waiting for the disk; past it (a stalled disk) chunks are dropped
+# Appended audio counts as content from this RMS level: -45 dBFS, above a microphone's idle noise floor
+# (about -60 dBFS) and below quiet speech (about -35 dBFS).
+CONTENT_RMS = 32_768 * 10 ** (-45 / 20)
+PRE_ROLL_S = 0.5  # quiet audio kept from before the first sound, so a soft onset is in the recording
+
+
+def has_sound(samples: np.ndarray) -> bool:
+    """True when a chunk of int16 audio is louder than near-silence (see CONTENT_RMS)."""
+    if not samples.size:
+        return False
+    return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) > CONTENT_RMS
 
 
 class AudioWriter:
@@ -82,60 +100,121 @@ class AudioWriter:
 
 
 class RealtimeRecording:
-    """Feeds one connection's events to a ConversationRecorder (stepaudio_ui.live_session)."""
+    """Feeds one connection's events to a ConversationRecorder (stepaudio_ui.live_session), created on the
+    first content: until then nothing is written, not even the conversation's row."""
 
-    def __init__(self, recorder: Any, max_audio_bytes: int) -> None:
-        self.recorder = recorder
-        self.conversation_id: int = recorder.conversation_id
-        self.audio = AudioWriter(self.conversation_id, max_audio_bytes)
-        # the WAV files are opened at the session's rates; audio at another rate is left out, not garbled
-        self._wav_rates = (DEFAULT_SAMPLE_RATE, DEFAULT_SAMPLE_RATE)
-        self._rates = self._wav_rates
+    def __init__(self, ctx: Any, subject: Any, rates: tuple[int, int]) -> None:
+        self.ctx = ctx
+        self.subject = subject  # live_session.ConversationSubject
+        self.recorder: Any = None  # live_session.ConversationRecorder, once started
+        self.audio: AudioWriter | None = None
+        self._starting: asyncio.Task[None] | None = None
+        self._rates = rates  # the session's (input, output) rates, as session.update changes them
+        # the WAV files are opened at the rates of the moment recording starts; audio at another rate
+        # is left out, not garbled
+        self._wav_rates = rates
+        self._pre_roll: deque[np.ndarray] = deque()
+        self._pre_roll_samples = 0
         self._reply_text: list[str] = []
 
     @classmethod
-    async def start(cls, ctx: Any, resolved: Any, brain: dict[str, Any] | None = None) -> RealtimeRecording | None:
+    def for_target(cls, ctx: Any, target: Any, brain: dict[str, Any] | None = None) -> RealtimeRecording:
+        """`target`: realtime_access.ResolvedTarget (its `resolved` is None without a persona)."""
+        from stepaudio_ui.live_session import ConversationSubject
+
+        resolved = target.resolved
+        if resolved is not None:
+            subject = ConversationSubject.of(resolved, brain)
+        else:
+            subject = ConversationSubject(None, None, None, None, engine=target.engine_name, brain=brain)
+        config = target.config
+        return cls(
+            ctx,
+            subject,
+            (config.input_sample_rate or DEFAULT_SAMPLE_RATE, config.output_sample_rate or DEFAULT_SAMPLE_RATE),
+        )
+
+    @property
+    def conversation_id(self) -> int | None:
+        return self.recorder.conversation_id if self.recorder is not None else None
+
+    async def _started(self) -> bool:
+        """Start recording (once; concurrent callers share the start); False if it could not start."""
+        if self.recorder is None:
+            if self._starting is None:
+                self._starting = asyncio.create_task(self._start(), name="recording-start")
+            # shielded: a pump cancelled meanwhile must not leave a row without its recorder (finish waits)
+            await asyncio.shield(self._starting)
+        return self.recorder is not None
+
+    async def _start(self) -> None:
         from stepaudio_ui.live_session import ConversationRecorder
 
+        input_rate, output_rate = self._wav_rates = self._rates
         try:
-            recorder = await ConversationRecorder.start(ctx.db, ctx.settings.data_dir, resolved, brain)
+            recorder = await ConversationRecorder.open(
+                self.ctx.db, self.ctx.settings.data_dir, self.subject, input_rate=input_rate, output_rate=output_rate
+            )
         except Exception:  # noqa: BLE001 - no record is better than no conversation
             log.exception("could not start recording a /v1/realtime conversation")
-            return None
-        recording = cls(recorder, ctx.settings.realtime_max_recording_bytes)
-        config = resolved.config
-        recording._wav_rates = (
-            config.input_sample_rate or DEFAULT_SAMPLE_RATE,
-            config.output_sample_rate or DEFAULT_SAMPLE_RATE,
-        )
-        recording._rates = recording._wav_rates
-        return recording
+            return
+        self.audio = AudioWriter(recorder.conversation_id, self.ctx.settings.realtime_max_recording_bytes)
+        self.recorder = recorder
+        log.info("/v1/realtime conversation %s is recorded", recorder.conversation_id)
+
+    def _keep_pre_roll(self, samples: np.ndarray) -> None:
+        self._pre_roll.append(samples)
+        self._pre_roll_samples += len(samples)
+        while self._pre_roll_samples > PRE_ROLL_S * self._rates[0] and len(self._pre_roll) > 1:
+            self._pre_roll_samples -= len(self._pre_roll.popleft())
+
+    def _take_pre_roll(self) -> list[np.ndarray]:
+        chunks, self._pre_roll, self._pre_roll_samples = list(self._pre_roll), deque(), 0
+        return chunks
+
+    async def _user_audio(self, samples: np.ndarray) -> None:
+        if self.recorder is None and not has_sound(samples):
+            self._keep_pre_roll(samples)
+            return
+        if not await self._started() or self._rates[0] != self._wav_rates[0]:
+            return
+        assert self.audio is not None
+        for chunk in self._take_pre_roll():
+            self.audio.add(self.recorder.write_user_audio, chunk)
+        self.audio.add(self.recorder.write_user_audio, samples)
+
+    async def _turn(self, **turn: Any) -> None:
+        if turn["text"].strip() and await self._started():
+            await self.recorder.add_turn(**turn)
 
     async def client_event(self, event: ClientEvent) -> None:
         if isinstance(event, InputAudioBufferAppend):
-            if self._rates[0] == self._wav_rates[0]:
-                try:
-                    self.audio.add(self.recorder.write_user_audio, decode_pcm16(event.audio))
-                except ValueError:
-                    pass  # the engine reports bad audio to the client; nothing to record
+            try:
+                samples = decode_pcm16(event.audio)
+            except ValueError:
+                return  # the engine reports bad audio to the client; nothing to record
+            await self._user_audio(samples)
         elif isinstance(event, SessionUpdate):
             session = event.session
-            self._rates = (session.input_sample_rate or self._rates[0], session.output_sample_rate or self._rates[1])
+            rates = (session.input_sample_rate or self._rates[0], session.output_sample_rate or self._rates[1])
+            if rates[0] != self._rates[0]:
+                self._take_pre_roll()  # quiet audio at the old rate: not worth keeping
+            self._rates = rates
         elif isinstance(event, ConversationItemCreate) and event.item.role == "user":
-            text = " ".join(part.text or "" for part in event.item.content)
-            await self.recorder.add_turn(role="user", text=text)
+            await self._turn(role="user", text=" ".join(part.text or "" for part in event.item.content))
 
     async def server_event(self, event: ServerEvent) -> None:
         if isinstance(event, ResponseAudioDelta):
-            if self._rates[1] == self._wav_rates[1]:
+            if await self._started() and self._rates[1] == self._wav_rates[1]:
+                assert self.audio is not None
                 self.audio.add(self.recorder.write_persona_audio, decode_pcm16(event.delta))
         elif isinstance(event, ResponseAudioTranscriptDelta):
             self._reply_text.append(event.delta)
         elif isinstance(event, InputTranscriptionCompleted):
-            await self.recorder.add_turn(role="user", text=event.transcript)
+            await self._turn(role="user", text=event.transcript)
         elif isinstance(event, ResponseDone):
             text, self._reply_text = "".join(self._reply_text), []
-            await self.recorder.add_turn(
+            await self._turn(
                 role="assistant",
                 text=text,
                 interrupted=event.response.status == "cancelled",
@@ -143,5 +222,12 @@ class RealtimeRecording:
             )
 
     async def finish(self, reason: str) -> None:
+        """Close what was recorded; a conversation that never had content leaves nothing behind."""
+        if self._starting is not None:
+            with contextlib.suppress(Exception):
+                await self._starting
+        if self.recorder is None:
+            return
+        assert self.audio is not None
         await self.audio.close()
         await self.recorder.finish(reason)

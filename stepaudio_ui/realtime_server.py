@@ -293,10 +293,8 @@ async def _serve(
     stats.active += 1
     stats.opened += 1
     brain_card = session_brain(target.engine, session)
-    recording = await RealtimeRecording.start(ctx, target.resolved, brain_card) if target.resolved else None
-    log.info(
-        "/v1/realtime session on %s (conversation %s)", target.engine_name, recording and recording.conversation_id
-    )
+    recording = RealtimeRecording.for_target(ctx, target, brain_card)  # recorded from its first content on
+    log.info("/v1/realtime session on %s", target.engine_name)
     end_reason = "connection failed"
     try:
         end_reason = await RealtimeConnection(ws, session, ctx.settings, stats, recording).run()
@@ -305,8 +303,7 @@ async def _serve(
     finally:
         try:
             await session.close()
-            if recording is not None:
-                await recording.finish(end_reason)
+            await recording.finish(end_reason)
         finally:
             stats.active -= 1  # last: "no active session" means everything above is done
         if ws.application_state != WebSocketState.DISCONNECTED and ws.client_state != WebSocketState.DISCONNECTED:

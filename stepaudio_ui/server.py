@@ -115,6 +115,7 @@ def serve(settings: Settings) -> None:
     from stepaudio_ui.access import AccessError
     from stepaudio_ui.hosting import hosting_settings
     from stepaudio_ui.upload_limits import use_private_gradio_cache
+    from stepaudio_ui.uvicorn_setup import uvicorn_options
 
     settings = hosting_settings(settings)
     use_private_gradio_cache(settings)  # before the app exists: Gradio reads it when building
@@ -126,4 +127,4 @@ def serve(settings: Settings) -> None:
     logger.info("Database: %s", ctx.db.engine.url.render_as_string(hide_password=True))
     logger.info("Engines: %s", ", ".join(ctx.engines) or "none")
     logger.info("StepAudio Persona Studio on http://%s:%d", settings.host, settings.port)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(app, **uvicorn_options(settings, host=settings.host, port=settings.port, log_level="info"))

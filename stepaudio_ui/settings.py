@@ -135,7 +135,7 @@ class Settings(BaseSettings):
     realtime_max_message_bytes: int = Field(
         1_000_000,
         ge=1_000,
-        description="Largest /v1/realtime client message accepted (bytes); bigger ones get an error event.",
+        description="Largest /v1/realtime client message accepted (bytes); bigger ones get an error event, and one over twice this (and at least 1 MiB over) closes the connection (1009) before it is read.",
     )
     realtime_max_messages_per_second: float = Field(
         200.0,

@@ -110,8 +110,9 @@ class Conversation(SQLModel, table=True):
     __tablename__ = "conversation"
     __table_args__ = (Index("ix_conversation_started_at", "started_at"),)
     id: int | None = Field(default=None, primary_key=True)
-    persona_slug: str
-    persona_version: int
+    # None with None: no persona, a plain assistant its /v1/realtime client instructs itself.
+    persona_slug: str | None = None
+    persona_version: int | None = None
     scene_slug: str | None = None
     scene_version: int | None = None
     engine: str

@@ -52,10 +52,11 @@ def running_app(settings: Any) -> Iterator[RunningApp]:
     import uvicorn
 
     from stepaudio_ui.server import create_app
+    from stepaudio_ui.uvicorn_setup import uvicorn_config
 
     app, ctx = create_app(settings)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn_config(app, settings, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -153,7 +153,7 @@ async def _flood_run(args: argparse.Namespace, settings: Settings, app: Any, ctx
     questions: list[Utterance] = [english[-1]] + [
         english[pair % len(english)] for pair in range(args.pairs) for _ in (0, 1)
     ]
-    server, thread, port = serve_in_thread(app)
+    server, thread, port = serve_in_thread(app, ctx.settings)
     target = Target(
         http_url=f"http://127.0.0.1:{port}/",
         realtime_url=f"ws://127.0.0.1:{port}/v1/realtime",

@@ -64,12 +64,13 @@ def _serve(settings: Any) -> tuple[Any, Any, str]:
     import uvicorn
 
     from stepaudio_ui.server import create_app
+    from stepaudio_ui.uvicorn_setup import uvicorn_config
 
     app, ctx = create_app(settings)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn_config(app, settings, host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, name="bench-live-server", daemon=True).start()
     deadline = time.monotonic() + 60
     while not server.started:

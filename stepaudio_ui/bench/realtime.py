@@ -196,19 +196,22 @@ def _serve_in_thread(engine: Engine, settings: Settings) -> tuple[Any, threading
     db.migrate()  # an empty library: the session config comes from the bench's session.update
     app = FastAPI()
     mount_realtime(app, AppContext(settings=bench_settings, db=db, engines={engine.name: engine}))
-    return serve_in_thread(app)
+    return serve_in_thread(app, bench_settings)
 
 
-def serve_in_thread(app: Any) -> tuple[Any, threading.Thread, int]:
+def serve_in_thread(app: Any, settings: Settings) -> tuple[Any, threading.Thread, int]:
     """uvicorn serving `app` on a free loopback port in a thread (stop: `server.should_exit = True`)."""
     import socket
 
     import uvicorn
 
+    from stepaudio_ui.uvicorn_setup import uvicorn_config
+
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    config = uvicorn_config(app, settings, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:

@@ -59,7 +59,12 @@ def _config_inputs(ctx: AppContext, side: str) -> list[gr.components.Component]:
         gr.Markdown(f"**Configuration {side}**")
         return [
             gr.Dropdown(personas, value=personas[0] if personas else None, label=f"{side}: persona"),
-            gr.Number(None, label=f"{side}: persona version (blank: latest; viewers: published)", precision=0),
+            gr.Number(  # with a placeholder, or Gradio's box shows 0 for None
+                None,
+                label=f"{side}: persona version (blank: latest; viewers: published)",
+                precision=0,
+                placeholder="latest",
+            ),
             gr.Dropdown(scene_picks(scenes), value=HOME_SCENE, label=f"{side}: scene tone"),
             gr.Dropdown(list(ctx.engines), value=next(iter(ctx.engines), None), label=f"{side}: engine"),
             add_brain_picker(ctx, elem_id=f"ab-brain-{side.lower()}", label=f"{side}: brain (embedded engine)"),

@@ -37,14 +37,16 @@ def conversation_rows(ctx: AppContext) -> tuple[list[list[Any]], list[tuple[str,
             [
                 item.id,
                 started,
-                f"{item.persona_slug} v{item.persona_version}",
+                item.persona_label,
                 scene,
                 item.engine + (f" ({item.brain})" if item.brain else ""),
                 item.turn_count,
                 ended,
             ]
         )
-        choices.append((f"#{item.id} · {started} · {item.persona_slug} · {item.turn_count} turns", item.id))
+        choices.append(
+            (f"#{item.id} · {started} · {item.persona_slug or item.persona_label} · {item.turn_count} turns", item.id)
+        )
     return rows, choices
 
 
@@ -67,7 +69,7 @@ def show_conversation(ctx: AppContext, conversation_id: int | None) -> tuple[lis
     summary = view.summary
     scene = f"{summary.scene_slug} v{summary.scene_version}" if summary.scene_slug else "no scene tone"
     details = (
-        f"**Conversation {summary.id}** — {summary.persona_slug} v{summary.persona_version}, {scene}, "
+        f"**Conversation {summary.id}** — {summary.persona_label}, {scene}, "
         f"engine {summary.engine}{f' with the brain {summary.brain}' if summary.brain else ''}; started {summary.started_at:%Y-%m-%d %H:%M:%S} UTC, "
         f"{summary.turn_count} turns, {summary.end_reason or 'still running'}."
     )

@@ -55,7 +55,7 @@ def turn_choices(ctx: AppContext, conversation_id: int) -> list[tuple[str, int]]
     for turn in view.turns:
         clip = TurnClip.parse(turn.audio_path)
         if clip is not None:
-            who = TEXT["you"] if turn.role == "user" else view.summary.persona_slug
+            who = TEXT["you"] if turn.role == "user" else view.summary.speaker
             label = TEXT["turn"].format(
                 number=turn.index + 1, who=who, seconds=clip.duration_s, snippet=_snippet(turn.text)
             )

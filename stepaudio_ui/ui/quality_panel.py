@@ -41,7 +41,8 @@ def _build_checks(ctx: AppContext, embedder: SentenceEmbedder, policy: AccessPol
     # Lists are empty in the page everyone receives; the page load fills them for editors only.
     with gr.Row() as pickers:
         persona = gr.Dropdown([], label="Persona to check")
-        version = gr.Number(None, label="Persona version (blank: latest)", precision=0)
+        # a placeholder, or Gradio's box shows 0 for None
+        version = gr.Number(None, label="Persona version (blank: latest)", precision=0, placeholder="latest")
         scene = gr.Dropdown(
             [""], value="", label="Scene tone (blank: the script's, else the persona's home scene; none: no scene)"
         )

@@ -47,7 +47,7 @@ SUMMARY_KEYS = {
 def endpoint(settings: Any, engine: EmbeddedEngine) -> Iterator[RunningServer]:
     """Our /v1/realtime over the embedded engine; the bench itself waits each reply out at real time."""
     app, ctx = build_realtime_app(settings, {"embedded": engine})
-    with serve(app) as port:
+    with serve(app, ctx.settings) as port:
         yield RunningServer(app=app, ctx=ctx, port=port)
 
 

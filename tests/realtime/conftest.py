@@ -49,12 +49,16 @@ class RunningServer:
 
 
 @contextlib.contextmanager
-def serve(app: FastAPI) -> Iterator[int]:
-    """uvicorn on a free loopback port in a thread; stopped (and its sockets closed) on exit."""
+def serve(app: FastAPI, settings: Any) -> Iterator[int]:
+    """uvicorn on a free loopback port in a thread, set up as the app's own server is for `settings`;
+    stopped (and its sockets closed) on exit."""
     import uvicorn
 
+    from stepaudio_ui.uvicorn_setup import uvicorn_config
+
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    config = uvicorn_config(app, settings, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -133,14 +137,14 @@ def build_realtime_app(settings: Any, engines: dict[str, Any]) -> tuple[FastAPI,
 def realtime_server(settings: Any, embedded_engine: Any) -> Iterator[RunningServer]:
     """Our endpoint over the embedded engine, replies paced at real time like a live call."""
     app, ctx = build_realtime_app(settings, {"embedded": embedded_engine})
-    with serve(app) as port:
+    with serve(app, ctx.settings) as port:
         yield RunningServer(app=app, ctx=ctx, port=port)
 
 
 @pytest.fixture
 def fast_server(settings: Any, unpaced_engine: Any) -> Iterator[RunningServer]:
     app, ctx = build_realtime_app(settings, {"embedded": unpaced_engine})
-    with serve(app) as port:
+    with serve(app, ctx.settings) as port:
         yield RunningServer(app=app, ctx=ctx, port=port)
 
 
@@ -157,6 +161,17 @@ async def next_event(ws: Any, wanted: str | None = None) -> dict[str, Any]:
         event = json.loads(await asyncio.wait_for(ws.recv(), EVENT_TIMEOUT_S))
         if wanted is None or event["type"] == wanted:
             return event
+
+
+async def closed_code(ws: Any, timeout_s: float = EVENT_TIMEOUT_S) -> int | None:
+    """The close code the server sent, reading (and dropping) any events before it."""
+    from websockets.exceptions import ConnectionClosed
+
+    try:
+        while True:
+            await asyncio.wait_for(ws.recv(), timeout_s)
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
 
 
 # --------------------------------------------------------------------------- spoken test audio

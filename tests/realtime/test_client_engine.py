@@ -161,7 +161,7 @@ async def test_bad_key_is_refused_with_the_setting_to_fix(settings: Any, unpaced
     app, _ctx = build_realtime_app(
         settings.model_copy(update={"realtime_token": SecretStr("right")}), {"embedded": unpaced_engine}
     )
-    with serve(app) as port:
+    with serve(app, _ctx.settings) as port:
         url = f"ws://127.0.0.1:{port}/v1/realtime"
         # the StepFun preset, pointed at our endpoint with a wrong key
         engine = RealtimeClientEngine(stepfun_service(api_key="wrong", url=url, model=PERSONA_SLUG))

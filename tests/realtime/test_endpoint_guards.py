@@ -18,7 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from stepaudio_ui.realtime_access import RealtimeRefused, check_access
-from tests.realtime.conftest import RunningServer, build_realtime_app, next_event, serve
+from tests.realtime.conftest import RunningServer, build_realtime_app, closed_code, next_event, serve
 
 pytestmark = pytest.mark.models
 
@@ -33,16 +33,8 @@ def guarded_server(settings: Any, unpaced_engine: Any) -> Iterator[RunningServer
         update={"realtime_token": SECRET, "realtime_max_message_bytes": 4_000, "realtime_max_messages_per_second": 20.0}
     )
     app, ctx = build_realtime_app(strict, {"embedded": unpaced_engine})
-    with serve(app) as port:
+    with serve(app, ctx.settings) as port:
         yield RunningServer(app=app, ctx=ctx, port=port)
-
-
-async def _closed_code(ws: ClientConnection) -> int | None:
-    try:
-        while True:
-            await asyncio.wait_for(ws.recv(), TIMEOUT_S)
-    except ConnectionClosed as closed:
-        return closed.rcvd.code if closed.rcvd else None
 
 
 def _auth(token: str = TOKEN) -> dict[str, str]:
@@ -66,7 +58,7 @@ async def test_token_required_and_checked(guarded_server: RunningServer, headers
         error = await next_event(ws)
         assert error["type"] == "error" and error["error"]["code"] == code
         assert "STEPAUDIO_REALTIME_TOKEN" in error["error"]["message"]
-        assert await _closed_code(ws) == 1008
+        assert await closed_code(ws) == 1008
     assert guarded_server.app.state.realtime.refused == 1
 
 
@@ -154,7 +146,7 @@ async def test_flood_closes_that_socket_only(guarded_server: RunningServer) -> N
             pass
         error = await next_event(flooder, "error")
         assert error["error"]["code"] == "rate_limit_exceeded"
-        assert await _closed_code(flooder) == 1008
+        assert await closed_code(flooder) == 1008
         await _round_trip(calm)
     await _wait_for(lambda: guarded_server.app.state.realtime.active == 0)
 

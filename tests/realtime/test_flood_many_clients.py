@@ -45,7 +45,7 @@ def guarded_server(settings: Any, unpaced_engine: Any) -> Iterator[RunningServer
         }
     )
     app, ctx = build_realtime_app(strict, {"embedded": unpaced_engine})
-    with serve(app) as port:
+    with serve(app, ctx.settings) as port:
         yield RunningServer(app=app, ctx=ctx, port=port)
 
 

@@ -35,7 +35,7 @@ def server(settings: Any, unpaced_engine: Any) -> Iterator[RunningServer]:
         spec = studio.get_version(s, kind="persona", slug=PERSONA_SLUG).spec
         changed = spec.model_copy(update={"character": "A DRAFT brief nobody approved."})
         studio.save_version(s, kind="persona", slug=PERSONA_SLUG, spec=changed, base_number=1, author="tests")
-    with serve(app) as port:
+    with serve(app, ctx.settings) as port:
         yield RunningServer(app=app, ctx=ctx, port=port)
 
 

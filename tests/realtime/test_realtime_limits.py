@@ -35,7 +35,7 @@ def limits(**settings: Any) -> Any:
 def limited(settings: Any, unpaced_engine: Any, request: pytest.FixtureRequest) -> Iterator[RunningServer]:
     """The endpoint with the limits the test gives (`@limits(...)`)."""
     app, ctx = build_realtime_app(settings.model_copy(update=request.param), {"embedded": unpaced_engine})
-    with serve(app) as port:
+    with serve(app, ctx.settings) as port:
         yield RunningServer(app=app, ctx=ctx, port=port)
 
 
@@ -130,7 +130,8 @@ async def test_a_client_that_stops_reading_is_dropped_and_others_are_served(limi
 
 @limits(realtime_max_recording_bytes=48_000)
 async def test_recorded_audio_stops_at_the_cap_and_the_conversation_goes_on(limited: RunningServer) -> None:
-    chunk = encode_pcm16(np.zeros(2_400, dtype=np.int16))  # 100 ms of 24 kHz pcm16 = 4,800 bytes
+    tone = 3_000 * np.sin(2 * np.pi * 440 * np.arange(2_400) / 24_000)  # audible: recording starts on sound
+    chunk = encode_pcm16(tone.astype(np.int16))  # 100 ms of 24 kHz pcm16 = 4,800 bytes
     async with connect(f"{limited.url}?model={PERSONA_SLUG}") as ws:
         await next_event(ws, "session.created")
         for _ in range(40):  # 192,000 bytes of audio, four times the cap
@@ -155,6 +156,8 @@ async def test_repeated_session_updates_queue_bounded_model_work(limited: Runnin
     a client repeating it must not queue one job per message in front of everyone's replies."""
     from model.embedded.workers import model_work_pool
 
+    # Jobs that earlier tests' sessions queued (prompts warmed on open) are not this client's: let them run.
+    await _wait_for(lambda: model_work_pool()._work_queue.qsize() == 0, timeout_s=120)
     async with connect(limited.url) as ws:
         await next_event(ws, "session.created")
         for index in range(300):

@@ -51,7 +51,7 @@ def server(settings: Any, unpaced_engine: Any) -> Iterator[RunningServer]:
         settings.model_copy(update={"realtime_token": SecretStr(TOKEN)}), {"embedded": unpaced_engine}
     )
     _add_items(ctx)
-    with serve(app) as port:
+    with serve(app, ctx.settings) as port:
         yield RunningServer(app=app, ctx=ctx, port=port)
 
 
@@ -59,10 +59,20 @@ def _url(server: RunningServer, **query: str) -> str:
     return f"{server.url}?{urlencode(query)}" if query else server.url
 
 
+# A typed hello, so that the conversation is recorded (from its first content on), with no reply to it:
+# nothing left for the model threads to do after the test.
+HELLO = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hello"}]}
+NO_REPLIES = {"type": "server_vad", "create_response": False}
+
+
 async def _first_event(server: RunningServer, **query: str) -> dict[str, Any]:
-    """Connect with the token, read the first event, hang up; wait until the server has closed the session."""
+    """Connect with the token, read the first event, say hello, hang up; wait until the server has closed
+    the session."""
     async with connect(_url(server, **query), additional_headers={"Authorization": f"Bearer {TOKEN}"}) as ws:
         event = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT_S))
+        if event["type"] == "session.created":
+            await ws.send(json.dumps({"type": "session.update", "session": {"turn_detection": NO_REPLIES}}))
+            await ws.send(json.dumps({"type": "conversation.item.create", "item": HELLO}))
     await _until_idle(server)
     return event
 
@@ -74,7 +84,7 @@ async def _until_idle(server: RunningServer) -> None:
         await asyncio.sleep(0.05)
 
 
-def _recorded_scenes(server: RunningServer) -> list[tuple[str, str | None, int | None]]:
+def _recorded_scenes(server: RunningServer) -> list[tuple[str | None, str | None, int | None]]:
     from stepaudio_ui import conversations
 
     with server.ctx.db.session() as s:
@@ -125,7 +135,7 @@ async def test_a_scene_the_token_may_not_use_is_refused_with_the_valid_slugs(ser
 async def test_without_a_persona_a_plain_assistant_and_no_scene(server: RunningServer) -> None:
     created = await _first_event(server)
     assert "Ada" not in (created["session"].get("instructions") or "")
-    assert _recorded_scenes(server) == []  # no persona: nothing to record it under
+    assert _recorded_scenes(server) == [(None, None, None)]  # recorded as no persona (client instructions)
     error = await _first_event(server, scene=SCENE_SLUG)
     assert error["error"]["code"] == "scene_without_persona" and "?model=" in error["error"]["message"]
 
@@ -161,5 +171,8 @@ async def test_the_readme_example_openai_ga_client_names_the_scene(server: Runni
             instructions = created.session.instructions or ""
             assert "You are Ada." in instructions
             assert (expected in instructions) if expected else ("Scene:" not in instructions)
+            no_replies = {"type": "realtime", "audio": {"input": {"turn_detection": NO_REPLIES}}}
+            await connection.session.update(session=no_replies)  # type: ignore[arg-type]
+            await connection.conversation.item.create(item=HELLO)  # type: ignore[arg-type]
         await _until_idle(server)
     assert _recorded_scenes(server) == [(PERSONA_SLUG, OTHER_SCENE, 1), (PERSONA_SLUG, None, None)]

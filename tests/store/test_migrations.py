@@ -14,7 +14,7 @@ from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 from stepaudio_ui import conversations, studio
-from stepaudio_ui.store import Database, head_revision
+from stepaudio_ui.store import Database, alembic_config, head_revision
 from tests.store.examples import persona_spec
 from tests.store.processes import Worker
 
@@ -53,6 +53,57 @@ def test_a_0001_database_upgrades_keeping_its_data(make_db_url: Callable[[], str
         )
         assert conversations.get_conversation(s, conversation_id=conversation_id).summary.persona_slug == "ada"
     upgraded.dispose()
+
+
+def _downgrade(database: Database, revision: str) -> None:
+    from alembic import command
+
+    with database.engine.connect() as connection, connection.begin():
+        command.downgrade(alembic_config(connection), revision)
+
+
+def _persona_columns_nullable(database: Database) -> list[bool]:
+    columns = {column["name"]: column for column in inspect(database.engine).get_columns("conversation")}
+    return [columns["persona_slug"]["nullable"], columns["persona_version"]["nullable"]]
+
+
+def test_0007_keeps_conversations_without_a_persona_and_downgrades_without_losing_any(
+    make_db_url: Callable[[], str],
+) -> None:
+    """0007 lets a conversation have no persona (a /v1/realtime client's own plain assistant); going back to
+    0006 keeps those conversations under a stand-in persona, and coming up again restores "no persona"."""
+    database = Database(make_db_url())
+    database.migrate("0006")
+    with database.session() as s:
+        with_persona = conversations.start_conversation(
+            s, persona_slug="ada", persona_version=1, scene_slug=None, scene_version=None, engine="embedded"
+        )
+        conversations.add_turn(s, conversation_id=with_persona, role="user", text="Hello Ada")
+    assert _persona_columns_nullable(database) == [False, False]
+
+    database.migrate()
+    assert _persona_columns_nullable(database) == [True, True]
+    with database.session() as s:
+        plain = conversations.start_conversation(
+            s, persona_slug=None, persona_version=None, scene_slug=None, scene_version=None, engine="embedded"
+        )
+        conversations.add_turn(s, conversation_id=plain, role="user", text="Be brief.")
+        assert conversations.get_conversation(s, conversation_id=with_persona).turns[0].text == "Hello Ada"
+
+    _downgrade(database, "0006")
+    assert database.current_revision() == "0006" and _persona_columns_nullable(database) == [False, False]
+    with database.engine.connect() as connection:
+        kept = connection.execute(text("SELECT id, persona_slug, persona_version FROM conversation ORDER BY id")).all()
+        turns = connection.execute(text("SELECT conversation_id, text FROM conversation_turn ORDER BY id")).all()
+    assert [tuple(row) for row in kept] == [(with_persona, "ada", 1), (plain, "(no persona)", 0)]
+    assert [tuple(row) for row in turns] == [(with_persona, "Hello Ada"), (plain, "Be brief.")]
+
+    database.migrate()
+    with database.session() as s:
+        back = conversations.get_conversation(s, conversation_id=plain)
+    assert (back.summary.persona_slug, back.summary.persona_version) == (None, None)
+    assert back.summary.persona_label == conversations.NO_PERSONA_LABEL and back.turns[0].text == "Be brief."
+    database.dispose()
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys(sqlite_db: Database) -> None:
