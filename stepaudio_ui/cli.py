@@ -27,6 +27,7 @@ EXTERNAL_BENCHES = {
     "live": "stepaudio_ui.bench.live",
     "soak": "stepaudio_ui.bench.soak",
     "realtime": "stepaudio_ui.bench.realtime",
+    "load": "stepaudio_ui.bench.load",
 }
 KIND_GROUPS = {"personas": "persona", "scenes": "scene"}
 
