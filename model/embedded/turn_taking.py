@@ -16,7 +16,7 @@ unfinished-sounding sentence also gets a longer wait (up to 2x), so slow speaker
 The model is asked once per pause, on its own thread, as soon as the pause begins (~100 ms of silence,
 when the early transcript is started too): beside Whisper, the chat model and a browser on 2 cores one
 call (~95 ms of CPU) took 300-400 ms, so a question asked later would end the turn later still. A pause
-of 100 ms or more inside a sentence thus costs a Smart Turn call (and an early transcript), whose answer
+of 96 ms or more inside a sentence thus costs a Smart Turn call (and an early transcript), whose answer
 is dropped when the words go on.
 """
 
@@ -40,7 +40,11 @@ logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
 START_FRAMES = 3  # ~96 ms of voiced frames before we call it speech: a click or a cough is not a turn
-PAUSE_MS = 96  # silence after which the turn's audio is offered for early (speculative) transcription
+# Silence after which the turn's audio is offered for early (speculative) transcription and the end-of-turn
+# model is asked: three VAD frames. Two (64 ms) gave the words ~30 ms sooner, but Smart Turn, hearing less
+# of the silence, then called "Can you give me one tip" (a 290 ms gap inside a bench question) finished.
+PAUSE_MS = 96
+TAIL_SAMPLES = SAMPLE_RATE // 10  # the silence kept after the last word (see `_turn_audio`)
 # A confident end-of-turn answer may end the turn from this share of the silence wait on (at least the
 # pause): at the default 500 ms, from 125 ms. A designer's longer wait (a calm scene) still delays it.
 SEMANTIC_CHECK_FRACTION = 0.25
@@ -159,6 +163,10 @@ class TurnTaker:
         """The transcript of the pause now in progress (the early transcript of the last `SpeechPaused`)."""
         if self._speaking and self._pause_offered:
             self._words = text
+            if self._semantic_since[1]:
+                logger.debug(
+                    "the pause's words came %.0f ms after it began", (time.monotonic() - self._semantic_since[1]) * 1000
+                )
 
     def clear(self) -> None:
         """Drop buffered audio and any turn in progress (`input_audio_buffer.clear`)."""
@@ -249,7 +257,12 @@ class TurnTaker:
         """Start the semantic model on the turn so far, on its own thread: it takes 25-200 ms, during which
         the event loop it was called from would otherwise send no audio to anyone."""
         audio = np.concatenate(self._frames)[-SEMANTIC_WINDOW:]
-        return end_of_turn_pool().submit(self._end_of_turn.probability_complete, audio)  # type: ignore[union-attr]
+        asked = time.monotonic()
+        answer = end_of_turn_pool().submit(self._end_of_turn.probability_complete, audio)  # type: ignore[union-attr]
+        answer.add_done_callback(
+            lambda _: logger.debug("end-of-turn model answered in %.0f ms", (time.monotonic() - asked) * 1000)
+        )
+        return answer
 
     def _semantic_says_done(self, ahead: bool) -> bool:
         """True when the semantic model is confident the turn is over and the pause's words (for live
@@ -275,12 +288,16 @@ class TurnTaker:
         return False
 
     def _turn_audio(self) -> np.ndarray:
-        """The turn's audio up to the last voiced frame plus ~100 ms of its trailing silence: Whisper clips
+        """The turn's audio up to the last voiced frame plus 100 ms of its trailing silence: Whisper clips
         the last word when audio stops dead, and more silence only costs time. The same for a pause and
-        for the end of the turn, so an early transcript stays valid."""
+        for the end of the turn, so an early transcript stays valid (a pause offered before 100 ms of
+        silence is padded with zeros to the same length)."""
+        if not self._frames:
+            return np.zeros(0, dtype=np.float32)
         tail = min(len(self._frames) * self._frame, self._position - self._last_voiced_end)
-        keep = len(self._frames) * self._frame - max(0, tail - SAMPLE_RATE // 10)
-        return np.concatenate(self._frames)[:keep] if self._frames else np.zeros(0, dtype=np.float32)
+        keep = len(self._frames) * self._frame - max(0, tail - TAIL_SAMPLES)
+        audio = np.concatenate(self._frames)[:keep]
+        return np.pad(audio, (0, max(0, TAIL_SAMPLES - tail)))
 
     def _finish(self, reason: str, decided: float) -> TurnEnd:
         end = TurnEnd(

@@ -1,6 +1,7 @@
 """The chart of where the time goes, drawn by matplotlib from one `bench engine` run (`--report FILE.png`).
 
-Per voice, three bars of end of speech -> first audio (p50 of each stage over the run's turns): the floor
+Per voice, three bars of end of speech -> first audio (each stage's p50 over the run's turns, stacked; the
+number at the end is their sum, not the p50 of the totals): the floor
 (each stage timed alone, one after another), ours (the turn-end wait, then the rest of the answer; the
 engine overlaps transcription and the reply with the wait, so its stages are not drawn one by one), and
 fastrtc's ReplyOnPause on the same turns (pause detection, whole transcript, whole reply, whole speech).
@@ -63,7 +64,7 @@ def engine_bars(ratios: dict[str, object]) -> dict[str, Stages]:
 def write_engine_chart(voices: dict[str, dict[str, object]], path: Path) -> Path:
     """One panel per voice; returns the PNG's path."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure, axes = plt.subplots(len(voices), 1, figsize=(11, 1.2 + 1.9 * len(voices)), squeeze=False)
+    figure, axes = plt.subplots(len(voices), 1, figsize=(13, 1.2 + 1.9 * len(voices)), squeeze=False)
     for axis, (voice, ratios) in zip(axes[:, 0], voices.items(), strict=True):
         bars = engine_bars(ratios)
         labels = list(bars)[::-1]
@@ -85,7 +86,7 @@ def write_engine_chart(voices: dict[str, dict[str, object]], path: Path) -> Path
             fontsize=10,
         )
         axis.set_xlabel("ms")
-        axis.legend(fontsize=7, loc="lower right", ncol=3)
+        axis.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
         axis.margins(x=0.12)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
