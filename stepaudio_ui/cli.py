@@ -28,6 +28,7 @@ EXTERNAL_BENCHES = {
     "realtime": "stepaudio_ui.bench.realtime",
     "flood": "stepaudio_ui.bench.flood",
     "brain": "stepaudio_ui.bench.brain",
+    "load": "stepaudio_ui.bench.load",
 }
 KIND_GROUPS = {"personas": "persona", "scenes": "scene"}
 

@@ -1,8 +1,8 @@
 """Cut streamed LLM text into speakable phrases as soon as each is complete.
 
-Phrases end at sentence punctuation. The FIRST phrase may also end at an earlier comma or dash once it
-is long enough to sound natural on its own, or between words of a long first sentence, so the first audio
-of a reply starts sooner. Later phrases of a written reply are cut the same way into short pieces
+Phrases end at sentence punctuation. The FIRST phrase is a short chunk of a few words (to a comma or dash
+after 2 words, before a clause word, or after 3 words), so the first audio of a reply starts sooner, and
+the second is kept short so it is ready when the first has played. Later phrases of a written reply are cut the same way into short pieces
 (`LATER_PHRASE`): how many of them one synthesis call may join depends on how fast the voice is and how
 much audio is queued ahead, which only the speaking side knows (`phrase_joining`). Text whose audio is
 cached (a greeting) is cut in a fixed way instead, each later phrase about as long as everything before it
@@ -29,12 +29,19 @@ _ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", 
 CJK_CHARACTER_IN_WORDS = 0.6  # ~4.5 Chinese characters a second against ~2.7 English words
 FIRST_PHRASE_MIN_WORDS = 2  # "I'm Alex," is ~0.6 s of audio: spoken ~0.5 s sooner than the whole sentence
 FIRST_PHRASE_MIN_CJK = 4
-# A first sentence with no comma is cut while it is still being written, before a word that opens a
-# clause or a phrase ("... is / by using a warm bath"): Kokoro needs ~0.5 s per second of speech on 2
-# cores, so a 14-word opening costs ~2 s of silence, its first 5 words ~0.8 s. Past the hard cap the cut
-# falls between any two words.
-FIRST_PHRASE_SOFT_WORDS = 6
-FIRST_PHRASE_HARD_WORDS = 9
+# The first audio of a reply is made from a short first chunk, cut while the reply is still being written:
+# at a comma after 2 words, before a word that opens a clause ("Paris | is", "... | because"), or after 3
+# words. Kokoro's time grows with the text (~150 ms plus ~0.4 s per second of speech on 2 cores), so 3
+# words (~1 s of speech) cost about half of what the 5-9 word opening phrase cost before, and the rest of
+# the sentence is made while the chunk plays. Whisper hears the joined reply as well as one made whole
+# (`bench engine` prints both: `first_chunk_*`).
+FIRST_PHRASE_SOFT_FROM = 2
+FIRST_PHRASE_SOFT_WORDS = 3
+FIRST_PHRASE_HARD_WORDS = 3
+# The second phrase must be ready when the ~1 s first chunk has played: kept short too (the speaking side
+# joins it with what follows when it has time, `phrase_joining`).
+SECOND_PHRASE_SOFT_WORDS = 5
+SECOND_PHRASE_HARD_WORDS = 6
 
 
 @dataclass(frozen=True)
@@ -51,8 +58,16 @@ class PhraseLimit:
 
 
 FIRST_PHRASE = PhraseLimit(
-    FIRST_PHRASE_MIN_WORDS, FIRST_PHRASE_MIN_CJK, 3, FIRST_PHRASE_SOFT_WORDS, FIRST_PHRASE_HARD_WORDS
+    FIRST_PHRASE_MIN_WORDS,
+    FIRST_PHRASE_MIN_CJK,
+    FIRST_PHRASE_SOFT_FROM,
+    FIRST_PHRASE_SOFT_WORDS,
+    FIRST_PHRASE_HARD_WORDS,
 )
+SECOND_PHRASE = PhraseLimit(3, FIRST_PHRASE_MIN_CJK, 3, SECOND_PHRASE_SOFT_WORDS, SECOND_PHRASE_HARD_WORDS)
+# The first phrase as it was cut before first chunks (at a comma after 2 words, before a clause word once
+# the sentence has 6, after 9 words): `bench engine` times both on the same replies.
+OPENING_PHRASE = PhraseLimit(FIRST_PHRASE_MIN_WORDS, FIRST_PHRASE_MIN_CJK, 3, 6, 9)
 # A written reply's later phrases are short pieces: at a clause end after 3 words, before a clause word
 # once a sentence has 7, anywhere after 10 (~3.5 s of speech). Sized from the text alone, they stalled
 # replies: a rule that let each phrase be as long as all before it, and whole sentences after 20 words,
@@ -145,8 +160,9 @@ class PhraseSplitter:
     `fixed_growth`: cut later phrases by `later_phrase_limit` (the same cuts every time, for text whose
     audio is cached) instead of into `LATER_PHRASE` pieces for the speaking side to join."""
 
-    def __init__(self, *, fixed_growth: bool = False) -> None:
+    def __init__(self, *, fixed_growth: bool = False, first: PhraseLimit | None = None) -> None:
         self._fixed_growth = fixed_growth
+        self._first = first or FIRST_PHRASE  # `OPENING_PHRASE`: cut the first phrase as before first chunks
         self._buffer = ""
         self._emitted = 0  # phrases handed out so far
         self._said = (0, 0)  # their Latin words and CJK characters: later phrases may be longer
@@ -183,9 +199,11 @@ class PhraseSplitter:
         """Index just past the end of the next complete phrase in the buffer, or None."""
         boundary = self._sentence_end()
         if self._emitted == 0:
-            limit: PhraseLimit | None = FIRST_PHRASE
+            limit: PhraseLimit | None = self._first
+        elif self._fixed_growth:
+            limit = later_phrase_limit(*self._said)
         else:
-            limit = later_phrase_limit(*self._said) if self._fixed_growth else LATER_PHRASE
+            limit = SECOND_PHRASE if self._emitted == 1 and self._first is FIRST_PHRASE else LATER_PHRASE
         if limit is None:
             return boundary
         # An early phrase: the earliest of a sentence end, a clause end with enough words before it, or a
@@ -225,7 +243,8 @@ class PhraseSplitter:
         words = list(_COMPLETE_WORD.finditer(region))
         if len(words) < limit.soft_words:
             return None
-        for index in range(limit.soft_from, len(words)):
+        # Not past the hard cap: streamed text is cut there before any later clause word has arrived.
+        for index in range(limit.soft_from, min(len(words), limit.hard_words + 1)):
             if words[index].group().lower().strip("\"'(") in _BREAK_BEFORE:
                 return words[index].start()
         if len(words) > limit.hard_words:

@@ -2,6 +2,7 @@
 
     pcm16 at the client's rate -> streaming resampler to 16 kHz -> TurnTaker (VAD, end of turn)
                                                                      | pause: early transcription starts
+                                                                     |   (its words gate an early end of turn)
                                                                      | resumed: that transcript is dropped
 
 The session only hears about what it must react to: a `SpeechStart` (barge-in) and a `TurnEnd` (answer it,
@@ -37,8 +38,11 @@ class SpokenInput:
         language: str,
         on_early: EarlyListener | None = None,
     ) -> None:
-        self._turns = TurnTaker(shared.models.vad_model.new_stream(), shared.models.turn_model, detection)
-        self._early = EarlyTranscriber(shared.transcribe, on_early)
+        self._turns = TurnTaker(
+            shared.models.vad_model.new_stream(), shared.models.turn_model, detection, checks_words=True
+        )
+        self._on_early = on_early
+        self._early = EarlyTranscriber(shared.transcribe, self._early_ready)
         self._rate = input_rate
         self._resampler = _resampler_from(input_rate)
         self.language = language  # what ASR is asked for: "en", "zh" or "auto"
@@ -65,6 +69,14 @@ class SpokenInput:
             else:
                 decisions.append(event)
         return decisions
+
+    def _early_ready(self, pending: Pending | None) -> None:
+        """A pause's transcript is ready (or dropped: None): the turn taker checks its words before a
+        semantic decision, and the session may start the reply on it."""
+        if pending is not None:
+            self._turns.words_heard(pending[1].result().text)
+        if self._on_early is not None:
+            self._on_early(pending)
 
     def commit(self) -> TurnEnd | None:
         """End the turn now (`input_audio_buffer.commit`); None when no speech is buffered."""

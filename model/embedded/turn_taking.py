@@ -5,20 +5,19 @@ returns what happened: speech started (at once, so a reply can be interrupted) a
 the turn with the user's audio (including ~300 ms of padding before the first voiced frame).
 
 The silence wait comes from the session's `turn_detection.silence_duration_ms`. When a semantic model
-is loaded, its answer is read after 40% of that wait (at least 160 ms): if it is confident the sentence
-is finished the turn ends right there, so a finished question is answered ~300 ms sooner while a
-designer's longer wait still scales the check; with `type: semantic_vad` an unfinished-sounding
-sentence also gets a longer wait (up to 2x), so slow speakers are not cut off mid-thought.
+is loaded, a turn may end before that wait, from the pause on (~100 ms of silence) or a quarter of the wait
+if that is later, once the end-of-turn model is confident the sentence is finished AND, for live audio, the
+pause's early transcript (`words_heard`) does not stop on a word that needs another after it
+(`turn_words`): Smart Turn hears intonation only, and called a pause after "about a" or "call my" finished.
+Both answers are started at the pause, so a finished question ends ~200 ms into the silence (the words
+cost no time on the reply's path: the reply needs that transcript anyway). With `type: semantic_vad`, an
+unfinished-sounding sentence also gets a longer wait (up to 2x), so slow speakers are not cut off.
 
 The model is asked once per pause, on its own thread, as soon as the pause begins (~100 ms of silence,
-when the early transcript is started too), not at the check point: beside Whisper, the chat model and a
-browser on 2 cores one call (~95 ms of CPU) took 300-400 ms, so a question asked at the check point ended
-the turn 600-700 ms into the silence instead of at ~280 ms (live bench, 700 ms scene). Asked at the pause it
-hears ~100 ms of trailing silence instead of ~280 ms. On the bench questions that made it no less sure of
-finished ones (10 of 12 judged finished either way) and less sure of ones cut at a gap between words (11 of
-27 judged finished instead of 18), which errs on the side of waiting. The price: a pause of 100-280 ms
-inside a sentence now costs a Smart Turn call too (the early transcript was already started there), whose
-answer is dropped when the words go on.
+when the early transcript is started too): beside Whisper, the chat model and a browser on 2 cores one
+call (~95 ms of CPU) took 300-400 ms, so a question asked later would end the turn later still. A pause
+of 96 ms or more inside a sentence thus costs a Smart Turn call (and an early transcript), whose answer
+is dropped when the words go on.
 """
 
 from __future__ import annotations
@@ -33,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.embedded.turn import EndOfTurnModel
+from model.embedded.turn_words import sounds_unfinished
 from model.embedded.vad import VoiceActivityDetector
 from model.events import TurnDetection, now_ms
 
@@ -40,15 +40,33 @@ logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
 START_FRAMES = 3  # ~96 ms of voiced frames before we call it speech: a click or a cough is not a turn
-SEMANTIC_CHECK_FRACTION = 0.4  # of the silence wait, after which the semantic model's answer may end a turn
-SEMANTIC_CHECK_MIN_MS = 160
+# Silence after which the turn's audio is offered for early (speculative) transcription and the end-of-turn
+# model is asked: three VAD frames. Two (64 ms) gave the words ~30 ms sooner, but Smart Turn, hearing less
+# of the silence, then called "Can you give me one tip" (a 290 ms gap inside a bench question) finished.
+PAUSE_MS = 96
+TAIL_SAMPLES = SAMPLE_RATE // 10  # the silence kept after the last word (see `_turn_audio`)
+# A confident end-of-turn answer may end the turn from this share of the silence wait on (at least the
+# pause): at the default 500 ms, from 125 ms. A designer's longer wait (a calm scene) still delays it.
+SEMANTIC_CHECK_FRACTION = 0.25
+SEMANTIC_CHECK_MIN_MS = PAUSE_MS
 SEMANTIC_CONFIDENT = 0.5
-PAUSE_MS = 96  # silence after which the turn's audio is offered for early (speculative) transcription
 # The semantic model is asked at the pause and its answer applied at the check point (see the module doc).
 SEMANTIC_ASK_MS = PAUSE_MS
 MAX_TURN_SECONDS = 28.0  # Whisper reads 30 s windows; a longer monologue is cut into turns
 SEMANTIC_WINDOW = 8 * SAMPLE_RATE  # Smart Turn looks at the last 8 s
 AHEAD_SLACK_MS = 200  # audio this far ahead of the wall clock is not live (see TurnTaker._ahead_of_clock)
+
+
+def semantic_check_ms(detection: TurnDetection) -> float:
+    """Silence after which a confident end-of-turn answer may end the turn, for these settings."""
+    return max(SEMANTIC_CHECK_MIN_MS, SEMANTIC_CHECK_FRACTION * detection.silence_duration_ms)
+
+
+def extended_wait_ms(detection: TurnDetection) -> float:
+    """The silence wait after an unfinished-sounding pause: longer with `semantic_vad`, else the setting."""
+    if detection.type == "semantic_vad":
+        return min(3_000.0, detection.silence_duration_ms * 2.0)
+    return float(detection.silence_duration_ms)
 
 
 @functools.cache
@@ -95,10 +113,18 @@ class TurnTaker:
     """VAD + end-of-turn state machine for one input stream. Not thread-safe; one per session."""
 
     def __init__(
-        self, vad: VoiceActivityDetector, end_of_turn: EndOfTurnModel | None, detection: TurnDetection
+        self,
+        vad: VoiceActivityDetector,
+        end_of_turn: EndOfTurnModel | None,
+        detection: TurnDetection,
+        *,
+        checks_words: bool = False,
     ) -> None:
         self._vad = vad
         self._end_of_turn = end_of_turn
+        # Live audio's semantic decisions wait for the pause's transcript (`words_heard`), when its owner
+        # transcribes pauses (the session's early ASR does).
+        self._checks_words = checks_words
         self._frame = vad.frame_samples
         self._pending = np.zeros(0, dtype=np.float32)
         self._position = 0  # samples of 16 kHz audio consumed so far
@@ -111,8 +137,8 @@ class TurnTaker:
         self._release = max(0.05, detection.threshold - 0.15)  # hysteresis: no flapping at the edge
         self._prefix_frames = max(1, round(detection.prefix_padding_ms / (1000 * self._frame / SAMPLE_RATE)))
         self._silence_ms = detection.silence_duration_ms
-        self._semantic_check_ms = max(SEMANTIC_CHECK_MIN_MS, SEMANTIC_CHECK_FRACTION * self._silence_ms)
-        self._semantic_extends = detection.type == "semantic_vad"
+        self._semantic_check_ms = semantic_check_ms(detection)
+        self._detection = detection
         self._preroll: deque[np.ndarray] = deque(maxlen=self._prefix_frames + START_FRAMES)
 
     @property
@@ -130,7 +156,17 @@ class TurnTaker:
         self._semantic: Future[float] | None = None  # the end-of-turn model's answer, being worked out
         self._semantic_since = (0, 0.0)  # stream position and monotonic time when it was asked
         self._pause_offered = False
+        self._words: str | None = None  # the transcript of the current pause, once known
         self._wait_ms = float(self._silence_ms)
+
+    def words_heard(self, text: str) -> None:
+        """The transcript of the pause now in progress (the early transcript of the last `SpeechPaused`)."""
+        if self._speaking and self._pause_offered:
+            self._words = text
+            if self._semantic_since[1]:
+                logger.debug(
+                    "the pause's words came %.0f ms after it began", (time.monotonic() - self._semantic_since[1]) * 1000
+                )
 
     def clear(self) -> None:
         """Drop buffered audio and any turn in progress (`input_audio_buffer.clear`)."""
@@ -180,6 +216,7 @@ class TurnTaker:
             self._last_voiced_end = self._position
             self._last_voiced_wall = arrived
             self._semantic_asked, self._semantic = False, None  # an answer about the last pause no longer applies
+            self._words = None
             self._wait_ms = float(self._silence_ms)
             if self._ms(len(self._frames) * self._frame) >= MAX_TURN_SECONDS * 1000:
                 return self._finish("max_length", arrived)
@@ -193,12 +230,11 @@ class TurnTaker:
             self._semantic_asked = True
             self._semantic = self._ask_semantic()
             self._semantic_since = (self._position, time.monotonic())
-        if (
-            self._semantic is not None
-            and silence_ms >= self._semantic_check_ms
-            and (self._semantic.done() or self._ahead_of_clock())
-        ):
-            if self._semantic_says_done():
+        if self._semantic is not None and silence_ms >= self._semantic_check_ms:
+            ahead = self._ahead_of_clock()
+            # Audio faster than real time (a file) is judged by the model alone: its words come too late.
+            words_known = ahead or not self._checks_words or self._words is not None
+            if (self._semantic.done() or ahead) and words_known and self._semantic_says_done(ahead):
                 return self._finish("semantic", arrived)
         if silence_ms >= self._wait_ms:
             return self._finish("silence", arrived)
@@ -221,10 +257,16 @@ class TurnTaker:
         """Start the semantic model on the turn so far, on its own thread: it takes 25-200 ms, during which
         the event loop it was called from would otherwise send no audio to anyone."""
         audio = np.concatenate(self._frames)[-SEMANTIC_WINDOW:]
-        return end_of_turn_pool().submit(self._end_of_turn.probability_complete, audio)  # type: ignore[union-attr]
+        asked = time.monotonic()
+        answer = end_of_turn_pool().submit(self._end_of_turn.probability_complete, audio)  # type: ignore[union-attr]
+        answer.add_done_callback(
+            lambda _: logger.debug("end-of-turn model answered in %.0f ms", (time.monotonic() - asked) * 1000)
+        )
+        return answer
 
-    def _semantic_says_done(self) -> bool:
-        """True when the semantic model is confident the turn is over; may lengthen the wait otherwise."""
+    def _semantic_says_done(self, ahead: bool) -> bool:
+        """True when the semantic model is confident the turn is over and the pause's words (for live
+        audio) do not stop mid-sentence; may lengthen the wait otherwise."""
         answer, self._semantic = self._semantic, None
         try:
             complete = answer.result()  # type: ignore[union-attr]
@@ -237,19 +279,25 @@ class TurnTaker:
             complete,
             (time.monotonic() - self._semantic_since[1]) * 1000,
         )
-        if complete >= SEMANTIC_CONFIDENT:
+        unfinished_words = not ahead and self._words is not None and sounds_unfinished(self._words)
+        if unfinished_words:
+            logger.debug("the words stop mid-sentence (%r): waiting for the silence", self._words[-40:])
+        if complete >= SEMANTIC_CONFIDENT and not unfinished_words:
             return True
-        if self._semantic_extends:
-            self._wait_ms = min(3_000.0, self._silence_ms * 2.0)
+        self._wait_ms = extended_wait_ms(self._detection)
         return False
 
     def _turn_audio(self) -> np.ndarray:
-        """The turn's audio up to the last voiced frame plus ~100 ms of its trailing silence: Whisper clips
+        """The turn's audio up to the last voiced frame plus 100 ms of its trailing silence: Whisper clips
         the last word when audio stops dead, and more silence only costs time. The same for a pause and
-        for the end of the turn, so an early transcript stays valid."""
+        for the end of the turn, so an early transcript stays valid (a pause offered before 100 ms of
+        silence is padded with zeros to the same length)."""
+        if not self._frames:
+            return np.zeros(0, dtype=np.float32)
         tail = min(len(self._frames) * self._frame, self._position - self._last_voiced_end)
-        keep = len(self._frames) * self._frame - max(0, tail - SAMPLE_RATE // 10)
-        return np.concatenate(self._frames)[:keep] if self._frames else np.zeros(0, dtype=np.float32)
+        keep = len(self._frames) * self._frame - max(0, tail - TAIL_SAMPLES)
+        audio = np.concatenate(self._frames)[:keep]
+        return np.pad(audio, (0, max(0, TAIL_SAMPLES - tail)))
 
     def _finish(self, reason: str, decided: float) -> TurnEnd:
         end = TurnEnd(

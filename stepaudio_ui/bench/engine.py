@@ -23,20 +23,24 @@ import argparse
 import asyncio
 import json
 import logging
-import resource
 import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
-
-from model.embedded.engine import EmbeddedEngine
+from model.embedded.engine import EmbeddedEngine, llm_writes_chinese
+from model.embedded.shared import SharedModels
+from model.embedded.tts import SpeechSynthesizer
+from model.embedded.voices import FAST_VOICE_ID
 from model.protocol import Engine
 from model.realtime_client import RealtimeClientEngine, RealtimeConnectError
 from model.stepfun import own_endpoint_service
-from stepaudio_ui.bench.engine_turns import SpokenTurnDriver, TurnResult
+from stepaudio_ui.bench.engine_run import VoiceRun, VoiceSetup, run_voice
+from stepaudio_ui.bench.engine_summary import ratio_lines, summarise, table, voice_ratios
+from stepaudio_ui.bench.first_chunk import summarise_first_chunks
+from stepaudio_ui.bench.hesitations import make_hesitant_utterances
 from stepaudio_ui.bench.machine_speed import measure_models_alone
+from stepaudio_ui.bench.turn_end import hesitation_pass, summarise_cut_ins
 from stepaudio_ui.bench.utterances import Utterance, load_utterances, make_default_utterances
 from stepaudio_ui.engines import build_engines, embedded_options
 from stepaudio_ui.settings import Settings
@@ -60,76 +64,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sessions", type=int, choices=(1, 2), default=1, help="sessions talking at the same time")
     parser.add_argument("--json-only", action="store_true", help="print only the final JSON line")
     parser.add_argument("--silence-ms", type=int, default=500, help="turn_detection.silence_duration_ms")
-    parser.add_argument("--voice", default=None, help="voice id the replies are spoken with (default: the engine's)")
+    parser.add_argument(
+        "--voice",
+        default=None,
+        help="voice ids the replies are spoken with, comma-separated, each measured in turn ('default': the "
+        f"engine's; default: the embedded engine's default voice and {FAST_VOICE_ID}, other engines' default)",
+    )
     parser.add_argument("--max-sentences", type=int, default=2, help="reply length limit in sentences")
+    parser.add_argument(
+        "--baseline", action="store_true", help="also run fastrtc's ReplyOnPause on the same turns (embedded engine)"
+    )
+    parser.add_argument(
+        "--hesitations", type=int, default=None, help="hesitant questions for the cut-in count (default all, 0: none)"
+    )
+    parser.add_argument("--report", type=Path, default=None, help="write the chart of where the time goes here (.png)")
 
 
-def _percentile(values: list[float], q: float) -> float | None:
-    return round(float(np.percentile(values, q)), 3) if values else None
-
-
-STALL_REPORTED_MS = 100  # a silence inside a reply that a listener notices
-
-
-def summarise(turns: list[TurnResult], sessions: int, load_s: float | None) -> dict[str, object]:
-    def values(field: str) -> list[float]:
-        return [v for t in turns if (v := getattr(t, field)) is not None]
-
-    def rate(language: str) -> float | None:
-        scored = [t for t in turns if t.errors is not None and t.language == language and t.reference_units]
-        total = sum(t.reference_units or 0 for t in scored)
-        return round(sum(t.errors or 0 for t in scored) / total, 4) if total else None
-
-    summary: dict[str, object] = {
-        "sessions": sessions,
-        "turns_total": len(turns),
-        "model_load_s": round(load_s, 2) if load_s is not None else None,
-    }
-    for field, key in (
-        ("eos_to_first_audio_ms", "eos_to_first_audio"),
-        ("decision_to_first_audio_ms", "decision_to_first_audio"),
-        ("silence_wait_ms", "silence_wait"),
-        ("asr_ms", "asr"),
-        ("llm_ttft_ms", "llm_ttft"),
-    ):
-        summary[f"{key}_p50_ms"] = _percentile(values(field), 50)
-        summary[f"{key}_p95_ms"] = _percentile(values(field), 95)
-    # Replies that open with a phrase spoken before ("Sure!") start at once: give both kinds apart.
-    uncached = [t.decision_to_first_audio_ms for t in turns if t.first_phrase_cached is False]
-    summary["first_phrase_cached_turns"] = sum(1 for t in turns if t.first_phrase_cached)
-    summary["started_early_turns"] = sum(1 for t in turns if t.started_early)
-    summary["decision_to_first_audio_uncached_p50_ms"] = _percentile([v for v in uncached if v is not None], 50)
-    summary["asr_wer"] = rate("en")
-    summary["asr_cer_zh"] = rate("zh")
-    summary["llm_tokens_per_s"] = _percentile(values("llm_tokens_per_s"), 50)
-    summary["tts_rtf_p50"] = _percentile(values("tts_rtf"), 50)
-    summary["tts_rtf_p95"] = _percentile(values("tts_rtf"), 95)
-    stalls = values("stall_ms")
-    summary["reply_stall_p50_ms"] = _percentile(stalls, 50)
-    summary["reply_stall_p95_ms"] = _percentile(stalls, 95)
-    summary["replies_with_stalls"] = sum(1 for v in stalls if v >= STALL_REPORTED_MS)
-    summary["replies_completed"] = sum(1 for t in turns if t.status == "completed")
-    summary["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    summary["turns"] = [asdict(t) for t in turns]
-    return summary
-
-
-def _table(turns: list[TurnResult]) -> list[str]:
-    def show(value: float | None, digits: int = 0) -> str:
-        return "-" if value is None else f"{value:.{digits}f}"
-
-    lines = ["sess name          eos>audio dec>audio  wait   asr  ttft  tok/s  rtf stall   err  transcript -> reply"]
-    for t in turns:
-        err = f"{t.errors}/{t.reference_units}" if t.errors is not None else "-"
-        lines.append(
-            f"{t.session:>4} {t.name[:13]:<13} {show(t.eos_to_first_audio_ms):>9}"
-            f" {show(t.decision_to_first_audio_ms):>7}{'^' if t.started_early else ' '}{'*' if t.first_phrase_cached else ' '}"
-            f" {show(t.silence_wait_ms):>5} {show(t.asr_ms):>5} {show(t.llm_ttft_ms):>5} {show(t.llm_tokens_per_s):>6}"
-            f" {show(t.tts_rtf, 2):>4} {show(t.stall_ms):>5} {err:>5}  {t.transcript!r} -> {t.reply[:70]!r}"
-        )
-    lines.append("(* the reply's first phrase was spoken before: its audio came from the phrase cache;")
-    lines.append(" ^ the reply was started at the speaker's pause and held until the end-of-turn decision)")
-    return lines
+def _voices(args: argparse.Namespace, target: _Target) -> list[str | None]:
+    if args.voice:
+        return [None if name.strip() == "default" else name.strip() for name in args.voice.split(",") if name.strip()]
+    return [None, FAST_VOICE_ID] if isinstance(target.engine, EmbeddedEngine) else [None]
 
 
 class _Target:
@@ -171,18 +125,21 @@ async def _target(args: argparse.Namespace, settings: Settings) -> _Target:
     return _Target(engine, same_clock=not isinstance(engine, RealtimeClientEngine), load_s=load_s, url=None)
 
 
+def _speaker(settings: Settings, target: _Target) -> SpeechSynthesizer:
+    """The voice that speaks the questions: the engine's own Kokoro, or one loaded for it."""
+    models = getattr(target.engine, "models", None)
+    if isinstance(target.engine, EmbeddedEngine) and models is not None:
+        return models.tts
+    from model.embedded.tts import KokoroTts  # only the voice that speaks the questions, not a whole engine
+
+    return KokoroTts(embedded_options(settings).cache_dir)
+
+
 def _utterances(args: argparse.Namespace, settings: Settings, target: _Target) -> list[Utterance]:
     if args.inputs is not None:
         utterances = load_utterances(args.inputs)
     else:
-        models = getattr(target.engine, "models", None)
-        if isinstance(target.engine, EmbeddedEngine) and models is not None:
-            tts = models.tts
-        else:  # only the voice that speaks the questions, not a whole engine
-            from model.embedded.tts import KokoroTts
-
-            tts = KokoroTts(embedded_options(settings).cache_dir)
-        utterances = make_default_utterances(tts, settings.data_dir / "bench")
+        utterances = make_default_utterances(_speaker(settings, target), settings.data_dir / "bench")
     return utterances[: args.limit] if args.limit is not None else utterances
 
 
@@ -195,28 +152,64 @@ def _models_alone(target: _Target, utterances: list[Utterance]) -> dict[str, flo
     return measure_models_alone(models, english[0])
 
 
+def _shared(target: _Target) -> SharedModels | None:
+    """The embedded engine's models, for the figures timed alone (none for other engines)."""
+    engine = target.engine
+    if isinstance(engine, EmbeddedEngine) and engine.models is not None:
+        return SharedModels(engine.models, llm_writes_chinese(engine.options))
+    return None
+
+
 async def _bench(args: argparse.Namespace, settings: Settings) -> dict[str, object]:
     if args.limit is not None and args.limit < 1:
         raise BenchSetupError(f"--limit {args.limit}: give at least 1 utterance")
     target = await _target(args, settings)
     utterances = await asyncio.to_thread(_utterances, args, settings, target)
     alone = await asyncio.to_thread(_models_alone, target, utterances)
-    drivers = [
-        SpokenTurnDriver(
-            target.engine, index, args.silence_ms, args.max_sentences, same_clock=target.same_clock, voice=args.voice
-        )
-        for index in range(args.sessions)
-    ]
+    shared = _shared(target)
+    setup = VoiceSetup(args.silence_ms, args.max_sentences, args.sessions, target.same_clock, args.baseline)
+    runs: list[VoiceRun] = []
     try:
-        per_session = await asyncio.gather(*(driver.run(utterances) for driver in drivers))
+        for voice in _voices(args, target):
+            runs.append(await run_voice(target.engine, utterances, voice, setup, shared))
+        cut_ins = await _hesitations(args, settings, target)
     except RealtimeConnectError as error:
         raise BenchSetupError(str(error)) from None
-    turns = [turn for session_turns in per_session for turn in session_turns]
+    turns = [turn for run in runs for turn in run.turns]
     summary: dict[str, object] = {"engine": target.engine.name, "url": target.url, "voice": args.voice or "default"}
     summary.update(summarise(turns, args.sessions, target.load_s))
     summary.update(alone)
-    summary["table"] = _table(turns)
+    summary.update(cut_ins)
+    voices: dict[str, dict[str, object]] = {}
+    for run in runs:
+        name = run.voice or (shared.voice_ids()[0] if shared is not None else "default")
+        ratios = voice_ratios(run.turns, run.floors, run.baseline, args.silence_ms)
+        if run.first_chunks:
+            ratios.update(summarise_first_chunks(run.first_chunks))
+        ratios["floors"] = [f.as_dict() if f is not None else None for f in run.floors]
+        ratios["baseline_turns"] = [{**asdict(b), **b.stages()} for b in run.baseline]
+        voices[name] = ratios
+    summary["voices"] = voices
+    if args.report is not None:
+        try:
+            from stepaudio_ui.bench.chart import write_engine_chart
+        except ImportError as missing:  # matplotlib comes with the bench extra only
+            raise SystemExit(f"--report needs matplotlib ({missing}): pip install -e '.[bench]'") from missing
+
+        summary["report"] = str(write_engine_chart(voices, args.report))
+    summary["table"] = table(turns)
     return summary
+
+
+async def _hesitations(args: argparse.Namespace, settings: Settings, target: _Target) -> dict[str, object]:
+    """The hesitation set's cut-ins (default: all of it; none when the turns came from --inputs)."""
+    count = args.hesitations if args.hesitations is not None else (0 if args.inputs else None)
+    if count == 0:
+        return {}
+    speaker = await asyncio.to_thread(_speaker, settings, target)
+    hesitant = await asyncio.to_thread(make_hesitant_utterances, speaker, settings.data_dir / "bench", count)
+    found = await hesitation_pass(target.engine, hesitant, silence_ms=args.silence_ms, same_clock=target.same_clock)
+    return summarise_cut_ins(found)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -225,14 +218,24 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except BenchSetupError as error:
         sys.stderr.write(f"stepaudio-ui bench engine: {error}\n")
         return 2
-    table = summary.pop("table")
+    turn_table = summary.pop("table")
     out = sys.stdout
     if not args.json_only:
-        for line in table:  # type: ignore[union-attr]
+        for line in turn_table:  # type: ignore[union-attr]
             out.write(line + "\n")
         for key, value in summary.items():
-            if key != "turns":
+            if key not in ("turns", "voices"):
                 out.write(f"{key:>34}: {value}\n")
+        out.write("\nratios of this run (ours / the other, measured side by side):\n")
+        for voice, ratios in summary["voices"].items():  # type: ignore[union-attr]
+            for line in ratio_lines(voice, ratios, args.silence_ms):
+                out.write(line + "\n")
+        if "hesitation_cut_in_share" in summary:
+            out.write(
+                f"turn end: {summary['hesitation_cut_ins']}/{summary['hesitation_turns']} hesitations inside a "
+                f"sentence were cut into (share {summary['hesitation_cut_in_share']}): "
+                f"{summary['hesitation_cut_in_names']}\n"
+            )
     out.write(json.dumps(summary, ensure_ascii=False) + "\n")
     out.flush()
     return 0 if summary["turns_total"] else 1

@@ -4,7 +4,9 @@ Starts the app (loopback WebRTC, the real embedded engine), opens the Live tab i
 and for each turn speaks a question into the page's microphone. If the previous reply is still
 playing, that question is also a barge-in: the time until the reply goes quiet in the browser is its
 stop time. End of speech is when the clip ends in the microphone (exact, on the page's clock); the
-reply is "audible" at the first remote sample above the threshold. Prints p50/p95, then one JSON line.
+reply is "audible" at the first remote sample above the threshold. Prints p50/p95, then the ratios of
+the run (`live_ratios`: the ear's wait over the floor of the same turns, the barge-in stop beside the
+VAD's own detection time on the same clips), then one JSON line.
 """
 
 from __future__ import annotations
@@ -14,22 +16,28 @@ import json
 import logging
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from model.events import TurnDetection
+from stepaudio_ui.bench.live_app import (
+    choose_slug,
+    newest_conversation,
+    out,
+    persona_voice,
+    serve_app,
+    server_timings,
+    use_voice,
+    wait_for_models,
+)
 from stepaudio_ui.bench.live_browser import AUDIO_TAP_JS, CHROMIUM, LivePage, chromium_args, percentile, speak
 from stepaudio_ui.bench.live_needs import missing_for_live
+from stepaudio_ui.bench.live_ratios import conversation_config, live_floors, vad_detection_ms
 from stepaudio_ui.bench.live_receiver import PageCpu, Playout
 
 logger = logging.getLogger(__name__)
-
-
-def _out(text: str) -> None:
-    """Bench results are the command's output (stdout), not log lines."""
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+BARGE_IN_ALLOWANCE_MS = 100  # the target: the reply is silent within the VAD's detection time + this
 
 
 QUESTIONS = (
@@ -55,40 +63,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--threshold", type=float, default=0.01, help="RMS level counted as audible")
     parser.add_argument("--screenshot", type=Path, default=None, help="save a screenshot of the page at the end")
-
-
-def _serve(settings: Any) -> tuple[Any, Any, str]:
-    """The app on a free loopback port in a thread; returns (uvicorn server, context, url)."""
-    import socket
-
-    import uvicorn
-
-    from stepaudio_ui.server import create_app
-    from stepaudio_ui.uvicorn_setup import uvicorn_config
-
-    app, ctx = create_app(settings)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = uvicorn.Server(uvicorn_config(app, settings, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, name="bench-live-server", daemon=True).start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the app did not start within 60 s")
-        time.sleep(0.05)
-    return server, ctx, f"http://127.0.0.1:{port}/"
-
-
-def _wait_for_models(ctx: Any, timeout_s: float = 300) -> None:
-    engine = ctx.engines["embedded"]
-    deadline = time.monotonic() + timeout_s
-    while engine.models is None:
-        if not engine.availability().usable:
-            raise RuntimeError(f"the embedded engine is not usable: {engine.availability().reason}")
-        if time.monotonic() > deadline:
-            raise RuntimeError("the embedded engine did not load its models in time")
-        time.sleep(0.5)
 
 
 def _playing_before(live: LivePage, at_ms: float, threshold: float) -> bool:
@@ -129,7 +103,7 @@ def _talk(live: LivePage, args: argparse.Namespace) -> tuple[list[float], list[f
         if latency is not None:
             eos_to_audio.append(latency)
         stop = f"{bargein[-1]:.0f} ms" if talked_over and bargein else "-"
-        _out(
+        out(
             f"turn {turn + 1:2d}: end of speech -> audible reply "
             f"{'no reply' if latency is None else f'{latency:.0f} ms'}; barge-in stop {stop}",
         )
@@ -145,22 +119,6 @@ STAGES = (  # (name, from mark, to mark) in the engine's per-turn timings
     ("llm_first_token", "asr_done_ms", "llm_first_token_ms"),
     ("first_phrase_audio", "llm_first_token_ms", "first_audio_ms"),
 )
-
-
-def _server_timings(ctx: Any) -> list[dict[str, float]]:
-    """The engine's own stage marks (epoch ms) per answered spoken turn (from the store)."""
-    from stepaudio_ui import conversations
-
-    with ctx.db.session() as s:
-        newest = conversations.list_conversations(s, limit=1)[0]
-        view = conversations.get_conversation(s, conversation_id=newest.id)
-    values = []
-    for turn in view.turns:
-        timings = turn.timings or {}
-        if turn.role == "assistant" and timings.get("first_audio_ms") and timings.get("speech_end_ms"):
-            if turn.index > 0:  # the greeting has no user speech before it
-                values.append(timings)
-    return values
 
 
 def _stage_start(timings: dict[str, float], start: str, end: str) -> float:
@@ -193,12 +151,12 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     settings = settings.model_copy(
         update={"webrtc_loopback_only": True, "warmup": True, "data_dir": Path(scratch.name), "database_url": None}
     )
-    server, ctx, url = _serve(settings)
+    server, ctx, url = serve_app(settings)
     try:
-        _out(f"app at {url}; loading the embedded models…")
-        _wait_for_models(ctx)
+        out(f"app at {url}; loading the embedded models…")
+        wait_for_models(ctx)
         if args.voice:
-            _use_voice(ctx, args.persona, args.voice)
+            use_voice(ctx, args.persona, args.voice)
         clips = {f"q{i}": speak(text) for i, text in enumerate(QUESTIONS)}
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=chromium_args())
@@ -209,8 +167,8 @@ def run(args: argparse.Namespace, settings: Any) -> int:
                 page.goto(url)
                 live = LivePage(page)
                 live.show()
-                _choose_slug(page, "live-persona", args.persona)
-                _choose_slug(page, "live-scene", args.scene)
+                choose_slug(page, "live-persona", args.persona)
+                choose_slug(page, "live-scene", args.scene)
                 for name, samples in clips.items():
                     live.load_clip(name, samples)
                 live.start()
@@ -229,44 +187,26 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             finally:
                 browser.close()
         time.sleep(1.0)  # let the conversation's last turns reach the store
+        view = newest_conversation(ctx)
+        models = ctx.engines["embedded"].models
+        config = conversation_config(ctx, view)  # the scene's own turn detection is what the engine used
+        detection = config.turn_detection or TurnDetection()
+        detection_ms = [ms for clip in clips.values() if (ms := vad_detection_ms(models, clip, detection))]
+        floors = live_floors(ctx, view, config, clips, dict(zip(clips, QUESTIONS, strict=True)))
         _report(
             eos_to_audio,
             bargein,
-            _server_timings(ctx),
+            server_timings(view),
             Playout.from_inbound(stats.get("inbound")),
             page_cpu,
             args.turns,
         )
+        _report_ratios(args.voice or persona_voice(ctx, args.persona), eos_to_audio, floors, bargein, detection_ms)
     finally:
         server.should_exit = True
         time.sleep(0.5)
         scratch.cleanup()
     return 0 if eos_to_audio else 1
-
-
-def _use_voice(ctx: Any, slug: str, voice: str) -> None:
-    """Publish a version of the persona that speaks with `voice` (in the bench's scratch store only)."""
-    from stepaudio_ui.studio import get_default_version, list_versions, publish_version, save_version
-
-    with ctx.db.session() as session:
-        current = get_default_version(session, kind="persona", slug=slug)
-        latest = max(view.number for view in list_versions(session, kind="persona", slug=slug))
-        spec = current.spec.model_copy(update={"voice": voice})
-        saved = save_version(
-            session, kind="persona", slug=slug, spec=spec, base_number=latest, author="bench", note=f"voice {voice}"
-        )
-        publish_version(session, kind="persona", slug=slug, number=saved.number)
-    _out(f"persona {slug} v{saved.number} speaks with {voice}")
-
-
-def _choose_slug(page: Any, elem_id: str, slug: str) -> None:
-    """Pick the dropdown option whose label ends in '(slug)'."""
-    page.locator(f"#{elem_id} input").click()
-    options = page.get_by_role("option")
-    labels = [label.strip() for label in options.all_inner_texts()]
-    if not any(label.endswith(f"({slug})") for label in labels):
-        raise SystemExit(f"no '{slug}' in the Live tab's list ({', '.join(labels)}): pick one of those")
-    options.filter(has_text=f"({slug})").first.click()
 
 
 def _report(
@@ -283,21 +223,21 @@ def _report(
     def fmt(value: float | None) -> str:
         return "-" if value is None else f"{value:.0f} ms"
 
-    _out(f"answered turns: {len(eos_to_audio)}/{turns}")
-    _out(
+    out(f"answered turns: {len(eos_to_audio)}/{turns}")
+    out(
         f"browser: end of speech -> audible reply p50 {fmt(percentile(eos_to_audio, 50))}, "
         f"p95 {fmt(percentile(eos_to_audio, 95))}"
     )
-    _out(
+    out(
         f"browser: barge-in stop p50 {fmt(percentile(bargein, 50))}, p95 {fmt(percentile(bargein, 95))} (n={len(bargein)})"
     )
-    _out(f"engine:  end of speech -> first audio sent p50 {fmt(percentile(server, 50))} (n={len(server)})")
-    _out("engine:  stages p50: " + ", ".join(f"{name} {fmt(stages[f'server_{name}_p50_ms'])}" for name, _, _ in STAGES))
-    _out(
+    out(f"engine:  end of speech -> first audio sent p50 {fmt(percentile(server, 50))} (n={len(server)})")
+    out("engine:  stages p50: " + ", ".join(f"{name} {fmt(stages[f'server_{name}_p50_ms'])}" for name, _, _ in STAGES))
+    out(
         f"browser: jitter buffer mean delay {fmt(playout.mean_delay_ms)}, target {fmt(playout.target_delay_ms)}; "
         f"{playout.concealment_events} concealment events (audio arrived too late to play on time)"
     )
-    _out(
+    out(
         f"browser: page CPU {_share(page_cpu.renderer_cpu)} of a core, main thread busy {_share(page_cpu.main_thread_busy)}"
     )
     result = {
@@ -316,7 +256,7 @@ def _report(
         "answered": len(eos_to_audio),
         "bargeins": len(bargein),
     }
-    _out(json.dumps(result))
+    out(json.dumps(result))
 
 
 def _share(value: float | None) -> str:
@@ -325,3 +265,35 @@ def _share(value: float | None) -> str:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
+
+
+def _report_ratios(
+    voice: str, eos_to_audio: list[float], floors: list[Any], bargein: list[float], detection_ms: list[float]
+) -> None:
+    """The ratios of this run (see `live_ratios`), then their JSON line."""
+    totals = [f.total_ms for f in floors if f.total_ms is not None]
+    result: dict[str, Any] = {"voice": voice, "floor_turns": len(totals)}
+    for q in (50, 95):
+        ear, floor = percentile(eos_to_audio, q), percentile(totals, q)
+        result[f"floor_p{q}_ms"] = _round(floor)
+        result[f"browser_over_floor_p{q}"] = None if ear is None or not floor else round(ear / floor, 3)
+    for stage in ("turn_end_ms", "asr_ms", "first_token_ms", "first_phrase_ms"):
+        result[f"floor_{stage[:-3]}_p50_ms"] = _round(percentile([getattr(f, stage) or 0.0 for f in floors], 50))
+    detection, stop = percentile(detection_ms, 50), percentile(bargein, 50)
+    result["vad_detection_p50_ms"] = _round(detection)
+    result["bargein_stop_over_detection_p50_ms"] = (
+        None if detection is None or stop is None else _round(stop - detection)
+    )
+    out(
+        f"voice {voice}: browser end of speech -> audible reply over the floor (stages alone, same turns): "
+        f"p50 {result['browser_over_floor_p50']}, p95 {result['browser_over_floor_p95']} "
+        f"[floor p50 {result['floor_p50_ms']} ms: turn end {result['floor_turn_end_p50_ms']} + ASR "
+        f"{result['floor_asr_p50_ms']} + first token {result['floor_first_token_p50_ms']} + first phrase "
+        f"{result['floor_first_phrase_p50_ms']}]"
+    )
+    out(
+        f"barge-in: reply silent in the browser p50 {_round(stop)} ms after speech onset; the VAD alone needs "
+        f"{result['vad_detection_p50_ms']} ms of the same clips (target: within detection + {BARGE_IN_ALLOWANCE_MS} ms; "
+        f"stop - detection = {result['bargein_stop_over_detection_p50_ms']} ms, n={len(bargein)})"
+    )
+    out(json.dumps(result))

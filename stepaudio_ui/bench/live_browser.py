@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -279,61 +278,6 @@ class LivePage:
                  return end - lastLoud >= quietMs ? lastLoud : null; }""",
             [since_ms, quiet_ms, threshold],
         )
-
-
-# --------------------------------------------------------------------------- reading the taps
-
-
-@dataclass(frozen=True)
-class Segment:
-    start_ms: float
-    end_ms: float
-
-
-def segments(
-    samples: list[list[float]], *, threshold: float, min_gap_ms: float, min_len_ms: float = 60.0
-) -> list[Segment]:
-    """Stretches where the level stays above `threshold`, merging gaps shorter than `min_gap_ms`."""
-    found: list[Segment] = []
-    start = last = None
-    for t, level in samples:
-        if level >= threshold:
-            if start is None:
-                start = t
-            elif last is not None and t - last > min_gap_ms:
-                found.append(Segment(start, last))
-                start = t
-            last = t
-    if start is not None and last is not None:
-        found.append(Segment(start, last))
-    return [seg for seg in found if seg.end_ms - seg.start_ms >= min_len_ms]
-
-
-@dataclass(frozen=True)
-class TurnMeasure:
-    speech_end_ms: float
-    reply_start_ms: float | None  # first audible reply after the end of speech
-    bargein_stop_ms: float | None  # reply playing when this speech began: how long until it went quiet
-
-    @property
-    def eos_to_audio_ms(self) -> float | None:
-        return None if self.reply_start_ms is None else self.reply_start_ms - self.speech_end_ms
-
-
-def measure_turns(
-    tap: dict[str, Any], *, mic_threshold: float = 0.01, remote_threshold: float = 0.01
-) -> list[TurnMeasure]:
-    """Pair every spoken segment with the reply audio around it, on the browser's clock."""
-    speech = segments(tap["mic"], threshold=mic_threshold, min_gap_ms=500)
-    replies = segments(tap["remote"], threshold=remote_threshold, min_gap_ms=250)
-    measures = []
-    for index, said in enumerate(speech):
-        next_start = speech[index + 1].start_ms if index + 1 < len(speech) else float("inf")
-        reply = next((r for r in replies if said.end_ms < r.start_ms < next_start), None)
-        playing = next((r for r in replies if r.start_ms < said.start_ms < r.end_ms + 20), None)
-        stop = None if playing is None else max(0.0, playing.end_ms - said.start_ms)
-        measures.append(TurnMeasure(said.end_ms, reply.start_ms if reply else None, stop))
-    return measures
 
 
 def percentile(values: list[float], q: float) -> float | None:

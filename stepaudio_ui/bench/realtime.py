@@ -183,7 +183,9 @@ async def _measure(paths: dict[str, _MeasuredPath], turns: int, round_trips: int
     return {name: path.results for name, path in paths.items()}
 
 
-def _serve_in_thread(engine: Engine, settings: Settings) -> tuple[Any, threading.Thread, int]:
+def serve_engine_in_thread(engine: Engine, settings: Settings) -> tuple[Any, threading.Thread, int]:
+    """Our /v1/realtime over `engine` alone, served by uvicorn in a thread on a free loopback port, with a
+    scratch store; returns (server, its thread, port). Set `server.should_exit` and join to stop it."""
     from fastapi import FastAPI
 
     from stepaudio_ui import store
@@ -212,7 +214,7 @@ def serve_in_thread(app: Any, settings: Settings) -> tuple[Any, threading.Thread
         port = probe.getsockname()[1]
     config = uvicorn_config(app, settings, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, name="realtime-server", daemon=True)
     thread.start()
     while not server.started:
         time.sleep(0.02)
@@ -236,7 +238,7 @@ async def _bench(args: argparse.Namespace, settings: Settings) -> dict[str, Any]
     if hasattr(engine, "start"):
         await engine.start()  # load models before timing anything
     produced: dict[str, float] = {}
-    server, thread, port = _serve_in_thread(StampingEngine(engine, produced), settings)
+    server, thread, port = serve_in_thread(StampingEngine(engine, produced), settings)
     sessions: list[EngineSession] = []
     try:
         local = await engine.open_session(BENCH_CONFIG)

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from model.embedded.engine import EmbeddedEngine
-from stepaudio_ui.bench.engine import summarise
-from stepaudio_ui.bench.engine_turns import TurnResult, _TurnState
+from stepaudio_ui.bench.engine_summary import summarise
+from stepaudio_ui.bench.turn_state import TurnResult, TurnState
 from stepaudio_ui.bench.utterances import CACHE_VERSION, Utterance, write_wav
 from stepaudio_ui.cli import main
 from tests.realtime.conftest import RunningServer, build_realtime_app, free_port, serve
@@ -117,7 +117,7 @@ def test_targets_that_cannot_be_measured_exit_2_naming_the_problem(
 
 def test_a_reply_that_stalls_mid_way_is_counted_as_heard() -> None:
     """Audio arriving after everything before it has played out is a silence the listener hears."""
-    state = _TurnState()
+    state = TurnState()
     state.heard_audio(1_000.0, 500.0, "a")  # plays 1000-1500
     state.heard_audio(1_200.0, 500.0, "a")  # queued behind it: plays 1500-2000, no stall
     state.heard_audio(2_010.0, 300.0, "a")  # 10 ms late: scheduling jitter, not counted

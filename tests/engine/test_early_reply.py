@@ -34,13 +34,15 @@ def _config(silence_ms: int) -> SessionConfig:
 
 async def test_a_reply_started_at_the_pause_answers_the_turn(engine, open_client, utterances, caplog):
     caplog.set_level(logging.DEBUG, logger="model.embedded")
-    # A long silence wait: the turn is decided >= 480 ms into the silence (counted in audio, not wall time).
+    # A long silence wait: the turn is decided >= 600 ms into the silence (counted in audio, not wall time).
     # Send the question and 300 ms of its silence (past the ~100 ms pause), then hold the rest of the
-    # silence back until the reply has started: on a busy machine the early transcript may take longer
-    # than any fixed amount of audio, and the test is about what happens once it is there.
-    client = await open_client(engine, _config(1200))
+    # silence back until the reply started there has asked the chat model and made its first audio: on a
+    # busy machine that may take longer than any fixed amount of audio, and the test is about what happens
+    # once it is there. The decision can then only come after it.
+    client = await open_client(engine, _config(2400))
     await client.speak(utterances["en_capital"].audio, trailing_silence_s=0.3, real_time=True)
     await _wait_for_log(caplog, "started early")
+    await _wait_for_log(caplog, "s of speech made in")
     await client.speak(np.zeros(0, dtype=np.float32), trailing_silence_s=1.7, real_time=True, lead_s=0.0)
     done = await client.wait_type("response.done")
 
@@ -62,7 +64,7 @@ async def test_a_reply_started_at_the_pause_answers_the_turn(engine, open_client
 
 async def test_a_reply_started_at_a_pause_is_dropped_when_the_speaker_goes_on(engine, open_client, utterances, caplog):
     caplog.set_level(logging.DEBUG, logger="model.embedded")
-    client = await open_client(engine, _config(2000))  # decided >= 800 ms into a silence; the pause is 600 ms
+    client = await open_client(engine, _config(3000))  # decided >= 750 ms into a silence; the pause is 600 ms
     await client.speak(utterances["en_name"].audio, trailing_silence_s=0.3, real_time=True)
     await client.speak(utterances["en_weather"].audio, trailing_silence_s=2.6, real_time=True)
     done = await client.wait_type("response.done")

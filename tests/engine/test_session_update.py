@@ -31,8 +31,8 @@ async def test_update_rates_and_silence_wait_take_effect(engine, open_client, ut
     assert updated.session.instructions == TEST_INSTRUCTIONS  # fields not in the update are kept
 
     speech_16k = resample(utterances["en_capital"].audio, 24_000, 16_000)
-    # 0.7 s of silence: with a 2.5 s wait the turn must not have ended yet (the semantic check comes at 1 s).
-    await client.speak(speech_16k, rate=16_000, trailing_silence_s=0.7)
+    # 0.5 s of silence: with a 2.5 s wait the turn must not have ended yet (the semantic check comes at 625 ms).
+    await client.speak(speech_16k, rate=16_000, trailing_silence_s=0.5)
     await asyncio.sleep(0.3)
     assert client.of_type("input_audio_buffer.speech_started")
     assert not client.of_type("input_audio_buffer.speech_stopped")

@@ -157,9 +157,9 @@ async def test_a_pause_inside_a_turn_does_not_cut_its_transcript(engine, open_cl
     a stale transcript would be all there is to use."""
     client = await open_client(
         engine,
-        SessionConfig(instructions=TEST_INSTRUCTIONS, language="en", turn_detection={"silence_duration_ms": 1_500}),
+        SessionConfig(instructions=TEST_INSTRUCTIONS, language="en", turn_detection={"silence_duration_ms": 2_500}),
     )
-    pause = np.zeros(int(0.45 * 24_000), dtype=np.float32)  # > the 96 ms pause, < the 600 ms semantic check
+    pause = np.zeros(int(0.45 * 24_000), dtype=np.float32)  # > the 96 ms pause, < the 625 ms semantic check
     halves = [trim_silence(utterances["en_capital"].audio), pause, trim_silence(utterances["en_name"].audio)]
     await client.speak(np.concatenate(halves), trailing_silence_s=0.0, real_time=True)
     await client.session.send(InputAudioBufferCommit())

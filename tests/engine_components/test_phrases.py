@@ -7,6 +7,7 @@ import numpy as np
 from model.embedded.audio import float_to_int16, int16_to_float, resample
 from model.embedded.phrases import (
     LATER_MIN_WORDS,
+    OPENING_PHRASE,
     SENTENCES_ONLY_AFTER,
     PhraseSplitter,
     clean_for_speech,
@@ -29,13 +30,23 @@ def test_sentences_come_out_as_soon_as_they_end() -> None:
     assert splitter.flush() == ["Fine"]
 
 
-def test_first_phrase_may_end_at_a_comma_once_long_enough() -> None:
-    phrases = _split(["Well", ",", " I think", " the sea is", " lovely today, and", " calm, too.", " Bye."])
-    assert phrases == ["Well, I think the sea is lovely today,", "and calm, too.", "Bye."]
+def test_the_first_phrase_is_a_short_chunk_to_a_comma_after_two_words_or_of_three_words() -> None:
+    phrases = _split(["Oh", " yes", ",", " I think", " the sea is", " lovely today, and", " calm, too.", " Bye."])
+    assert phrases[0] == "Oh yes,"
+    assert _split(["Well", ",", " I think", " the sea is", " lovely today, and", " calm, too.", " Bye."]) == [
+        "Well, I think",  # a comma after one word is too early a cut: three words instead
+        "the sea is lovely today,",  # the second phrase is short too (ready when the first has played)
+        "and calm, too.",
+        "Bye.",
+    ]
 
 
 def test_abbreviations_and_decimals_do_not_end_sentences() -> None:
-    assert _split(["Mr. Smith paid 3.5 dollars. ", "Then he left."]) == ["Mr. Smith paid 3.5 dollars.", "Then he left."]
+    assert _split(["Mr. Smith paid 3.5 dollars. ", "Then he left."]) == [
+        "Mr. Smith paid",
+        "3.5 dollars.",
+        "Then he left.",
+    ]
 
 
 def test_chinese_sentences_and_first_comma() -> None:
@@ -79,21 +90,26 @@ def test_audio_helpers_round_trip() -> None:
     assert float_to_int16(np.array([2.0, -2.0], dtype=np.float32)).tolist() == [32767, -32767]
 
 
-def test_a_long_first_sentence_is_cut_before_a_clause_while_it_is_written() -> None:
-    """Its first words are spoken while the model still writes the rest (Kokoro's time grows with length)."""
-    splitter = PhraseSplitter()
-    cut: list[str] = []
-    for word in "One simple yet very effective way is by using a warm bath before bed.".split(" "):
-        cut += splitter.feed(word + " ")
-        if cut:
-            break
-    assert cut == ["One simple yet very effective way is"], "cut as soon as 'by' arrived"
+def test_a_long_first_sentence_is_cut_while_it_is_written() -> None:
+    """Its first words are spoken while the model still writes the rest (Kokoro's time grows with length):
+    a first chunk of three words, cut as soon as the fourth begins; before first chunks it was cut before
+    the first clause word after six (`OPENING_PHRASE`, which the bench compares it with)."""
+    sentence = "One simple yet very effective way is by using a warm bath before bed."
+    for limit, expected in ((None, "One simple yet"), (OPENING_PHRASE, "One simple yet very effective way is")):
+        splitter = PhraseSplitter(first=limit)
+        cut: list[str] = []
+        for word in sentence.split(" "):
+            cut += splitter.feed(word + " ")
+            if cut:
+                break
+        assert cut == [expected]
+    assert _split(["Paris", " is", " lovely", " in", " spring."])[0] == "Paris is lovely"  # cut before "in"
     assert _split(["Short and sweet. ", "And then some more words follow here without any stop at all"])[0] == (
         "Short and sweet."
     )
     # No clause word at all: cut after the hard cap, never mid-word.
     words = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima".split()
-    assert _split([" ".join(words) + "."])[0] == " ".join(words[:9])
+    assert _split([" ".join(words) + "."])[:2] == [" ".join(words[:3]), " ".join(words[3:9])]
     # Chinese is cut at its own punctuation only.
     assert _split(["我明天想去公园散步因为天气很好而且我很久没有出门了"]) == [
         "我明天想去公园散步因为天气很好而且我很久没有出门了"
@@ -112,7 +128,7 @@ def test_the_first_phrase_is_cut_the_same_whether_text_comes_whole_or_token_by_t
     for text in texts:
         tokens = [piece + " " for piece in text.split(" ")]
         assert _split([text]) == _split(tokens), text
-    assert _split([texts[0]])[0] == "The capital city"  # cut before "of", the first clause word after 3
+    assert _split([texts[0]])[:2] == ["The capital city", "of France is Paris"]  # then cut before "and"
     assert _split([texts[1]])[:2] == ["Hi, I'm Nova,", "your in-car assistant."]
     assert _split([texts[3]])[0] == "Good evening"  # cut after a spaced dash, which is not read aloud
     assert _split(["你好，今天天气非常好，我们去散步吧。"]) == ["你好，今天天气非常好，", "我们去散步吧。"]
@@ -142,16 +158,23 @@ def test_a_written_reply_is_cut_into_short_pieces_after_its_first_phrase() -> No
     # A long sentence is cut before a clause word, or after 10 words; a short one never.
     assert _split(["Sure thing. Please keep the blue cable plugged firmly into the left port now. Thanks."]) == [
         "Sure thing.",
-        "Please keep the blue cable plugged firmly",
-        "into the left port now.",
+        "Please keep the blue cable plugged",  # the second phrase: at most 6 words
+        "firmly into the left port now.",
         "Thanks.",
     ]
-    assert _split(["Sure thing. Please keep the blue cable plugged firmly right here near the left port now."]) == [
+    assert _split(
+        ["Sure thing. Sure. Please keep the blue cable plugged firmly right here near the left port now."]
+    ) == [
         "Sure thing.",
+        "Sure.",
         "Please keep the blue cable plugged firmly right here near",
         "the left port now.",
     ]
-    assert _split(["Sure thing. I can help with that today. "]) == ["Sure thing.", "I can help with that today."]
+    assert _split(["Sure thing. Sure. I can help with that today. "]) == [
+        "Sure thing.",
+        "Sure.",
+        "I can help with that today.",
+    ]
     assert _split(list("好的，我们马上为您查询一下您所在地区的网络情况，请您稍等片刻，我们的工程师会尽快联系您。")) == [
         "好的，我们马上为您查询一下您所在地区的网络情况，",
         "请您稍等片刻，",
