@@ -9,5 +9,5 @@ from typing import Any
 @dataclass
 class AppContext:
     settings: Any  # stepaudio_ui.settings.Settings (Any keeps this module import-light)
-    db: Any  # stepaudio_ui.store.Database
+    db: Any  # stepaudio_ui.studio.store.Database
     engines: dict[str, Any] = field(default_factory=dict)  # engine name -> model.protocol.Engine

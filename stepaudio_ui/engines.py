@@ -70,9 +70,9 @@ def build_engines(settings: Settings) -> dict[str, Engine]:
 
 def remote_engines(settings: Settings) -> dict[str, Engine]:
     """StepAudio 2.5 Realtime, gpt-realtime and Step-Audio 2 mini: always listed, usable when configured."""
-    from model.realtime_client import RealtimeClientEngine
-    from model.step_audio2 import StepAudio2Engine
-    from model.stepfun import openai_service, stepfun_service
+    from model.realtime.client import RealtimeClientEngine
+    from model.realtime.presets import openai_service, stepfun_service
+    from model.step_audio2.engine import StepAudio2Engine
     from stepaudio_ui.package_data import voice_clips_dir
 
     stepfun = RealtimeClientEngine(

@@ -14,7 +14,7 @@ Two attacks it stops:
 
 Requests without an `Origin` (command-line clients, gradio_client, top-level navigation) are served:
 browsers send one with every cross-site request that could change anything. `/v1/realtime` checks
-Origin itself (stepaudio_ui.realtime_access): there a token, not a cookie, is the credential.
+Origin itself (stepaudio_ui.realtime.access): there a token, not a cookie, is the credential.
 """
 
 from __future__ import annotations
@@ -24,43 +24,19 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from model.events import error_event
-from model.realtime_wire import server_event_json
-from stepaudio_ui.access import is_loopback_host
-from stepaudio_ui.realtime_limits import POLICY_VIOLATION, REALTIME_PATH
+from model.realtime.wire import server_event_json
+from stepaudio_ui.realtime.limits import POLICY_VIOLATION, REALTIME_PATH
+from stepaudio_ui.web.host_names import hostname_of, is_loopback_name, origin_hostname
 
 logger = logging.getLogger(__name__)
 
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - names for "every interface", compared only
-
-
-def hostname_of(authority: str) -> str | None:
-    """'Studio.LAN:7860' -> 'studio.lan'; '[::1]:7860' -> '::1'; None when it is not a host[:port]."""
-    try:
-        split = urlsplit(f"//{authority.strip()}")
-        split.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        return None
-    return split.hostname or None
-
-
-def origin_hostname(origin: str) -> str | None:
-    """The host of an Origin header ('https://a.example:8443' -> 'a.example'); None for 'null' or junk."""
-    try:
-        split = urlsplit(origin.strip())
-    except ValueError:
-        return None
-    return split.hostname if split.scheme in ("http", "https") else None
-
-
-def is_loopback_name(name: str | None) -> bool:
-    return bool(name) and is_loopback_host(name or "")
 
 
 @dataclass(frozen=True)

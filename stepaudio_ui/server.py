@@ -14,30 +14,13 @@ from typing import Any
 
 import fastapi
 
+from stepaudio_ui.bootstrap import open_database
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 SIGN_IN_MESSAGE = "Sign in to StepAudio Persona Studio. Editors change the library; viewers browse and talk."
-
-
-def open_database(settings: Settings) -> Any:  # stepaudio_ui.store.Database
-    """Create the data directory, migrate the schema and load the seed library into an empty database."""
-    from stepaudio_ui import store, studio
-    from stepaudio_ui.package_data import seed_dir as seed_dir_of
-
-    db = store.Database.from_settings(settings)
-    db.migrate()
-    seed_dir = seed_dir_of(settings)
-    if seed_dir.is_dir():
-        with db.session() as session:
-            loaded = studio.seed_if_empty(session, seed_dir)
-        if loaded:
-            logger.info("Loaded %d seed personas and scene tones from %s", loaded, seed_dir)
-    else:
-        logger.warning("Seed folder %s does not exist: starting with an empty library", seed_dir)
-    return db
 
 
 def _warm_up(ctx: AppContext) -> contextlib.AbstractAsyncContextManager[None]:
@@ -65,15 +48,15 @@ def create_app(settings: Settings) -> tuple[fastapi.FastAPI, AppContext]:
     Raises `access.AccessError` before touching the database when the sign-in configuration is
     broken, or when an editable studio without sign-in would be reachable from other machines.
     """
-    from stepaudio_ui.access import check_startup_safety, policy_from_settings
     from stepaudio_ui.engines import build_engines
-    from stepaudio_ui.hosting import on_space
     from stepaudio_ui.origin_guard import install_origin_guard
-    from stepaudio_ui.realtime_server import mount_realtime
-    from stepaudio_ui.sign_in import PasswordChecks, install_login_guard
+    from stepaudio_ui.realtime.server import mount_realtime
     from stepaudio_ui.ui.app import build_app
-    from stepaudio_ui.upload_limits import mount_studio
     from stepaudio_ui.voices.engine_clips import attach_custom_voices
+    from stepaudio_ui.web.access import check_startup_safety, policy_from_settings
+    from stepaudio_ui.web.hosting import on_space
+    from stepaudio_ui.web.sign_in import PasswordChecks, install_login_guard
+    from stepaudio_ui.web.upload_limits import mount_studio
 
     policy = policy_from_settings(settings)
     check_startup_safety(settings, policy)
@@ -112,10 +95,10 @@ def serve(settings: Settings) -> None:
     """Run the app with uvicorn on settings.host:settings.port until interrupted (Space defaults applied)."""
     import uvicorn
 
-    from stepaudio_ui.access import AccessError
-    from stepaudio_ui.hosting import hosting_settings
-    from stepaudio_ui.upload_limits import use_private_gradio_cache
-    from stepaudio_ui.uvicorn_setup import uvicorn_options
+    from stepaudio_ui.web.access import AccessError
+    from stepaudio_ui.web.hosting import hosting_settings
+    from stepaudio_ui.web.upload_limits import use_private_gradio_cache
+    from stepaudio_ui.web.uvicorn_setup import uvicorn_options
 
     settings = hosting_settings(settings)
     use_private_gradio_cache(settings)  # before the app exists: Gradio reads it when building

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from model.embedded.brains import DEFAULT_BRAIN_ID, brain_by_id
+from model.embedded.reply.brains import DEFAULT_BRAIN_ID, brain_by_id
 
 
 class Settings(BaseSettings):
@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     # --- sign-in and roles
     users: dict[str, dict[str, str]] = Field(
         default_factory=dict,
-        description='Sign-in accounts as JSON: {"name": {"role": "editor" or "viewer", "password_hash": "..."}}; hashes from `python -m stepaudio_ui.access hash-password` (no plain-text passwords).',
+        description='Sign-in accounts as JSON: {"name": {"role": "editor" or "viewer", "password_hash": "..."}}; hashes from `python -m stepaudio_ui.web.access hash-password` (no plain-text passwords).',
     )
     users_file: Path | None = Field(
         None, description="A JSON file of accounts in the same form as `users` (merged over it)."

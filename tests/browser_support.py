@@ -52,7 +52,7 @@ def running_app(settings: Any) -> Iterator[RunningApp]:
     import uvicorn
 
     from stepaudio_ui.server import create_app
-    from stepaudio_ui.uvicorn_setup import uvicorn_config
+    from stepaudio_ui.web.uvicorn_setup import uvicorn_config
 
     app, ctx = create_app(settings)
     port = free_port()

@@ -19,9 +19,6 @@ import time
 
 import numpy as np
 
-from model.embedded.brain_choice import BrainChoiceError, brain_card, brain_choices, own_brain_id
-from model.embedded.brains import brain_by_id
-from model.embedded.llm import ChatModel
 from model.embedded.models import (
     EmbeddedModels,
     EmbeddedOptions,
@@ -30,10 +27,13 @@ from model.embedded.models import (
     warm_chat_model,
     warm_up,
 )
-from model.embedded.phrases import detect_language
-from model.embedded.reply_writer import fixed_phrases
+from model.embedded.reply.brain_choice import BrainChoiceError, brain_card, brain_choices, own_brain_id
+from model.embedded.reply.brains import brain_by_id
+from model.embedded.reply.llm import ChatModel
+from model.embedded.reply.write import fixed_phrases
 from model.embedded.session import EmbeddedSession
 from model.embedded.shared import SharedModels
+from model.embedded.speak.phrases import detect_language
 from model.embedded.workers import load_on_model_thread, run_model_work, set_model_nice
 from model.events import SessionConfig
 from model.protocol import Availability, VoiceInfo
@@ -151,7 +151,7 @@ class EmbeddedEngine:
     def voices(self) -> list[VoiceInfo]:
         if self._shared is not None:
             return list(self._shared.models.voices)
-        from model.embedded.voices import voice_catalogue
+        from model.embedded.speak.voices import voice_catalogue
 
         return voice_catalogue()
 

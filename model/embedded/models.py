@@ -12,19 +12,19 @@ from typing import TypeVar
 
 import numpy as np
 
-from model.embedded.asr import SpeechRecognizer, WhisperAsr
-from model.embedded.audio import resample
-from model.embedded.brain_files import brain_file
-from model.embedded.brains import DEFAULT_BRAIN_ID, brain_by_id
-from model.embedded.english_words import english_lexicon
-from model.embedded.llm import ChatMessage, ChatModel, GenerationOptions, LlamaCppChat, OpenAICompatibleChat
-from model.embedded.piper_tts import PiperTts
-from model.embedded.tts import KokoroTts, SpeechSynthesizer
-from model.embedded.turn import EndOfTurnModel, SmartTurnV3, packaged_smart_turn_path
-from model.embedded.vad import SileroVadModel
-from model.embedded.voice_router import VoiceRouter
-from model.embedded.voices import DEFAULT_VOICE_ID, FAST_VOICE_ID, voice_catalogue
+from model.audio import resample
+from model.embedded.listen.asr import SpeechRecognizer, WhisperAsr
+from model.embedded.reply.brain_files import brain_file
+from model.embedded.reply.brains import DEFAULT_BRAIN_ID, brain_by_id
+from model.embedded.reply.english_words import english_lexicon
+from model.embedded.reply.llm import ChatMessage, ChatModel, GenerationOptions, LlamaCppChat, OpenAICompatibleChat
+from model.embedded.speak.kokoro import KokoroTts, SpeechSynthesizer
+from model.embedded.speak.piper import PiperTts
+from model.embedded.speak.voice_router import VoiceRouter
+from model.embedded.speak.voices import DEFAULT_VOICE_ID, FAST_VOICE_ID, voice_catalogue
 from model.protocol import VoiceInfo
+from model.turn.smart_turn import EndOfTurnModel, SmartTurnV3, packaged_smart_turn_path
+from model.turn.vad import SileroVadModel
 
 logger = logging.getLogger(__name__)
 Loaded = TypeVar("Loaded")
@@ -32,7 +32,7 @@ Loaded = TypeVar("Loaded")
 
 @dataclass(frozen=True)
 class EmbeddedOptions:
-    # The packaged brain (model/embedded/brains.py) sessions use unless they pick another; a GGUF path or
+    # The packaged brain (model/embedded/reply/brains.py) sessions use unless they pick another; a GGUF path or
     # an OpenAI-compatible URL replaces the packaged brains altogether.
     brain: str = DEFAULT_BRAIN_ID
     # Where split brains are joined once (None: the user's cache folder, `brain_files.default_cache_dir`).

@@ -26,15 +26,14 @@ from typing import Any
 import numpy as np
 
 from model.embedded.client_input import decode_audio_append, parse_client_event, typed_user_text
-from model.embedded.early_asr import Pending
-from model.embedded.history import ConversationHistory
-from model.embedded.llm import ChatMessage
-from model.embedded.prompts import SessionPrompts
+from model.embedded.listen.early_asr import Pending
+from model.embedded.listen.spoken_input import EarlyTranscript, SpokenInput
+from model.embedded.reply.history import ConversationHistory
+from model.embedded.reply.llm import ChatMessage
+from model.embedded.reply.prompts import SessionPrompts
+from model.embedded.responses import SessionResponses
 from model.embedded.session_config import check_update, default_config, merge_config
-from model.embedded.session_responses import SessionResponses
 from model.embedded.shared import SharedModels
-from model.embedded.spoken_input import EarlyTranscript, SpokenInput
-from model.embedded.turn_taking import SpeechStart, TurnEnd
 from model.events import (
     DEFAULT_SAMPLE_RATE,
     ClientEvent,
@@ -62,6 +61,7 @@ from model.events import (
     now_ms,
 )
 from model.internal_errors import internal_error_event
+from model.turn.turn_taking import SpeechStart, TurnEnd
 
 logger = logging.getLogger(__name__)
 

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import onnxruntime as ort
 
-from model.embedded.asr import Transcript
-from model.embedded.llm import ChatMessage, GenerationOptions
+from model.embedded.listen.asr import Transcript
 from model.embedded.models import EmbeddedModels
-from model.embedded.phrase_cache import OPENERS, PhraseAudioCache
-from model.embedded.tts import SynthesisInterrupted
+from model.embedded.reply.llm import ChatMessage, GenerationOptions
+from model.embedded.speak.kokoro import SynthesisInterrupted
+from model.embedded.speak.phrase_cache import OPENERS, PhraseAudioCache
 
 logger = logging.getLogger(__name__)
 

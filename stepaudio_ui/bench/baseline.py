@@ -26,14 +26,14 @@ import numpy as np
 from fastrtc import ReplyOnPause
 from fastrtc.pause_detection.silero import SileroVADModel, SileroVadOptions
 
-from model.embedded.audio import float_to_int16, int16_to_float, resample
-from model.embedded.history import ConversationHistory
-from model.embedded.phrases import PhraseSplitter, detect_language
-from model.embedded.prompts import SessionPrompts
-from model.embedded.replies import ends_sentence, join_phrases
+from model.audio import float_to_int16, int16_to_float, resample
+from model.embedded.reply.history import ConversationHistory
+from model.embedded.reply.plan import ends_sentence, join_phrases
+from model.embedded.reply.prompts import SessionPrompts
 from model.embedded.shared import SharedModels
-from model.embedded.vad import CONTEXT_SAMPLES, SileroVadModel
+from model.embedded.speak.phrases import PhraseSplitter, detect_language
 from model.events import SessionConfig, now_ms
+from model.turn.vad import CONTEXT_SAMPLES, SileroVadModel
 from stepaudio_ui.bench.engine_turns import AFTER_REPLY_MS, CHUNK_MS, LEAD_SILENCE_MS, TURN_TIMEOUT_S, MicrophonePace
 from stepaudio_ui.bench.utterances import SAMPLE_RATE, Utterance, trim_silence
 

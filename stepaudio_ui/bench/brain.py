@@ -25,21 +25,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from model.embedded.brains import SMOLLM2_ID, Brain, UnknownBrainError, brain_by_id, installed_brains
 from model.embedded.engine import EmbeddedEngine, load_shared_models
 from model.embedded.models import EmbeddedModels, load_chat_model, warm_chat_model
-from model.embedded.voices import FAST_VOICE_ID
+from model.embedded.reply.brains import SMOLLM2_ID, Brain, UnknownBrainError, brain_by_id, installed_brains
+from model.embedded.speak.voices import FAST_VOICE_ID
 from stepaudio_ui.bench.brain_report import print_report, verdicts
 from stepaudio_ui.bench.brain_scores import ReplyScore, repeats_earlier, score, summarise
 from stepaudio_ui.bench.brain_store import store_runs
 from stepaudio_ui.bench.brain_turns import DEFAULT_LONG_PERSONAS, LONG_SCENES, TURNS, BenchTurn, long_conversation
-from stepaudio_ui.compose import compose_session
 from stepaudio_ui.engines import embedded_options
 from stepaudio_ui.quality.conversation import CollectedReply, ScriptedConversation
 from stepaudio_ui.quality.embedder import SentenceEmbedder
 from stepaudio_ui.quality.scorers import character_references
 from stepaudio_ui.settings import Settings
-from stepaudio_ui.specs import PersonaSpec, SceneSpec
+from stepaudio_ui.studio.compose import compose_session
+from stepaudio_ui.studio.specs import PersonaSpec, SceneSpec
 
 logger = logging.getLogger(__name__)
 # A bench measures, it does not judge: a reply minutes late on a machine others load is a figure, not a failure.
@@ -73,7 +73,7 @@ def _resident_mb() -> float:
 
 
 def _specs(db: Any, persona: str, scene: str) -> tuple[PersonaSpec, SceneSpec]:
-    from stepaudio_ui import studio
+    from stepaudio_ui.studio import library as studio
 
     with db.session() as session:
         persona_spec = studio.get_version(session, kind="persona", slug=persona).spec
@@ -232,7 +232,7 @@ def _brains(args: argparse.Namespace) -> list[Brain]:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from stepaudio_ui.quality.cli import _open_database
+    from stepaudio_ui.bootstrap import open_database
 
     try:
         brains = _brains(args)
@@ -249,7 +249,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         sys.stderr.write(f"bench brain: no long conversation for {unknown}; choose from {', '.join(LONG_SCENES)}\n")
         return 2
     turns = list(TURNS[: args.turns] if args.turns is not None else TURNS)
-    db = _open_database(settings)
+    db = open_database(settings)
     engines, loads = load_brains(settings, brains)
     measured = asyncio.run(bench_brains(db, engines, turns, long_personas, args.long_turns, args.partial_out))
     results = [{**loads[brain.id], **measured[brain.id]} for brain in brains]

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from model.embedded.brains import SMOLLM2_ID
+from model.embedded.reply.brains import SMOLLM2_ID
 from stepaudio_ui.bench.brain_scores import QUALITY_HIGHER, QUALITY_LOWER, LanguageSummary
 
 COLUMNS = (

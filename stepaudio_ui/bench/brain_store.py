@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stepaudio_ui import studio
 from stepaudio_ui.bench.brain_turns import TURNS
 from stepaudio_ui.quality.runs import save_run
 from stepaudio_ui.quality.scorers import CheckResult
 from stepaudio_ui.quality.tables import QualityReply, QualityRun
-from stepaudio_ui.store import utc_now
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.store import utc_now
 
 
 def _results(reply: dict[str, Any]) -> list[CheckResult]:

@@ -28,13 +28,13 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from model.embedded.engine import EmbeddedEngine, llm_writes_chinese
+from model.embedded.engine import EmbeddedEngine, shared_models
 from model.embedded.shared import SharedModels
-from model.embedded.tts import SpeechSynthesizer
-from model.embedded.voices import FAST_VOICE_ID
+from model.embedded.speak.kokoro import SpeechSynthesizer
+from model.embedded.speak.voices import FAST_VOICE_ID
 from model.protocol import Engine
-from model.realtime_client import RealtimeClientEngine, RealtimeConnectError
-from model.stepfun import own_endpoint_service
+from model.realtime.client import RealtimeClientEngine, RealtimeConnectError
+from model.realtime.presets import own_endpoint_service
 from stepaudio_ui.bench.engine_run import VoiceRun, VoiceSetup, run_voice
 from stepaudio_ui.bench.engine_summary import ratio_lines, summarise, table, voice_ratios
 from stepaudio_ui.bench.first_chunk import summarise_first_chunks
@@ -130,7 +130,7 @@ def _speaker(settings: Settings, target: _Target) -> SpeechSynthesizer:
     models = getattr(target.engine, "models", None)
     if isinstance(target.engine, EmbeddedEngine) and models is not None:
         return models.tts
-    from model.embedded.tts import KokoroTts  # only the voice that speaks the questions, not a whole engine
+    from model.embedded.speak.kokoro import KokoroTts  # only the voice that speaks the questions, not a whole engine
 
     return KokoroTts(embedded_options(settings).cache_dir)
 
@@ -156,7 +156,7 @@ def _shared(target: _Target) -> SharedModels | None:
     """The embedded engine's models, for the figures timed alone (none for other engines)."""
     engine = target.engine
     if isinstance(engine, EmbeddedEngine) and engine.models is not None:
-        return SharedModels(engine.models, llm_writes_chinese(engine.options))
+        return shared_models(engine.models)
     return None
 
 

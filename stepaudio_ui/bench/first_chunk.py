@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.embedded.audio import resample
+from model.audio import resample
 from model.embedded.models import EmbeddedModels
-from model.embedded.phrases import OPENING_PHRASE, PhraseLimit, PhraseSplitter, detect_language
+from model.embedded.speak.phrases import OPENING_PHRASE, PhraseLimit, PhraseSplitter, detect_language
 from stepaudio_ui.bench.utterances import SAMPLE_RATE, error_units, trim_silence
 
 REPEATS = 2

@@ -28,8 +28,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from model.realtime_client import RealtimeClientEngine
-from model.stepfun import own_endpoint_service
+from model.realtime.client import RealtimeClientEngine
+from model.realtime.presets import own_endpoint_service
 from stepaudio_ui.bench.engine_turns import SpokenTurnDriver, TurnResult
 from stepaudio_ui.bench.flood_clients import HealthProcess, HostileProcess, Target
 from stepaudio_ui.bench.realtime import serve_in_thread
@@ -127,7 +127,7 @@ def summarise(
 
 
 def _bench_settings(settings: Settings, data_dir: Path) -> Settings:
-    from stepaudio_ui.access import hash_password
+    from stepaudio_ui.web.access import hash_password
 
     account = {"bench-editor": {"role": "editor", "password_hash": hash_password("bench-editor-password")}}
     update = {"data_dir": data_dir, "database_url": None, "host": "127.0.0.1", "warmup": False, "users": account}

@@ -30,21 +30,21 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from model.embedded.audio import resample
-from model.embedded.history import ConversationHistory
-from model.embedded.llm import ChatMessage, GenerationOptions
-from model.embedded.phrases import detect_language
-from model.embedded.prompts import SessionPrompts
-from model.embedded.replies import ReplyPlan
+from model.audio import resample
+from model.embedded.reply.history import ConversationHistory
+from model.embedded.reply.llm import ChatMessage, GenerationOptions
+from model.embedded.reply.plan import ReplyPlan
+from model.embedded.reply.prompts import SessionPrompts
 from model.embedded.shared import SharedModels
-from model.embedded.turn_taking import (
+from model.embedded.speak.phrases import detect_language
+from model.events import SessionConfig, TurnDetection
+from model.turn.turn_taking import (
     PAUSE_MS,
     SEMANTIC_CONFIDENT,
     extended_wait_ms,
     semantic_check_ms,
 )
-from model.embedded.turn_words import sounds_unfinished
-from model.events import SessionConfig, TurnDetection
+from model.turn.turn_words import sounds_unfinished
 from stepaudio_ui.bench.engine_turns import LEAD_SILENCE_MS, HeardTurn
 from stepaudio_ui.bench.utterances import SAMPLE_RATE, trim_silence
 

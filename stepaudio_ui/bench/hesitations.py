@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model.embedded.audio import resample
-from model.embedded.tts import SpeechSynthesizer
+from model.audio import resample
+from model.embedded.speak.kokoro import SpeechSynthesizer
 from stepaudio_ui.bench.utterances import (
     SAMPLE_RATE,
     SPEAKER_VOICE,

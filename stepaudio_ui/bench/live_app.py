@@ -22,7 +22,7 @@ def serve_app(settings: Any) -> tuple[Any, Any, str]:
     import uvicorn
 
     from stepaudio_ui.server import create_app
-    from stepaudio_ui.uvicorn_setup import uvicorn_config
+    from stepaudio_ui.web.uvicorn_setup import uvicorn_config
 
     app, ctx = create_app(settings)
     with socket.socket() as sock:
@@ -51,7 +51,7 @@ def wait_for_models(ctx: Any, timeout_s: float = 300) -> None:
 
 def newest_conversation(ctx: Any) -> Any:
     """The conversation the bench just held, as the store keeps it (`conversations.ConversationView`)."""
-    from stepaudio_ui import conversations
+    from stepaudio_ui.live import conversations
 
     with ctx.db.session() as s:
         newest = conversations.list_conversations(s, limit=1)[0]
@@ -71,7 +71,7 @@ def server_timings(view: Any) -> list[dict[str, float]]:
 
 def persona_voice(ctx: Any, slug: str) -> str:
     """The voice the persona's published version speaks with."""
-    from stepaudio_ui.studio import get_default_version
+    from stepaudio_ui.studio.library import get_default_version
 
     with ctx.db.session() as session:
         return str(get_default_version(session, kind="persona", slug=slug).spec.voice)
@@ -79,7 +79,7 @@ def persona_voice(ctx: Any, slug: str) -> str:
 
 def use_voice(ctx: Any, slug: str, voice: str) -> None:
     """Publish a version of the persona that speaks with `voice` (in the bench's scratch store only)."""
-    from stepaudio_ui.studio import get_default_version, list_versions, publish_version, save_version
+    from stepaudio_ui.studio.library import get_default_version, list_versions, publish_version, save_version
 
     with ctx.db.session() as session:
         current = get_default_version(session, kind="persona", slug=slug)

@@ -17,11 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from model.embedded.audio import int16_to_float, resample
-from model.embedded.engine import llm_writes_chinese
-from model.embedded.shared import SharedModels
-from model.embedded.turn_taking import SpeechStart, TurnTaker
+from model.audio import int16_to_float, resample
+from model.embedded.engine import shared_models
 from model.events import SessionConfig, TurnDetection
+from model.turn.turn_taking import SpeechStart, TurnTaker
 from stepaudio_ui.bench.first_chunk import first_phrase
 from stepaudio_ui.bench.floor import FloorStages, FloorTimer
 from stepaudio_ui.bench.live_browser import MIC_RATE
@@ -50,7 +49,7 @@ def _closest_clip(transcript: str, questions: dict[str, str]) -> str:
 
 def conversation_config(ctx: Any, view: Any) -> SessionConfig:
     """The session config the conversation ran with: its persona and scene versions, composed."""
-    from stepaudio_ui.live_session import LiveSelection, resolve_session
+    from stepaudio_ui.live.session import LiveSelection, resolve_session
 
     summary = view.summary
     selection = LiveSelection(
@@ -68,7 +67,7 @@ def live_floors(
 ) -> list[FloorStages]:
     """The floor of every answered spoken turn of the conversation `view` (see the module doc)."""
     engine = ctx.engines["embedded"]
-    timer = FloorTimer(SharedModels(engine.models, llm_writes_chinese(engine.options)), config)
+    timer = FloorTimer(shared_models(engine.models), config)
     floors: list[FloorStages] = []
     before: list[tuple[str, str]] = []
     turns = list(view.turns)

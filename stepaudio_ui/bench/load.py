@@ -29,8 +29,8 @@ import numpy as np
 from model.embedded.engine import EmbeddedEngine
 from model.events import InputAudioBufferAppend, SessionConfig, TurnDetection, encode_pcm16
 from model.protocol import Engine
-from model.realtime_client import RealtimeClientEngine
-from model.stepfun import own_endpoint_service
+from model.realtime.client import RealtimeClientEngine
+from model.realtime.presets import own_endpoint_service
 from stepaudio_ui.bench.engine_turns import BENCH_INSTRUCTIONS, CHUNK_MS, SpokenTurnDriver
 from stepaudio_ui.bench.realtime import serve_engine_in_thread
 from stepaudio_ui.bench.turn_state import TurnResult

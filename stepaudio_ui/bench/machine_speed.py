@@ -17,10 +17,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from model.embedded.audio import resample
-from model.embedded.llm import ChatMessage, GenerationOptions
+from model.audio import resample
 from model.embedded.models import EmbeddedModels
-from model.embedded.voices import DEFAULT_VOICE_ID, FAST_VOICE_ID
+from model.embedded.reply.llm import ChatMessage, GenerationOptions
+from model.embedded.speak.voices import DEFAULT_VOICE_ID, FAST_VOICE_ID
 from stepaudio_ui.bench.utterances import SAMPLE_RATE, Utterance, trim_silence
 
 REPEATS = 3

@@ -37,8 +37,8 @@ from model.events import (
     SessionUpdate,
 )
 from model.protocol import Availability, Engine, EngineSession, VoiceInfo
-from model.realtime_client import RealtimeClientEngine
-from model.stepfun import own_endpoint_service
+from model.realtime.client import RealtimeClientEngine
+from model.realtime.presets import own_endpoint_service
 from stepaudio_ui.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -188,9 +188,9 @@ def serve_engine_in_thread(engine: Engine, settings: Settings) -> tuple[Any, thr
     scratch store; returns (server, its thread, port). Set `server.should_exit` and join to stop it."""
     from fastapi import FastAPI
 
-    from stepaudio_ui import store
     from stepaudio_ui.context import AppContext
-    from stepaudio_ui.realtime_server import mount_realtime
+    from stepaudio_ui.realtime.server import mount_realtime
+    from stepaudio_ui.studio import store
 
     data_dir = Path(tempfile.mkdtemp(prefix="bench-realtime-"))
     bench_settings = settings.model_copy(update={"data_dir": data_dir, "database_url": None, "realtime_token": None})
@@ -207,7 +207,7 @@ def serve_in_thread(app: Any, settings: Settings) -> tuple[Any, threading.Thread
 
     import uvicorn
 
-    from stepaudio_ui.uvicorn_setup import uvicorn_config
+    from stepaudio_ui.web.uvicorn_setup import uvicorn_config
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from stepaudio_ui.specs import ExampleExchange, PersonaSpec, Traits
+from stepaudio_ui.studio.specs import ExampleExchange, PersonaSpec, Traits
 
 _FIRST = ["Ada", "Bao", "Cleo", "Dario", "Elin", "Fumi", "Gus", "Hana", "Ivo", "Juno", "Kai", "Lin", "Mara", "Nico"]
 _ROLES = ["storyteller", "support agent", "tutor", "concierge", "co-pilot", "coach", "guide", "critic", "barista"]
@@ -54,8 +54,8 @@ def _spec(index: int, version: int, rng: random.Random) -> PersonaSpec:
 
 def fill(db: Any, *, personas: int, versions: int, seed: int) -> None:
     """Bulk insert through the core tables (no ORM objects): seconds instead of minutes."""
-    from stepaudio_ui.store import Persona, PersonaVersion
-    from stepaudio_ui.studio_core import KINDS, spec_json
+    from stepaudio_ui.studio.core import KINDS, spec_json
+    from stepaudio_ui.studio.store import Persona, PersonaVersion
 
     rng = random.Random(seed)
     start = datetime.now(UTC) - timedelta(days=365)
@@ -102,8 +102,8 @@ def _p(samples: list[float], q: float) -> float:
 
 
 def run(args: argparse.Namespace, _settings: Any = None) -> int:
-    from stepaudio_ui import studio
-    from stepaudio_ui.store import Database
+    from stepaudio_ui.studio import library as studio
+    from stepaudio_ui.studio.store import Database
 
     with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
         folder = args.keep or Path(tmp)

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from model.embedded.audio import resample
-from model.embedded.phrases import detect_language
-from model.embedded.tts import SpeechSynthesizer
+from model.audio import resample
+from model.embedded.speak.kokoro import SpeechSynthesizer
+from model.embedded.speak.phrases import detect_language
 
 logger = logging.getLogger(__name__)
 

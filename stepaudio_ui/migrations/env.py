@@ -7,7 +7,7 @@ from alembic import context
 connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError(
-        "these migrations run through stepaudio_ui.store.Database.migrate(), which passes a connection; "
+        "these migrations run through stepaudio_ui.studio.store.Database.migrate(), which passes a connection; "
         "use `stepaudio-ui` (it migrates on start) instead of the alembic command line"
     )
 

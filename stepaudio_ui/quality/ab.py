@@ -17,12 +17,12 @@ from typing import Any
 import soundfile as sf
 from sqlmodel import Session, select
 
-from stepaudio_ui import studio
-from stepaudio_ui.compose import compose_session
 from stepaudio_ui.quality.conversation import ScriptedConversation
 from stepaudio_ui.quality.tables import AbPreference
-from stepaudio_ui.scene_choice import lab_scene, scene_label
-from stepaudio_ui.store import Database, write_transaction
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.compose import compose_session
+from stepaudio_ui.studio.scene_choice import lab_scene, scene_label
+from stepaudio_ui.studio.store import Database, write_transaction
 from stepaudio_ui.voices.cards import engine_voice
 
 

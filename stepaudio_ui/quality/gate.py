@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from stepaudio_ui import studio
 from stepaudio_ui.quality.runs import has_passing_run
+from stepaudio_ui.studio import library as studio
 
 
 class ChecksRequiredError(studio.StudioError):

@@ -20,19 +20,18 @@ import numpy as np
 import soundfile as sf
 
 from model.protocol import Engine
-from stepaudio_ui import studio
-from stepaudio_ui.compose import compose_session, effective_language
 from stepaudio_ui.quality.conversation import CollectedReply, ScriptedConversation
 from stepaudio_ui.quality.embedder import SentenceEmbedder
-from stepaudio_ui.quality.provenance import voice_card
 from stepaudio_ui.quality.runs import RunRecord, get_run, save_run
 from stepaudio_ui.quality.scorers import CheckResult, Reply, score_reply, voiced_seconds
 from stepaudio_ui.quality.script import CheckScript, Expectations, script_json
 from stepaudio_ui.quality.tables import QualityReply, QualityRun
-from stepaudio_ui.scene_choice import lab_scene, scene_label
-from stepaudio_ui.specs import PersonaSpec
-from stepaudio_ui.store import Database, utc_now
-from stepaudio_ui.voices.cards import engine_voice
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.compose import compose_session, effective_language
+from stepaudio_ui.studio.scene_choice import lab_scene, scene_label
+from stepaudio_ui.studio.specs import PersonaSpec
+from stepaudio_ui.studio.store import Database, utc_now
+from stepaudio_ui.voices.cards import engine_voice, voice_card
 
 logger = logging.getLogger(__name__)
 

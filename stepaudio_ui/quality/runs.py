@@ -8,10 +8,10 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from stepaudio_ui.quality.provenance import VoiceCard
 from stepaudio_ui.quality.scorers import CheckResult
 from stepaudio_ui.quality.tables import QualityReply, QualityRun
-from stepaudio_ui.store import write_transaction
+from stepaudio_ui.studio.store import write_transaction
+from stepaudio_ui.voices.provenance import VoiceCard
 
 
 class RunNotFoundError(LookupError):

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from model.text_language import detect_language
 from stepaudio_ui.quality.embedder import SentenceEmbedder
 from stepaudio_ui.quality.script import Expectations
-from stepaudio_ui.specs import PersonaSpec
+from stepaudio_ui.studio.specs import PersonaSpec
 
 _SENTENCE_END = re.compile(r"[.!?。！？]+(?=\s|$|[\"'”’])|[。！？]+")
 _WORD = re.compile(r"[A-Za-z0-9']+|[\u3400-\u9fff]")

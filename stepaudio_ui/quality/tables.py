@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from stepaudio_ui.store import utc_now
+from stepaudio_ui.studio.store import utc_now
 
 
 class QualityRun(SQLModel, table=True):

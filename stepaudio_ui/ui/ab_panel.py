@@ -14,18 +14,18 @@ from typing import Any
 
 import gradio as gr
 
-from model.embedded.brain_choice import BrainChoiceError
-from stepaudio_ui import studio
-from stepaudio_ui.access import AccessError, AccessPolicy, Role
+from model.embedded.reply.brain_choice import BrainChoiceError
 from stepaudio_ui.context import AppContext
-from stepaudio_ui.downloads import download_folder, make_private
-from stepaudio_ui.published_scope import allowed_version, listed_items
 from stepaudio_ui.quality import ab
 from stepaudio_ui.quality.conversation import EngineReplyError
-from stepaudio_ui.scene_choice import choose_scene
-from stepaudio_ui.specs import NO_SCENE
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.published_scope import allowed_version, listed_items
+from stepaudio_ui.studio.scene_choice import choose_scene
+from stepaudio_ui.studio.specs import NO_SCENE
 from stepaudio_ui.ui import engine_progress
 from stepaudio_ui.ui.brain_picker import add_brain_picker
+from stepaudio_ui.web.access import AccessError, AccessPolicy, Role
+from stepaudio_ui.web.downloads import download_folder, make_private
 
 WIN_HEADERS = ["Pair", "Configuration", "Wins", "Votes", "Win rate"]
 ERRORS = (EngineReplyError, studio.StudioError, AccessError, BrainChoiceError)

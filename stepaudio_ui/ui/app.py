@@ -10,9 +10,9 @@ from collections.abc import Callable
 import gradio as gr
 
 from stepaudio_ui import package_data
-from stepaudio_ui.access import AccessPolicy, request_username
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.ui import compose_panel, personas_panel, scenes_panel, voices_panel
+from stepaudio_ui.web.access import AccessPolicy, request_username
 
 logger = logging.getLogger(__name__)
 

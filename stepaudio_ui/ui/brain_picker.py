@@ -12,8 +12,8 @@ from typing import Any
 
 import gradio as gr
 
-from model.embedded.brain_choice import brain_markdown
-from model.embedded.brains import BRAINS, all_brains_command
+from model.embedded.reply.brain_choice import brain_markdown
+from model.embedded.reply.brains import BRAINS, all_brains_command
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.voices.cards import EMBEDDED_ENGINE
 

@@ -6,14 +6,14 @@ from typing import Any
 
 import gradio as gr
 
-from stepaudio_ui import studio
-from stepaudio_ui.access import AccessError, AccessPolicy
-from stepaudio_ui.compose import compose_session
 from stepaudio_ui.context import AppContext
-from stepaudio_ui.published_scope import listed_items
-from stepaudio_ui.specs import NO_SCENE
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.compose import compose_session
+from stepaudio_ui.studio.published_scope import listed_items
+from stepaudio_ui.studio.specs import NO_SCENE
 from stepaudio_ui.ui.live_scene import with_no_scene
 from stepaudio_ui.ui.render import user_errors
+from stepaudio_ui.web.access import AccessError, AccessPolicy
 
 PICK_LIMIT = 200  # dropdowns are for picking; the library tabs search the rest
 STUDIO_ERRORS: tuple[type[Exception], ...] = (studio.StudioError, AccessError)

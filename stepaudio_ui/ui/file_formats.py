@@ -1,12 +1,12 @@
-"""The export buttons and the import upload of the editors, on top of `stepaudio_ui.io_formats`."""
+"""The export buttons and the import upload of the editors, on top of `stepaudio_ui.exchange.formats`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from stepaudio_ui import io_formats
 from stepaudio_ui.context import AppContext
+from stepaudio_ui.exchange import formats as io_formats
 from stepaudio_ui.ui.versioning import FileFormat, Importer
 
 # (button label, io_formats format, file suffix)

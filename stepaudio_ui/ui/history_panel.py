@@ -8,11 +8,11 @@ from typing import Any
 
 import gradio as gr
 
-from stepaudio_ui.access import AccessError, AccessPolicy
 from stepaudio_ui.context import AppContext
-from stepaudio_ui.downloads import download_folder, make_private
-from stepaudio_ui.history_export import export_files
+from stepaudio_ui.live.history_export import export_files
 from stepaudio_ui.ui import history_playback
+from stepaudio_ui.web.access import AccessError, AccessPolicy
+from stepaudio_ui.web.downloads import download_folder, make_private
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ VIEWER_NOTE = "Saved conversations are for editors: they hold everyone's talks, 
 
 def conversation_rows(ctx: AppContext) -> tuple[list[list[Any]], list[tuple[str, int]]]:
     """The table rows and the picker choices, newest first."""
-    from stepaudio_ui import conversations
+    from stepaudio_ui.live import conversations
 
     with ctx.db.session() as s:
         found = conversations.list_conversations(s, limit=LIST_LIMIT)
@@ -52,7 +52,8 @@ def conversation_rows(ctx: AppContext) -> tuple[list[list[Any]], list[tuple[str,
 
 def show_conversation(ctx: AppContext, conversation_id: int | None) -> tuple[list[dict[str, str]], str, list[str]]:
     """Transcript messages, a details line and the download files of one conversation."""
-    from stepaudio_ui import conversations, studio
+    from stepaudio_ui.live import conversations
+    from stepaudio_ui.studio import library as studio
 
     if conversation_id is None:
         return [], "Pick a conversation.", []

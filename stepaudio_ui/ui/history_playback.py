@@ -1,7 +1,7 @@
 """History: play back each turn of a saved conversation, the user's words and the persona's replies.
 
 Click a message in the transcript, or pick a turn from the list, and its stretch of the recording (see
-stepaudio_ui.turn_audio) plays below. Only editors read saved conversations, so only they hear them.
+stepaudio_ui.live.turn_audio) plays below. Only editors read saved conversations, so only they hear them.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from stepaudio_ui.access import AccessError, AccessPolicy
 from stepaudio_ui.context import AppContext
-from stepaudio_ui.live_session import conversation_audio_dir
-from stepaudio_ui.turn_audio import TurnClip, read_clip
+from stepaudio_ui.live.session import conversation_audio_dir
+from stepaudio_ui.live.turn_audio import TurnClip, read_clip
+from stepaudio_ui.web.access import AccessError, AccessPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,8 @@ TEXT = {
 
 
 def _turns(ctx: AppContext, conversation_id: int) -> Any:
-    from stepaudio_ui import conversations, studio
+    from stepaudio_ui.live import conversations
+    from stepaudio_ui.studio import library as studio
 
     try:
         with ctx.db.session() as s:

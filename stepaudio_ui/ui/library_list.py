@@ -10,11 +10,11 @@ from typing import Any
 
 import gradio as gr
 
-from stepaudio_ui import studio
-from stepaudio_ui.access import AccessError, AccessPolicy
-from stepaudio_ui.published_scope import published_items
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.published_scope import published_items
 from stepaudio_ui.ui.editor_layout import EditorLayout, EditorState, item_label
 from stepaudio_ui.ui.render import status_html, user_errors
+from stepaudio_ui.web.access import AccessError, AccessPolicy
 
 LIST_LIMIT = 50  # the list is for picking; search narrows 10,000 items down to these
 STUDIO_ERRORS: tuple[type[Exception], ...] = (studio.StudioError, AccessError)

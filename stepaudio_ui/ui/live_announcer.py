@@ -14,7 +14,7 @@ import html
 
 import gradio as gr
 
-from stepaudio_ui.live_view import FinishedLine
+from stepaudio_ui.live.view import FinishedLine
 
 ELEM_ID = "live-announcer"
 # Every word a screen reader hears from here, in one place (for translation).

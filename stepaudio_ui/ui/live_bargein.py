@@ -12,10 +12,10 @@ is the answer to the new turn. Scenes that do not let the user interrupt are lef
 
 from __future__ import annotations
 
-from stepaudio_ui.access import AccessError, Role
 from stepaudio_ui.context import AppContext
-from stepaudio_ui.published_scope import allowed_version
-from stepaudio_ui.specs import NO_SCENE
+from stepaudio_ui.studio.published_scope import allowed_version
+from stepaudio_ui.studio.specs import NO_SCENE
+from stepaudio_ui.web.access import AccessError, Role
 
 MARKER_ID = "live-bargein"
 
@@ -97,7 +97,7 @@ def marker_html(allowed: bool) -> str:
 
 def scene_allows_interrupt(ctx: AppContext, scene: str | None, scene_version: int | None, role: Role) -> bool:
     """Whether the chosen scene version lets the user interrupt (unknown or unreadable: yes, the default)."""
-    from stepaudio_ui import studio
+    from stepaudio_ui.studio import library as studio
 
     if not scene or scene == NO_SCENE:  # no scene tone: the neutral frame lets the user interrupt
         return True

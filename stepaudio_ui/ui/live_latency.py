@@ -12,7 +12,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from stepaudio_ui.live_view import LATENCY_STAGES, TurnLatency
+from stepaudio_ui.live.view import LATENCY_STAGES, TurnLatency
 
 ELEM_ID = "live-latency"
 SHOWN_TURNS = 12  # the newest turns; older ones scroll out

@@ -1,7 +1,7 @@
 """The Live tab: pick a persona, a scene tone, an engine and its brain, then talk over WebRTC.
 
 Layout first, wiring after. The WebRTC component's own button starts and stops the conversation; the
-handler (stepaudio_ui.live) receives the dropdowns' values as its args, and pushes transcript,
+handler (stepaudio_ui.live.handler) receives the dropdowns' values as its args, and pushes transcript,
 latency and status back as AdditionalOutputs.
 """
 
@@ -13,26 +13,26 @@ from typing import Any
 import gradio as gr
 from fastrtc import WebRTC
 
-from stepaudio_ui.access import AccessError, AccessPolicy, Role
-from stepaudio_ui.compose import compose_instructions
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.engines import default_engine_name
-from stepaudio_ui.live import LiveRegistry
-from stepaudio_ui.live_rtc import (
+from stepaudio_ui.live.handler import LiveRegistry
+from stepaudio_ui.live.rtc import (
     browser_rtc_configuration,
     enable_loopback_ice,
     server_rtc_configuration,
     tolerate_empty_value,
 )
-from stepaudio_ui.live_view import ViewSnapshot
-from stepaudio_ui.published_scope import allowed_version, listed_items, listed_versions
-from stepaudio_ui.specs import NO_SCENE
+from stepaudio_ui.live.view import ViewSnapshot
+from stepaudio_ui.studio.compose import compose_instructions
+from stepaudio_ui.studio.published_scope import allowed_version, listed_items, listed_versions
+from stepaudio_ui.studio.specs import NO_SCENE
 from stepaudio_ui.ui import live_announcer, live_latency, live_shortcuts
 from stepaudio_ui.ui.brain_picker import add_brain_picker
 from stepaudio_ui.ui.live_bargein import BARGE_IN_JS, MARKER_ID, marker_html, scene_allows_interrupt
 from stepaudio_ui.ui.live_mic import MIC_CHECK_JS
 from stepaudio_ui.ui.live_scene import home_scene_value, with_no_scene
 from stepaudio_ui.ui.live_scope import RoleScopedLiveHandler
+from stepaudio_ui.web.access import AccessError, AccessPolicy, Role
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def _choices(ctx: AppContext, kind: str, role: Role) -> list[tuple[str, str]]:
 
 
 def _version_choices(ctx: AppContext, kind: str, slug: str | None, role: Role) -> list[tuple[str, str | int]]:
-    from stepaudio_ui import studio
+    from stepaudio_ui.studio import library as studio
 
     if not slug or slug == NO_SCENE:
         return [("published" if not slug else "no scene tone", DEFAULT_VERSION)]
@@ -100,7 +100,7 @@ def preview_instructions(
     ctx: AppContext, persona: str | None, persona_version: Any, scene: str | None, scene_version: Any, role: Role
 ) -> str:
     """Exactly the instructions the engine will get (compose is deterministic); viewers: published only."""
-    from stepaudio_ui import studio
+    from stepaudio_ui.studio import library as studio
 
     if not persona:
         return "Pick a persona."

@@ -1,15 +1,15 @@
 """The Live tab's scene-tone picker: "no scene tone" first, then the scene tones the caller may use; picking
-a persona preselects its home scene, by the same rule /v1/realtime follows (stepaudio_ui.scene_choice)."""
+a persona preselects its home scene, by the same rule /v1/realtime follows (stepaudio_ui.studio.scene_choice)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from stepaudio_ui import studio
-from stepaudio_ui.access import AccessError, Role
-from stepaudio_ui.published_scope import allowed_version
-from stepaudio_ui.scene_choice import home_scene
-from stepaudio_ui.specs import NO_SCENE
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.published_scope import allowed_version
+from stepaudio_ui.studio.scene_choice import home_scene
+from stepaudio_ui.studio.specs import NO_SCENE
+from stepaudio_ui.web.access import AccessError, Role
 
 NO_SCENE_CHOICE = ("No scene tone (neutral)", NO_SCENE)
 

@@ -12,10 +12,10 @@ import asyncio
 import logging
 from typing import Any
 
-from stepaudio_ui.access import Role
-from stepaudio_ui.live import LiveHandler
-from stepaudio_ui.live_session import LiveSelection
-from stepaudio_ui.published_scope import allowed_version
+from stepaudio_ui.live.handler import LiveHandler
+from stepaudio_ui.live.session import LiveSelection
+from stepaudio_ui.studio.published_scope import allowed_version
+from stepaudio_ui.web.access import Role
 
 logger = logging.getLogger(__name__)
 

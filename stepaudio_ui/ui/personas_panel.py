@@ -7,10 +7,9 @@ from typing import Any
 
 import gradio as gr
 
-from stepaudio_ui.access import AccessPolicy
 from stepaudio_ui.context import AppContext
-from stepaudio_ui.published_scope import listed_items
-from stepaudio_ui.specs import PersonaSpec
+from stepaudio_ui.studio.published_scope import listed_items
+from stepaudio_ui.studio.specs import PersonaSpec
 from stepaudio_ui.ui import file_formats, voice_preview
 from stepaudio_ui.ui.spec_form import (
     FieldBinding,
@@ -26,6 +25,7 @@ from stepaudio_ui.ui.spec_form import (
 )
 from stepaudio_ui.ui.versioning import VersionedEditor
 from stepaudio_ui.voices.cards import persona_voice_markdown, voice_choices
+from stepaudio_ui.web.access import AccessPolicy
 
 LANGUAGES = [("English", "en"), ("Chinese (Mandarin)", "zh"), ("Both (answers in the user's language)", "both")]
 TRAITS = [

@@ -11,20 +11,20 @@ from typing import Any
 
 import gradio as gr
 
-from stepaudio_ui import studio
-from stepaudio_ui.access import AccessError, AccessPolicy
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.package_data import checks_dir
 from stepaudio_ui.quality.compare import compare_runs
 from stepaudio_ui.quality.conversation import EngineReplyError
 from stepaudio_ui.quality.embedder import SentenceEmbedder
-from stepaudio_ui.quality.provenance import voice_card
 from stepaudio_ui.quality.report import comparison_report, run_report
 from stepaudio_ui.quality.runner import CheckSetupError, run_check
 from stepaudio_ui.quality.runs import RunNotFoundError, get_run, list_runs
 from stepaudio_ui.quality.script import ScriptError, load_script
-from stepaudio_ui.specs import NO_SCENE
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.specs import NO_SCENE
 from stepaudio_ui.ui import ab_panel, engine_progress
+from stepaudio_ui.voices.cards import voice_card
+from stepaudio_ui.web.access import AccessError, AccessPolicy
 
 ERRORS = (ScriptError, CheckSetupError, EngineReplyError, RunNotFoundError, studio.StudioError, AccessError)
 VIEWER_NOTE = "Check runs are for editors: they run and store any version, published or not. Try the A/B tab."

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from stepaudio_ui.access import AccessPolicy
 from stepaudio_ui.context import AppContext
-from stepaudio_ui.specs import SceneSpec
+from stepaudio_ui.studio.specs import SceneSpec
 from stepaudio_ui.ui import file_formats
 from stepaudio_ui.ui.spec_form import (
     FieldBinding,
@@ -18,6 +17,7 @@ from stepaudio_ui.ui.spec_form import (
     whole_number,
 )
 from stepaudio_ui.ui.versioning import VersionedEditor
+from stepaudio_ui.web.access import AccessPolicy
 
 LANGUAGE_OVERRIDE = [
     ("Keep the persona's language", ""),

@@ -16,15 +16,15 @@ from typing import Any
 import gradio as gr
 from pydantic import ValidationError
 
-from stepaudio_ui import studio
-from stepaudio_ui.access import AccessPolicy
 from stepaudio_ui.context import AppContext
-from stepaudio_ui.downloads import download_folder, make_private
 from stepaudio_ui.quality.gate import publish_checked
+from stepaudio_ui.studio import library as studio
 from stepaudio_ui.ui.editor_layout import EditorState, FileFormat, Importer
 from stepaudio_ui.ui.library_list import STUDIO_ERRORS, LibraryListing
 from stepaudio_ui.ui.render import cell, describe_validation_error, rows_or_blank, status_html, user_errors
 from stepaudio_ui.ui.spec_form import SpecForm
+from stepaudio_ui.web.access import AccessPolicy
+from stepaudio_ui.web.downloads import download_folder, make_private
 
 __all__ = ["EditorState", "FileFormat", "Importer", "VersionedEditor"]
 

@@ -15,9 +15,9 @@ import gradio as gr
 import numpy as np
 
 from stepaudio_ui.context import AppContext
+from stepaudio_ui.studio.custom_voices import is_custom_voice_id
 from stepaudio_ui.ui.render import status_html
 from stepaudio_ui.voices.cards import EMBEDDED_ENGINE, engine_voice, fallback_label
-from stepaudio_ui.voices.records import is_custom_voice_id
 
 logger = logging.getLogger(__name__)
 

@@ -12,13 +12,9 @@ from typing import Any
 
 import gradio as gr
 
-from stepaudio_ui.access import AccessError, AccessPolicy
 from stepaudio_ui.context import AppContext
-from stepaudio_ui.downloads import download_folder, make_private
-from stepaudio_ui.studio_core import StudioError
-from stepaudio_ui.ui.render import status_html, user_errors
-from stepaudio_ui.voices.cards import custom_card, engine_note, fallback_label
-from stepaudio_ui.voices.records import (
+from stepaudio_ui.studio.core import StudioError
+from stepaudio_ui.studio.custom_voices import (
     FIELD_LABELS,
     CustomVoiceError,
     create_custom_voice,
@@ -27,6 +23,10 @@ from stepaudio_ui.voices.records import (
     list_custom_voices,
     update_custom_voice,
 )
+from stepaudio_ui.ui.render import status_html, user_errors
+from stepaudio_ui.voices.cards import custom_card, engine_note, fallback_label
+from stepaudio_ui.web.access import AccessError, AccessPolicy
+from stepaudio_ui.web.downloads import download_folder, make_private
 
 HEADERS = ["Voice id", "Name", "Languages", "Engine", "Model", "License", "Source", "Consent"]
 NEW = "__new__"

@@ -1,1 +1,6 @@
-"""Custom voices: reference clips uploaded by editors, with their provenance and consent on record."""
+"""Voice cards: what each engine's voices are (model, licence, source, consent), custom voices included.
+
+The stored custom voices themselves (rows, reference clips, their checks) live in `studio`; here is what a
+card says about a voice and what an engine does with a custom one (`engine_clips`). May import `studio` and
+`model`.
+"""

@@ -13,9 +13,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from model.embedded.voices import DEFAULT_VOICE_ID, voice_info
-from stepaudio_ui.quality.provenance import VoiceCard, voice_card
-from stepaudio_ui.voices.records import CustomVoiceView, get_custom_voice, is_custom_voice_id, list_custom_voices
+from model.embedded.speak.voices import DEFAULT_VOICE_ID, voice_info
+from model.protocol import Engine
+from stepaudio_ui.studio.custom_voices import CustomVoiceView, get_custom_voice, is_custom_voice_id, list_custom_voices
+from stepaudio_ui.voices.provenance import VoiceCard
 
 CLONING_ENGINES = frozenset({"step-audio-2-mini"})
 EMBEDDED_ENGINE = "embedded"
@@ -120,3 +121,23 @@ def voice_choices(engines: dict[str, Any], session: Session | None) -> list[tupl
         state = "provenance incomplete" if custom.missing else "provenance complete"
         choices.append((f"{custom.name} ({custom.voice_id}, custom voice, {state})", custom.voice_id))
     return choices
+
+
+def voice_card(engine: Engine, voice_id: str, session: Any = None) -> VoiceCard:
+    """The engine's card for `voice_id`; with a store session, custom voices get their own card."""
+    if session is not None:
+        custom = custom_card_for(session, engine.name, voice_id)
+        if custom is not None:
+            return custom
+    for voice in engine.voices():
+        if voice.id == voice_id:
+            return VoiceCard(
+                voice=voice.id,
+                engine=engine.name,
+                name=voice.name,
+                model=voice.model,
+                license=voice.license,
+                source=voice.source,
+                consent=voice.consent,
+            )
+    return VoiceCard(voice=voice_id, engine=engine.name, known=False)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from stepaudio_ui.voices.records import custom_voice_clip, get_custom_voice, is_custom_voice_id
+from stepaudio_ui.studio.custom_voices import custom_voice_clip, get_custom_voice, is_custom_voice_id
 
 logger = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from model.embedded.history import ConversationHistory
-from model.embedded.llm import ChatMessage, GenerationOptions, estimate_tokens
-from model.embedded.replies import (
+from model.embedded.reply.history import ConversationHistory
+from model.embedded.reply.llm import ChatMessage, GenerationOptions, estimate_tokens
+from model.embedded.reply.plan import (
     ReplyShaper,
     adapt_prompt,
     english_retry_options,

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from model.embedded.shared import SharedModels
-from model.embedded.tts import SynthesisInterrupted
+from model.embedded.speak.kokoro import SynthesisInterrupted
 from model.events import SessionConfig, TurnDetection
 
 from .conftest import TEST_INSTRUCTIONS

@@ -5,9 +5,9 @@ SmolLM2 keeps its own English-only prompting."""
 
 from __future__ import annotations
 
-from model.embedded.llm import ChatMessage
-from model.embedded.persona_prompt import CHINESE_TURN_HINT, example_line, with_few_shot
-from model.embedded.replies import adapt_prompt, plan_reply
+from model.embedded.reply.llm import ChatMessage
+from model.embedded.reply.persona_prompt import CHINESE_TURN_HINT, example_line, with_few_shot
+from model.embedded.reply.plan import adapt_prompt, plan_reply
 from model.events import FewShotTurn, SessionConfig
 
 EXAMPLES = [FewShotTurn(user="Find me a charger.", assistant="There's a fast charger eight minutes ahead.")]
@@ -54,7 +54,7 @@ def test_smollm2_keeps_its_english_framing_and_no_few_shot_turns() -> None:
 
 
 def test_a_stock_refusal_is_not_spoken_but_a_persona_declining_is() -> None:
-    from model.embedded.replies import ReplyShaper
+    from model.embedded.reply.plan import ReplyShaper
 
     assert ReplyShaper(3).accept("I'm sorry, but I can't assist with that.") == []
     declined = "I can't help with that while you're driving."

@@ -7,10 +7,10 @@ import time
 
 import numpy as np
 
-from model.embedded.llm import ChatMessage, GenerationOptions
 from model.embedded.models import EmbeddedModels
-from model.embedded.phrase_cache import OPENERS, PhraseAudioCache, is_short_phrase
+from model.embedded.reply.llm import ChatMessage, GenerationOptions
 from model.embedded.shared import SharedModels
+from model.embedded.speak.phrase_cache import OPENERS, PhraseAudioCache, is_short_phrase
 from model.events import SessionConfig
 
 VOICE = "jf_alpha"

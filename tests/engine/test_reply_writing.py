@@ -6,12 +6,12 @@ import asyncio
 import threading
 import time
 
-from model.embedded.llm import ChatMessage, GenerationOptions
 from model.embedded.models import EmbeddedModels
-from model.embedded.phrases import speech_units
-from model.embedded.replies import ReplyPlan, join_phrases
-from model.embedded.reply_writer import PAUSE_AT_UNITS_WAITING, ReplyStats, ReplyWriter
+from model.embedded.reply.llm import ChatMessage, GenerationOptions
+from model.embedded.reply.plan import ReplyPlan, join_phrases
+from model.embedded.reply.write import PAUSE_AT_UNITS_WAITING, ReplyStats, ReplyWriter
 from model.embedded.shared import SharedModels
+from model.embedded.speak.phrases import speech_units
 
 # Greedy decoding: the same long reply every run, so the test does not hang on the model's mood.
 LONG_REPLY = GenerationOptions(max_tokens=160, temperature=0.0)

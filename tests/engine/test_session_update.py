@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from model.embedded.audio import resample
+from model.audio import resample
 from model.events import SessionConfig, SessionUpdate, TurnDetection
 
 from .conftest import TEST_INSTRUCTIONS

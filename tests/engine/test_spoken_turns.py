@@ -9,8 +9,8 @@ import re
 import numpy as np
 import pytest
 
-from model.embedded.audio import resample
-from model.embedded.phrases import detect_language
+from model.audio import resample
+from model.embedded.speak.phrases import detect_language
 from model.events import (
     ContentPart,
     ConversationItem,
@@ -91,7 +91,7 @@ async def test_smollm2_keeps_answering_a_chinese_turn_in_english(engine, open_cl
     config = SessionConfig(instructions=TEST_INSTRUCTIONS, language="auto", brain="smollm2-135m")
     client = await open_client(engine, config)
     assert client.session.config.brain == "smollm2-135m"
-    with caplog.at_level(logging.WARNING, logger="model.embedded.replies"):
+    with caplog.at_level(logging.WARNING, logger="model.embedded.reply.plan"):
         await client.session.send(typed("你喜欢吃什么水果？"))
         done = await client.wait_type("response.done")
     reply_text = done.response.output[0].content[0].transcript
@@ -170,7 +170,7 @@ async def test_a_pause_inside_a_turn_does_not_cut_its_transcript(engine, open_cl
 
 async def test_a_turn_ending_at_a_pause_uses_the_transcript_started_there(engine, open_client, utterances, caplog):
     client = await open_client(engine)
-    with caplog.at_level(logging.DEBUG, logger="model.embedded.early_asr"):
+    with caplog.at_level(logging.DEBUG, logger="model.embedded.listen.early_asr"):
         await client.speak(utterances["en_capital"].audio, real_time=True)
         heard = await client.wait_type("conversation.item.input_audio_transcription.completed")
     assert "france" in heard.transcript.lower(), heard.transcript
@@ -191,7 +191,7 @@ async def test_the_last_allowed_sentence_is_spoken_too(engine, open_client):
 
 async def test_a_reply_cut_by_its_token_limit_does_not_trail_off_mid_sentence(engine, open_client, caplog):
     """The words written before the limit are spoken up to the last finished phrase, never a dangling half."""
-    caplog.set_level(logging.INFO, logger="model.embedded.responder")
+    caplog.set_level(logging.INFO, logger="model.embedded.spoken_response")
     config = SessionConfig(
         instructions=TEST_INSTRUCTIONS, language="en", max_sentences=3, temperature=0.0, max_response_output_tokens=14
     )

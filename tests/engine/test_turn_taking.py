@@ -8,9 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from model.embedded.audio import resample
-from model.embedded.turn_taking import PAUSE_MS, SpeechPaused, SpeechResumed, SpeechStart, TurnEnd, TurnTaker
+from model.audio import resample
 from model.events import TurnDetection
+from model.turn.turn_taking import PAUSE_MS, SpeechPaused, SpeechResumed, SpeechStart, TurnEnd, TurnTaker
 from stepaudio_ui.bench.utterances import trim_silence
 
 pytestmark = pytest.mark.models

@@ -20,13 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from model.embedded.asr import WhisperAsr
-from model.embedded.audio import resample
-from model.embedded.llm import ChatMessage, GenerationOptions, LlamaCppChat
-from model.embedded.phrases import PhraseSplitter
-from model.embedded.tts import KokoroTts
-from model.embedded.turn import SmartTurnV3
-from model.embedded.vad import SileroVadModel
+from model.audio import resample
+from model.embedded.listen.asr import WhisperAsr
+from model.embedded.reply.llm import ChatMessage, GenerationOptions, LlamaCppChat
+from model.embedded.speak.kokoro import KokoroTts
+from model.embedded.speak.phrases import PhraseSplitter
+from model.turn.smart_turn import SmartTurnV3
+from model.turn.vad import SileroVadModel
 from tests.engine_components.speech_metrics import character_error_rate, word_error_rate
 
 ENGLISH = [

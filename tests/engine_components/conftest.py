@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.embedded.audio import resample
+from model.audio import resample
 from model.embedded.models import EmbeddedModels, EmbeddedOptions, load_models, warm_up
 
 SAMPLE_RATE = 16_000

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from model.embedded.brain_files import BrainFileError, brain_file
-from model.embedded.brains import DEFAULT_BRAIN_ID, Brain, PartPackage, brain_by_id
 from model.embedded.engine import EmbeddedEngine
 from model.embedded.models import EmbeddedOptions
+from model.embedded.reply.brain_files import BrainFileError, brain_file
+from model.embedded.reply.brains import DEFAULT_BRAIN_ID, Brain, PartPackage, brain_by_id
 
 PART_BYTES = [b"GGUF" + os.urandom(3000), os.urandom(2500), os.urandom(1200)]
 

@@ -10,10 +10,10 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from model.embedded.audio import resample
+from model.audio import resample
 from model.embedded.models import EmbeddedModels
-from model.embedded.tts import SynthesisInterrupted
-from model.embedded.voices import DEFAULT_VOICE_ID, FAST_VOICE_ID
+from model.embedded.speak.kokoro import SynthesisInterrupted
+from model.embedded.speak.voices import DEFAULT_VOICE_ID, FAST_VOICE_ID
 from tests.engine_components.speech_metrics import character_error_rate, word_error_rate
 
 pytestmark = pytest.mark.models

@@ -18,14 +18,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from model.embedded.llm import (
+from model.embedded.models import EmbeddedModels
+from model.embedded.reply.llm import (
     ChatMessage,
     GenerationOptions,
     LlamaCppChat,
     OpenAICompatibleChat,
     estimate_tokens,
 )
-from model.embedded.models import EmbeddedModels
 
 pytestmark = pytest.mark.models
 

@@ -18,8 +18,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import threading
 from pathlib import Path
-from model.embedded.audio import resample
-from model.embedded.llm import ChatMessage, GenerationOptions
+from model.audio import resample
+from model.embedded.reply.llm import ChatMessage, GenerationOptions
 from model.embedded.models import EmbeddedOptions, load_models
 models = load_models(EmbeddedOptions(cache_dir=Path({cache!r})))
 models.asr.model("base")

@@ -7,7 +7,7 @@ from collections import deque
 
 import pytest
 
-from model.embedded.phrase_joining import MAX_JOINED_WORDS, SPEECH_S_PER_WORD, SpeechBudget, next_phrase
+from model.embedded.speak.phrase_joining import MAX_JOINED_WORDS, SPEECH_S_PER_WORD, SpeechBudget, next_phrase
 
 
 def _queue(*phrases: str | None) -> deque[str | None]:

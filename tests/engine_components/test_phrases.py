@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.embedded.audio import float_to_int16, int16_to_float, resample
-from model.embedded.phrases import (
+from model.audio import float_to_int16, int16_to_float, resample
+from model.embedded.speak.phrases import (
     LATER_MIN_WORDS,
     OPENING_PHRASE,
     SENTENCES_ONLY_AFTER,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from model.embedded.phrases import detect_language as phrase_language
+from model.embedded.speak.phrases import detect_language as phrase_language
 from model.text_language import detect_language, languages_of
-from stepaudio_ui.chara_card import card_data, card_to_persona
+from stepaudio_ui.exchange.chara_card import card_data, card_to_persona
 from stepaudio_ui.quality.scorers import detect_language as reply_language
 
 MIXED = [

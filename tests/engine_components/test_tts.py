@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.embedded.audio import resample
+from model.audio import resample
 from model.embedded.models import EmbeddedModels
-from model.embedded.tts import MODEL_FILE_NAME
-from model.embedded.voices import (
+from model.embedded.speak.kokoro import MODEL_FILE_NAME
+from model.embedded.speak.voices import (
     BLENDS,
     DEFAULT_VOICE_ID,
     FAST_VOICE_ID,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.embedded.turn_words import sounds_unfinished
+from model.turn.turn_words import sounds_unfinished
 
 
 @pytest.mark.parametrize(

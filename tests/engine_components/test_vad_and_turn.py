@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from model.embedded.models import EmbeddedModels
-from model.embedded.turn import last_window
+from model.turn.smart_turn import last_window
 
 pytestmark = pytest.mark.models
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from model.events import SessionConfig
-from stepaudio_ui.live_session import LiveSelection, ResolvedSession
+from stepaudio_ui.live.session import LiveSelection, ResolvedSession
 
 
 def sam_session(input_rate: int = 16_000, output_rate: int = 24_000) -> ResolvedSession:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from stepaudio_ui.history_export import both_sides_wav
-from stepaudio_ui.live_session import PERSONA_WAV, USER_WAV, conversation_audio_dir
+from stepaudio_ui.live.history_export import both_sides_wav
+from stepaudio_ui.live.session import PERSONA_WAV, USER_WAV, conversation_audio_dir
 
 MIC_RATE, PERSONA_RATE = 48_000, 24_000
 

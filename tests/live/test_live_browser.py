@@ -57,7 +57,7 @@ def wait_for_transcript(live: Any, check: Any, *, timeout_s: float = REPLY_TIMEO
 
 
 def saved_conversation(app: Any) -> Any:
-    from stepaudio_ui import conversations
+    from stepaudio_ui.live import conversations
 
     with app.ctx.db.session() as s:
         newest = conversations.list_conversations(s, limit=1)[0]

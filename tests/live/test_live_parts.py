@@ -13,17 +13,17 @@ import numpy as np
 import pytest
 
 from model.events import SessionConfig, TurnTimings
-from stepaudio_ui.history_export import export_files, transcript_markdown
-from stepaudio_ui.live_audio import FRAME_SAMPLES, RealTimePacer, ReplyAudio
-from stepaudio_ui.live_session import (
+from stepaudio_ui.live.history_export import export_files, transcript_markdown
+from stepaudio_ui.live.pacing import FRAME_SAMPLES, RealTimePacer, ReplyAudio
+from stepaudio_ui.live.session import (
     ConversationRecorder,
     LiveSelection,
     ResolvedSession,
     resolve_session,
     selection_from_args,
 )
-from stepaudio_ui.live_view import ConversationView, latency_from_timings
-from stepaudio_ui.specs import NO_SCENE
+from stepaudio_ui.live.view import ConversationView, latency_from_timings
+from stepaudio_ui.studio.specs import NO_SCENE
 from stepaudio_ui.ui.live_latency import caption, latency_frame
 
 
@@ -108,13 +108,14 @@ def test_view_marks_an_interrupted_reply() -> None:
 
 @pytest.fixture
 def database(settings):  # noqa: ANN001, ANN201 - Settings in, Database out
-    from stepaudio_ui.server import open_database
+    from stepaudio_ui.bootstrap import open_database
 
     return open_database(settings)
 
 
 async def test_recorded_conversation_exports_wav_json_markdown(database, settings, tmp_path: Path) -> None:  # noqa: ANN001
-    from stepaudio_ui import conversations, studio
+    from stepaudio_ui.live import conversations
+    from stepaudio_ui.studio import library as studio
 
     with database.session() as s:
         persona = studio.get_default_version(s, kind="persona", slug="sam-support")
@@ -154,7 +155,7 @@ async def test_recorded_conversation_exports_wav_json_markdown(database, setting
 
 
 async def test_no_scene_tone_is_composed_without_scene_text_and_recorded_as_none(database, settings) -> None:  # noqa: ANN001
-    from stepaudio_ui import conversations
+    from stepaudio_ui.live import conversations
 
     selection = selection_from_args(["id", "sam-support", "published", NO_SCENE, "published", "embedded"])
     assert (selection.scene_slug, selection.scene_version) == (None, None)
@@ -183,7 +184,7 @@ async def test_recorder_keeps_going_when_a_turn_cannot_be_saved(database, settin
     await recorder.add_turn(role="user", text="still here")
     await recorder.finish("hung up")
     await asyncio.sleep(0)
-    from stepaudio_ui import conversations
+    from stepaudio_ui.live import conversations
 
     with database.session() as s:
         view = conversations.get_conversation(s, conversation_id=recorder.conversation_id)

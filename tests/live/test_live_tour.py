@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from stepaudio_ui.live_session import conversation_audio_dir
-from stepaudio_ui.turn_audio import TurnClip, read_clip
+from stepaudio_ui.live.session import conversation_audio_dir
+from stepaudio_ui.live.turn_audio import TurnClip, read_clip
 from tests.browser_support import open_from_list, open_studio, tab
 from tests.live.test_live_browser import REPLY_TIMEOUT_S, wait_for_end, wait_until_quiet
 

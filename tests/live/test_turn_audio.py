@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from model.events import SpeechStarted, SpeechStopped, TurnTimings
-from stepaudio_ui.live_session import ConversationRecorder
-from stepaudio_ui.live_view import ConversationView, FinishedLine
-from stepaudio_ui.turn_audio import MAX_CLIP_S, USER_LEAD_S, USER_TAIL_S, TurnClip, TurnMarks, read_clip
+from stepaudio_ui.live.session import ConversationRecorder
+from stepaudio_ui.live.turn_audio import MAX_CLIP_S, USER_LEAD_S, USER_TAIL_S, TurnClip, TurnMarks, read_clip
+from stepaudio_ui.live.view import ConversationView, FinishedLine
 from tests.live.recording import sam_session
 
 USER_RATE, PERSONA_RATE = 16_000, 24_000
@@ -59,8 +59,8 @@ def test_a_reply_clip_spans_the_reply_frames_played_not_the_silence_around_them(
 
 
 async def test_recorded_turns_play_back_their_own_audio(settings, tmp_path: Path) -> None:  # noqa: ANN001
-    from stepaudio_ui import conversations
-    from stepaudio_ui.server import open_database
+    from stepaudio_ui.bootstrap import open_database
+    from stepaudio_ui.live import conversations
 
     database = open_database(settings)
     recorder = await ConversationRecorder.start(database, settings.data_dir, sam_session(USER_RATE, PERSONA_RATE))

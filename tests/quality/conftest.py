@@ -15,13 +15,13 @@ import pytest
 
 from model.embedded.engine import EmbeddedEngine, load_shared_models
 from model.embedded.models import EmbeddedModels
-from stepaudio_ui import studio
+from stepaudio_ui.bootstrap import seed_if_empty
 from stepaudio_ui.engines import embedded_options
 from stepaudio_ui.package_data import packaged_folder
 from stepaudio_ui.quality.embedder import SentenceEmbedder
 from stepaudio_ui.quality.script import CheckScript
 from stepaudio_ui.settings import Settings
-from stepaudio_ui.store import Database
+from stepaudio_ui.studio.store import Database
 
 SEED_DIR = packaged_folder("seeds")
 
@@ -59,7 +59,7 @@ def library(tmp_path: Path) -> Iterator[Database]:
     db = Database(f"sqlite:///{tmp_path / 'studio.db'}")
     db.migrate()
     with db.session() as session:
-        studio.seed_if_empty(session, SEED_DIR)
+        seed_if_empty(session, SEED_DIR)
     yield db
     db.dispose()
 

@@ -10,11 +10,11 @@ import json
 
 import pytest
 
-from stepaudio_ui.compose import compose_session
 from stepaudio_ui.quality.embedder import SentenceEmbedder
 from stepaudio_ui.quality.scorers import Reply, count_words, detect_language, expected_rate, score_reply
 from stepaudio_ui.quality.script import load_script
-from stepaudio_ui.specs import PersonaSpec, SceneSpec
+from stepaudio_ui.studio.compose import compose_session
+from stepaudio_ui.studio.specs import PersonaSpec, SceneSpec
 
 from .conftest import SEED_DIR
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from model.embedded.engine import EmbeddedEngine
-from stepaudio_ui import studio
 from stepaudio_ui.quality.gate import ChecksRequiredError, publish_checked
-from stepaudio_ui.quality.provenance import voice_card
 from stepaudio_ui.quality.runs import save_run
 from stepaudio_ui.quality.tables import QualityRun
 from stepaudio_ui.settings import Settings
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.voices.cards import voice_card
 
 
 def _store_run(library, *, version: int, passed: bool) -> None:  # noqa: ANN001 - Database

@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from stepaudio_ui.downloads import downloads_root
 from stepaudio_ui.quality.tables import AbPreference
+from stepaudio_ui.web.downloads import downloads_root
 from tests.browser_support import RunningApp, choose, chromium, open_studio, running_app
 
 pytestmark = pytest.mark.browser

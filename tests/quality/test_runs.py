@@ -8,7 +8,6 @@ import pytest
 import soundfile as sf
 
 from model.embedded.engine import EmbeddedEngine
-from stepaudio_ui import studio
 from stepaudio_ui.quality.ab import AbConfig, AbSetupError, ask_both
 from stepaudio_ui.quality.compare import compare_runs
 from stepaudio_ui.quality.embedder import SentenceEmbedder
@@ -16,7 +15,8 @@ from stepaudio_ui.quality.report import comparison_report, run_report
 from stepaudio_ui.quality.runner import run_check
 from stepaudio_ui.quality.runs import get_run, list_runs
 from stepaudio_ui.quality.script import CheckScript
-from stepaudio_ui.store import Database
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.store import Database
 from tests.quality.conftest import greeting_script
 
 

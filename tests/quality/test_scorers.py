@@ -19,7 +19,7 @@ from stepaudio_ui.quality.scorers import (
     voiced_seconds,
 )
 from stepaudio_ui.quality.script import Expectations, ScriptError, load_script, parse_script
-from stepaudio_ui.specs import Guardrails, PersonaSpec
+from stepaudio_ui.studio.specs import Guardrails, PersonaSpec
 
 NOVA = PersonaSpec(
     name="Nova",

@@ -54,7 +54,7 @@ def serve(app: FastAPI, settings: Any) -> Iterator[int]:
     stopped (and its sockets closed) on exit."""
     import uvicorn
 
-    from stepaudio_ui.uvicorn_setup import uvicorn_config
+    from stepaudio_ui.web.uvicorn_setup import uvicorn_config
 
     port = free_port()
     config = uvicorn_config(app, settings, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
@@ -75,7 +75,8 @@ def serve(app: FastAPI, settings: Any) -> Iterator[int]:
 
 def make_library(settings: Any) -> Any:
     """A migrated SQLite store holding one scene tone and one persona whose home scene it is, both published."""
-    from stepaudio_ui import store, studio
+    from stepaudio_ui.studio import library as studio
+    from stepaudio_ui.studio import store
 
     db = store.Database.from_settings(settings)
     db.migrate()
@@ -125,7 +126,7 @@ def unpaced_engine(embedded_engine: Any) -> Any:
 
 def build_realtime_app(settings: Any, engines: dict[str, Any]) -> tuple[FastAPI, Any]:
     from stepaudio_ui.context import AppContext
-    from stepaudio_ui.realtime_server import mount_realtime
+    from stepaudio_ui.realtime.server import mount_realtime
 
     ctx = AppContext(settings=settings, db=make_library(settings), engines=engines)
     app = FastAPI()
@@ -179,7 +180,7 @@ async def closed_code(ws: Any, timeout_s: float = EVENT_TIMEOUT_S) -> int | None
 
 def speech_24k(text: str, tmp_dir: Path) -> np.ndarray:
     """int16 24 kHz speech of `text` from espeak-ng (robotic, but Whisper reads it)."""
-    from model.embedded.audio import float_to_int16, int16_to_float, resample
+    from model.audio import float_to_int16, int16_to_float, resample
 
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed: apt-get install espeak-ng")

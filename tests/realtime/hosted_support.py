@@ -23,8 +23,8 @@ from model.events import (
     SessionConfig,
     encode_pcm16,
 )
-from model.realtime_client import RealtimeClientEngine
-from model.stepfun import RealtimeService
+from model.realtime.client import RealtimeClientEngine
+from model.realtime.presets import RealtimeService
 from tests.realtime.fake_service import REPLY_TEXT, silence, tone
 from tests.turn_support import AUDIO_TURN_ORDER, first_positions, until
 
@@ -42,8 +42,8 @@ __all__ = [
 
 def composed_config(*, silence_ms: int = 300, allow_interrupt: bool = True) -> SessionConfig:
     """Exactly what the Live panel asks of any engine for a persona in a scene (compose_session)."""
-    from stepaudio_ui.compose import compose_session
-    from stepaudio_ui.specs import PersonaSpec, SceneSpec
+    from stepaudio_ui.studio.compose import compose_session
+    from stepaudio_ui.studio.specs import PersonaSpec, SceneSpec
 
     persona = PersonaSpec(name="Ada", character="A patient museum guide.", voice="jf_alpha", speed=1.2)
     turn_taking = {"silence_ms": silence_ms, "allow_interrupt": allow_interrupt}

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from openai import AsyncOpenAI
 
-from model.embedded.brains import DEFAULT_BRAIN_ID, SMOLLM2_ID
-from model.embedded.phrases import detect_language
-from stepaudio_ui.conversations import list_conversations
+from model.embedded.reply.brains import DEFAULT_BRAIN_ID, SMOLLM2_ID
+from model.embedded.speak.phrases import detect_language
+from stepaudio_ui.live.conversations import list_conversations
 from tests.realtime.conftest import PERSONA_SLUG, RunningServer
 
 pytestmark = pytest.mark.models

@@ -25,8 +25,8 @@ from model.events import (
     encode_pcm16,
 )
 from model.protocol import Engine
-from model.realtime_client import RealtimeClientEngine, RealtimeConnectError
-from model.stepfun import RealtimeService, openai_service, own_endpoint_service, stepfun_service
+from model.realtime.client import RealtimeClientEngine, RealtimeConnectError
+from model.realtime.presets import RealtimeService, openai_service, own_endpoint_service, stepfun_service
 from tests.realtime.conftest import PERSONA_SLUG, SCENE_SLUG, RunningServer, free_port, speech_24k
 from tests.turn_support import until
 
@@ -70,8 +70,8 @@ async def test_typed_conversation_through_the_client_engine(fast_server: Running
 
 def _assert_recorded(server: RunningServer, reply_text: str) -> None:
     """The conversation is in the history like a Live-panel one: versions, engine, turns, audio."""
-    from stepaudio_ui import conversations
-    from stepaudio_ui.live_session import PERSONA_WAV, conversation_audio_dir
+    from stepaudio_ui.live import conversations
+    from stepaudio_ui.live.session import PERSONA_WAV, conversation_audio_dir
 
     with server.ctx.db.session() as s:
         (summary,) = conversations.list_conversations(s)
@@ -88,7 +88,7 @@ def _assert_recorded(server: RunningServer, reply_text: str) -> None:
 async def test_16k_caller_on_a_24k_service_is_resampled_both_ways(fast_server: RunningServer, tmp_path: Path) -> None:
     """A service without our rate extension (like the hosted ones) always speaks 24 kHz: the client
     converts a 16 kHz caller's audio on the way in and the replies on the way out."""
-    from model.embedded.audio import float_to_int16, int16_to_float, resample
+    from model.audio import float_to_int16, int16_to_float, resample
 
     service = RealtimeService(
         engine_name="compatible",
@@ -120,8 +120,8 @@ async def test_16k_caller_on_a_24k_service_is_resampled_both_ways(fast_server: R
         await session.close()
     await _wait_for(lambda: fast_server.app.state.realtime.active == 0)
     # the server recorded what it sent at 24 kHz; the caller got the same duration at 16 kHz
-    from stepaudio_ui import conversations
-    from stepaudio_ui.live_session import PERSONA_WAV, conversation_audio_dir
+    from stepaudio_ui.live import conversations
+    from stepaudio_ui.live.session import PERSONA_WAV, conversation_audio_dir
 
     with fast_server.ctx.db.session() as s:
         (summary,) = conversations.list_conversations(s)

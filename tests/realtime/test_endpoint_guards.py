@@ -17,7 +17,7 @@ from starlette.websockets import WebSocket
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from stepaudio_ui.realtime_access import RealtimeRefused, check_access
+from stepaudio_ui.realtime.access import RealtimeRefused, check_access
 from tests.realtime.conftest import RunningServer, build_realtime_app, closed_code, next_event, serve
 
 pytestmark = pytest.mark.models

@@ -19,8 +19,8 @@ from model.events import (
     ServerEvent,
     SessionUpdate,
 )
-from model.realtime_client import RealtimeClientEngine, RealtimeConnectError
-from model.stepfun import RealtimeService, openai_service
+from model.realtime.client import RealtimeClientEngine, RealtimeConnectError
+from model.realtime.presets import RealtimeService, openai_service
 from tests.realtime.fake_openai import PCM, FakeOpenAIRealtime
 from tests.realtime.hosted_support import (
     assert_spoken_turn,

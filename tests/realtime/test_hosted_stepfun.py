@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 from websockets.asyncio.client import connect
 
 from model.events import SessionUpdate
-from model.stepfun import RealtimeService, stepfun_service
+from model.realtime.presets import RealtimeService, stepfun_service
 from tests.realtime.fake_stepfun import FakeStepFunRealtime
 from tests.realtime.hosted_support import (
     assert_spoken_turn,

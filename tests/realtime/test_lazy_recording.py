@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from model.embedded.brains import DEFAULT_BRAIN_ID
+from model.embedded.reply.brains import DEFAULT_BRAIN_ID
 from model.events import DEFAULT_SAMPLE_RATE, encode_pcm16
-from stepaudio_ui import conversations
-from stepaudio_ui.live_session import PERSONA_WAV, USER_WAV, conversation_audio_dir
+from stepaudio_ui.live import conversations
+from stepaudio_ui.live.session import PERSONA_WAV, USER_WAV, conversation_audio_dir
 from tests.realtime.conftest import PERSONA_SLUG, SCENE_SLUG, RunningServer, audio_chunks, next_event, speech_24k
 
 pytestmark = pytest.mark.models

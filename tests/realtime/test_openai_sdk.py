@@ -93,7 +93,7 @@ async def test_spoken_conversation_and_interruption(realtime_server: RunningServ
 async def test_ga_client_speaking_16k_gets_ga_event_names(fast_server: RunningServer, tmp_path: Path) -> None:
     """The SDK's GA client (`client.realtime`): nested session config asking for 16 kHz audio both ways,
     spoken input at 16 kHz, `response.output_audio.*` events out."""
-    from model.embedded.audio import float_to_int16, int16_to_float, resample
+    from model.audio import float_to_int16, int16_to_float, resample
 
     speech_16k = float_to_int16(resample(int16_to_float(speech_24k("Good morning, Ada.", tmp_path)), 24_000, 16_000))
     pcm16k = {"type": "audio/pcm", "rate": 16_000}

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import connect
 
-from stepaudio_ui import store, studio
 from stepaudio_ui.context import AppContext
-from stepaudio_ui.realtime_access import RealtimeRefused, resolve_target
+from stepaudio_ui.realtime.access import RealtimeRefused, resolve_target
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio import store
 from tests.realtime.conftest import PERSONA_SLUG, RunningServer, build_realtime_app, serve
 
 pytestmark = pytest.mark.models

@@ -18,7 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from model.events import encode_pcm16
-from stepaudio_ui.live_session import USER_WAV, conversation_audio_dir
+from stepaudio_ui.live.session import USER_WAV, conversation_audio_dir
 from tests.realtime.conftest import PERSONA_SLUG, RunningServer, build_realtime_app, next_event, serve
 
 pytestmark = pytest.mark.models
@@ -141,7 +141,7 @@ async def test_recorded_audio_stops_at_the_cap_and_the_conversation_goes_on(limi
     with limited.ctx.db.session() as s:
         from sqlmodel import select
 
-        from stepaudio_ui.store import Conversation
+        from stepaudio_ui.studio.store import Conversation
 
         conversation = s.exec(select(Conversation)).one()
     path = conversation_audio_dir(limited.ctx.settings.data_dir, conversation.id) / USER_WAV

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from websockets.asyncio.client import connect
 
 from stepaudio_ui.context import AppContext
-from stepaudio_ui.realtime_access import RealtimeRefused, resolve_target
+from stepaudio_ui.realtime.access import RealtimeRefused, resolve_target
 from tests.realtime.conftest import PERSONA_SLUG, SCENE_SLUG, RunningServer, build_realtime_app, serve
 
 pytestmark = pytest.mark.models
@@ -30,7 +30,7 @@ OTHER_SCENE = "goodnight-room"  # published, but nobody's home
 
 
 def _add_items(ctx: AppContext) -> None:
-    from stepaudio_ui import studio
+    from stepaudio_ui.studio import library as studio
 
     with ctx.db.session() as s:
         studio.create_item(s, kind="scene", slug=OTHER_SCENE, author="t", spec={"name": "Goodnight room"})
@@ -85,7 +85,7 @@ async def _until_idle(server: RunningServer) -> None:
 
 
 def _recorded_scenes(server: RunningServer) -> list[tuple[str | None, str | None, int | None]]:
-    from stepaudio_ui import conversations
+    from stepaudio_ui.live import conversations
 
     with server.ctx.db.session() as s:
         rows = conversations.list_conversations(s)

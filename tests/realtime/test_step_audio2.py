@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from model.events import SessionConfig
-from model.step_audio2 import StepAudio2Engine, gpu_availability
-from model.step_audio2_parts import (
+from model.step_audio2.engine import StepAudio2Engine, gpu_availability
+from model.step_audio2.parts import (
     AUDIO_TOKEN_OFFSET,
     TEXT_TOKEN_LIMIT,
     HistoryTurn,
@@ -161,7 +161,7 @@ def _standin_token2wav(tokens: list[int], prompt_wav: str) -> bytes:
 async def test_session_turns_speech_into_a_spoken_reply_with_history(tmp_path: Path) -> None:
     """Our session logic around the model: VAD turns, chat building with history, events, 16 kHz output."""
     from model.events import InputAudioBufferAppend, SessionConfig, TurnDetection, decode_pcm16
-    from model.step_audio2 import StepAudio2Session, _Models
+    from model.step_audio2.engine import StepAudio2Session, _Models
     from tests.realtime.conftest import audio_chunks, speech_24k
 
     voices = tmp_path / "voices"

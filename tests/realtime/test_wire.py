@@ -31,7 +31,7 @@ from model.events import (
     TurnDetection,
     error_event,
 )
-from model.realtime_wire import (
+from model.realtime.wire import (
     WireError,
     client_event_json,
     parse_client_message,

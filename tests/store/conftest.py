@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import create_engine, make_url
 from sqlmodel import Session
 
-from stepaudio_ui.store import Database
+from stepaudio_ui.studio.store import Database
 
 POSTGRES_URL_VAR = "STEPAUDIO_TEST_POSTGRES_URL"
 BACKENDS = ["sqlite", "postgresql"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stepaudio_ui.specs import ExampleExchange, Guardrails, PersonaSpec, SceneSpec, Traits
+from stepaudio_ui.studio.specs import ExampleExchange, Guardrails, PersonaSpec, SceneSpec, Traits
 
 
 def persona_spec(name: str = "Ada", **changes: Any) -> PersonaSpec:

@@ -14,9 +14,9 @@ from pathlib import Path
 from sqlalchemy import make_url
 from sqlmodel import select
 
-from stepaudio_ui import studio
-from stepaudio_ui.specs import PersonaSpec
-from stepaudio_ui.store import Database, Persona, PersonaVersion, head_revision
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.specs import PersonaSpec
+from stepaudio_ui.studio.store import Database, Persona, PersonaVersion, head_revision
 from tests.store.examples import persona_spec
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -21,8 +21,8 @@ import time
 from sqlalchemy import event
 from sqlmodel import Session
 
-from stepaudio_ui import studio
-from stepaudio_ui.store import Database, PersonaVersion
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.store import Database, PersonaVersion
 
 
 def _say(line: str) -> None:

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from stepaudio_ui import studio
-from stepaudio_ui.backup import BackupProblem, backup_database, backup_sqlite
 from stepaudio_ui.cli import main
-from stepaudio_ui.specs import PersonaSpec
-from stepaudio_ui.store import Database, Persona, PersonaVersion, head_revision
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.backup import BackupProblem, backup_database, backup_sqlite
+from stepaudio_ui.studio.specs import PersonaSpec
+from stepaudio_ui.studio.store import Database, Persona, PersonaVersion, head_revision
 from tests.store.examples import persona_spec
 from tests.store.processes import SLUGS, Worker, acknowledged_saves, assert_consistent, create_personas
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from stepaudio_ui.cli import main
-from stepaudio_ui.store import head_revision
+from stepaudio_ui.studio.store import head_revision
 from tests.store.examples import persona_spec, scene_spec
 
 
@@ -132,7 +132,7 @@ def test_the_cli_runs_on_either_backend_from_the_url_setting(
 
 
 def test_plain_postgresql_urls_use_the_installed_driver() -> None:
-    from stepaudio_ui.store import Database
+    from stepaudio_ui.studio.store import Database
 
     for url in ("postgresql://ed:pw@db:5432/studio", "postgres://ed:pw@db:5432/studio"):
         database = Database(url)  # no connection is made until the first query

@@ -10,9 +10,10 @@ import pytest
 import sqlalchemy.exc
 from sqlmodel import Session
 
-from stepaudio_ui import store, studio
-from stepaudio_ui.specs import Traits
-from stepaudio_ui.store import Database, PersonaVersion
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio import store
+from stepaudio_ui.studio.specs import Traits
+from stepaudio_ui.studio.store import Database, PersonaVersion
 from tests.store.examples import persona_spec
 
 

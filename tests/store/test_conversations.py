@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
-from stepaudio_ui import conversations
-from stepaudio_ui.studio import NotFoundError, StudioError
+from stepaudio_ui.live import conversations
+from stepaudio_ui.studio.library import NotFoundError, StudioError
 
 
 def _start(session: Session, persona: str = "nova") -> int:

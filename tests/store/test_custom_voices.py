@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from stepaudio_ui import studio
-from stepaudio_ui.voices.records import (
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.custom_voices import (
     CustomVoiceError,
     VoiceProvenanceIncomplete,
     create_custom_voice,
@@ -136,7 +136,7 @@ def test_names_get_unique_ids_that_never_collide_with_packaged_voices(session: S
 
 
 def test_cloning_engines_get_the_stored_clip_and_never_a_stand_in(db: Any, tmp_path: Any) -> None:
-    from model.step_audio2_parts import reference_clip
+    from model.step_audio2.parts import reference_clip
     from stepaudio_ui.package_data import voice_clips_dir
     from stepaudio_ui.voices.engine_clips import clip_lookup
 

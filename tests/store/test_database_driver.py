@@ -7,7 +7,7 @@ import importlib.util
 import pytest
 
 from stepaudio_ui.cli import main
-from stepaudio_ui.store import Database
+from stepaudio_ui.studio.store import Database
 
 
 @pytest.mark.skipif(importlib.util.find_spec("pymysql") is not None, reason="pymysql is installed here")

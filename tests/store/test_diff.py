@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
-from stepaudio_ui import studio
-from stepaudio_ui.specs import ExampleExchange, Guardrails, Traits, TurnTaking
-from stepaudio_ui.studio import FieldChange, diff_specs
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.library import FieldChange, diff_specs
+from stepaudio_ui.studio.specs import ExampleExchange, Guardrails, Traits, TurnTaking
 from tests.store.examples import persona_spec, scene_spec
 
 

@@ -7,8 +7,8 @@ import random
 import time
 from pathlib import Path
 
-from stepaudio_ui import studio
-from stepaudio_ui.store import Database
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.store import Database
 from tests.store.examples import persona_spec
 from tests.store.processes import SLUGS, Worker, acknowledged_saves, assert_consistent, create_personas
 

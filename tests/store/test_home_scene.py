@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from stepaudio_ui import studio
-from stepaudio_ui.compose import NEUTRAL_FRAME, compose_instructions, compose_session
-from stepaudio_ui.io_formats import export_bytes, import_bytes
+from stepaudio_ui.bootstrap import seed_if_empty
+from stepaudio_ui.exchange.formats import export_bytes, import_bytes
 from stepaudio_ui.package_data import packaged_folder
-from stepaudio_ui.scene_choice import SceneChoiceError, choose_scene, lab_scene
-from stepaudio_ui.specs import NO_SCENE, PersonaSpec, Traits
-from stepaudio_ui.store import Database, PersonaVersion
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.compose import NEUTRAL_FRAME, compose_instructions, compose_session
+from stepaudio_ui.studio.scene_choice import SceneChoiceError, choose_scene, lab_scene
+from stepaudio_ui.studio.specs import NO_SCENE, PersonaSpec, Traits
+from stepaudio_ui.studio.store import Database, PersonaVersion
 from tests.store.examples import persona_spec, scene_spec
 
 
@@ -115,7 +116,7 @@ def test_seeded_library_gives_the_in_car_persona_its_scene(tmp_path: Path) -> No
     db = Database(f"sqlite:///{tmp_path / 'seeded.db'}")
     db.migrate()
     with db.session() as s:
-        studio.seed_if_empty(s, packaged_folder("seeds"))
+        seed_if_empty(s, packaged_folder("seeds"))
         nova = studio.get_default_version(s, kind="persona", slug="nova-in-car")
         chosen = choose_scene(s, persona=nova.spec, requested=None, role="viewer")  # type: ignore[arg-type]
     assert chosen is not None and chosen.slug == "in-car"

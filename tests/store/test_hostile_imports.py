@@ -23,10 +23,11 @@ import pytest
 from PIL import Image
 from sqlmodel import Session
 
-from stepaudio_ui import io_formats, studio
-from stepaudio_ui.chara_card import parse_examples
-from stepaudio_ui.io_formats import ImportProblem
-from stepaudio_ui.store import Database, write_transaction
+from stepaudio_ui.exchange import formats as io_formats
+from stepaudio_ui.exchange.chara_card import parse_examples
+from stepaudio_ui.exchange.formats import ImportProblem
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.store import Database, write_transaction
 from tests.store.examples import persona_spec
 
 LIMIT = 2_000_000

@@ -15,11 +15,12 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 from sqlmodel import Session
 
-from stepaudio_ui import io_formats, studio
-from stepaudio_ui.chara_card import card_data, card_to_persona, format_examples, parse_examples
-from stepaudio_ui.io_formats import ImportProblem, export_bytes, import_bytes, library_bytes
-from stepaudio_ui.specs import ExampleExchange
-from stepaudio_ui.store import Database
+from stepaudio_ui.exchange import formats as io_formats
+from stepaudio_ui.exchange.chara_card import card_data, card_to_persona, format_examples, parse_examples
+from stepaudio_ui.exchange.formats import ImportProblem, export_bytes, import_bytes, library_bytes
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.specs import ExampleExchange
+from stepaudio_ui.studio.store import Database
 from tests.store.examples import persona_spec, scene_spec
 
 LIMIT = 2_000_000

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from stepaudio_ui import io_formats, studio
-from stepaudio_ui.specs import ExampleExchange
+from stepaudio_ui.exchange import formats as io_formats
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.specs import ExampleExchange
 from tests.store.examples import persona_spec
 
 # field -> (a value one over the limit, what the message must say)

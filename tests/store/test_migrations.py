@@ -13,8 +13,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
-from stepaudio_ui import conversations, studio
-from stepaudio_ui.store import Database, alembic_config, head_revision
+from stepaudio_ui.live import conversations
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.store import Database, alembic_config, head_revision
 from tests.store.examples import persona_spec
 from tests.store.processes import Worker
 

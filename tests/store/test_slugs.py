@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from stepaudio_ui import studio
+from stepaudio_ui.studio import library as studio
 from tests.store.examples import persona_spec, scene_spec
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from stepaudio_ui import studio
-from stepaudio_ui.store import PersonaVersion
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.store import PersonaVersion
 from tests.store.examples import persona_spec, scene_spec
 
 

@@ -9,10 +9,9 @@ import json
 import pytest
 from sqlmodel import Session
 
-from stepaudio_ui import studio
-from stepaudio_ui.io_formats import ImportProblem, export_bytes, import_bytes, library_bytes
-from stepaudio_ui.store import Database
-from stepaudio_ui.voices.records import (
+from stepaudio_ui.exchange.formats import ImportProblem, export_bytes, import_bytes, library_bytes
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.custom_voices import (
     create_custom_voice,
     custom_voice_clip,
     get_custom_voice,
@@ -20,6 +19,7 @@ from stepaudio_ui.voices.records import (
     provenance_history,
     update_custom_voice,
 )
+from stepaudio_ui.studio.store import Database
 from tests.store.examples import persona_spec
 from tests.store.test_custom_voices import CONSENT, LIMIT
 from tests.store.voice_clips import packaged_clip

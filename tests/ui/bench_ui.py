@@ -42,7 +42,7 @@ def main() -> None:
 
     from stepaudio_ui.bench.store import fill
     from stepaudio_ui.settings import Settings
-    from stepaudio_ui.store import Database
+    from stepaudio_ui.studio.store import Database
 
     with tempfile.TemporaryDirectory(prefix="bench-ui-") as folder:
         settings = Settings(data_dir=Path(folder), seed_dir=Path(folder) / "no-seed", warmup=False, _env_file=None)

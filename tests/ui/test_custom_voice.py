@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from stepaudio_ui import studio
 from stepaudio_ui.package_data import packaged_folder
+from stepaudio_ui.studio import library as studio
 from tests.browser_support import RunningApp, choose, start_new_item, tab
 
 pytestmark = pytest.mark.browser

@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from stepaudio_ui.bootstrap import open_database
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.engines import build_engines, choose_default_engine, default_engine_name
 from stepaudio_ui.package_data import packaged_folder
-from stepaudio_ui.realtime_access import resolve_target
-from stepaudio_ui.server import open_database
+from stepaudio_ui.realtime.access import resolve_target
 from stepaudio_ui.ui.app import build_app
 
 

@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from stepaudio_ui import studio
 from stepaudio_ui.package_data import ASSETS, SEEDS, packaged_folder
-from stepaudio_ui.voices.records import list_custom_voices
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.custom_voices import list_custom_voices
 from tests.browser_support import RunningApp, running_app
 from tests.store.examples import persona_spec
 
@@ -182,7 +182,7 @@ def test_a_served_studio_keeps_uploads_in_a_private_folder_of_its_data_dir(
 ) -> None:
     """Not in the shared /tmp/gradio, which every account on the machine can list and read."""
     from stepaudio_ui.settings import Settings
-    from stepaudio_ui.upload_limits import use_private_gradio_cache
+    from stepaudio_ui.web.upload_limits import use_private_gradio_cache
 
     monkeypatch.delenv("GRADIO_TEMP_DIR", raising=False)
     settings = Settings(data_dir=tmp_path / "data", seed_dir=tmp_path / "no-seeds", warmup=False, _env_file=None)

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from stepaudio_ui import studio
 from stepaudio_ui.bench.live_browser import LivePage
+from stepaudio_ui.studio import library as studio
 from tests.browser_support import RunningApp, choose, open_from_list, tab
 
 pytestmark = pytest.mark.browser

@@ -16,8 +16,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from stepaudio_ui import chara_card, conversations, io_formats, studio
-from stepaudio_ui.specs import PersonaSpec, SceneSpec, slugify
+from stepaudio_ui.exchange import chara_card
+from stepaudio_ui.exchange import formats as io_formats
+from stepaudio_ui.live import conversations
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.specs import PersonaSpec, SceneSpec, slugify
 from tests.browser_support import RunningApp, choose, open_studio, running_app, tab
 
 pytestmark = pytest.mark.browser
@@ -30,7 +33,7 @@ PERSONA_SLUG = slugify(HOSTILE_NAME)  # slugs keep only a-z, 0-9 and "-"
 
 @pytest.fixture(scope="module")
 def hostile_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    from stepaudio_ui.server import open_database
+    from stepaudio_ui.bootstrap import open_database
     from stepaudio_ui.settings import Settings
 
     data_dir = tmp_path_factory.mktemp("hostile-data")

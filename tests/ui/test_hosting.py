@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from stepaudio_ui.access import AccessError, AccessPolicy, hash_password, policy_from_settings, verify_password
-from stepaudio_ui.hosting import hosting_settings
 from stepaudio_ui.server import create_app
+from stepaudio_ui.web.access import AccessError, AccessPolicy, hash_password, policy_from_settings, verify_password
+from stepaudio_ui.web.hosting import hosting_settings
 
 
 def _settings(data_dir: Path, **overrides: Any) -> Any:
@@ -62,7 +62,7 @@ def test_password_hashes_verify_only_the_right_password() -> None:
 
 def test_roles() -> None:
     users = {"ann": {"role": "editor", "password_hash": hash_password("a")}}
-    from stepaudio_ui.access import load_users
+    from stepaudio_ui.web.access import load_users
 
     policy = AccessPolicy(users=load_users(users, "test"), hf_editors=frozenset({"hf-bob"}))
     assert policy.role_of("ann") == "editor"

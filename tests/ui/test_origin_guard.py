@@ -19,8 +19,8 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from stepaudio_ui import studio
-from stepaudio_ui.access import hash_password
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.web.access import hash_password
 from tests.browser_support import REPO_ROOT, RunningApp, running_app
 
 EVIL = "https://evil.example"

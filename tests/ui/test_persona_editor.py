@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from stepaudio_ui import studio
-from stepaudio_ui.specs import PersonaSpec
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.specs import PersonaSpec
 from tests.browser_support import RunningApp, choose, edit_cell, open_from_list, start_new_item, tab
 
 pytestmark = pytest.mark.browser

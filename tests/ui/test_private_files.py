@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
-from stepaudio_ui import conversations, studio
-from stepaudio_ui.access import hash_password
-from stepaudio_ui.downloads import downloads_root
+from stepaudio_ui.live import conversations
 from stepaudio_ui.package_data import SEEDS, packaged_folder
-from stepaudio_ui.voices.records import create_custom_voice
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.custom_voices import create_custom_voice
+from stepaudio_ui.web.access import hash_password
+from stepaudio_ui.web.downloads import downloads_root
 from tests.browser_support import RunningApp, running_app
 from tests.store.voice_clips import packaged_clip
 
@@ -31,7 +32,7 @@ KEPT = 3
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    from stepaudio_ui.server import open_database
+    from stepaudio_ui.bootstrap import open_database
     from stepaudio_ui.settings import Settings
 
     users = {

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from stepaudio_ui import studio
-from stepaudio_ui.access import hash_password
 from stepaudio_ui.package_data import packaged_folder
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.web.access import hash_password
 from tests.browser_support import RunningApp, running_app
 
 EDITOR = ("erin", "erin-secret-pw")

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from stepaudio_ui import studio
 from stepaudio_ui.package_data import packaged_folder
-from stepaudio_ui.specs import PersonaSpec, SceneSpec
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.specs import PersonaSpec, SceneSpec
 from tests.browser_support import RunningApp, choose, open_from_list, tab
 
 pytestmark = pytest.mark.browser

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from stepaudio_ui.access import AccessError, hash_password, policy_from_settings
+from stepaudio_ui.web.access import AccessError, hash_password, policy_from_settings
 from tests.browser_support import REPO_ROOT, RunningApp, running_app
 
 EDITOR = ("erin", "erin-secret-pw")

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.package_data import packaged_folder
-from stepaudio_ui.specs import PersonaSpec, SceneSpec
+from stepaudio_ui.studio.specs import PersonaSpec, SceneSpec
 from stepaudio_ui.ui import personas_panel, scenes_panel
 from stepaudio_ui.ui.render import describe_validation_error, status_html
 
@@ -82,8 +82,8 @@ def test_status_text_is_escaped() -> None:
 def test_a_fresh_form_shows_the_spec_defaults_not_the_widgets_own(ctx: AppContext) -> None:
     """Before anyone presses New, the page must not show sliders at 0, speed 0.5 or the first voice."""
     from model.embedded.engine import EmbeddedEngine
-    from stepaudio_ui.access import AccessPolicy
     from stepaudio_ui.engines import remote_engines
+    from stepaudio_ui.web.access import AccessPolicy
 
     ctx.engines = {"embedded": EmbeddedEngine(), **remote_engines(ctx.settings)}  # voices listed, nothing loaded
     with gr.Blocks() as demo:

@@ -21,8 +21,8 @@ import pytest
 from playwright.sync_api import expect
 
 from model.events import SpeechStarted, SpeechStopped
-from stepaudio_ui.live_session import ConversationRecorder
-from stepaudio_ui.turn_audio import USER_LEAD_S, USER_TAIL_S
+from stepaudio_ui.live.session import ConversationRecorder
+from stepaudio_ui.live.turn_audio import USER_LEAD_S, USER_TAIL_S
 from stepaudio_ui.ui.live_shortcuts import HINT_ID
 from tests.browser_support import RunningApp, choose, open_studio, tab
 from tests.live.recording import sam_session

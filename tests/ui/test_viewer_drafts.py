@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from stepaudio_ui import studio
-from stepaudio_ui.published_scope import published_items
+from stepaudio_ui.studio import library as studio
+from stepaudio_ui.studio.published_scope import published_items
 from tests.browser_support import RunningApp, running_app
 from tests.ui.test_viewer_scope import EDITOR, VIEWER, _settings, signed_in_users
 

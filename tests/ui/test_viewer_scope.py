@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 
-from stepaudio_ui import conversations, studio
-from stepaudio_ui.access import AccessError, hash_password
-from stepaudio_ui.live_session import LiveSelection
+from stepaudio_ui.live import conversations
+from stepaudio_ui.live.session import LiveSelection
 from stepaudio_ui.package_data import packaged_folder
 from stepaudio_ui.quality.tables import AbPreference, QualityRun
+from stepaudio_ui.studio import library as studio
 from stepaudio_ui.ui.ab_panel import scoped_config
 from stepaudio_ui.ui.live_scope import RoleScopedLiveHandler, check_selection, role_from_args
+from stepaudio_ui.web.access import AccessError, hash_password
 from tests.browser_support import RunningApp, running_app
 
 EDITOR = ("erin", "erin-secret-pw")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import stepaudio_ui.voices.tables  # noqa: F401 - registers the table for the schema check (see 0003)
+import stepaudio_ui.studio.voice_table  # noqa: F401 - registers the table for the schema check (see 0003)
 
 revision = "0005"
 down_revision = "0004"

@@ -1,0 +1,203 @@
+"""The writing stage of a spoken response: the chat model's stream cut into phrases, on a worker thread.
+
+It runs beside synthesis and hands each phrase over as soon as it is complete and checked (`ReplyShaper`);
+`ResponseRun` owns the events it watches: `cancel` (the response is cancelled) and `stop_llm` (the model
+must stop: cancelled, or the reply has said enough), and `first_synthesis_done` (see `_stream_phrases`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from model.embedded.reply.llm import ChatMessage, GenerationOptions
+from model.embedded.reply.plan import (
+    ENGLISH_ONLY_APOLOGY,
+    ReplyPlan,
+    ReplyShaper,
+    english_retry_options,
+    english_retry_prompt,
+    finished_part,
+)
+from model.embedded.shared import SharedModels
+from model.embedded.speak.phrases import PhraseSplitter, speech_units
+from model.events import now_ms
+
+logger = logging.getLogger(__name__)
+
+# On a shared CPU the chat model stops while this much text (~5 s of speech) waits for the voice, and goes
+# on once the voice is down to the last few words: the voice, not the writing, is what the listener waits
+# for, and Kokoro beside llama.cpp made ~1.2 s of speech a second on 2 cores against ~1.6 alone.
+PAUSE_AT_UNITS_WAITING = 15
+RESUME_AT_UNITS_WAITING = 5
+
+
+def fixed_phrases(text: str) -> list[str]:
+    """Fixed text (a greeting) cut into the phrases a session speaks; the same cuts every time, since a
+    greeting's phrase audio is cached."""
+    splitter = PhraseSplitter(fixed_growth=True)
+    shaper = ReplyShaper(max_sentences=50)
+    pieces = [*splitter.feed(text), *splitter.flush()]
+    return [text for piece in pieces for text in shaper.accept(piece)]
+
+
+@dataclass
+class ReplyStats:
+    """What one response measured, for `response.done` timings."""
+
+    request_wall: float | None = None  # when the chat model was first asked
+    first_token_wall: float | None = None
+    last_token_wall: float | None = None
+    pieces: int = 0
+    synth_s: float = 0.0
+    paused_s: float = 0.0  # the chat model waiting for the voice to catch up (not decoding time)
+    audio_s: float = 0.0
+    # Speech units (`phrases.speech_units`) handed to the voice, and those it has started to make: the
+    # difference is the text waiting for the voice.
+    units_handed: float = 0.0
+    units_started: float = 0.0
+
+    @property
+    def units_waiting(self) -> float:
+        return self.units_handed - self.units_started
+
+
+@dataclass
+class ReplyWriter:
+    response_id: str
+    shared: SharedModels
+    plan: ReplyPlan
+    messages: Sequence[ChatMessage]
+    cancel: threading.Event
+    stop_llm: threading.Event
+    first_synthesis_done: threading.Event
+    stats: ReplyStats = field(default_factory=ReplyStats)
+
+    def fixed_phrases(self, text: str) -> list[str]:
+        return fixed_phrases(text)
+
+    def generate(self, loop: asyncio.AbstractEventLoop, out: asyncio.Queue[str | None]) -> None:
+        """Worker thread: stream the chat model, cut phrases, hand each one over as soon as it is complete."""
+        shaper = ReplyShaper(
+            self.plan.max_sentences,
+            english_only=self.plan.english_only,
+            earlier_phrases=self.plan.earlier_phrases,
+            expect_english=self.plan.language == "en",
+        )
+        self.stats.request_wall = now_ms()
+        try:
+            handed = self._stream_phrases(self.messages or [], self.plan.options, shaper, loop, out)
+            if not handed and not self.cancel.is_set() and not self.plan.user_spoke_chinese:
+                # Nothing speakable came out (another language, or only copies of earlier replies): ask once
+                # more, plainly and less randomly, and speak whatever that gives rather than stay silent.
+                logger.info("response %s: nothing speakable in the reply; asking again", self.response_id)
+                shaper.last_try()
+                self.stop_llm.clear()  # set by the first pass's shaper, never by a cancel (checked above)
+                # An English-only model is made less random; a bilingual one more (it had refused, or copied).
+                retry_options = (
+                    english_retry_options(self.plan.options)
+                    if self.plan.english_only
+                    else dataclasses.replace(self.plan.options, temperature=0.7)
+                )
+                handed = self._stream_phrases(
+                    english_retry_prompt(self.messages or []),
+                    retry_options,
+                    shaper,
+                    loop,
+                    out,
+                )
+            if not handed and not self.cancel.is_set() and self.plan.english_only and self.plan.user_spoke_chinese:
+                loop.call_soon_threadsafe(out.put_nowait, ENGLISH_ONLY_APOLOGY)
+        except Exception:
+            logger.exception("chat model failed in response %s", self.response_id)
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop is gone when the process is shutting down
+                loop.call_soon_threadsafe(out.put_nowait, None)
+
+    def _stream_phrases(
+        self,
+        messages: Sequence[ChatMessage],
+        options: GenerationOptions,
+        shaper: ReplyShaper,
+        loop: asyncio.AbstractEventLoop,
+        out: asyncio.Queue[str | None],
+    ) -> int:
+        """One reply's worth of chat model output; returns how many phrases were handed to synthesis.
+
+        On a shared CPU the model stops once the first phrase is handed over and resumes (the text so far
+        given back as the start of the assistant's message, which llama.cpp continues from its prompt
+        cache) when that phrase's audio is made: decoding beside Kokoro slows the first audio ~1.8x on 2
+        cores, and the rest of the reply is still written far faster than it is spoken. Later it stops
+        likewise whenever PAUSE_AT_UNITS_WAITING of text wait for the voice (`_must_yield`).
+        """
+        splitter = PhraseSplitter()
+        handed = 0
+        written = ""  # what the model has written in this reply so far
+        pieces = 0  # streamed pieces, a token each with llama.cpp: reaching the cap means it was cut off
+        token_cap = options.max_tokens
+        request = list(messages)
+
+        def hand_over(pieces: list[str]) -> None:
+            nonlocal handed
+            for piece in pieces:
+                for text in shaper.accept(piece):
+                    handed += 1
+                    self.stats.units_handed += speech_units(text)
+                    loop.call_soon_threadsafe(out.put_nowait, text)
+            if shaper.finished:
+                self.stop_llm.set()  # enough said: stop the model instead of generating unheard text
+
+        while True:
+            paused = False
+            for piece in self.shared.stream_chat(request, options, self.stop_llm):
+                wall = now_ms()
+                if self.stats.first_token_wall is None:
+                    self.stats.first_token_wall = wall
+                self.stats.last_token_wall = wall
+                self.stats.pieces += 1
+                pieces += 1
+                written += piece
+                hand_over(splitter.feed(piece))
+                if self.stop_llm.is_set():
+                    break
+                if handed and self._must_yield():
+                    paused = True
+                    break  # leaving the stream stops llama.cpp's generation
+            if not paused:
+                break
+            waited = time.perf_counter()
+            logger.debug(
+                "response %s: chat model paused, %.0f units waiting", self.response_id, self.stats.units_waiting
+            )
+            while not self.stop_llm.is_set() and not self._may_go_on():
+                time.sleep(0.02)
+            self.stats.paused_s += time.perf_counter() - waited
+            if self.stop_llm.is_set():
+                return handed
+            request = [*messages, ChatMessage(role="assistant", content=written.rstrip())]
+            options = dataclasses.replace(options, max_tokens=max(8, options.max_tokens - self.stats.pieces))
+        if not self.stop_llm.is_set():
+            tail = splitter.flush()
+            if handed and pieces >= token_cap and tail and finished_part(tail[-1]) != tail[-1]:
+                # Cut off by the token limit mid-sentence: ending on the last finished clause is better than
+                # trailing off mid-word ("...as they weave their secrets into the").
+                logger.info("response %s: token limit hit mid-sentence; unfinished end not spoken: %r",
+                            self.response_id, tail[-1][:60])  # fmt: skip
+                tail = [*tail[:-1], *[kept for kept in [finished_part(tail[-1])] if kept]]
+            hand_over(tail)
+        return handed
+
+    def _must_yield(self) -> bool:
+        """Whether the chat model should stop writing for now and leave the CPU to the voice."""
+        if not self.shared.llm_shares_cpu:
+            return False
+        return not self.first_synthesis_done.is_set() or self.stats.units_waiting >= PAUSE_AT_UNITS_WAITING
+
+    def _may_go_on(self) -> bool:
+        return self.first_synthesis_done.is_set() and self.stats.units_waiting <= RESUME_AT_UNITS_WAITING

@@ -1,0 +1,1 @@
+"""Speech out: the voice catalogue, Kokoro and Piper, phrases cut from streamed text, cached and joined phrases."""

@@ -1,0 +1,309 @@
+"""One spoken response: LLM tokens -> phrases -> TTS -> paced pcm16 deltas, cancellable at any moment.
+
+Three stages overlap so the first audio leaves long before the reply is written:
+  LLM thread (`ReplyWriter`)  --phrases-->  synthesis task (TTS in a worker thread)  --audio-->  emitter task
+The synthesis task joins the phrases queued for it while the audio ahead leaves time (`phrase_joining`).
+The emitter paces deltas at real time plus `PLAYBACK_LEAD_MS`, which keeps what was *sent* close to
+what the listener has *heard*; on barge-in only the phrases whose audio had started playing are kept
+as the assistant's turn (the history must not claim words the user never heard).
+
+Cancellation is one call, `cancel()`: it sets the LLM's cancel event, cancels both tasks (a TTS call in
+progress finishes in its thread but its audio is dropped) and emits `response.done` cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from model.audio import resample
+from model.embedded.reply.llm import ChatMessage
+from model.embedded.reply.plan import (
+    ReplyPlan,
+    join_phrases,
+    phrase_separator,
+)
+from model.embedded.reply.write import ReplyStats, ReplyWriter
+from model.embedded.shared import SharedModels
+from model.embedded.speak.kokoro import SynthesisInterrupted
+from model.embedded.speak.phrase_joining import SpeechBudget, next_phrase
+from model.embedded.speak.phrases import detect_language, speech_units
+from model.embedded.workers import run_model_work
+from model.events import (
+    ContentPart,
+    ConversationItem,
+    ResponseAudioDelta,
+    ResponseAudioDone,
+    ResponseAudioTranscriptDelta,
+    ResponseAudioTranscriptDone,
+    ResponseDone,
+    ResponseInfo,
+    ServerEvent,
+    TurnTimings,
+    encode_pcm16,
+    now_ms,
+)
+
+logger = logging.getLogger(__name__)
+
+CHUNK_MS = 100  # size of one audio delta: small enough that a client flush cuts within ~0.1 s
+PLAYBACK_LEAD_MS = 400  # how far ahead of real time audio may be sent
+
+
+@dataclass(frozen=True)
+class SpokenPhrase:
+    text: str
+    start_ms: float  # offset of its first sample in the reply's audio
+    duration_ms: float
+
+
+@dataclass
+class ResponseRun:
+    """A response in flight. `start()` it; `done` resolves to the assistant text to keep in history."""
+
+    response_id: str
+    item_id: str
+    shared: SharedModels
+    plan: ReplyPlan
+    messages: Sequence[ChatMessage] | None  # the prompt; None means speak `fixed_text` (a greeting)
+    emit: Callable[[ServerEvent], None]
+    timings: TurnTimings
+    output_rate: int
+    pace: bool = True
+    fixed_text: str | None = None
+    on_finish: Callable[[str, str], None] | None = None  # (kept text, status), before `response.done`
+    # Started early (at the speaker's pause, before the turn is known to be over): it writes and
+    # synthesises, but emits nothing until `release()`; until then a cancel leaves no trace.
+    held: bool = False
+    # Awaited before the chat model is asked: the prompt being evaluated ahead of time (`SessionPrompts`).
+    prompt_ready: Callable[[], Awaitable[None]] | None = None
+    spoken: list[SpokenPhrase] = field(default_factory=list)
+    _cancel: threading.Event = field(default_factory=threading.Event)  # the response is cancelled
+    # The chat model must stop: the response is cancelled, or the reply has said enough (its phrases are
+    # still spoken). `_cancel` implies it.
+    _stop_llm: threading.Event = field(default_factory=threading.Event)
+    _first_synthesis_done: threading.Event = field(default_factory=threading.Event)
+    _stats: ReplyStats = field(default_factory=ReplyStats)
+    _first_audio_wall: float | None = None
+    _task: asyncio.Task[None] | None = None
+    _finished: bool = False
+    _released: asyncio.Event | None = None
+    done: asyncio.Future[str] | None = None
+
+    def start(self) -> None:
+        self.done = asyncio.get_running_loop().create_future()
+        if self.held:
+            self._released = asyncio.Event()
+        self._task = asyncio.create_task(self._run(), name=f"response {self.response_id}")
+
+    def release(self) -> None:
+        """A held response becomes the turn's answer: its audio and events may now go out."""
+        if self._released is not None:
+            self._released.set()
+
+    @property
+    def _unseen(self) -> bool:
+        """Held and never released: the client has not heard of this response."""
+        return self._released is not None and not self._released.is_set()
+
+    @property
+    def active(self) -> bool:
+        return not self._finished
+
+    async def cancel(self) -> None:
+        """Stop generating and speaking now; emits `response.done` with status cancelled."""
+        if self._finished:
+            return
+        self._cancel.set()
+        self._stop_llm.set()
+        self.shared.interrupt_synthesis(self.response_id)  # no unheard audio keeps the CPU busy
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._finish("cancelled")
+
+    def drop(self) -> None:
+        """Stop a held response that was never released, at once and without a trace (no events, no
+        history). Synchronous, so callbacks can use it; the task winds down on its own."""
+        if self._finished or not self._unseen:
+            return
+        self._cancel.set()
+        self._stop_llm.set()
+        self.shared.interrupt_synthesis(self.response_id)
+        if self._task is not None:
+            self._task.cancel()
+        self._finish("cancelled")
+
+    # ------------------------------------------------------------------ stages
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        phrases: asyncio.Queue[str | None] = asyncio.Queue()
+        audio: asyncio.Queue[tuple[str, np.ndarray] | None] = asyncio.Queue()
+        writer = ReplyWriter(
+            self.response_id, self.shared, self.plan, self.messages or [],
+            self._cancel, self._stop_llm, self._first_synthesis_done, self._stats,
+        )  # fmt: skip
+        if self.messages is None:
+            for phrase in writer.fixed_phrases(self.fixed_text or ""):
+                phrases.put_nowait(phrase)
+            phrases.put_nowait(None)
+        else:
+            if self.prompt_ready is not None:
+                await self.prompt_ready()
+            thread = threading.Thread(
+                target=writer.generate, args=(loop, phrases), name=f"llm {self.response_id}", daemon=True
+            )
+            thread.start()
+        synthesis = asyncio.create_task(self._synthesize_all(phrases, audio))
+        try:
+            await self._emit_all(audio)
+            await synthesis
+        except asyncio.CancelledError:
+            self._cancel.set()
+            self._stop_llm.set()
+            synthesis.cancel()
+            raise
+        except Exception:
+            logger.exception("response %s failed", self.response_id)
+            self._cancel.set()
+            self._stop_llm.set()
+            synthesis.cancel()
+            self._finish("failed")
+            return
+        self._finish("completed")
+
+    async def _synthesize_all(
+        self, phrases: asyncio.Queue[str | None], out: asyncio.Queue[tuple[str, np.ndarray] | None]
+    ) -> None:
+        budget = SpeechBudget(speed=self.plan.speed)
+        queued: deque[str | None] = deque()
+        try:
+            while True:
+                if self.fixed_text is None:
+                    phrase = await next_phrase(phrases, queued, budget, self._played_s)
+                else:  # a greeting's phrases are cached as cut: never joined
+                    phrase = await phrases.get()
+                if phrase is None:
+                    break
+                self._stats.units_started += speech_units(phrase)  # the chat model may write on (`ReplyWriter`)
+                language = detect_language(phrase)
+                ahead_s = budget.made_s - self._played_s()  # audio left to play while this one is made
+                try:
+                    result = await run_model_work(
+                        self.shared.synthesize,
+                        phrase,
+                        voice=self.plan.voice,
+                        speed=self.plan.speed,
+                        language=language,
+                        owner=self.response_id,
+                        cancelled=self._cancel,
+                        recurring=self.fixed_text is not None,  # a greeting opens every conversation
+                    )
+                except SynthesisInterrupted:
+                    return  # cancelled: nothing more will be spoken
+                self._first_synthesis_done.set()
+                budget.record(phrase, result.audio.size / self.shared.tts_rate, result.elapsed_s, cached=result.cached)
+                if result.audio.size == 0:
+                    continue
+                if self.timings.first_phrase_cached is None:
+                    self.timings.first_phrase_cached = result.cached
+                logger.debug(
+                    "response %s: %.2f s of speech made in %.0f ms with %.2f s ahead%s: %r",
+                    self.response_id,
+                    result.audio.size / self.shared.tts_rate,
+                    result.elapsed_s * 1000,
+                    ahead_s,
+                    " (cached)" if result.cached else "",
+                    phrase[:60],
+                )
+                if not result.cached:  # the real-time factor is the model's: phrases from the cache cost it nothing
+                    self._stats.synth_s += result.elapsed_s
+                    self._stats.audio_s += result.audio.size / self.shared.tts_rate
+                samples = resample(result.audio, self.shared.tts_rate, self.output_rate)
+                out.put_nowait((phrase, samples))
+        finally:
+            self._first_synthesis_done.set()  # never leave a paused chat model waiting
+            out.put_nowait(None)
+
+    async def _emit_all(self, audio: asyncio.Queue[tuple[str, np.ndarray] | None]) -> None:
+        chunk = self.output_rate * CHUNK_MS // 1000
+        offset_ms = 0.0
+        if self._released is not None:
+            await self._released.wait()
+        while (item := await audio.get()) is not None:
+            phrase, samples = item
+            duration_ms = samples.size * 1000 / self.output_rate
+            for index, begin in enumerate(range(0, samples.size, chunk)):
+                await self._wait_for_playback(offset_ms + begin * 1000 / self.output_rate)
+                if index == 0:
+                    # Deltas add up to the final transcript exactly, spaces included, as a realtime client expects.
+                    delta = phrase_separator(self.spoken[-1].text if self.spoken else "", phrase) + phrase
+                    self.spoken.append(SpokenPhrase(phrase, offset_ms, duration_ms))
+                    self.emit(self._part(ResponseAudioTranscriptDelta, delta=delta))
+                self.emit(self._part(ResponseAudioDelta, delta=encode_pcm16(samples[begin : begin + chunk])))
+                if self._first_audio_wall is None:
+                    self._first_audio_wall = now_ms()
+                    self.timings.first_audio_ms = self._first_audio_wall
+            offset_ms += duration_ms
+
+    def _played_s(self) -> float:
+        """Seconds of this reply the listener has heard by now (0 before its first audio went out)."""
+        return 0.0 if self._first_audio_wall is None else (now_ms() - self._first_audio_wall) / 1000
+
+    async def _wait_for_playback(self, position_ms: float) -> None:
+        if not self.pace or self._first_audio_wall is None:
+            return
+        ahead = position_ms - (now_ms() - self._first_audio_wall) - PLAYBACK_LEAD_MS
+        if ahead > 0:
+            await asyncio.sleep(ahead / 1000)
+
+    # ------------------------------------------------------------------ results
+
+    def heard_text(self) -> str:
+        """The phrases whose audio had started playing by now (all of them once the reply is complete)."""
+        if self._first_audio_wall is None:
+            return ""
+        played_ms = now_ms() - self._first_audio_wall if self.pace else float("inf")
+        return join_phrases([p.text for p in self.spoken if p.start_ms <= played_ms])
+
+    def _part(self, kind: type, **fields: object) -> ServerEvent:
+        return kind(response_id=self.response_id, item_id=self.item_id, **fields)
+
+    def _finish(self, status: str) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        if self._unseen:  # an early start nobody adopted: no events, nothing for the history
+            logger.debug("early response %s dropped (%s)", self.response_id, status)
+            if self.done is not None and not self.done.done():
+                self.done.set_result("")
+            return
+        text = join_phrases([p.text for p in self.spoken]) if status == "completed" else self.heard_text()
+        stats, timings = self._stats, self.timings
+        timings.llm_first_token_ms = stats.first_token_wall
+        timings.reply_started_ms = stats.request_wall
+        timings.llm_tokens = stats.pieces
+        if stats.pieces > 1 and stats.first_token_wall and stats.last_token_wall:
+            span_s = (stats.last_token_wall - stats.first_token_wall) / 1000 - stats.paused_s
+            timings.llm_tokens_per_s = round((stats.pieces - 1) / span_s, 1) if span_s > 0 else None
+        if stats.audio_s > 0:
+            timings.tts_rtf = round(stats.synth_s / stats.audio_s, 3)
+        if self.on_finish is not None:
+            self.on_finish(text, status)
+        self.emit(self._part(ResponseAudioDone))
+        self.emit(self._part(ResponseAudioTranscriptDone, transcript=text))
+        item = ConversationItem(id=self.item_id, role="assistant", content=[ContentPart(type="audio", transcript=text)])
+        info = ResponseInfo(id=self.response_id, status=status, output=[item], timings=timings)
+        self.emit(ResponseDone(response=info))
+        logger.info("response %s %s: %d phrases, %r", self.response_id, status, len(self.spoken), text[:80])
+        if self.done is not None and not self.done.done():
+            self.done.set_result(text)

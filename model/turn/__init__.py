@@ -1,0 +1,4 @@
+"""Who has the floor: voice activity (Silero), the end-of-turn model (Smart Turn) and the turn-taker.
+
+Shared by every engine that hears raw audio (embedded, Step-Audio 2). Imports only `model` top-level modules.
+"""

@@ -1,0 +1,344 @@
+"""The full-duplex WebRTC bridge: browser microphone -> engine session -> paced reply audio.
+
+One `LiveHandler` per browser connection (fastrtc copies the prototype). It is a plain bridge: the
+engine does turn detection, so mic frames go straight in as `input_audio_buffer.append` and reply
+audio comes out of `emit()` at a steady real-time rate — silence frames between replies keep the
+RTP timestamps continuous (a gap makes Chrome's jitter buffer grow to ~1 s). On `speech_started`
+the queued reply audio is dropped at once: barge-in is one explicit flush, not scattered flags.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import soxr
+from fastrtc import AdditionalOutputs, AsyncStreamHandler
+from fastrtc.utils import current_context
+
+from model.events import (
+    ContentPart,
+    ConversationItem,
+    ConversationItemCreate,
+    ErrorEvent,
+    InputAudioBufferAppend,
+    InputTranscriptionCompleted,
+    ResponseAudioDelta,
+    ResponseAudioTranscriptDelta,
+    ResponseCancel,
+    ResponseCreate,
+    ResponseCreated,
+    ResponseDone,
+    SessionUpdate,
+    SpeechStarted,
+    SpeechStopped,
+    TurnTimings,
+    decode_pcm16,
+    encode_pcm16,
+)
+from model.protocol import EngineSession
+from stepaudio_ui.context import AppContext
+from stepaudio_ui.live.pacing import FRAME_SAMPLES, OUTPUT_RATE, RealTimePacer, ReplyAudio
+from stepaudio_ui.live.session import (
+    ConversationRecorder,
+    LiveSelection,
+    ResolvedSession,
+    resolve_session,
+    selection_from_args,
+    session_brain,
+)
+from stepaudio_ui.live.view import ConversationView
+
+logger = logging.getLogger(__name__)
+
+BROWSER_RATE = 48_000  # WebRTC's Opus rate: taken as is, in 20 ms frames
+INPUT_RATE = 16_000  # what the engine's VAD/ASR run at
+# (fastrtc's own resampler would do 48k -> 16k too, but in 60 ms frames: 40 ms of extra delay per turn)
+UI_INTERVAL_S = 0.1  # transcript deltas arrive per token; the page needs ~10 redraws a second at most
+
+
+@dataclass(frozen=True)
+class FinishedReply:
+    text: str
+    timings: TurnTimings | None
+
+
+class LiveRegistry:
+    """Running handlers by WebRTC id, so the page's text box can reach its own conversation."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, LiveHandler] = {}
+
+    def add(self, webrtc_id: str, handler: LiveHandler) -> None:
+        self._handlers[webrtc_id] = handler
+
+    def remove(self, webrtc_id: str, handler: LiveHandler) -> None:
+        if self._handlers.get(webrtc_id) is handler:
+            del self._handlers[webrtc_id]
+
+    def get(self, webrtc_id: str | None) -> LiveHandler | None:
+        return self._handlers.get(webrtc_id or "")
+
+
+class LiveHandler(AsyncStreamHandler):
+    def __init__(self, ctx: AppContext, registry: LiveRegistry) -> None:
+        super().__init__(expected_layout="mono", output_sample_rate=OUTPUT_RATE, input_sample_rate=BROWSER_RATE)
+        self._downsample = soxr.ResampleStream(BROWSER_RATE, INPUT_RATE, 1, dtype="int16")
+        self.ctx = ctx
+        self.registry = registry
+        self.view = ConversationView()
+        self.reply = ReplyAudio()
+        self.pacer = RealTimePacer()
+        self.session: EngineSession | None = None
+        self.recorder: ConversationRecorder | None = None
+        self.resolved: ResolvedSession | None = None
+        self._webrtc_id: str | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._seen_args: list[Any] | None = None
+        self._ui_dirty = True
+        self._ui_sent_at = 0.0
+        self._response_id: str | None = None  # the reply being generated
+        self._response_text = ""
+        self._interrupted = False
+        self._played: FinishedReply | None = None  # generated in full, maybe still playing
+        self._closed = False
+        self._tasks: set[asyncio.Task[Any]] = set()  # keeps fire-and-forget saves alive until done
+
+    def copy(self) -> LiveHandler:
+        return LiveHandler(self.ctx, self.registry)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start_up(self) -> None:
+        context = current_context.get()
+        self._webrtc_id = context.webrtc_id if context else None
+        if self._webrtc_id:
+            self.registry.add(self._webrtc_id, self)
+        await self.wait_for_args()
+        self._seen_args = list(self.latest_args)
+        try:
+            selection = selection_from_args(self.latest_args)
+            await self.check_selection(selection, list(self.latest_args))
+            self.session = await self._open(selection)
+        except Exception as exc:  # shown on the page; the connection stays up so the user can read it
+            logger.warning("live conversation could not start: %s", exc)
+            self._notice(f"⚠️ Could not start: {exc}")
+            return
+        if self._closed:  # the browser hung up while the engine was opening
+            await self.session.close()
+            if self.recorder:
+                await self.recorder.finish("hung up")
+            return
+        self._reader = asyncio.create_task(self._read_events(self.session))
+
+    async def check_selection(self, selection: LiveSelection, args: list[Any]) -> None:
+        """Raise to refuse `selection` (at start, or a mid-call switch); the message is shown on the page.
+        Everything is allowed here; subclasses add rules (e.g. viewers talk to published versions only)."""
+
+    async def _open(self, selection: LiveSelection) -> EngineSession:
+        engine = self.ctx.engines.get(selection.engine)
+        if engine is None:
+            raise LookupError(f"no engine named '{selection.engine}'; pick one from the engine list")
+        availability = engine.availability()
+        if not availability.usable:
+            raise RuntimeError(f"engine '{selection.engine}' is not usable here: {availability.reason}")
+        if getattr(engine, "models", True) is None:  # local models still loading: say so, it takes a while
+            self._notice(
+                f"⏳ The {selection.engine} engine is still loading its models; the conversation starts when it is ready…"
+            )
+        else:
+            self._notice(f"Opening the {selection.engine} engine…")
+        self.resolved = await asyncio.to_thread(
+            resolve_session, self.ctx.db, selection, input_sample_rate=INPUT_RATE, output_sample_rate=OUTPUT_RATE
+        )
+        session = await engine.open_session(self.resolved.config)
+        self.recorder = await ConversationRecorder.start(
+            self.ctx.db, self.ctx.settings.data_dir, self.resolved, session_brain(engine, session)
+        )
+        self.view.conversation_id = self.recorder.conversation_id
+        self._notice(f"🟢 Talking to {self.resolved.persona_name} on {selection.engine} — speak, or type below.")
+        return session
+
+    async def shutdown(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._webrtc_id:
+            self.registry.remove(self._webrtc_id, self)
+        if self._reader:
+            self._reader.cancel()
+        if self.session:
+            await self.session.close()
+        if self._response_id or self._played:
+            self._finish_reply(interrupted=True)
+        if self._tasks:  # the last turns' saves, before the conversation row is closed
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.recorder:
+            await self.recorder.finish("hung up")
+
+    # ------------------------------------------------------------------ audio in / out
+
+    async def receive(self, frame: tuple[int, np.ndarray]) -> None:
+        _, samples = frame
+        samples = self._downsample.resample_chunk(samples.reshape(-1).astype(np.int16, copy=False))
+        if not len(samples):
+            return
+        if self.recorder:
+            self.recorder.write_user_audio(samples)
+        if self.session:
+            await self.session.send(InputAudioBufferAppend(audio=encode_pcm16(samples)))
+
+    async def emit(self) -> Any:
+        await self.pacer.wait()
+        if self.latest_args is not self._seen_args and self._seen_args is not None and self.session:
+            self._seen_args = self.latest_args  # the page re-sends its inputs often: act on real changes only
+            self._spawn(self._apply_selection(list(self.latest_args)))
+        samples = self.reply.pop()
+        replying = samples is not None
+        if samples is None:
+            if self._played:  # the whole reply was heard
+                self._finish_reply(interrupted=False)
+            samples = np.zeros(FRAME_SAMPLES, dtype=np.int16)
+        if self.recorder:
+            self.recorder.write_persona_audio(samples, replying=replying)
+        audio = (OUTPUT_RATE, samples.reshape(1, -1))
+        now = time.monotonic()
+        if self._ui_dirty and now - self._ui_sent_at >= UI_INTERVAL_S:
+            self._ui_dirty, self._ui_sent_at = False, now
+            return audio, AdditionalOutputs(self.view.snapshot())
+        return audio
+
+    def barge_in(self) -> None:
+        """Drop every queued reply sample now: ours, and the few frames fastrtc already holds."""
+        dropped = self.reply.clear()
+        self.clear_queue()
+        if self._response_id:
+            self._interrupted = True
+            self.view.mark_interrupted()
+        elif self._played:
+            self._finish_reply(interrupted=True)
+        logger.info("barge-in at %.0f (epoch ms): dropped %d queued reply frames", time.time() * 1000, dropped)
+
+    # ------------------------------------------------------------------ text and changes from the page
+
+    async def send_text(self, text: str) -> None:
+        """Typed text: stop any reply, then ask for a spoken answer to it."""
+        if not self.session:
+            raise RuntimeError("the conversation has not started yet")
+        if self._response_id:
+            self.barge_in()
+            await self.session.send(ResponseCancel())
+        item = ConversationItem(role="user", content=[ContentPart(type="input_text", text=text)])
+        await self.session.send(ConversationItemCreate(item=item))
+        await self.session.send(ResponseCreate())
+        self.view.user_said(text)
+        self._ui_dirty = True
+        if self.recorder:
+            await self.recorder.add_turn(role="user", text=text)
+
+    async def _apply_selection(self, args: list[Any]) -> None:
+        """Persona or scene changed mid-conversation: takes effect from the next turn."""
+        try:
+            selection = selection_from_args(args)
+            await self.check_selection(selection, args)
+            if self.resolved and selection == self.resolved.selection:
+                return
+            if self.resolved and selection.engine != self.resolved.selection.engine:
+                self._notice("The engine changes when you start the next conversation.")
+                selection = selection.model_copy(update={"engine": self.resolved.selection.engine})
+            if self.resolved and selection.brain != self.resolved.selection.brain:
+                self._notice("The brain changes when you start the next conversation.")
+                selection = selection.model_copy(update={"brain": self.resolved.selection.brain})
+            resolved = await asyncio.to_thread(
+                resolve_session, self.ctx.db, selection, input_sample_rate=INPUT_RATE, output_sample_rate=OUTPUT_RATE
+            )
+        except Exception as exc:
+            self._notice(f"⚠️ Could not switch: {exc}")
+            return
+        self.resolved = resolved
+        if self.session:
+            # The greeting is for the start of a conversation only.
+            await self.session.send(SessionUpdate(session=resolved.config.model_copy(update={"greeting": None})))
+        self._notice(f"🟢 Now {resolved.persona_name} (from the next turn).")
+
+    # ------------------------------------------------------------------ engine events
+
+    async def _read_events(self, session: EngineSession) -> None:
+        try:
+            async for event in session.events():
+                await self._on_event(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.exception("engine session failed")
+            self._notice(f"⚠️ The engine failed: {exc}. Stop and start the conversation again.")
+
+    async def _on_event(self, event: Any) -> None:
+        if self.recorder:
+            self.recorder.marks.observe(event)  # where each user turn lies in the recording
+        if isinstance(event, ResponseAudioDelta):
+            if event.response_id == self._response_id and not self._interrupted:
+                self.reply.push(decode_pcm16(event.delta))
+            return
+        if isinstance(event, SpeechStarted):
+            config = self.resolved.config if self.resolved else None
+            may_interrupt = not (config and config.turn_detection) or config.turn_detection.interrupt_response
+            if may_interrupt and (self.reply.playing or self._response_id):
+                self.barge_in()
+            self.view.user_started()
+        elif isinstance(event, SpeechStopped):
+            pass
+        elif isinstance(event, InputTranscriptionCompleted):
+            self.view.user_said(event.transcript)
+            if self.recorder:
+                clip = self.recorder.marks.user_clip(event.item_id)
+                await self.recorder.add_turn(role="user", text=event.transcript, audio=clip)
+        elif isinstance(event, ResponseCreated):
+            if self._response_id or self._played:  # a reply still open: the new one replaces it
+                self._finish_reply(interrupted=True)
+            self._response_id, self._response_text, self._interrupted = event.response.id, "", False
+            self.view.assistant_started()
+        elif isinstance(event, ResponseAudioTranscriptDelta):
+            if event.response_id == self._response_id:
+                self._response_text += event.delta
+                self.view.assistant_delta(event.delta)
+        elif isinstance(event, ResponseDone):
+            if event.response.id == self._response_id:
+                timings = event.response.timings
+                if timings and timings.speech_end_ms:
+                    self.view.add_latency(timings)
+                self._played = FinishedReply(self._response_text, timings)
+                self._response_id, self._response_text = None, ""
+                if self._interrupted or event.response.status != "completed":
+                    self._finish_reply(interrupted=True)
+                elif not self.reply.playing:
+                    self._finish_reply(interrupted=False)
+        elif isinstance(event, ErrorEvent):
+            self._notice(f"⚠️ {event.error.message}")
+        self._ui_dirty = True
+
+    def _finish_reply(self, *, interrupted: bool) -> None:
+        """Close the open reply (generating or still playing) and save it as a turn."""
+        if self._played:
+            text, timings = self._played.text, self._played.timings
+        else:
+            text, timings = self._response_text, None
+        self._played, self._response_id, self._response_text = None, None, ""
+        self.view.assistant_finished(interrupted=interrupted)
+        self._ui_dirty = True
+        if self.recorder:
+            self._spawn(self.recorder.add_reply(text=text, interrupted=interrupted, timings=timings))
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _notice(self, text: str) -> None:
+        self.view.status = text
+        self._ui_dirty = True
