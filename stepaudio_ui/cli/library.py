@@ -76,10 +76,10 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
             content = io_formats.export_bytes(
                 session, kind=args.kind, slug=args.slug, fmt=args.format, number=args.version
             )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(content)
-    out(f"wrote {out} ({len(content):,} bytes)")
+    target = Path(args.out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(content)
+    out(f"wrote {target} ({len(content):,} bytes)")
     return 0
 
 
