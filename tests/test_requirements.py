@@ -30,6 +30,7 @@ SPACE_PYTHON = "3.11"
 # Imports that only optional features make: module -> (the extra that installs it, its distribution).
 OPTIONAL_IMPORTS = {
     "playwright": ("bench", "playwright"),
+    "matplotlib": ("bench", "matplotlib"),
     "torch": ("gpu", "torch"),
     "stepaudio2": ("gpu", "step-audio2"),
     "token2wav": ("gpu", "step-audio2"),
