@@ -6,7 +6,6 @@ nothing here raises, so one bad event never ends a session.
 
 from __future__ import annotations
 
-import binascii
 import json
 from typing import Any
 
@@ -19,7 +18,6 @@ from model.events import (
     ClientEvent,
     ConversationItem,
     ErrorEvent,
-    decode_pcm16,
     error_event,
 )
 
@@ -71,6 +69,13 @@ def parse_client_event(raw: ClientEvent | dict[str, Any] | str | bytes) -> Clien
         return CLIENT_EVENT_ADAPTER.validate_python(raw)
     except ValidationError as exc:
         message, where = _first_problem(exc)
+        if where == f"{kind}.audio" and kind == "input_audio_buffer.append" and raw.get("audio") is not None:
+            return error_event(
+                f"`audio` must be base64 of little-endian pcm16 mono: {message}.",
+                code="invalid_audio",
+                param="audio",
+                event_id=event_id,
+            )
         if where == kind or "union_tag_invalid" in str(exc.errors()[0].get("type")):
             return error_event(
                 f"Unknown event type `{kind}`. Supported: session.update, input_audio_buffer.append, "
@@ -88,22 +93,15 @@ def parse_client_event(raw: ClientEvent | dict[str, Any] | str | bytes) -> Clien
         )
 
 
-def decode_audio_append(data: str, sample_rate: int, event_id: str | None) -> np.ndarray | ErrorEvent:
-    """int16 samples of one append, or an error naming the problem (bad base64, odd size, empty, too long)."""
+def check_audio_append(samples: np.ndarray, sample_rate: int, event_id: str | None) -> np.ndarray | ErrorEvent:
+    """The int16 samples of one append, or an error naming the problem (unsupported rate, empty, too long).
+
+    Bad base64 never gets this far: the event's `Pcm16` field refuses it when the JSON is read."""
     if sample_rate not in SUPPORTED_SAMPLE_RATES:
         return error_event(
             f"Input sample rate {sample_rate} Hz is not supported; use one of {SUPPORTED_SAMPLE_RATES}.",
             code="unsupported_sample_rate",
             param="session.input_sample_rate",
-            event_id=event_id,
-        )
-    try:
-        samples = decode_pcm16(data)
-    except (binascii.Error, ValueError) as exc:
-        return error_event(
-            f"`audio` must be base64 of little-endian pcm16 mono at {sample_rate} Hz: {exc}.",
-            code="invalid_audio",
-            param="audio",
             event_id=event_id,
         )
     if samples.size == 0:
@@ -122,6 +120,15 @@ def decode_audio_append(data: str, sample_rate: int, event_id: str | None) -> np
             event_id=event_id,
         )
     return samples
+
+
+def nothing_to_commit() -> ErrorEvent:
+    """`input_audio_buffer.commit` with no speech buffered."""
+    return error_event(
+        "Nothing to commit: no speech is buffered. Stream speech with `input_audio_buffer.append` "
+        "first (or let server VAD end the turn).",
+        code="input_audio_buffer_commit_empty",
+    )
 
 
 def typed_user_text(item: ConversationItem, event_id: str | None) -> str | ErrorEvent:

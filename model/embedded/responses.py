@@ -86,6 +86,32 @@ class SessionResponses:
         self._announce(run)
         run.start()
 
+    async def user_turn(
+        self,
+        text: str,
+        timings: TurnTimings,
+        *,
+        language: str | None = None,
+        started_early: ResponseRun | None = None,
+        superseded: bool = False,
+    ) -> None:
+        """A user turn joins the history and is answered (when the config creates responses).
+
+        `started_early` is the reply begun at the speaker's pause, adopted when it still fits;
+        `superseded`: the user is speaking again, so this turn is answered with the next one."""
+        self._history.add("user", text)
+        self.unanswered_user_turn = True
+        if not (self._config().turn_detection or TurnDetection()).create_response:
+            return
+        if superseded:
+            logger.info("user is speaking again: the turn will be answered with the next one")
+            if started_early is not None:
+                started_early.drop()
+            return
+        if started_early is not None and self.adopt(started_early, timings):
+            return
+        await self.start(timings, user_text=text, user_language=language)
+
     async def answer_again(self) -> None:
         """`response.create`: answer the latest user turn, unless a response to it is already under way."""
         self._early.discard()

@@ -25,14 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from model.embedded.client_input import decode_audio_append, parse_client_event, typed_user_text
+from model.embedded.client_input import check_audio_append, nothing_to_commit, parse_client_event, typed_user_text
 from model.embedded.listen.early_asr import Pending
 from model.embedded.listen.spoken_input import EarlyTranscript, SpokenInput
 from model.embedded.reply.history import ConversationHistory
 from model.embedded.reply.llm import ChatMessage
 from model.embedded.reply.prompts import SessionPrompts
 from model.embedded.responses import SessionResponses
-from model.embedded.session_config import check_update, default_config, merge_config
+from model.embedded.session_config import apply_update, opening_config
 from model.embedded.shared import SharedModels
 from model.events import (
     DEFAULT_SAMPLE_RATE,
@@ -72,13 +72,7 @@ class EmbeddedSession:
     def __init__(self, shared: SharedModels, config: SessionConfig, *, pace_audio: bool = True) -> None:
         self._shared = shared
         self._pace_audio = pace_audio
-        voices = shared.voice_ids()
-        self._config = default_config(voices[0] if voices else "jf_alpha")
-        self._opening_problem = check_update(config, voices, consequence=f"Speaking with `{self._config.voice}`.")
-        if self._opening_problem is None:
-            self._config = merge_config(self._config, config)
-        else:  # keep the rest of the client's config; only the unusable voice falls back to the default
-            self._config = merge_config(self._config, config.model_copy(update={"voice": None}))
+        self._config, self._opening_problem = opening_config(config, shared.voice_ids())
         self._out: asyncio.Queue[ServerEvent | None] = asyncio.Queue()
         self._history = ConversationHistory(shared.count_tokens, shared.context_tokens)
         self._prompts = SessionPrompts(shared, self._history)
@@ -180,13 +174,7 @@ class EmbeddedSession:
         elif isinstance(event, InputAudioBufferCommit):
             end = self._input.commit()
             if end is None:
-                self._emit(
-                    error_event(
-                        "Nothing to commit: no speech is buffered. Stream speech with `input_audio_buffer.append` "
-                        "first (or let server VAD end the turn).",
-                        code="input_audio_buffer_commit_empty",
-                    )
-                )
+                self._emit(nothing_to_commit())
             else:
                 self._on_turn_end(end)
 
@@ -203,25 +191,13 @@ class EmbeddedSession:
         return self._config.language if self._config.language in ("en", "zh") else "auto"
 
     def _update(self, event: SessionUpdate) -> None:
-        problem = check_update(event.session, self._shared.voice_ids(), event.event_id)
+        config, problem = apply_update(self._config, event, self._shared.voice_ids())
         if problem is not None:
             self._emit(problem)
+        if config is None:
             return
-        update = event.session
-        if update.brain is not None and update.brain != self._config.brain:
-            # The chat model is picked when the session opens (the engine loads it then); the rest applies.
-            self._emit(
-                error_event(
-                    f"The brain is chosen when a session opens: this one talks with `{self._config.brain}`. "
-                    f"Open a new session with `brain: {update.brain}` for another; the rest of this update applied.",
-                    code="brain_fixed_for_session",
-                    param="session.brain",
-                    event_id=event.event_id,
-                )
-            )
-            update = update.model_copy(update={"brain": None})
         self._responses.drop_early()  # written for the old config
-        self._config = merge_config(self._config, update)
+        self._config = config
         self._input.configure(self._detection, self._input_rate, self._asr_language)
         self._emit(SessionUpdated(session=self._config, event_id=None))
         self._prompts.warm_next(self._config)
@@ -229,7 +205,7 @@ class EmbeddedSession:
     # ------------------------------------------------------------------ audio turns
 
     async def _append(self, event: InputAudioBufferAppend) -> None:
-        samples = decode_audio_append(event.audio, self._input_rate, event.event_id)
+        samples = check_audio_append(event.audio, self._input_rate, event.event_id)
         if isinstance(samples, ErrorEvent):
             self._emit(samples)
             return
@@ -280,18 +256,10 @@ class EmbeddedSession:
         if not text:
             logger.info("turn %s had no words (noise?): no reply", item_id)
             return
-        self._history.add("user", text)
-        self._responses.unanswered_user_turn = True
-        if not self._detection.create_response:
-            return
-        if epoch != self._speech_epoch and self._detection.interrupt_response:
-            logger.info("user is speaking again: turn %s will be answered with the next one", item_id)
-            if started_early is not None:
-                started_early.drop()
-            return
-        if started_early is not None and self._responses.adopt(started_early, timings):
-            return
-        await self._responses.start(timings, user_text=text, user_language=transcript.language)
+        superseded = epoch != self._speech_epoch and self._detection.interrupt_response
+        await self._responses.user_turn(
+            text, timings, language=transcript.language, started_early=started_early, superseded=superseded
+        )
 
     def _on_early_transcript(self, pending: Pending | None) -> None:
         """The speaker paused and their words are known (or went on: None). When the session is otherwise
@@ -312,10 +280,7 @@ class EmbeddedSession:
         item = event.item.model_copy(update={"id": event.item.id or new_id("item")})
         self._emit(ConversationItemCreated(previous_item_id=self._last_item_id, item=item))
         self._last_item_id = item.id
-        self._history.add("user", text)
-        self._responses.unanswered_user_turn = True
-        if self._detection.create_response:
-            await self._responses.start(TurnTimings(speech_end_ms=now_ms()), user_text=text)
+        await self._responses.user_turn(text, TurnTimings(speech_end_ms=now_ms()))
 
     def _set_last_item(self, item_id: str) -> None:
         self._last_item_id = item_id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from model.events import DEFAULT_SAMPLE_RATE, ErrorEvent, SessionConfig, TurnDetection, error_event
+from model.events import DEFAULT_SAMPLE_RATE, ErrorEvent, SessionConfig, SessionUpdate, TurnDetection, error_event
 
 
 def default_config(voice: str) -> SessionConfig:
@@ -42,3 +42,36 @@ def check_update(
             event_id=event_id,
         )
     return None
+
+
+def opening_config(config: SessionConfig, voice_ids: list[str]) -> tuple[SessionConfig, ErrorEvent | None]:
+    """A new session's config: the defaults with the client's fields, and an error when its voice is unknown
+    (the rest of the client's config is kept; only the unusable voice falls back to the default)."""
+    defaults = default_config(voice_ids[0] if voice_ids else "jf_alpha")
+    problem = check_update(config, voice_ids, consequence=f"Speaking with `{defaults.voice}`.")
+    if problem is None:
+        return merge_config(defaults, config), None
+    return merge_config(defaults, config.model_copy(update={"voice": None})), problem
+
+
+def apply_update(
+    current: SessionConfig, event: SessionUpdate, voice_ids: list[str]
+) -> tuple[SessionConfig | None, ErrorEvent | None]:
+    """(the config after `event`, or None when none of it applies; an error to send, or None).
+
+    The brain is chosen when a session opens (the engine loads it then): a different one is refused
+    with an error while the rest of the update applies."""
+    problem = check_update(event.session, voice_ids, event.event_id)
+    if problem is not None:
+        return None, problem
+    update = event.session
+    if update.brain is None or update.brain == current.brain:
+        return merge_config(current, update), None
+    refused = error_event(
+        f"The brain is chosen when a session opens: this one talks with `{current.brain}`. "
+        f"Open a new session with `brain: {update.brain}` for another; the rest of this update applied.",
+        code="brain_fixed_for_session",
+        param="session.brain",
+        event_id=event.event_id,
+    )
+    return merge_config(current, update.model_copy(update={"brain": None})), refused

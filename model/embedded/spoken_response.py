@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from model.audio import resample
+from model.audio import float_to_int16, resample
 from model.embedded.reply.llm import ChatMessage
 from model.embedded.reply.plan import (
     ReplyPlan,
@@ -47,7 +47,6 @@ from model.events import (
     ResponseInfo,
     ServerEvent,
     TurnTimings,
-    encode_pcm16,
     now_ms,
 )
 
@@ -228,7 +227,7 @@ class ResponseRun:
                 if not result.cached:  # the real-time factor is the model's: phrases from the cache cost it nothing
                     self._stats.synth_s += result.elapsed_s
                     self._stats.audio_s += result.audio.size / self.shared.tts_rate
-                samples = resample(result.audio, self.shared.tts_rate, self.output_rate)
+                samples = float_to_int16(resample(result.audio, self.shared.tts_rate, self.output_rate))
                 out.put_nowait((phrase, samples))
         finally:
             self._first_synthesis_done.set()  # never leave a paused chat model waiting
@@ -249,7 +248,7 @@ class ResponseRun:
                     delta = phrase_separator(self.spoken[-1].text if self.spoken else "", phrase) + phrase
                     self.spoken.append(SpokenPhrase(phrase, offset_ms, duration_ms))
                     self.emit(self._part(ResponseAudioTranscriptDelta, delta=delta))
-                self.emit(self._part(ResponseAudioDelta, delta=encode_pcm16(samples[begin : begin + chunk])))
+                self.emit(self._part(ResponseAudioDelta, delta=samples[begin : begin + chunk]))
                 if self._first_audio_wall is None:
                     self._first_audio_wall = now_ms()
                     self.timings.first_audio_ms = self._first_audio_wall

@@ -34,11 +34,10 @@ from model.events import (
     SessionConfig,
     SessionUpdate,
     SpeechStarted,
-    decode_pcm16,
-    encode_pcm16,
     error_event,
 )
 from model.internal_errors import internal_error_event
+from model.pcm16 import as_pcm16
 from model.protocol import Availability, VoiceInfo
 from model.realtime.connect import RealtimeConnectError, connect_service
 from model.realtime.dialect import Dialect, ReplyAudio, fit_config
@@ -118,8 +117,7 @@ class RealtimeClientSession:
                 if isinstance(event, ResponseAudioDelta) and self._output_rate != DEFAULT_SAMPLE_RATE:
                     if not self._wire_rates_are_ours():
                         resampler = self._resampler("from_service", DEFAULT_SAMPLE_RATE, self._output_rate)
-                        samples = resampler.process(decode_pcm16(event.delta))
-                        event = event.model_copy(update={"delta": encode_pcm16(samples)})
+                        event = event.model_copy(update={"delta": as_pcm16(resampler.process(event.delta))})
                 await self._queue.put(event)
         except ConnectionClosed as exc:
             if not self._closing:
@@ -194,13 +192,8 @@ class RealtimeClientSession:
             and self._input_rate != DEFAULT_SAMPLE_RATE
             and not self._wire_rates_are_ours()
         ):
-            try:
-                resampler = self._resampler("to_service", self._input_rate, DEFAULT_SAMPLE_RATE)
-                samples = resampler.process(decode_pcm16(event.audio))
-            except ValueError as exc:
-                await self._queue.put(error_event(f"invalid audio: {exc}", code="invalid_audio", param="audio"))
-                return
-            event = event.model_copy(update={"audio": encode_pcm16(samples)})
+            resampler = self._resampler("to_service", self._input_rate, DEFAULT_SAMPLE_RATE)
+            event = event.model_copy(update={"audio": as_pcm16(resampler.process(event.audio))})
         if isinstance(event, SessionUpdate):
             self._input_rate = event.session.input_sample_rate or self._input_rate
             self._output_rate = event.session.output_sample_rate or self._output_rate

@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from model.events import DEFAULT_SAMPLE_RATE, ClientEvent, SessionConfig, new_id
 from model.realtime.presets import RealtimeService
 from model.realtime.wire import client_event_dict
@@ -25,10 +27,9 @@ from model.realtime.wire import client_event_dict
 log = logging.getLogger(__name__)
 
 
-def pcm16_duration_ms(audio_b64: str, rate: int = DEFAULT_SAMPLE_RATE) -> float:
-    """Duration of base64 pcm16 mono audio, from its length alone (no decoding)."""
-    size = len(audio_b64) * 3 // 4 - audio_b64[-2:].count("=")
-    return max(size, 0) / 2 / rate * 1000.0
+def pcm16_duration_ms(samples: np.ndarray, rate: int = DEFAULT_SAMPLE_RATE) -> float:
+    """Duration of pcm16 mono samples in milliseconds."""
+    return samples.size / rate * 1000.0
 
 
 @dataclass
@@ -42,12 +43,12 @@ class ReplyAudio:
     first_audio_at: float | None = None  # time.monotonic() of its first audio delta
     received_ms: float = 0.0
 
-    def add_audio(self, item_id: str, content_index: int, audio_b64: str) -> None:
+    def add_audio(self, item_id: str, content_index: int, samples: np.ndarray) -> None:
         if self.item_id is None:
             self.item_id, self.content_index = item_id, content_index
             self.first_audio_at = time.monotonic()
         if item_id == self.item_id:
-            self.received_ms += pcm16_duration_ms(audio_b64)
+            self.received_ms += pcm16_duration_ms(samples)
 
     def heard_ms(self, now: float | None = None) -> int:
         """Milliseconds of this reply the user has heard by `now`: whole ms, never past what arrived."""

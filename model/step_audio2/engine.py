@@ -49,8 +49,6 @@ from model.events import (
     SpeechStarted,
     SpeechStopped,
     TurnDetection,
-    decode_pcm16,
-    encode_pcm16,
     error_event,
     new_id,
 )
@@ -177,11 +175,7 @@ class StepAudio2Session:
     async def _on_audio(self, event: InputAudioBufferAppend) -> None:
         from model.turn.turn_taking import SpeechStart, TurnEnd
 
-        try:
-            samples = decode_pcm16(event.audio)
-        except ValueError as exc:
-            await self._queue.put(error_event(f"invalid audio: {exc}", code="invalid_audio", param="audio"))
-            return
+        samples = event.audio
         audio_16k = resample_pcm16(samples, self._in_rate, MODEL_INPUT_RATE).astype(np.float32) / 32768.0
         for turn_event in self._turns.push(audio_16k):
             if isinstance(turn_event, SpeechStart):
@@ -243,7 +237,7 @@ class StepAudio2Session:
         samples = wav_bytes_to_pcm16(wav, self._out_rate)
         step = int(self._out_rate * DELTA_SECONDS)
         for start in range(0, samples.size, step):
-            await self._queue.put(ResponseAudioDelta(**part, delta=encode_pcm16(samples[start : start + step])))
+            await self._queue.put(ResponseAudioDelta(**part, delta=samples[start : start + step]))
         await self._queue.put(ResponseAudioDone(**part))
         await self._queue.put(ResponseAudioTranscriptDone(**part, transcript=transcript))
         await self._queue.put(ResponseDone(response=response.model_copy(update={"status": "completed"})))

@@ -14,7 +14,6 @@ reply audio) is measured on that client clock. The engine's own stage figures co
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import time
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ from model.events import (
     SessionConfig,
     SessionUpdate,
     TurnDetection,
-    encode_pcm16,
     now_ms,
 )
 from model.protocol import Engine, EngineSession
@@ -165,7 +163,7 @@ class SpokenTurnDriver:
 
     async def _send_chunk(self, session: EngineSession, chunk: np.ndarray) -> None:
         await self._pace.next_chunk()
-        await session.send(InputAudioBufferAppend(audio=encode_pcm16(chunk)))
+        await session.send(InputAudioBufferAppend(audio=chunk))
 
     def _drain(self, state: TurnState | None) -> None:
         while not self._events.empty():
@@ -198,7 +196,7 @@ class SpokenTurnDriver:
         elif kind == "response.audio.delta" and event.response_id in state.ours:
             if state.first_audio_at_ms is None:
                 state.first_audio_at_ms = at_ms
-            pcm = base64.b64decode(event.delta)
+            pcm = event.delta.tobytes()
             state.audio.append(pcm)
             state.heard_audio(at_ms, len(pcm) // 2 * 1000 / SAMPLE_RATE, event.response_id)  # pcm16 at 24 kHz
         elif kind == "response.done":

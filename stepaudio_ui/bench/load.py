@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from model.embedded.engine import EmbeddedEngine
-from model.events import InputAudioBufferAppend, SessionConfig, TurnDetection, encode_pcm16
+from model.events import InputAudioBufferAppend, SessionConfig, TurnDetection
 from model.protocol import Engine
 from model.realtime.client import RealtimeClientEngine
 from model.realtime.presets import own_endpoint_service
@@ -133,7 +133,7 @@ async def _silent_until(engine: Engine, ready: asyncio.Event, stop: asyncio.Even
     config = SessionConfig(instructions=BENCH_INSTRUCTIONS, turn_detection=TurnDetection())
     session = await engine.open_session(config)
     drain = asyncio.create_task(_drain(session))
-    silence = encode_pcm16(np.zeros(SAMPLE_RATE * CHUNK_MS // 1000, dtype=np.float32))
+    silence = np.zeros(SAMPLE_RATE * CHUNK_MS // 1000, dtype=np.int16)
     await ready.wait()
     next_at = time.monotonic()
     while not stop.is_set():

@@ -38,8 +38,6 @@ from model.events import (
     SpeechStarted,
     SpeechStopped,
     TurnTimings,
-    decode_pcm16,
-    encode_pcm16,
 )
 from model.protocol import EngineSession
 from stepaudio_ui.context import AppContext
@@ -191,7 +189,7 @@ class LiveHandler(AsyncStreamHandler):
         if self.recorder:
             self.recorder.write_user_audio(samples)
         if self.session:
-            await self.session.send(InputAudioBufferAppend(audio=encode_pcm16(samples)))
+            await self.session.send(InputAudioBufferAppend(audio=samples))
 
     async def emit(self) -> Any:
         await self.pacer.wait()
@@ -283,7 +281,7 @@ class LiveHandler(AsyncStreamHandler):
             self.recorder.marks.observe(event)  # where each user turn lies in the recording
         if isinstance(event, ResponseAudioDelta):
             if event.response_id == self._response_id and not self._interrupted:
-                self.reply.push(decode_pcm16(event.delta))
+                self.reply.push(event.delta)
             return
         if isinstance(event, SpeechStarted):
             config = self.resolved.config if self.resolved else None

@@ -7,7 +7,6 @@ for typed turns; `input_audio_buffer.append` + `commit` for audio clips), so any
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import time
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ from model.events import (
     ServerEvent,
     SessionConfig,
     TurnTimings,
-    encode_pcm16,
 )
 from model.protocol import Engine, EngineSession
 
@@ -116,7 +114,7 @@ class ScriptedConversation:
             elif event.type == "response.audio.delta":
                 if first_audio is None:
                     first_audio = time.perf_counter()
-                chunks.append(np.frombuffer(base64.b64decode(event.delta), dtype="<i2"))
+                chunks.append(event.delta)
             elif event.type == "response.audio_transcript.delta":
                 text_parts.append(event.delta)
             elif event.type == "response.audio_transcript.done":
@@ -168,7 +166,7 @@ class ScriptedConversation:
         audio = np.concatenate([lead, read_clip(clip, self.input_rate)])
         step = self.input_rate // 50
         for begin in range(0, audio.size, step):
-            await self._session.send(InputAudioBufferAppend(audio=encode_pcm16(audio[begin : begin + step])))
+            await self._session.send(InputAudioBufferAppend(audio=audio[begin : begin + step]))
             await asyncio.sleep(0)
         sent = time.perf_counter()
         await self._session.send(InputAudioBufferCommit())

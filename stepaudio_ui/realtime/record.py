@@ -35,7 +35,6 @@ from model.events import (
     ResponseDone,
     ServerEvent,
     SessionUpdate,
-    decode_pcm16,
 )
 
 log = logging.getLogger(__name__)
@@ -189,11 +188,7 @@ class RealtimeRecording:
 
     async def client_event(self, event: ClientEvent) -> None:
         if isinstance(event, InputAudioBufferAppend):
-            try:
-                samples = decode_pcm16(event.audio)
-            except ValueError:
-                return  # the engine reports bad audio to the client; nothing to record
-            await self._user_audio(samples)
+            await self._user_audio(event.audio)
         elif isinstance(event, SessionUpdate):
             session = event.session
             rates = (session.input_sample_rate or self._rates[0], session.output_sample_rate or self._rates[1])
@@ -207,7 +202,7 @@ class RealtimeRecording:
         if isinstance(event, ResponseAudioDelta):
             if await self._started() and self._rates[1] == self._wav_rates[1]:
                 assert self.audio is not None
-                self.audio.add(self.recorder.write_persona_audio, decode_pcm16(event.delta))
+                self.audio.add(self.recorder.write_persona_audio, event.delta)
         elif isinstance(event, ResponseAudioTranscriptDelta):
             self._reply_text.append(event.delta)
         elif isinstance(event, InputTranscriptionCompleted):

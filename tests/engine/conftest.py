@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -81,11 +80,7 @@ class Client:
 
     def reply_audio(self, response_id: str) -> np.ndarray:
         """All pcm16 of one response's audio deltas, as float32."""
-        chunks = [
-            np.frombuffer(base64.b64decode(e.delta), dtype="<i2")
-            for e in self.events
-            if e.type == "response.audio.delta" and e.response_id == response_id
-        ]
+        chunks = [e.delta for e in self.events if e.type == "response.audio.delta" and e.response_id == response_id]
         audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
         return audio.astype(np.float32) / 32768.0
 

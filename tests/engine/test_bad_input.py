@@ -18,7 +18,8 @@ pytestmark = pytest.mark.models
 ODD_BYTES = base64.b64encode(b"\x01\x02\x03").decode()
 SILENCE_40S = base64.b64encode(np.zeros(24_000 * 40, dtype="<i2").tobytes()).decode()
 
-PARSE_CODES = {"invalid_json", "invalid_event", "missing_type", "unknown_event"}
+# invalid_audio: base64 is decoded where the JSON is read, so bad audio never reaches the session
+PARSE_CODES = {"invalid_json", "invalid_event", "missing_type", "unknown_event", "invalid_audio"}
 BAD_EVENTS: list[tuple[str, object, str, str]] = [
     # (case, event as sent, expected error code, a word the message must contain)
     ("not json", "{type: session.update", "invalid_json", "JSON"),

@@ -3,7 +3,6 @@ fake service, speaking into it, and the checks on one spoken turn."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -103,7 +102,7 @@ def assert_spoken_turn(seen: list[ServerEvent], *, reply_ms: int) -> int:
     positions = first_positions(kinds, AUDIO_TURN_ORDER)
     assert positions == sorted(positions), kinds
     assert "".join(e.delta for e in seen if e.type == "response.audio_transcript.delta") == REPLY_TEXT
-    audio = b"".join(base64.b64decode(e.delta) for e in seen if e.type == "response.audio.delta")
+    audio = b"".join(e.delta.tobytes() for e in seen if e.type == "response.audio.delta")
     assert len(audio) == 24_000 * 2 * reply_ms // 1_000
     heard = next(e for e in seen if e.type == "conversation.item.input_audio_transcription.completed")
     return int(heard.transcript.split()[1])  # "heard N ms of speech"

@@ -160,7 +160,7 @@ def _standin_token2wav(tokens: list[int], prompt_wav: str) -> bytes:
 
 async def test_session_turns_speech_into_a_spoken_reply_with_history(tmp_path: Path) -> None:
     """Our session logic around the model: VAD turns, chat building with history, events, 16 kHz output."""
-    from model.events import InputAudioBufferAppend, SessionConfig, TurnDetection, decode_pcm16
+    from model.events import InputAudioBufferAppend, SessionConfig, TurnDetection
     from model.step_audio2.engine import StepAudio2Session, _Models
     from tests.realtime.conftest import audio_chunks, speech_24k
 
@@ -185,7 +185,7 @@ async def test_session_turns_speech_into_a_spoken_reply_with_history(tmp_path: P
         async for event in events:
             kinds.append(event.type)
             if event.type == "response.audio.delta":
-                audio += decode_pcm16(event.delta).tobytes()
+                audio += event.delta.tobytes()
             if event.type == "response.done":
                 assert event.response.status == "completed"
                 break
