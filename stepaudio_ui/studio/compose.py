@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from model.embedded.reply.persona_prompt import example_line
 from model.events import FewShotTurn, SessionConfig, TurnDetection
+from model.example_lines import example_line
 from stepaudio_ui.studio.specs import PersonaSpec, SceneSpec
 
 _LANGUAGE_RULES = {

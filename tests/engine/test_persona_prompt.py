@@ -6,9 +6,10 @@ SmolLM2 keeps its own English-only prompting."""
 from __future__ import annotations
 
 from model.embedded.reply.llm import ChatMessage
-from model.embedded.reply.persona_prompt import CHINESE_TURN_HINT, example_line, with_few_shot
+from model.embedded.reply.persona_prompt import CHINESE_TURN_HINT, with_few_shot
 from model.embedded.reply.plan import adapt_prompt, plan_reply
 from model.events import FewShotTurn, SessionConfig
+from model.example_lines import example_line
 
 EXAMPLES = [FewShotTurn(user="Find me a charger.", assistant="There's a fast charger eight minutes ahead.")]
 INSTRUCTIONS = "You are Nova.\n" + example_line(EXAMPLES[0].user, EXAMPLES[0].assistant) + "\nStay in character."

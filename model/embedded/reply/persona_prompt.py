@@ -12,13 +12,11 @@ take instructions; `instructions_without_examples` takes them out again when the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from model.embedded.reply.llm import ChatMessage
-from model.events import FewShotTurn, SessionConfig
+from model.events import SessionConfig
+from model.example_lines import instructions_without_examples
 
 DEFAULT_INSTRUCTIONS = "You are a friendly voice assistant. Answer briefly and helpfully."
-_EXAMPLE_PREFIX = "Example - User: "
 
 # Said once in the system prompt, for a brain that writes both languages.
 LANGUAGE_LINES = {
@@ -30,17 +28,6 @@ LANGUAGE_LINES = {
 # so its evaluation is reused, cannot say which language this turn wants). English stays allowed inside it:
 # a tutor asked how to say something in English must still say the English.
 CHINESE_TURN_HINT = "（请用中文回答，需要时可以夹带英文。）"
-
-
-def example_line(user: str, assistant: str) -> str:
-    """How an example exchange reads inside composed instructions (compose.py writes them with this)."""
-    return f"{_EXAMPLE_PREFIX}{user} / You: {assistant}"
-
-
-def instructions_without_examples(instructions: str, examples: Sequence[FewShotTurn]) -> str:
-    """The instructions less the example lines that `examples` will show as turns."""
-    lines = {example_line(example.user, example.assistant) for example in examples}
-    return "\n".join(line for line in instructions.splitlines() if line not in lines)
 
 
 def spoken_rules(max_sentences: int) -> str:
