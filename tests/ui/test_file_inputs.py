@@ -121,7 +121,7 @@ def test_ab_send_of_a_server_path_is_refused(app: RunningApp) -> None:
     with app.ctx.db.session() as s:
         persona = next(i.slug for i in studio.list_items(s, kind="persona", limit=50) if i.published_number)
         scene = next(i.slug for i in studio.list_items(s, kind="scene", limit=50) if i.published_number)
-    side = [persona, 999, scene, "embedded"]  # no version 999: a handler reached would fail on that instead
+    side = [persona, 999, scene, "embedded", None]  # no version 999: a handler reached would fail on that instead
     event, message = call(app, "ab_send", [*side, *side, "", True, _file(CLIP)])
     assert event == "error" and NOT_UPLOADED in str(message)
 
