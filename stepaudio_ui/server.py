@@ -52,6 +52,7 @@ def create_app(settings: Settings) -> tuple[fastapi.FastAPI, AppContext]:
     from stepaudio_ui.origin_guard import install_origin_guard
     from stepaudio_ui.realtime.server import mount_realtime
     from stepaudio_ui.ui.app import build_app
+    from stepaudio_ui.ui.i18n import translations
     from stepaudio_ui.voices.engine_clips import attach_custom_voices
     from stepaudio_ui.web.access import check_startup_safety, policy_from_settings
     from stepaudio_ui.web.hosting import on_space
@@ -75,7 +76,9 @@ def create_app(settings: Settings) -> tuple[fastapi.FastAPI, AppContext]:
     sign_in: dict[str, Any] = {}
     if policy.password_sign_in:  # checked in worker threads: a scrypt check must not stall the event loop
         sign_in = {"auth": PasswordChecks(policy).check, "auth_message": SIGN_IN_MESSAGE}
-    app = mount_studio(app, blocks, settings, path="/", show_error=True, **sign_in)  # file checks and limits
+    # i18n: the English and Chinese texts the browser translates the page's labels with (ui/i18n/*.json).
+    options = {"path": "/", "show_error": True, "i18n": translations(), **sign_in}
+    app = mount_studio(app, blocks, settings, **options)  # file checks and limits
     install_login_guard(app, settings, on_space=on_space())
     install_origin_guard(app, settings)  # added last, so it runs first: unknown hosts never reach the rest
     logger.info(

@@ -32,6 +32,9 @@ CHROMIUM_ARGS = [
     "--allow-loopback-in-peer-connection",
 ]
 UI_TIMEOUT_MS = 15_000
+# The page follows the browser's language (English or Chinese): tests find elements by their English words,
+# so every page speaks en-US unless a test asks for another locale.
+DEFAULT_LOCALE = "en-US"
 
 
 @dataclass
@@ -86,9 +89,25 @@ def chromium(extra_args: list[str] | None = None) -> Iterator[Any]:
             executable_path=CHROMIUM_PATH, headless=True, args=CHROMIUM_ARGS + (extra_args or [])
         )
         try:
-            yield browser
+            yield EnglishByDefault(browser)
         finally:
             browser.close()
+
+
+class EnglishByDefault:
+    """A launched Playwright browser whose new contexts and pages use DEFAULT_LOCALE unless given `locale=`."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+
+    def new_context(self, **options: Any) -> Any:
+        return self._browser.new_context(**{"locale": DEFAULT_LOCALE, **options})
+
+    def new_page(self, **options: Any) -> Any:
+        return self._browser.new_page(**{"locale": DEFAULT_LOCALE, **options})
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
 
 
 # ------------------------------------------------------------------------------------ page actions

@@ -111,7 +111,13 @@ def test_installed_package_serves_its_packaged_seeds(tmp_path: Path) -> None:
         server.communicate(timeout=30)
 
     package = Path(where.split()[0]).parent
-    for name in ("seeds/checks/nova-in-car.json", "seeds/scenes/in-car.json", "assets/voices/jf_alpha.wav"):
+    packaged = (
+        "seeds/checks/nova-in-car.json",
+        "seeds/scenes/in-car.json",
+        "assets/voices/jf_alpha.wav",
+        "ui/i18n/zh.json",
+    )
+    for name in packaged:
         assert (package / name).is_file(), f"{name} is not in the installed package"
     assert not (package / "assets" / "screenshot.png").exists()  # the README's picture stays out of the wheel
 

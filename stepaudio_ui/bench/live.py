@@ -161,7 +161,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=chromium_args())
             try:
-                page = browser.new_page(viewport={"width": 1400, "height": 1100})
+                page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale="en-US")  # English words
                 page.set_default_timeout(30_000)
                 page.add_init_script(AUDIO_TAP_JS)
                 page.goto(url)

@@ -203,9 +203,10 @@ class LivePage:
         """
         from playwright.sync_api import expect
 
-        from stepaudio_ui.ui.live_panel import PICKER_INFO  # the page's own wording, not a copy of it
+        from stepaudio_ui.ui.i18n import english  # the page's own wording (in English), not a copy of it
 
-        filled = "|".join(re.escape(info.format(plural="personas")) for info in PICKER_INFO.values())
+        things = english("live.things.persona")
+        filled = "|".join(re.escape(english(f"live.info.{role}", things=things)) for role in ("editor", "viewer"))
         expect(self.page.locator("#live-persona")).to_contain_text(re.compile(filled))
         self.page.locator(f"#{elem_id} input").click()
         self.page.get_by_role("option", name=option, exact=True).click()

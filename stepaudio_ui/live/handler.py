@@ -50,7 +50,7 @@ from stepaudio_ui.live.session import (
     selection_from_args,
     session_brain,
 )
-from stepaudio_ui.live.view import ConversationView
+from stepaudio_ui.live.view import ConversationView, Notice
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class LiveHandler(AsyncStreamHandler):
             self.session = await self._open(selection)
         except Exception as exc:  # shown on the page; the connection stays up so the user can read it
             logger.warning("live conversation could not start: %s", exc)
-            self._notice(f"⚠️ Could not start: {exc}")
+            self._notice("live.status.could_not_start", error=exc)
             return
         if self._closed:  # the browser hung up while the engine was opening
             await self.session.close()
@@ -146,11 +146,9 @@ class LiveHandler(AsyncStreamHandler):
         if not availability.usable:
             raise RuntimeError(f"engine '{selection.engine}' is not usable here: {availability.reason}")
         if getattr(engine, "models", True) is None:  # local models still loading: say so, it takes a while
-            self._notice(
-                f"⏳ The {selection.engine} engine is still loading its models; the conversation starts when it is ready…"
-            )
+            self._notice("live.status.loading", engine=selection.engine)
         else:
-            self._notice(f"Opening the {selection.engine} engine…")
+            self._notice("live.status.opening", engine=selection.engine)
         self.resolved = await asyncio.to_thread(
             resolve_session, self.ctx.db, selection, input_sample_rate=INPUT_RATE, output_sample_rate=OUTPUT_RATE
         )
@@ -159,7 +157,7 @@ class LiveHandler(AsyncStreamHandler):
             self.ctx.db, self.ctx.settings.data_dir, self.resolved, session_brain(engine, session)
         )
         self.view.conversation_id = self.recorder.conversation_id
-        self._notice(f"🟢 Talking to {self.resolved.persona_name} on {selection.engine} — speak, or type below.")
+        self._notice("live.status.talking", persona=self.resolved.persona_name, engine=selection.engine)
         return session
 
     async def shutdown(self) -> None:
@@ -247,22 +245,22 @@ class LiveHandler(AsyncStreamHandler):
             if self.resolved and selection == self.resolved.selection:
                 return
             if self.resolved and selection.engine != self.resolved.selection.engine:
-                self._notice("The engine changes when you start the next conversation.")
+                self._notice("live.status.engine_next")
                 selection = selection.model_copy(update={"engine": self.resolved.selection.engine})
             if self.resolved and selection.brain != self.resolved.selection.brain:
-                self._notice("The brain changes when you start the next conversation.")
+                self._notice("live.status.brain_next")
                 selection = selection.model_copy(update={"brain": self.resolved.selection.brain})
             resolved = await asyncio.to_thread(
                 resolve_session, self.ctx.db, selection, input_sample_rate=INPUT_RATE, output_sample_rate=OUTPUT_RATE
             )
         except Exception as exc:
-            self._notice(f"⚠️ Could not switch: {exc}")
+            self._notice("live.status.could_not_switch", error=exc)
             return
         self.resolved = resolved
         if self.session:
             # The greeting is for the start of a conversation only.
             await self.session.send(SessionUpdate(session=resolved.config.model_copy(update={"greeting": None})))
-        self._notice(f"🟢 Now {resolved.persona_name} (from the next turn).")
+        self._notice("live.status.now", persona=resolved.persona_name)
 
     # ------------------------------------------------------------------ engine events
 
@@ -274,7 +272,7 @@ class LiveHandler(AsyncStreamHandler):
             raise
         except Exception as exc:
             logger.exception("engine session failed")
-            self._notice(f"⚠️ The engine failed: {exc}. Stop and start the conversation again.")
+            self._notice("live.status.engine_failed", error=exc)
 
     async def _on_event(self, event: Any) -> None:
         if self.recorder:
@@ -317,7 +315,7 @@ class LiveHandler(AsyncStreamHandler):
                 elif not self.reply.playing:
                     self._finish_reply(interrupted=False)
         elif isinstance(event, ErrorEvent):
-            self._notice(f"⚠️ {event.error.message}")
+            self._notice("live.status.engine_error", error=event.error.message)
         self._ui_dirty = True
 
     def _finish_reply(self, *, interrupted: bool) -> None:
@@ -337,6 +335,7 @@ class LiveHandler(AsyncStreamHandler):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _notice(self, text: str) -> None:
-        self.view.status = text
+    def _notice(self, key: str, **values: object) -> None:
+        """Set the status line: a key of the UI's texts, shown in the reader's language (errors stay English)."""
+        self.view.status = Notice(key, tuple((name, str(value)) for name, value in values.items()))
         self._ui_dirty = True

@@ -59,6 +59,15 @@ class TranscriptLine:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """The status line as a key of the UI's texts (stepaudio_ui/ui/i18n) and its values: the page shows it
+    in the reader's language."""
+
+    key: str
+    values: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class FinishedLine:
     """A transcript line that will not change any more (what a screen reader should hear once)."""
 
@@ -73,7 +82,7 @@ class ViewSnapshot:
 
     messages: tuple[dict[str, str], ...]
     latencies: tuple[TurnLatency, ...]
-    status: str
+    status: Notice
     conversation_id: int | None
     last_finished: FinishedLine | None = None
     latency_changed: bool = True  # a turn was added to `latencies` since the previous snapshot
@@ -83,7 +92,7 @@ class ViewSnapshot:
 class ConversationView:
     lines: list[TranscriptLine] = field(default_factory=list)
     latencies: list[TurnLatency] = field(default_factory=list)
-    status: str = "Connecting…"
+    status: Notice = Notice("live.status.connecting")
     conversation_id: int | None = None
     # Latencies in the previous snapshot (-1: none sent yet, so a new conversation clears the old chart).
     _charted: int = -1

@@ -24,10 +24,12 @@ from stepaudio_ui.studio.scene_choice import choose_scene
 from stepaudio_ui.studio.specs import NO_SCENE
 from stepaudio_ui.ui import engine_progress
 from stepaudio_ui.ui.brain_picker import add_brain_picker
+from stepaudio_ui.ui.i18n import i18n, tr
+from stepaudio_ui.ui.localized_load import localize
 from stepaudio_ui.web.access import AccessError, AccessPolicy, Role
 from stepaudio_ui.web.downloads import download_folder, make_private
 
-WIN_HEADERS = ["Pair", "Configuration", "Wins", "Votes", "Win rate"]
+WIN_COLUMNS = ["pair", "configuration", "wins", "votes", "rate"]  # "ab.column.<name>"
 ERRORS = (EngineReplyError, studio.StudioError, AccessError, BrainChoiceError)
 
 
@@ -40,9 +42,15 @@ def version_number(value: float | None) -> int | None:
     return int(value) if value else None
 
 
-def _win_rows(ctx: AppContext) -> list[list[Any]]:
+def _win_headers() -> list[str]:
+    return [tr(f"ab.column.{name}") for name in WIN_COLUMNS]
+
+
+def _win_rows(ctx: AppContext) -> dict[str, Any]:
+    """The win-rate table, its headers in the reader's language."""
     with ctx.db.session() as session:
-        return [[w.pair, w.config, w.wins, w.total, f"{w.rate:.0%}"] for w in ab.win_rates(session)]
+        rows = [[w.pair, w.config, w.wins, w.total, f"{w.rate:.0%}"] for w in ab.win_rates(session)]
+    return {"headers": _win_headers(), "data": rows}
 
 
 HOME_SCENE = ""  # the scene picker's default: the persona version's home scene (or none), as everywhere
@@ -50,24 +58,19 @@ HOME_SCENE = ""  # the scene picker's default: the persona version's home scene 
 
 def scene_picks(scenes: list[str]) -> list[tuple[str, str]]:
     """The A/B scene picker: the persona's home scene, no scene tone, or a named one."""
-    return [("the persona's home scene", HOME_SCENE), ("no scene tone", NO_SCENE), *((slug, slug) for slug in scenes)]
+    return [(tr("ab.home_scene"), HOME_SCENE), (tr("scene.none"), NO_SCENE), *((slug, slug) for slug in scenes)]
 
 
 def _config_inputs(ctx: AppContext, side: str) -> list[gr.components.Component]:
     personas, scenes = slugs(ctx, "persona", "viewer"), slugs(ctx, "scene", "viewer")  # viewer-safe until load
     with gr.Column(variant="panel"):
-        gr.Markdown(f"**Configuration {side}**")
+        gr.Markdown(f"**{i18n('ab.configuration')} {side}**")
         return [
-            gr.Dropdown(personas, value=personas[0] if personas else None, label=f"{side}: persona"),
-            gr.Number(  # with a placeholder, or Gradio's box shows 0 for None
-                None,
-                label=f"{side}: persona version (blank: latest; viewers: published)",
-                precision=0,
-                placeholder="latest",
-            ),
-            gr.Dropdown(scene_picks(scenes), value=HOME_SCENE, label=f"{side}: scene tone"),
-            gr.Dropdown(list(ctx.engines), value=next(iter(ctx.engines), None), label=f"{side}: engine"),
-            add_brain_picker(ctx, elem_id=f"ab-brain-{side.lower()}", label=f"{side}: brain (embedded engine)"),
+            gr.Dropdown(personas, value=personas[0] if personas else None, label=f"{side}: {i18n('ab.persona')}"),
+            gr.Number(None, label=f"{side}: {i18n('ab.version')}", precision=0, placeholder="latest"),
+            gr.Dropdown(scene_picks(scenes), value=HOME_SCENE, label=f"{side}: {i18n('ab.scene')}"),
+            gr.Dropdown(list(ctx.engines), value=next(iter(ctx.engines), None), label=f"{side}: {i18n('ab.engine')}"),
+            add_brain_picker(ctx, elem_id=f"ab-brain-{side.lower()}", label=f"{side}: {i18n('ab.brain')}"),
         ]
 
 
@@ -76,7 +79,7 @@ def scoped_config(
 ) -> Any:
     """An A/B configuration the role may ask: a viewer's is pinned to the published versions."""
     if not persona:
-        raise ab.AbSetupError("choose a persona on both sides")
+        raise ab.AbSetupError(tr("ab.choose_persona"))
     if role == "editor":
         return ab.AbConfig(persona=persona, scene=scene or None, engine=engine, persona_version=version, brain=brain)
     with ctx.db.session() as session:
@@ -96,37 +99,37 @@ def scoped_config(
 
 
 def build(ctx: AppContext, policy: AccessPolicy) -> None:
-    gr.Markdown("Send one turn, typed or spoken, to two configurations at once. In blind mode the sides are "
-                "shuffled and named only after you pick the better reply.")  # fmt: skip
+    gr.Markdown(i18n("ab.intro"))
     with gr.Row():
         side_a = _config_inputs(ctx, "A")
         side_b = _config_inputs(ctx, "B")
     with gr.Row():
-        user_turn = gr.Textbox(label="User turn for both", scale=3)
+        user_turn = gr.Textbox(label=i18n("ab.user_turn"), scale=3)
         spoken_turn = gr.Audio(
-            label="…or say it (used instead of the text)",
+            label=i18n("ab.spoken_turn"),
             sources=["microphone", "upload"],
             type="filepath",
             scale=2,
             elem_id="ab-spoken-turn",
         )
-        blind = gr.Checkbox(True, label="Blind", scale=1)
-    send = gr.Button("Send to both", variant="primary")
+        blind = gr.Checkbox(True, label=i18n("ab.blind"), scale=1)
+    send = gr.Button(i18n("ab.send"), variant="primary")
     shown: list[dict[str, gr.components.Component]] = []
     with gr.Row():
         for number in (1, 2):
             with gr.Column(variant="panel"):
                 shown.append(
                     {
-                        "label": gr.Markdown(f"**Reply {number}**"),
-                        "text": gr.Textbox(label=f"Reply {number} text", interactive=False),
-                        "audio": gr.Audio(label=f"Reply {number} audio", type="filepath", interactive=False),
-                        "latency": gr.Textbox(label=f"Reply {number} latency", interactive=False),
-                        "prefer": gr.Button(f"Prefer reply {number}"),
+                        "label": gr.Markdown(f"**{i18n(f'ab.reply{number}')}**"),
+                        "text": gr.Textbox(label=i18n(f"ab.reply{number}.text"), interactive=False),
+                        "audio": gr.Audio(label=i18n(f"ab.reply{number}.audio"), type="filepath", interactive=False),
+                        "latency": gr.Textbox(label=i18n(f"ab.reply{number}.latency"), interactive=False),
+                        "prefer": gr.Button(i18n(f"ab.reply{number}.prefer")),
                     }
                 )
     verdict = gr.Markdown()
-    rates = gr.Dataframe([], headers=WIN_HEADERS, label="Win rates per pair", interactive=False)
+    rates = gr.Dataframe([], headers=_win_headers(), label=i18n("ab.rates"), interactive=False)
+    localize(rates, lambda: {"headers": _win_headers(), "data": []})
     state = gr.State(None)  # {"labels": [label of reply 1, label of reply 2], "text": ..., "blind": ...}
 
     async def send_both(
@@ -138,7 +141,7 @@ def build(ctx: AppContext, policy: AccessPolicy) -> None:
         text, is_blind, spoken = values[10], values[11], values[12]
         try:
             if role != "editor" and not is_blind:
-                raise AccessError("Viewers compare blind only: tick Blind, then send again.")
+                raise AccessError(tr("ab.blind_only"))
             a, b = (
                 scoped_config(ctx, role, p, version_number(v), s, e, brain)
                 for p, v, s, e, brain in (values[:5], values[5:10])
@@ -172,9 +175,11 @@ def build(ctx: AppContext, policy: AccessPolicy) -> None:
             verdict: "",
         }
         for number, (reply, parts) in enumerate(zip(replies, shown, strict=True), start=1):
-            latency = f"{reply.latency_ms:.0f} ms to first audio" if reply.latency_ms is not None else "no audio"
+            latency = (
+                tr("ab.latency", ms=f"{reply.latency_ms:.0f}") if reply.latency_ms is not None else tr("ab.no_audio")
+            )
             updates |= {
-                parts["label"]: f"**Reply {number}**" + ("" if is_blind else f": {reply.label}"),
+                parts["label"]: f"**{tr(f'ab.reply{number}')}**" + ("" if is_blind else f": {reply.label}"),
                 parts["text"]: reply.text, parts["audio"]: reply.audio_path, parts["latency"]: latency,
             }  # fmt: skip
         return updates
@@ -182,7 +187,7 @@ def build(ctx: AppContext, policy: AccessPolicy) -> None:
     def prefer(request: gr.Request, choice: int, current: dict[str, Any] | None) -> dict[Any, Any]:
         # `current` is server-side State written by send_both, which already applied the role's rules.
         if not current:
-            raise gr.Error("Send a turn to both configurations first.")
+            raise gr.Error(tr("ab.send_first"))
         labels = current["labels"]
         with ctx.db.session() as session:
             ab.record_preference(
@@ -193,11 +198,11 @@ def build(ctx: AppContext, policy: AccessPolicy) -> None:
                 blind=current["blind"],
             )
         revealed = {
-            parts["label"]: f"**Reply {n}**: {label}"
+            parts["label"]: f"**{tr(f'ab.reply{n}')}**: {label}"
             for n, (parts, label) in enumerate(zip(shown, labels, strict=True), start=1)
         }
         return revealed | {
-            verdict: f"You preferred reply {choice + 1}: {labels[choice]}.",
+            verdict: tr("ab.preferred", number=choice + 1, label=labels[choice]),
             rates: _win_rows(ctx) if policy.can_edit(request) else gr.skip(),
             state: None,
         }

@@ -11,17 +11,13 @@ import gradio as gr
 
 from stepaudio_ui import package_data
 from stepaudio_ui.context import AppContext
-from stepaudio_ui.ui import compose_panel, personas_panel, scenes_panel, voices_panel
+from stepaudio_ui.ui import compose_panel, language_switch, localized_load, personas_panel, scenes_panel, voices_panel
+from stepaudio_ui.ui.i18n import english, i18n, tr
 from stepaudio_ui.web.access import AccessPolicy, request_username
 
 logger = logging.getLogger(__name__)
 
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "Segoe UI", "Noto Sans", "sans-serif"]  # no web-font download
-INTRO = (
-    "Author **voice personas** and **scene tones**, keep every save as a numbered version, compare and "
-    "restore versions, publish the one the live demo uses, and preview the exact instructions a voice "
-    "engine receives. Then talk to a persona in the **Live** tab."
-)
 
 
 def _theme() -> gr.themes.Base:
@@ -43,7 +39,7 @@ def _optional_panel(module_name: str, ctx: AppContext, policy: AccessPolicy) -> 
         if error.name != f"stepaudio_ui.ui.{module_name}":
             raise
         logger.warning("stepaudio_ui.ui.%s is not installed: its tab shows a notice", module_name)
-        gr.Markdown("This panel is not available in this build of the studio.")
+        gr.Markdown(i18n("app.panel_missing"))
         return
     module.build(ctx, policy=policy)
 
@@ -51,10 +47,11 @@ def _optional_panel(module_name: str, ctx: AppContext, policy: AccessPolicy) -> 
 def _signed_in_line(policy: AccessPolicy) -> Callable[[gr.Request], str]:
     def signed_in_line(request: gr.Request) -> str:
         if policy.read_only:
-            return "Read-only demo: browse the published personas and talk to them in the **Live** tab."
+            return tr("app.read_only")
         name = request_username(request)
-        who = f"Signed in as **{html.escape(name)}**" if name else "Not signed in"
-        return f"{who} · role: **{policy.role_for(request)}**"
+        who = tr("app.signed_in", name=html.escape(name)) if name else tr("app.not_signed_in")
+        role = policy.role_for(request)
+        return tr("app.role_line", who=who, role=tr(f"role.{role}"))
 
     return signed_in_line
 
@@ -62,33 +59,35 @@ def _signed_in_line(policy: AccessPolicy) -> Callable[[gr.Request], str]:
 def build_app(ctx: AppContext, policy: AccessPolicy | None = None) -> gr.Blocks:
     """The page. `policy` decides who may edit; by default the single local user of a loopback studio."""
     policy = policy or AccessPolicy(anonymous_role="editor")
-    with gr.Blocks(title="StepAudio Persona Studio", theme=_theme(), css=_css(), analytics_enabled=False) as demo:
+    with gr.Blocks(
+        title=english("app.title"),  # the browser tab: Gradio does not translate it
+        theme=_theme(),
+        css=_css(),
+        head=language_switch.HEAD_JS,
+        analytics_enabled=False,
+    ) as demo:
         with gr.Row(elem_classes="app-header", equal_height=True):
             with gr.Column(scale=4):
-                gr.Markdown("# StepAudio Persona Studio")
-                gr.Markdown(INTRO)
+                gr.Markdown("# " + i18n("app.title"))
+                gr.Markdown(i18n("app.intro"))
                 role_line = gr.Markdown("", elem_classes="role-line")
                 if policy.hf_oauth:
                     gr.LoginButton()
-            author = gr.Textbox(
-                label="Your name (recorded on versions)",
-                value=ctx.settings.author,
-                max_length=80,
-                scale=1,
-                min_width=200,
-            )
+            with gr.Column(scale=1, min_width=200):
+                language_switch.build(demo)
+                author = gr.Textbox(label=i18n("app.author"), value=ctx.settings.author, max_length=80)
         with gr.Tabs():
-            with gr.Tab("Personas", id="personas", elem_id="personas-tab"):
+            with gr.Tab(i18n("tab.personas"), id="personas", elem_id="personas-tab"):
                 personas = personas_panel.build(ctx, demo=demo, author=author, policy=policy)
-            with gr.Tab("Scene tones", id="scenes", elem_id="scenes-tab"):
+            with gr.Tab(i18n("tab.scenes"), id="scenes", elem_id="scenes-tab"):
                 scenes_panel.build(ctx, demo=demo, author=author, policy=policy)
-            with gr.Tab("Compose preview", id="compose", elem_id="compose-tab"):
+            with gr.Tab(i18n("tab.compose"), id="compose", elem_id="compose-tab"):
                 compose_panel.build(ctx, demo=demo, policy=policy)
-            with gr.Tab("Live", id="live", elem_id="live-tab"):
+            with gr.Tab(i18n("tab.live"), id="live", elem_id="live-tab"):
                 _optional_panel("live_panel", ctx, policy)
-            with gr.Tab("History", id="history", elem_id="history-tab"):
+            with gr.Tab(i18n("tab.history"), id="history", elem_id="history-tab"):
                 _optional_panel("history_panel", ctx, policy)
-            with gr.Tab("Voices", id="voices", elem_id="voices-tab"):
+            with gr.Tab(i18n("tab.voices"), id="voices", elem_id="voices-tab"):
                 voices = voices_panel.build(ctx, demo=demo, author=author, policy=policy)
                 picker = personas_panel.voice_picker(personas)
                 if isinstance(picker, gr.Dropdown):  # a new custom voice is offered to personas at once
@@ -96,7 +95,8 @@ def build_app(ctx: AppContext, policy: AccessPolicy | None = None) -> gr.Blocks:
                     # Not refreshed on page load or on opening the tab: in CI, such an update to the voice
                     # picker landing while a test typed a new persona's name left the name unsaved. Voices
                     # other editors add appear after a page reload.
-            with gr.Tab("Quality", id="quality", elem_id="quality-tab"):
+            with gr.Tab(i18n("tab.quality"), id="quality", elem_id="quality-tab"):
                 _optional_panel("quality_panel", ctx, policy)
         demo.load(_signed_in_line(policy), None, [role_line])
+        localized_load.install(demo)  # choices, table headers and the like, for a page not in English
     return demo

@@ -11,7 +11,10 @@ from stepaudio_ui.studio import library as studio
 from stepaudio_ui.studio.compose import compose_session
 from stepaudio_ui.studio.published_scope import listed_items
 from stepaudio_ui.studio.specs import NO_SCENE
+from stepaudio_ui.ui.editor_layout import version_label
+from stepaudio_ui.ui.i18n import i18n, tr
 from stepaudio_ui.ui.live_scene import with_no_scene
+from stepaudio_ui.ui.localized_load import localize
 from stepaudio_ui.ui.render import user_errors
 from stepaudio_ui.web.access import AccessError, AccessPolicy
 
@@ -19,30 +22,32 @@ PICK_LIMIT = 200  # dropdowns are for picking; the library tabs search the rest
 STUDIO_ERRORS: tuple[type[Exception], ...] = (studio.StudioError, AccessError)
 
 
+def settings_table(rows: list[list[str]]) -> dict[str, Any]:
+    return {"headers": [tr("compose.setting"), tr("compose.value")], "data": rows or [["", ""]]}
+
+
 class ComposePreview:
     def __init__(self, ctx: AppContext, policy: AccessPolicy) -> None:
         self.ctx = ctx
         self.policy = policy
-        gr.Markdown(
-            "Pick a persona version and a scene-tone version to see the instructions, voice, speed, language "
-            "and turn-taking that every engine receives. The default versions are the published ones."
-        )
+        gr.Markdown(i18n("compose.intro"))
         with gr.Row(equal_height=True):
-            self.persona = gr.Dropdown(label="Persona", choices=[])
-            self.persona_version = gr.Dropdown(label="Persona version", choices=[])
-            self.scene = gr.Dropdown(label="Scene tone", choices=[])
-            self.scene_version = gr.Dropdown(label="Scene tone version", choices=[])
+            self.persona = gr.Dropdown(label=i18n("compose.persona"), choices=[])
+            self.persona_version = gr.Dropdown(label=i18n("compose.persona_version"), choices=[])
+            self.scene = gr.Dropdown(label=i18n("compose.scene"), choices=[])
+            self.scene_version = gr.Dropdown(label=i18n("compose.scene_version"), choices=[])
         with gr.Row():
-            self.refresh_button = gr.Button("Refresh lists")
-            self.compose_button = gr.Button("Compose preview", variant="primary")
-        self.instructions = gr.Textbox(label="Composed instructions", lines=14, max_lines=40, interactive=False)
+            self.refresh_button = gr.Button(i18n("compose.refresh"))
+            self.compose_button = gr.Button(i18n("compose.run"), variant="primary")
+        self.instructions = gr.Textbox(label=i18n("compose.instructions"), lines=14, max_lines=40, interactive=False)
         self.settings_table = gr.Dataframe(
-            headers=["Setting", "Value"],
-            label="Session settings",
+            headers=settings_table([])["headers"],
+            label=i18n("compose.settings"),
             interactive=False,
             wrap=True,
             elem_classes="session-settings",
         )
+        localize(self.settings_table, lambda: settings_table([]))
         self.persona.input(self.versions_for("persona"), [self.persona], [self.persona_version])
         self.scene.input(self.versions_for("scene"), [self.scene], [self.scene_version])
         self.refresh_button.click(self.item_choices, None, [self.persona, self.scene])
@@ -71,8 +76,8 @@ class ComposePreview:
             if not self.policy.can_edit(request):
                 listed = [v for v in listed if v.published]
                 if not default.published:
-                    raise studio.NotFoundError(f"no published {kind} {slug!r}: viewers see published versions only")
-            choices = [(f"v{v.number}" + (" (published)" if v.published else ""), v.number) for v in listed]
+                    raise studio.NotFoundError(tr(f"editor.{kind}.not_published", slug=slug))
+            choices = [(version_label(v.number, v.published), v.number) for v in listed]
             return gr.update(choices=choices, value=default.number)
 
         versions.__name__ = f"{kind}_versions"
@@ -86,11 +91,9 @@ class ComposePreview:
         persona_version: int | None,
         scene: str | None,
         scene_version: int | None,
-    ) -> tuple[str, list[list[str]]]:
+    ) -> tuple[str, dict[str, Any]]:
         if not persona or not scene:
-            raise gr.Error(
-                "Choose both a persona and a scene tone, or 'No scene tone' (press 'Refresh lists' if one is missing)."
-            )
+            raise gr.Error(tr("compose.choose_both"))
         with self.ctx.db.session() as s:
             persona_view = studio.get_version(s, kind="persona", slug=persona, number=persona_version)
             scene_view = (
@@ -99,21 +102,22 @@ class ComposePreview:
         if not self.policy.can_edit(request) and not (
             persona_view.published and (scene_view is None or scene_view.published)
         ):
-            raise AccessError("Viewers can compose published versions only: pick the versions marked (published).")
+            raise AccessError(tr("compose.viewers_published"))
         config = compose_session(persona_view.spec, scene_view.spec if scene_view else None)  # type: ignore[arg-type]
         turns = config.turn_detection
-        scene_used = f"{scene} v{scene_view.number}" if scene_view else "no scene tone"
+        scene_used = f"{scene} v{scene_view.number}" if scene_view else tr("scene.none")
+        yes_no = (tr("render.yes") if turns.interrupt_response else tr("render.no")) if turns else "—"
         rows = [
-            ["Versions", f"{persona} v{persona_view.number} × {scene_used}"],
-            ["Voice", config.voice or "—"],
-            ["Speed", f"{config.speed:g}" if config.speed is not None else "—"],
-            ["Language", config.language or "—"],
-            ["Silence before the reply", f"{turns.silence_duration_ms} ms" if turns else "—"],
-            ["The user may interrupt", ("yes" if turns.interrupt_response else "no") if turns else "—"],
-            ["Max sentences per reply", str(getattr(config, "max_sentences", None) or "—")],
-            ["Greeting", config.greeting or "—"],
+            [tr("compose.row.versions"), f"{persona} v{persona_view.number} × {scene_used}"],
+            [tr("compose.row.voice"), config.voice or "—"],
+            [tr("compose.row.speed"), f"{config.speed:g}" if config.speed is not None else "—"],
+            [tr("compose.row.language"), config.language or "—"],
+            [tr("compose.row.silence"), f"{turns.silence_duration_ms} ms" if turns else "—"],
+            [tr("compose.row.interrupt"), yes_no],
+            [tr("compose.row.max_sentences"), str(getattr(config, "max_sentences", None) or "—")],
+            [tr("compose.row.greeting"), config.greeting or "—"],
         ]
-        return config.instructions or "", rows
+        return config.instructions or "", settings_table(rows)
 
 
 def build(ctx: AppContext, *, demo: gr.Blocks, policy: AccessPolicy) -> ComposePreview:

@@ -12,21 +12,14 @@ from typing import Any
 
 import gradio as gr
 
+from stepaudio_ui.ui.i18n import tr
+
 logger = logging.getLogger(__name__)
 
 POLL_S = 0.5
 # Gradio shows a bar's words only with a level, and a load's length is unknown: the level is the time so far
 # against this typical cold load on a 2-core machine, held below full until the models are really there.
 TYPICAL_LOAD_S = 60.0
-# Every word the progress bars show, in one place (for translation).
-TEXT = {
-    "loading": "Loading the {engine} engine's models: {seconds} s so far (after a start it takes about a minute)",
-    "load_failed": "The {engine} engine could not load its models: {error}",
-    "check_step": "Check: {what}",
-    "ab_waiting": "Waiting for both replies…",
-    "ab_one_in": "One reply in, waiting for the other…",
-    "ab_done": "Both replies in",
-}
 
 
 async def engine_ready(engine: Any, progress: gr.Progress) -> None:
@@ -40,21 +33,21 @@ async def engine_ready(engine: Any, progress: gr.Progress) -> None:
     while not loading.done():
         waited = time.monotonic() - began
         progress(
-            min(0.95, waited / TYPICAL_LOAD_S), desc=TEXT["loading"].format(engine=engine.name, seconds=int(waited))
+            min(0.95, waited / TYPICAL_LOAD_S), desc=tr("progress.loading", engine=engine.name, seconds=int(waited))
         )
         await asyncio.wait({loading}, timeout=POLL_S)
     try:
         loading.result()
     except Exception as error:
         logger.exception("engine %s could not load", engine.name)
-        raise gr.Error(TEXT["load_failed"].format(engine=engine.name, error=error)) from error
+        raise gr.Error(tr("progress.load_failed", engine=engine.name, error=error)) from error
 
 
 def check_steps(progress: gr.Progress) -> Any:
     """An `on_step` for `quality.runner.run_check` that moves the bar: greeting, turn 1, turn 2..."""
 
     def step(done: int, total: int, what: str) -> None:
-        progress((done, total), desc=TEXT["check_step"].format(what=what), unit="replies")
+        progress((done, total), desc=tr("progress.check_step", what=what), unit=tr("progress.unit"))
 
     return step
 
@@ -62,11 +55,15 @@ def check_steps(progress: gr.Progress) -> Any:
 def ab_replies(progress: gr.Progress) -> Any:
     """An `on_reply` for `quality.ab.ask_both` that counts the two replies in (and shows the bar at 0 of 2)."""
     arrived = 0
-    progress((0, 2), desc=TEXT["ab_waiting"], unit="replies")
+    progress((0, 2), desc=tr("progress.ab_waiting"), unit=tr("progress.unit"))
 
     def reply_in(_reply: Any) -> None:
         nonlocal arrived
         arrived += 1
-        progress((arrived, 2), desc=TEXT["ab_one_in" if arrived == 1 else "ab_done"], unit="replies")
+        progress(
+            (arrived, 2),
+            desc=tr("progress.ab_one_in" if arrived == 1 else "progress.ab_done"),
+            unit=tr("progress.unit"),
+        )
 
     return reply_in

@@ -9,13 +9,13 @@ from stepaudio_ui.context import AppContext
 from stepaudio_ui.exchange import formats as io_formats
 from stepaudio_ui.ui.versioning import FileFormat, Importer
 
-# (button label, io_formats format, file suffix)
+# (catalog key of the button's text, io_formats format, file suffix)
 PERSONA_FORMATS = [
-    ("Export JSON", "stepaudio", ".persona.json"),
-    ("Export Character Card JSON", "chara-json", ".card.json"),
-    ("Export Character Card PNG", "chara-png", ".card.png"),
+    ("files.export_json", "stepaudio", ".persona.json"),
+    ("files.export_card_json", "chara-json", ".card.json"),
+    ("files.export_card_png", "chara-png", ".card.png"),
 ]
-SCENE_FORMATS = [("Export JSON", "stepaudio", ".scene.json")]
+SCENE_FORMATS = [("files.export_json", "stepaudio", ".scene.json")]
 
 
 def _formats(kind: str, table: list[tuple[str, str, str]]) -> list[FileFormat]:

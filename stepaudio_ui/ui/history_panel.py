@@ -11,15 +11,18 @@ import gradio as gr
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.live.history_export import export_files
 from stepaudio_ui.ui import history_playback
+from stepaudio_ui.ui.i18n import i18n, tr
 from stepaudio_ui.web.access import AccessError, AccessPolicy
 from stepaudio_ui.web.downloads import download_folder, make_private
 
 logger = logging.getLogger(__name__)
 
 LIST_LIMIT = 200
-COLUMNS = ["id", "started (UTC)", "persona", "scene tone", "engine", "turns", "ended"]
-# Saved conversations are everyone's, and many ran unpublished drafts: only editors read them.
-VIEWER_NOTE = "Saved conversations are for editors: they hold everyone's talks, including those with drafts."
+COLUMNS = ["id", "started", "persona", "scene", "engine", "turns", "ended"]  # "history.column.<name>"
+
+
+def headers() -> list[str]:
+    return [tr(f"history.column.{name}") for name in COLUMNS]
 
 
 def conversation_rows(ctx: AppContext) -> tuple[list[list[Any]], list[tuple[str, int]]]:
@@ -31,7 +34,7 @@ def conversation_rows(ctx: AppContext) -> tuple[list[list[Any]], list[tuple[str,
     rows, choices = [], []
     for item in found:
         scene = f"{item.scene_slug} v{item.scene_version}" if item.scene_slug else "-"
-        ended = item.end_reason or ("-" if item.ended_at else "in progress")
+        ended = item.end_reason or ("-" if item.ended_at else tr("history.in_progress"))
         started = f"{item.started_at:%Y-%m-%d %H:%M:%S}"
         rows.append(
             [
@@ -44,9 +47,8 @@ def conversation_rows(ctx: AppContext) -> tuple[list[list[Any]], list[tuple[str,
                 ended,
             ]
         )
-        choices.append(
-            (f"#{item.id} · {started} · {item.persona_slug or item.persona_label} · {item.turn_count} turns", item.id)
-        )
+        turns = tr("history.turns", count=item.turn_count)
+        choices.append((f"#{item.id} · {started} · {item.persona_slug or item.persona_label} · {turns}", item.id))
     return rows, choices
 
 
@@ -56,23 +58,28 @@ def show_conversation(ctx: AppContext, conversation_id: int | None) -> tuple[lis
     from stepaudio_ui.studio import library as studio
 
     if conversation_id is None:
-        return [], "Pick a conversation.", []
+        return [], tr("history.pick"), []
     try:
         with ctx.db.session() as s:
             view = conversations.get_conversation(s, conversation_id=int(conversation_id))
     except studio.StudioError as exc:
-        raise gr.Error(f"{exc}. Press Refresh to reload the list.") from exc
+        raise gr.Error(tr("history.refresh_needed", error=exc)) from exc
     messages = [
         # Escaped: the Chatbot renders HTML in messages, and turn text may quote hostile persona text.
-        {"role": turn.role, "content": html.escape(turn.text) + (" ⟂ (interrupted)" if turn.interrupted else "")}
+        {"role": turn.role, "content": html.escape(turn.text) + (tr("history.interrupted") if turn.interrupted else "")}
         for turn in view.turns
     ]
     summary = view.summary
-    scene = f"{summary.scene_slug} v{summary.scene_version}" if summary.scene_slug else "no scene tone"
-    details = (
-        f"**Conversation {summary.id}** — {summary.persona_label}, {scene}, "
-        f"engine {summary.engine}{f' with the brain {summary.brain}' if summary.brain else ''}; started {summary.started_at:%Y-%m-%d %H:%M:%S} UTC, "
-        f"{summary.turn_count} turns, {summary.end_reason or 'still running'}."
+    scene = f"{summary.scene_slug} v{summary.scene_version}" if summary.scene_slug else tr("scene.none")
+    details = tr(
+        "history.details",
+        id=summary.id,
+        persona=summary.persona_label,
+        scene=scene,
+        engine=summary.engine + (tr("history.with_brain", brain=summary.brain) if summary.brain else ""),
+        started=f"{summary.started_at:%Y-%m-%d %H:%M:%S}",
+        turns=tr("history.turns", count=summary.turn_count),
+        end=summary.end_reason or tr("history.still_running"),
     )
     files = make_private(export_files(ctx.settings.data_dir, view, download_folder(ctx.settings)))
     return messages, details, [str(path) for path in files]
@@ -85,29 +92,39 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
     choices: list[tuple[str, int]] = []
     note = gr.Markdown(visible=False, elem_id="history-viewer-note")
     with gr.Row():
-        refresh = gr.Button("Refresh", scale=0, min_width=120, elem_id="history-refresh")
-        picker = gr.Dropdown(choices, value=None, label="Conversation", scale=4, elem_id="history-picker")
+        refresh = gr.Button(i18n("history.refresh"), scale=0, min_width=120, elem_id="history-refresh")
+        picker = gr.Dropdown(choices, value=None, label=i18n("history.conversation"), scale=4, elem_id="history-picker")
     table = gr.Dataframe(
-        value=rows, headers=COLUMNS, interactive=False, wrap=True, label="Saved conversations", elem_id="history-table"
+        value=rows,
+        headers=headers(),
+        interactive=False,
+        wrap=True,
+        label=i18n("history.saved"),
+        elem_id="history-table",
     )
-    details = gr.Markdown("Pick a conversation.", elem_id="history-details")
-    transcript = gr.Chatbot(type="messages", label="Transcript", height=360, elem_id="history-transcript")
+    details = gr.Markdown(i18n("history.pick"), elem_id="history-details")
+    transcript = gr.Chatbot(type="messages", label=i18n("history.transcript"), height=360, elem_id="history-transcript")
     history_playback.build(ctx, policy, picker=picker, transcript=transcript)  # each turn's audio
     downloads = gr.File(
-        label="Downloads: both sides (WAV), transcript (JSON, Markdown)",
+        label=i18n("history.downloads"),
         file_count="multiple",
         elem_id="history-downloads",
     )
 
     def reload(request: gr.Request) -> tuple[Any, Any, Any]:
         if not policy.can_edit(request):
-            return gr.update(value=[]), gr.update(choices=[], value=None), gr.update(value=VIEWER_NOTE, visible=True)
+            viewer_note = gr.update(value=tr("history.viewer_note"), visible=True)
+            return gr.update(value={"headers": headers(), "data": []}), gr.update(choices=[], value=None), viewer_note
         new_rows, new_choices = conversation_rows(ctx)
-        return gr.update(value=new_rows), gr.update(choices=new_choices), gr.update(visible=False)
+        return (
+            gr.update(value={"headers": headers(), "data": new_rows}),
+            gr.update(choices=new_choices),
+            gr.update(visible=False),
+        )
 
     def show(request: gr.Request, conversation_id: int | None) -> tuple[list[dict[str, str]], str, list[str]]:
         if conversation_id is None:
-            return [], "Pick a conversation.", []
+            return [], tr("history.pick"), []
         try:
             policy.require_editor(request, "read saved conversations")
         except AccessError as error:

@@ -15,23 +15,12 @@ import numpy as np
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.live.session import conversation_audio_dir
 from stepaudio_ui.live.turn_audio import TurnClip, read_clip
+from stepaudio_ui.ui.i18n import i18n, tr
 from stepaudio_ui.web.access import AccessError, AccessPolicy
 
 logger = logging.getLogger(__name__)
 
 SNIPPET_CHARS = 48
-# Every word of this part of the tab, in one place (for translation).
-TEXT = {
-    "picker": "Turn to play",
-    "player": "Turn audio",
-    "hint": "Click a message in the transcript, or pick a turn, to hear it.",
-    "you": "You",
-    "turn": "Turn {number} · {who} · {seconds:.1f} s · {snippet}",
-    "none": "This conversation has no audio per turn (typed only, or recorded before turns were marked): "
-    "the WAV of both sides is in the downloads below.",
-    "typed": "Turn {number} has no audio: it was typed, or none of it was heard.",
-    "gone": "The recording of this turn is missing from the data folder.",
-}
 
 
 def _turns(ctx: AppContext, conversation_id: int) -> Any:
@@ -42,7 +31,7 @@ def _turns(ctx: AppContext, conversation_id: int) -> Any:
         with ctx.db.session() as s:
             return conversations.get_conversation(s, conversation_id=int(conversation_id))
     except studio.StudioError as exc:
-        raise gr.Error(f"{exc}. Press Refresh to reload the list.") from exc
+        raise gr.Error(tr("history.refresh_needed", error=exc)) from exc
 
 
 def _snippet(text: str) -> str:
@@ -56,9 +45,9 @@ def turn_choices(ctx: AppContext, conversation_id: int) -> list[tuple[str, int]]
     for turn in view.turns:
         clip = TurnClip.parse(turn.audio_path)
         if clip is not None:
-            who = TEXT["you"] if turn.role == "user" else view.summary.speaker
-            label = TEXT["turn"].format(
-                number=turn.index + 1, who=who, seconds=clip.duration_s, snippet=_snippet(turn.text)
+            who = tr("playback.you") if turn.role == "user" else view.summary.speaker
+            label = tr(
+                "playback.turn", number=turn.index + 1, who=who, seconds=clip.duration_s, snippet=_snippet(turn.text)
             )
             choices.append((label, turn.index))
     return choices
@@ -70,21 +59,26 @@ def turn_audio(ctx: AppContext, conversation_id: int, turn_index: int) -> tuple[
     turn = next((t for t in view.turns if t.index == int(turn_index)), None)
     clip = TurnClip.parse(turn.audio_path) if turn is not None else None
     if clip is None:
-        raise gr.Error(TEXT["typed"].format(number=int(turn_index) + 1))
+        raise gr.Error(tr("playback.typed", number=int(turn_index) + 1))
     audio = read_clip(conversation_audio_dir(ctx.settings.data_dir, view.summary.id), clip)
     if audio is None:
-        raise gr.Error(TEXT["gone"])
+        raise gr.Error(tr("playback.gone"))
     return audio
 
 
 def build(ctx: AppContext, policy: AccessPolicy, *, picker: gr.Dropdown, transcript: gr.Chatbot) -> None:
     """Lay out the turn picker and player where called; wire them to the conversation `picker` and `transcript`."""
     with gr.Row(equal_height=True):
-        turn = gr.Dropdown([], value=None, label=TEXT["picker"], scale=3, elem_id="history-turn")
+        turn = gr.Dropdown([], value=None, label=i18n("playback.picker"), scale=3, elem_id="history-turn")
         player = gr.Audio(
-            label=TEXT["player"], type="numpy", interactive=False, autoplay=True, scale=2, elem_id="history-turn-audio"
+            label=i18n("playback.player"),
+            type="numpy",
+            interactive=False,
+            autoplay=True,
+            scale=2,
+            elem_id="history-turn-audio",
         )
-    note = gr.Markdown(TEXT["hint"], elem_id="history-turn-note", elem_classes="hint")
+    note = gr.Markdown(i18n("playback.hint"), elem_id="history-turn-note", elem_classes="hint")
 
     def require_editor(request: gr.Request) -> None:
         try:
@@ -94,10 +88,10 @@ def build(ctx: AppContext, policy: AccessPolicy, *, picker: gr.Dropdown, transcr
 
     def load_turns(request: gr.Request, conversation_id: int | None) -> tuple[Any, Any, str]:
         if conversation_id is None:
-            return gr.update(choices=[], value=None), None, TEXT["hint"]
+            return gr.update(choices=[], value=None), None, tr("playback.hint")
         require_editor(request)
         choices = turn_choices(ctx, conversation_id)
-        return gr.update(choices=choices, value=None), None, TEXT["hint"] if choices else TEXT["none"]
+        return gr.update(choices=choices, value=None), None, tr("playback.hint") if choices else tr("playback.none")
 
     def play(request: gr.Request, conversation_id: int | None, turn_index: int | None) -> Any:
         if conversation_id is None or turn_index is None:

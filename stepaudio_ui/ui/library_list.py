@@ -13,16 +13,12 @@ import gradio as gr
 from stepaudio_ui.studio import library as studio
 from stepaudio_ui.studio.published_scope import published_items
 from stepaudio_ui.ui.editor_layout import EditorLayout, EditorState, item_label
+from stepaudio_ui.ui.i18n import tr
 from stepaudio_ui.ui.render import status_html, user_errors
 from stepaudio_ui.web.access import AccessError, AccessPolicy
 
 LIST_LIMIT = 50  # the list is for picking; search narrows 10,000 items down to these
 STUDIO_ERRORS: tuple[type[Exception], ...] = (studio.StudioError, AccessError)
-
-VIEWER_NOTE = (
-    "You are browsing as a viewer: published {plural} only, read-only. Talk to them in the Live tab; "
-    "editors sign in to change the library."
-)
 
 
 class LibraryListing(EditorLayout):
@@ -40,7 +36,7 @@ class LibraryListing(EditorLayout):
             # No update at all: even an `interactive` one re-renders a field and can undo what an
             # editor typed while the page was still loading.
             return [gr.skip() for _ in [*self.form.components, *self.editing_controls, self.role_note]]
-        note = status_html(VIEWER_NOTE.format(plural=self.plural.lower()), "info")
+        note = status_html(tr(f"editor.{self.kind}.viewer_note"), "info")
         return [
             *[gr.update(interactive=False) for _ in self.form.components],
             *[gr.update(visible=False) for _ in self.editing_controls],
@@ -69,9 +65,9 @@ class LibraryListing(EditorLayout):
         choices = [(item_label(item), item.slug) for item in items]
         value = state.slug if any(slug == state.slug for _, slug in choices) else None
         label = (
-            f"{self.plural} ({total})"
+            tr(f"editor.{self.kind}.count", total=total)
             if total <= len(items)
-            else f"{self.plural} ({len(items)} of {total:,}: search to narrow)"
+            else tr(f"editor.{self.kind}.count_of", shown=len(items), total=f"{total:,}")
         )
         return gr.update(choices=choices, value=value, label=label)
 
@@ -84,11 +80,11 @@ class LibraryListing(EditorLayout):
             else:  # the tags of published versions: a draft's new tag is not shown to viewers
                 items = published_items(s, kind=self.kind)[0]
         tags = sorted({tag for item in items for tag in item.tags})
-        return gr.update(choices=[("Any tag", ""), *[(tag, tag) for tag in tags]])
+        return gr.update(choices=[(tr("editor.any_tag"), ""), *[(tag, tag) for tag in tags]])
 
     def _published_version(self, session: Any, slug: str) -> Any:
         """What a viewer may see of an item: its published version; unpublished items look absent."""
         view = studio.get_default_version(session, kind=self.kind, slug=slug)
         if not view.published:
-            raise studio.NotFoundError(f"no published {self.singular} {slug!r}: viewers see published versions only")
+            raise studio.NotFoundError(tr(f"editor.{self.kind}.not_published", slug=slug))
         return view

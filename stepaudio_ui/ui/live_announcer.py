@@ -15,14 +15,9 @@ import html
 import gradio as gr
 
 from stepaudio_ui.live.view import FinishedLine
+from stepaudio_ui.ui.i18n import js_texts, tr
 
 ELEM_ID = "live-announcer"
-# Every word a screen reader hears from here, in one place (for translation).
-TEXT = {
-    "user": "You said: {text}",
-    "assistant": "The persona said: {text}",
-    "interrupted": "The persona was cut off after: {text}",
-}
 
 # The wrapper Gradio renders for the region stays in the page while its content is replaced, so the
 # live-region attributes go on it (a region created together with its content is often not announced).
@@ -36,7 +31,7 @@ ARIA_JS = """
       region.setAttribute('role', 'log');
       region.setAttribute('aria-live', 'polite');
       region.setAttribute('aria-atomic', 'true');
-      region.setAttribute('aria-label', 'Conversation, read aloud');
+      region.setAttribute('aria-label', __TEXTS__[window.studioLanguage === 'zh' ? 'zh' : 'en'].region);
     }
     const status = document.querySelector('#live-status');
     if (status && status.getAttribute('aria-live') !== 'polite') status.setAttribute('aria-live', 'polite');
@@ -45,7 +40,7 @@ ARIA_JS = """
   apply();
   setInterval(apply, 1000);  // Gradio may re-create these elements; cheap enough to check once a second
 }
-""".replace("__ID__", ELEM_ID)
+""".replace("__ID__", ELEM_ID).replace("__TEXTS__", js_texts("live.announce."))
 
 
 def region() -> gr.HTML:
@@ -58,4 +53,5 @@ def announcement(line: FinishedLine | None) -> str:
     if line is None:
         return ""
     key = "interrupted" if line.role == "assistant" and line.interrupted else line.role
-    return f"<p>{html.escape(TEXT.get(key, TEXT['user']).format(text=line.text))}</p>"
+    key = key if key in ("user", "assistant", "interrupted") else "user"
+    return f"<p>{html.escape(tr(f'live.announce.{key}', text=line.text))}</p>"

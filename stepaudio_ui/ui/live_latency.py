@@ -13,29 +13,40 @@ import gradio as gr
 import pandas as pd
 
 from stepaudio_ui.live.view import LATENCY_STAGES, TurnLatency
+from stepaudio_ui.ui.i18n import i18n, tr
+from stepaudio_ui.ui.localized_load import localize
 
 ELEM_ID = "live-latency"
 SHOWN_TURNS = 12  # the newest turns; older ones scroll out
-# Every word the chart shows, in one place (for translation).
-TEXT = {
-    "label": "Latency per turn",
-    "turn": "Turn",
-    "ms": "ms",
-    "stage": "Stage",
-    "empty": "Per-turn latency appears here after the first spoken turn.",
-    "caption": "Turn {turn}: {total:.0f} ms from the end of your speech to the first reply audio ({stages}).",
-}
 COLUMNS = ("turn", "stage", "ms")
+
+
+def stage_names() -> list[str]:
+    """The stages in the reader's language, in LATENCY_STAGES order ("live.latency.stage.<n>")."""
+    return [tr(f"live.latency.stage.{index}") for index in range(len(LATENCY_STAGES))]
+
+
+def titles() -> dict[str, Any]:
+    """The plot's words a browser does not translate: axis titles, legend, colours by stage name, caption."""
+    colours = dict(zip(stage_names(), (colour for _label, colour in LATENCY_STAGES), strict=True))
+    return {
+        "x_title": tr("live.latency.turn"),
+        "y_title": tr("live.latency.ms"),
+        "color_title": tr("live.latency.stage"),
+        "color_map": colours,
+        "caption": tr("live.latency.empty"),
+    }
 
 
 def latency_frame(latencies: Sequence[TurnLatency]) -> pd.DataFrame:
     """One row per (turn, stage) of the newest SHOWN_TURNS turns; stages the engine did not report are left out.
 
     Turns are labelled "T<n>" so the plot treats them as categories (a number would make a continuous axis)."""
+    names = stage_names()
     rows = [
         (f"T{item.turn}", label, round(value))
         for item in latencies[-SHOWN_TURNS:]
-        for (label, _colour), value in zip(LATENCY_STAGES, item.stages, strict=True)
+        for label, value in zip(names, item.stages, strict=True)
         if value is not None
     ]
     return pd.DataFrame(rows, columns=list(COLUMNS))
@@ -43,14 +54,12 @@ def latency_frame(latencies: Sequence[TurnLatency]) -> pd.DataFrame:
 
 def caption(latencies: Sequence[TurnLatency]) -> str:
     if not latencies:
-        return TEXT["empty"]
+        return tr("live.latency.empty")
     newest = latencies[-1]
     stages = ", ".join(
-        f"{label} {value:.0f}"
-        for (label, _colour), value in zip(LATENCY_STAGES, newest.stages, strict=True)
-        if value is not None
+        f"{label} {value:.0f}" for label, value in zip(stage_names(), newest.stages, strict=True) if value is not None
     )
-    return TEXT["caption"].format(turn=newest.turn, total=newest.total_ms, stages=stages)
+    return tr("live.latency.caption", turn=newest.turn, total=f"{newest.total_ms:.0f}", stages=stages)
 
 
 def plot() -> gr.BarPlot:
@@ -59,19 +68,17 @@ def plot() -> gr.BarPlot:
     No `y_lim`: in Gradio 5.50 a plot with `y_lim=[0, None]` re-renders the whole page without end (measured:
     the idle Live tab's main thread went from ~3% to ~90% busy, enough to delay the page's barge-in polling and
     its audio), and stacked bars start at 0 anyway."""
-    return gr.BarPlot(
+    chart = gr.BarPlot(
         latency_frame([]),
         x="turn",
         y="ms",
         color="stage",
-        x_title=TEXT["turn"],
-        y_title=TEXT["ms"],
-        color_title=TEXT["stage"],
-        color_map={label: colour for label, colour in LATENCY_STAGES},
-        caption=TEXT["empty"],
-        label=TEXT["label"],
+        label=i18n("live.latency.label"),
         elem_id=ELEM_ID,
+        **titles(),
     )
+    localize(chart, lambda: gr.update(**titles()))
+    return chart
 
 
 def chart_update(latencies: Sequence[TurnLatency], *, changed: bool) -> Any:

@@ -26,9 +26,11 @@ from stepaudio_ui.live.view import ViewSnapshot
 from stepaudio_ui.studio.compose import compose_instructions
 from stepaudio_ui.studio.published_scope import allowed_version, listed_items, listed_versions
 from stepaudio_ui.studio.specs import NO_SCENE
-from stepaudio_ui.ui import live_announcer, live_latency, live_shortcuts
+from stepaudio_ui.ui import live_announcer, live_latency, live_shortcuts, live_words
 from stepaudio_ui.ui.brain_picker import add_brain_picker
+from stepaudio_ui.ui.i18n import i18n, tr
 from stepaudio_ui.ui.live_bargein import BARGE_IN_JS, MARKER_ID, marker_html, scene_allows_interrupt
+from stepaudio_ui.ui.live_engines import engine_choices, engines_markdown
 from stepaudio_ui.ui.live_mic import MIC_CHECK_JS
 from stepaudio_ui.ui.live_scene import home_scene_value, with_no_scene
 from stepaudio_ui.ui.live_scope import RoleScopedLiveHandler
@@ -37,10 +39,6 @@ from stepaudio_ui.web.access import AccessError, AccessPolicy, Role
 logger = logging.getLogger(__name__)
 
 DEFAULT_VERSION = "published"  # the version dropdowns' first choice: published, else the latest
-PICKER_INFO = {  # set on page load, per caller role
-    "editor": "All {plural}, drafts included (you are an editor).",
-    "viewer": "Published {plural} only.",
-}
 
 
 def _choices(ctx: AppContext, kind: str, role: Role) -> list[tuple[str, str]]:
@@ -54,46 +52,24 @@ def _version_choices(ctx: AppContext, kind: str, slug: str | None, role: Role) -
     from stepaudio_ui.studio import library as studio
 
     if not slug or slug == NO_SCENE:
-        return [("published" if not slug else "no scene tone", DEFAULT_VERSION)]
+        return [(tr("live.version.published") if not slug else tr("scene.none"), DEFAULT_VERSION)]
     try:
         with ctx.db.session() as s:
             versions = listed_versions(s, kind=kind, slug=slug, role=role)  # type: ignore[arg-type]
     except studio.StudioError:  # gone, or unpublished for a viewer: nothing to pick
-        return [("published", DEFAULT_VERSION)]
+        return [(tr("live.version.published"), DEFAULT_VERSION)]
     published = next((v.number for v in versions if v.published), None)
-    default_label = f"published (v{published})" if published else f"latest (v{versions[0].number})" if versions else "-"
+    default_label = (
+        tr("live.version.published_v", number=published)
+        if published
+        else tr("live.version.latest_v", number=versions[0].number)
+        if versions
+        else "-"
+    )
+    mark = " · " + tr("live.version.published")
     return [(default_label, DEFAULT_VERSION)] + [
-        (f"v{v.number}{' · published' if v.published else ''} — {v.note or v.author}", v.number) for v in versions
+        (f"v{v.number}{mark if v.published else ''} — {v.note or v.author}", v.number) for v in versions
     ]
-
-
-def engine_choices(ctx: AppContext) -> list[tuple[str, str]]:
-    """Every engine, unusable ones labelled with the reason (picking one says so when starting)."""
-    choices = []
-    for name, engine in ctx.engines.items():
-        availability = engine.availability()
-        label = name if availability.usable else f"{name} — unavailable: {availability.reason}"
-        choices.append((label, name))
-    return choices
-
-
-def engines_markdown(ctx: AppContext) -> str:
-    if not ctx.engines:
-        return "⚠️ No voice engine is configured on this server."
-    return "  \n".join(f"{mark} **{name}**{': ' + text if text else ''}" for name, (mark, text) in _states(ctx))
-
-
-def _states(ctx: AppContext) -> list[tuple[str, tuple[str, str]]]:
-    states = []
-    for name, engine in ctx.engines.items():
-        availability = engine.availability()
-        if not availability.usable:
-            states.append((name, ("❌", availability.reason)))
-        elif getattr(engine, "models", True) is None:  # an engine with local models not yet loaded
-            states.append((name, ("⏳", "loading its models; a conversation started now waits for them")))
-        else:
-            states.append((name, ("✅", "ready")))
-    return states
 
 
 def preview_instructions(
@@ -103,7 +79,7 @@ def preview_instructions(
     from stepaudio_ui.studio import library as studio
 
     if not persona:
-        return "Pick a persona."
+        return tr("live.pick_persona")
     try:
         with ctx.db.session() as s:
             p = allowed_version(
@@ -119,6 +95,11 @@ def preview_instructions(
     return compose_instructions(p.spec, sc.spec if sc else None)  # type: ignore[arg-type]
 
 
+def picker_info(role: Role, kind: str) -> str:
+    """The line under a picker that says why it lists what it lists (set on page load, per caller role)."""
+    return tr(f"live.info.{role}", things=tr(f"live.things.{kind}"))
+
+
 def _number(version: Any) -> int | None:
     """The version dropdowns hold a number, or 'published' for the default version."""
     return int(version) if isinstance(version, int | float) and not isinstance(version, bool) else None
@@ -126,7 +107,8 @@ def _number(version: Any) -> int | None:
 
 def show_snapshot(snapshot: ViewSnapshot) -> tuple[Any, ...]:
     latency = live_latency.chart_update(snapshot.latencies, changed=snapshot.latency_changed)
-    return list(snapshot.messages), latency, snapshot.status, live_announcer.announcement(snapshot.last_finished)
+    status = tr(snapshot.status.key, **dict(snapshot.status.values))
+    return list(snapshot.messages), latency, status, live_announcer.announcement(snapshot.last_finished)
 
 
 def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
@@ -143,22 +125,27 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
 
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
-            persona = gr.Dropdown(personas, value=first_persona, label="Persona", elem_id="live-persona")
+            persona = gr.Dropdown(personas, value=first_persona, label=i18n("live.persona"), elem_id="live-persona")
             persona_version = gr.Dropdown(
                 _version_choices(ctx, "persona", first_persona, "viewer"),
                 value=DEFAULT_VERSION,
-                label="Persona version",
+                label=i18n("live.persona_version"),
             )
-            scene = gr.Dropdown(scenes, value=first_scene, label="Scene tone", elem_id="live-scene")
+            scene = gr.Dropdown(scenes, value=first_scene, label=i18n("live.scene"), elem_id="live-scene")
             scene_version = gr.Dropdown(
-                _version_choices(ctx, "scene", first_scene, "viewer"), value=DEFAULT_VERSION, label="Scene version"
+                _version_choices(ctx, "scene", first_scene, "viewer"),
+                value=DEFAULT_VERSION,
+                label=i18n("live.scene_version"),
             )
             engine = gr.Dropdown(
-                engine_choices(ctx), value=default_engine_name(ctx.engines), label="Engine", elem_id="live-engine"
+                engine_choices(ctx),
+                value=default_engine_name(ctx.engines),
+                label=i18n("live.engine"),
+                elem_id="live-engine",
             )
             engine_status = gr.Markdown(engines_markdown(ctx), elem_id="live-engine-status")
             brain = add_brain_picker(ctx, elem_id="live-brain")
-            with gr.Accordion("Composed instructions (what the engine receives)", open=False):
+            with gr.Accordion(i18n("live.instructions"), open=False):
                 instructions = gr.Textbox(
                     preview_instructions(ctx, first_persona, DEFAULT_VERSION, first_scene, DEFAULT_VERSION, "viewer"),
                     lines=14,
@@ -168,32 +155,34 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
                     elem_id="live-instructions",
                 )
         with gr.Column(scale=2):
-            gr.HTML("🎙️ Checking the microphone…", elem_id="live-mic-notice")
+            gr.HTML(i18n("live.mic.checking"), elem_id="live-mic-notice")
             # Hidden: tells the page's barge-in script whether the chosen scene lets the user interrupt.
             bargein = gr.HTML(marker_html(scene_allows_interrupt(ctx, first_scene, None, "viewer")), elem_id=MARKER_ID)
-            status = gr.Markdown("Press **Start conversation** and speak.", elem_id="live-status")
+            status = gr.Markdown(i18n("live.press_start"), elem_id="live-status")
             webrtc = WebRTC(
-                label="Conversation",
+                label=i18n("live.conversation"),
                 modality="audio",
                 mode="send-receive",
                 rtc_configuration=browser_rtc_configuration(settings),
                 server_rtc_configuration=server_rtc_configuration(settings),
-                button_labels=live_shortcuts.BUTTON_LABELS,
+                button_labels=live_words.BUTTON_LABELS,
                 full_screen=False,
                 elem_id="live-webrtc",
             )
             tolerate_empty_value(webrtc)
             live_shortcuts.hint()
-            transcript = gr.Chatbot(type="messages", label="Transcript", height=360, elem_id="live-transcript")
+            transcript = gr.Chatbot(
+                type="messages", label=i18n("live.transcript"), height=360, elem_id="live-transcript"
+            )
             announcer = live_announcer.region()
             with gr.Row():
                 typed = gr.Textbox(
-                    label="Type to the persona",
-                    placeholder="Type a message and press Enter",
+                    label=i18n("live.typed"),
+                    placeholder=i18n("live.typed_hint"),
                     scale=4,
                     elem_id="live-typed",
                 )
-                send = gr.Button("Send", scale=1, elem_id="live-send")
+                send = gr.Button(i18n("live.send"), scale=1, elem_id="live-send")
             latency = live_latency.plot()
 
     # Filled from the request on page load; kept on the server, so a caller cannot claim another role.
@@ -253,12 +242,11 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
         keep_scene = home_scene_value(ctx, keep_persona, caller)  # the shown persona's home scene, as on a pick
         # The info line tells the caller why the lists hold what they hold; pages and tests also read it
         # as the sign that the caller's own lists have arrived (picking earlier could be undone by them).
-        shown = PICKER_INFO[caller]
         return (
             caller,
-            gr.update(choices=persona_choices, value=keep_persona, info=shown.format(plural="personas")),
+            gr.update(choices=persona_choices, value=keep_persona, info=picker_info(caller, "persona")),
             gr.update(choices=_version_choices(ctx, "persona", keep_persona, caller), value=DEFAULT_VERSION),
-            gr.update(choices=scene_choices, value=keep_scene, info=shown.format(plural="scene tones")),
+            gr.update(choices=scene_choices, value=keep_scene, info=picker_info(caller, "scene")),
             gr.update(choices=_version_choices(ctx, "scene", keep_scene, caller), value=DEFAULT_VERSION),
         )
 
@@ -268,11 +256,11 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
             return ""
         live = registry.get(getattr(webrtc_id, "webrtc_id", webrtc_id))
         if live is None:
-            raise gr.Error("Start the conversation first (the Start conversation button), then type.")
+            raise gr.Error(tr("live.start_first"))
         try:
             await live.send_text(text[:2000])
         except RuntimeError as exc:
-            raise gr.Error(f"Could not send: {exc}. Wait for the engine to be ready, then try again.") from exc
+            raise gr.Error(tr("live.send_failed", error=exc)) from exc
         return ""
 
     gr.on([typed.submit, send.click], send_typed, inputs=[webrtc, typed], outputs=typed)
@@ -290,6 +278,7 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
         root.load(None, js=MIC_CHECK_JS)
         root.load(None, js=BARGE_IN_JS)
         root.load(None, js=live_shortcuts.SHORTCUTS_JS)
+        root.load(None, js=live_words.SWAP_JS)
         root.load(None, js=live_announcer.ARIA_JS)
     # An engine that is still loading its models turns usable on its own: keep its line current.
     gr.Timer(5.0).tick(lambda: engines_markdown(ctx), outputs=engine_status, show_progress="hidden")

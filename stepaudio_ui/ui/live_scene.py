@@ -9,14 +9,15 @@ from stepaudio_ui.studio import library as studio
 from stepaudio_ui.studio.published_scope import allowed_version
 from stepaudio_ui.studio.scene_choice import home_scene
 from stepaudio_ui.studio.specs import NO_SCENE
+from stepaudio_ui.ui.i18n import tr
 from stepaudio_ui.web.access import AccessError, Role
 
 NO_SCENE_CHOICE = ("No scene tone (neutral)", NO_SCENE)
 
 
 def with_no_scene(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The scene picker's choices: no scene tone, then the listed scene tones."""
-    return [NO_SCENE_CHOICE, *choices]
+    """The scene picker's choices: no scene tone (in the reader's language), then the listed scene tones."""
+    return [(tr("scene.no_scene_choice"), NO_SCENE), *choices]
 
 
 def home_scene_value(ctx: Any, persona_slug: str | None, role: Role) -> str:

@@ -11,26 +11,27 @@ import json
 
 import gradio as gr
 
-# The conversation button's words; the script below tells a running conversation by them.
-BUTTON_LABELS = {"start": "Start conversation", "stop": "Stop", "waiting": "Connecting…"}
-HINT = "⌨️ Keyboard: **Space** starts or stops the conversation, **Esc** stops it (not while you type in a box)."
+from stepaudio_ui.ui.i18n import i18n
+from stepaudio_ui.ui.live_words import in_every_language
+
 HINT_ID = "live-shortcuts-hint"
 
 SHORTCUTS_JS = """
 () => {
   if (window.__liveShortcuts) return;
   const state = window.__liveShortcuts = {handled: 0};
-  const LABELS = __LABELS__;
+  const START_LABELS = __LABELS__;  // in either language: live_words swaps them on a Chinese page
+  const ACCESS_LABELS = __ACCESS__;
   const TYPING = 'input, textarea, select, [contenteditable=""], [contenteditable="true"]';
   const CONTROLS = 'button, a[href], summary, [role=button], [role=option], [role=listbox], [role=combobox], '
     + '[role=slider], [role=tab], [role=checkbox], [role=radio], [role=switch], [role=menuitem], [role=spinbutton]';
   const root = () => document.querySelector('#live-webrtc');
   const startButton = () => document.querySelector('#live-webrtc button[aria-label="start stream"]');
   const accessButton = () =>
-    [...document.querySelectorAll('#live-webrtc button')].find((b) => /access microphone/i.test(b.textContent));
+    [...document.querySelectorAll('#live-webrtc button')].find((b) => ACCESS_LABELS.some((w) => b.textContent.includes(w)));
   const running = () => {
     const button = startButton();
-    return !!button && !button.textContent.includes(LABELS.start);
+    return !!button && !START_LABELS.some((label) => button.textContent.includes(label));
   };
   const press = async () => {
     const access = accessButton();
@@ -60,9 +61,11 @@ SHORTCUTS_JS = """
     if (button && !button.hasAttribute('aria-keyshortcuts')) button.setAttribute('aria-keyshortcuts', 'Space Escape');
   }, 1000);
 }
-""".replace("__LABELS__", json.dumps(BUTTON_LABELS, ensure_ascii=False))
+""".replace("__LABELS__", json.dumps(in_every_language("start"), ensure_ascii=False)).replace(
+    "__ACCESS__", json.dumps(in_every_language("access"), ensure_ascii=False)
+)
 
 
 def hint() -> gr.Markdown:
     """The line that tells users the shortcuts, laid out where it is called."""
-    return gr.Markdown(HINT, elem_id=HINT_ID, elem_classes="hint")
+    return gr.Markdown(i18n("live.shortcuts_hint"), elem_id=HINT_ID, elem_classes="hint")

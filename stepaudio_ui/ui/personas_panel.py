@@ -11,6 +11,8 @@ from stepaudio_ui.context import AppContext
 from stepaudio_ui.studio.published_scope import listed_items
 from stepaudio_ui.studio.specs import PersonaSpec
 from stepaudio_ui.ui import file_formats, voice_preview
+from stepaudio_ui.ui.i18n import english, i18n, tr
+from stepaudio_ui.ui.localized_load import localize, localize_blank_table
 from stepaudio_ui.ui.spec_form import (
     FieldBinding,
     SpecForm,
@@ -27,20 +29,24 @@ from stepaudio_ui.ui.versioning import VersionedEditor
 from stepaudio_ui.voices.cards import persona_voice_markdown, voice_choices
 from stepaudio_ui.web.access import AccessPolicy
 
-LANGUAGES = [("English", "en"), ("Chinese (Mandarin)", "zh"), ("Both (answers in the user's language)", "both")]
+# (spec field, catalog key of its label, catalog key of its info line)
 TRAITS = [
-    ("warmth", "Warmth", "0 cool and reserved · 1 warm and caring"),
-    ("temper", "Temper", "0 patient and calm · 1 quick-tempered and blunt"),
-    ("energy", "Energy", "0 relaxed · 1 energetic and lively"),
-    ("formality", "Formality", "0 casual · 1 formal"),
-    ("humor", "Humor", "0 serious · 1 playful and funny"),
+    (key, f"persona.trait.{key}", f"persona.trait.{key}.info")
+    for key in ("warmth", "temper", "energy", "formality", "humor")
 ]
-TEMPLATE = PersonaSpec(
-    name="New persona",
-    tagline="One line that says who this is.",
-    character="Describe who this persona is, what they know, what they want, and how they treat the user.",
-)
+TEMPLATE_TEXTS = (("name", "persona.template.name"), ("tagline", "persona.template.tagline"),
+                  ("character", "persona.template.character"))  # fmt: skip
+TEMPLATE = PersonaSpec(**{field: english(key) for field, key in TEMPLATE_TEXTS})
 EXAMPLE_KEYS = ("user", "assistant")
+
+
+def example_headers() -> list[str]:
+    return [tr("persona.examples.user"), tr("persona.examples.persona")]
+
+
+def languages() -> list[tuple[str, str]]:
+    """The persona language picker's choices, in the reader's language."""
+    return [(tr("language.en"), "en"), (tr("language.zh_mandarin"), "zh"), (tr("persona.language.both"), "both")]
 
 
 def known_voices(ctx: AppContext) -> list[tuple[str, str]]:
@@ -65,10 +71,7 @@ def home_scene_choices(ctx: AppContext) -> list[tuple[str, str]]:
     editor may type the slug of a scene tone not published yet)."""
     with _session(ctx) as session:
         scenes = [] if session is None else listed_items(session, kind="scene", role="viewer")
-    return [
-        ("None: no scene tone (a neutral frame)", ""),
-        *((f"{item.name} ({item.slug})", item.slug) for item in scenes),
-    ]
+    return [(tr("persona.no_home_scene"), ""), *((f"{item.name} ({item.slug})", item.slug) for item in scenes)]
 
 
 def refreshed_voice_choices(ctx: AppContext) -> Any:
@@ -78,53 +81,60 @@ def refreshed_voice_choices(ctx: AppContext) -> Any:
 
 def build_form(ctx: AppContext) -> SpecForm:
     with gr.Row():
-        name = gr.Textbox(label="Name", max_length=80, scale=2)
-        language = gr.Dropdown(label="Persona language", choices=LANGUAGES, scale=1)
-    tagline = gr.Textbox(label="Tagline", max_length=160)
-    character = gr.Textbox(label="Character / system prompt", lines=6, max_lines=20, max_length=6000)
-    greeting = gr.Textbox(label="Greeting", lines=2, max_length=500)
+        name = gr.Textbox(label=i18n("persona.name"), max_length=80, scale=2)
+        language = gr.Dropdown(label=i18n("persona.language"), choices=languages(), scale=1)
+    localize(language, lambda: gr.update(choices=languages()))
+    tagline = gr.Textbox(label=i18n("persona.tagline"), max_length=160)
+    character = gr.Textbox(label=i18n("persona.character"), lines=6, max_lines=20, max_length=6000)
+    greeting = gr.Textbox(label=i18n("persona.greeting"), lines=2, max_length=500)
     examples = gr.Dataframe(
-        label="Example exchanges",
-        headers=["User says", "Persona replies"],
+        label=i18n("persona.examples"),
+        headers=example_headers(),
         col_count=(2, "fixed"),
         row_count=(1, "dynamic"),
         type="array",
         interactive=True,
         wrap=True,
     )
-    gr.Markdown("Double-click a cell to edit it; right-click a row to add or delete rows.", elem_classes="hint")
+    localize_blank_table(examples, example_headers)
+    gr.Markdown(i18n("persona.examples_hint"), elem_classes="hint")
     with gr.Row():
-        traits = [gr.Slider(0, 1, step=0.05, label=label, info=info, min_width=150) for _key, label, info in TRAITS]
-    speaking_style = gr.Textbox(label="Speaking style", lines=2, max_length=1000)
+        traits = [
+            gr.Slider(0, 1, step=0.05, label=i18n(label), info=i18n(info), min_width=150)
+            for _key, label, info in TRAITS
+        ]
+    speaking_style = gr.Textbox(label=i18n("persona.speaking_style"), lines=2, max_length=1000)
     with gr.Row(equal_height=False):
         with gr.Column(scale=1):
             voices = known_voices(ctx)
             if voices:
-                voice = gr.Dropdown(label="Voice", choices=voices, allow_custom_value=True)
+                voice = gr.Dropdown(label=i18n("persona.voice"), choices=voices, allow_custom_value=True)
             else:
-                voice = gr.Textbox(label="Voice", info="Voice id, e.g. jf_alpha (no engine loaded to list voices)")
-            speed = gr.Slider(0.5, 2.0, step=0.05, label="Speaking speed")
+                voice = gr.Textbox(label=i18n("persona.voice"), info=i18n("persona.voice_id_info"))
+            speed = gr.Slider(0.5, 2.0, step=0.05, label=i18n("persona.speed"))
             voice_preview.build(ctx, name=name, language=language, greeting=greeting, voice=voice, speed=speed)
         voice_card = gr.Markdown(elem_id="persona-voice-card", elem_classes="voice-card")
     voice.change(lambda voice_id: voice_card_text(ctx, voice_id), [voice], [voice_card], show_progress="hidden")
     with gr.Row():
-        avoid_topics = gr.Textbox(label="Topics to avoid (one per line)", lines=3)
-        avoid_phrases = gr.Textbox(label="Phrases never to say (one per line)", lines=3)
+        avoid_topics = gr.Textbox(label=i18n("persona.avoid_topics"), lines=3)
+        avoid_phrases = gr.Textbox(label=i18n("persona.avoid_phrases"), lines=3)
     with gr.Row():
         home_scene = gr.Dropdown(
-            label="Home scene tone",
+            label=i18n("persona.home_scene"),
             choices=home_scene_choices(ctx),
             allow_custom_value=True,
-            info="The scene tone a conversation gets when none is picked (Live, /v1/realtime, checks).",
+            info=i18n("persona.home_scene_info"),
         )
-        tags = gr.Textbox(label="Tags (comma-separated)")
+        if ctx.db is not None:
+            localize(home_scene, lambda: gr.update(choices=home_scene_choices(ctx)))
+        tags = gr.Textbox(label=i18n("form.tags"))
     fields = (
         FieldBinding("name", name),
         FieldBinding("language", language),
         FieldBinding("tagline", tagline),
         FieldBinding("character", character),
         FieldBinding("greeting", greeting),
-        FieldBinding("examples", examples, table_to_pairs(EXAMPLE_KEYS), pairs_to_table(EXAMPLE_KEYS)),
+        FieldBinding("examples", examples, table_to_pairs(EXAMPLE_KEYS), pairs_to_table(EXAMPLE_KEYS, example_headers)),
         *(FieldBinding(f"traits.{key}", slider) for (key, _l, _i), slider in zip(TRAITS, traits, strict=True)),
         FieldBinding("speaking_style", speaking_style),
         FieldBinding("voice", voice),
@@ -134,7 +144,9 @@ def build_form(ctx: AppContext) -> SpecForm:
         FieldBinding("tags", tags, commas_to_list, list_to_commas),
         FieldBinding("home_scene", home_scene, blank_to_none, none_to_blank),
     )
-    return SpecForm(kind="persona", spec_type=PersonaSpec, fields=fields, template=TEMPLATE)
+    return SpecForm(
+        kind="persona", spec_type=PersonaSpec, fields=fields, template=TEMPLATE, template_texts=TEMPLATE_TEXTS
+    )
 
 
 def build(ctx: AppContext, *, demo: gr.Blocks, author: gr.Textbox, policy: AccessPolicy) -> VersionedEditor:
@@ -144,8 +156,7 @@ def build(ctx: AppContext, *, demo: gr.Blocks, author: gr.Textbox, policy: Acces
         author=author,
         exports=file_formats.persona_exports(ctx),
         importer=file_formats.importer_for(ctx, "persona"),
-        singular="persona",
-        plural="Personas",
+        kind="persona",
         policy=policy,
     )
     editor.on_page_load(demo)

@@ -23,40 +23,40 @@ from stepaudio_ui.quality.script import ScriptError, load_script
 from stepaudio_ui.studio import library as studio
 from stepaudio_ui.studio.specs import NO_SCENE
 from stepaudio_ui.ui import ab_panel, engine_progress
+from stepaudio_ui.ui.i18n import i18n, tr
 from stepaudio_ui.voices.cards import voice_card
 from stepaudio_ui.web.access import AccessError, AccessPolicy
 
 ERRORS = (ScriptError, CheckSetupError, EngineReplyError, RunNotFoundError, studio.StudioError, AccessError)
-VIEWER_NOTE = "Check runs are for editors: they run and store any version, published or not. Try the A/B tab."
 
 
 def _run_choices(ctx: AppContext) -> list[tuple[str, int]]:
     with ctx.db.session() as session:
-        return [(f"{run.label} ({'pass' if run.passed else 'fail'})", run.id) for run in list_runs(session, limit=200)]
+        runs = list_runs(session, limit=200)
+        return [(f"{run.label} ({tr('quality.pass' if run.passed else 'quality.fail')})", run.id) for run in runs]
 
 
 def _build_checks(ctx: AppContext, embedder: SentenceEmbedder, policy: AccessPolicy) -> None:
-    gr.Markdown("Run a persona's check script (`checks/<persona>.json` in the seed folder) and read its scored report.")
+    gr.Markdown(i18n("quality.intro"))
     note = gr.Markdown(visible=False, elem_id="quality-viewer-note")
     # Lists are empty in the page everyone receives; the page load fills them for editors only.
     with gr.Row() as pickers:
-        persona = gr.Dropdown([], label="Persona to check")
-        # a placeholder, or Gradio's box shows 0 for None
-        version = gr.Number(None, label="Persona version (blank: latest)", precision=0, placeholder="latest")
-        scene = gr.Dropdown(
-            [""], value="", label="Scene tone (blank: the script's, else the persona's home scene; none: no scene)"
-        )
-        engine = gr.Dropdown(list(ctx.engines), value=next(iter(ctx.engines), None), label="Engine")
+        persona = gr.Dropdown([], label=i18n("quality.persona"))
+        version = gr.Number(
+            None, label=i18n("quality.version"), precision=0, placeholder="latest"
+        )  # else the box shows 0
+        scene = gr.Dropdown([""], value="", label=i18n("quality.scene"))
+        engine = gr.Dropdown(list(ctx.engines), value=next(iter(ctx.engines), None), label=i18n("quality.engine"))
     card = gr.Markdown(elem_id="quality-voice-card")
-    run_button = gr.Button("Run check", variant="primary")
-    report = gr.Textbox(label="Check report", lines=18, max_lines=60, interactive=False, elem_id="check-report")
+    run_button = gr.Button(i18n("quality.run"), variant="primary")
+    report = gr.Textbox(label=i18n("quality.report"), lines=18, max_lines=60, interactive=False, elem_id="check-report")
     with gr.Row() as stored:
-        run_a = gr.Dropdown([], label="Stored run", scale=3)
-        run_b = gr.Dropdown([], label="Compare with run", scale=3)
-        refresh = gr.Button("Refresh runs", scale=1)
+        run_a = gr.Dropdown([], label=i18n("quality.stored_run"), scale=3)
+        run_b = gr.Dropdown([], label=i18n("quality.compare_with"), scale=3)
+        refresh = gr.Button(i18n("quality.refresh"), scale=1)
     with gr.Row() as buttons:
-        show = gr.Button("Show run")
-        compare = gr.Button("Compare runs")
+        show = gr.Button(i18n("quality.show"))
+        compare = gr.Button(i18n("quality.compare"))
 
     def require_editor(request: gr.Request, action: str) -> None:
         try:
@@ -74,7 +74,7 @@ def _build_checks(ctx: AppContext, embedder: SentenceEmbedder, policy: AccessPol
     ) -> dict[Any, Any]:
         require_editor(request, "run checks")
         if not slug:
-            raise gr.Error("Pick a persona to check.")
+            raise gr.Error(tr("quality.pick_persona"))
         try:
             script = load_script(checks_dir(ctx.settings) / f"{slug}.json")
             await engine_progress.engine_ready(ctx.engines[engine_name], progress)
@@ -95,14 +95,14 @@ def _build_checks(ctx: AppContext, embedder: SentenceEmbedder, policy: AccessPol
     def show_run(request: gr.Request, run_id: int | None) -> str:
         require_editor(request, "read check runs")
         if run_id is None:
-            raise gr.Error("Pick a stored run.")
+            raise gr.Error(tr("quality.pick_run"))
         with ctx.db.session() as session:
             return run_report(get_run(session, int(run_id)))
 
     def compare_two(request: gr.Request, first: int | None, second: int | None) -> str:
         require_editor(request, "compare check runs")
         if first is None or second is None:
-            raise gr.Error("Pick two stored runs to compare.")
+            raise gr.Error(tr("quality.pick_two"))
         with ctx.db.session() as session:
             return comparison_report(compare_runs(get_run(session, int(first)), get_run(session, int(second))))
 
@@ -117,12 +117,13 @@ def _build_checks(ctx: AppContext, embedder: SentenceEmbedder, policy: AccessPol
         with ctx.db.session() as session:
             voice = studio.get_version(session, kind="persona", slug=slug).spec.voice  # type: ignore[union-attr]
             provenance = voice_card(ctx.engines[engine_name], voice, session)
-        return "**Voice provenance**\n\n" + provenance.markdown()
+        return tr("quality.provenance") + "\n\n" + provenance.markdown()
 
     def on_load(request: gr.Request) -> list[Any]:
         if not policy.can_edit(request):  # a courtesy: the handlers above refuse viewers anyway
             hidden = [gr.update(visible=False) for _ in (pickers, run_button, report, stored, buttons)]
-            return [gr.update(value=VIEWER_NOTE, visible=True), *hidden, gr.skip(), gr.skip(), gr.skip(), gr.skip()]
+            note_shown = gr.update(value=tr("quality.viewer_note"), visible=True)
+            return [note_shown, *hidden, gr.skip(), gr.skip(), gr.skip(), gr.skip()]
         personas, scenes = ab_panel.slugs(ctx, "persona", "editor"), ab_panel.slugs(ctx, "scene", "editor")
         runs = _run_choices(ctx)
         unchanged = [gr.skip() for _ in (pickers, run_button, report, stored, buttons)]
@@ -150,7 +151,7 @@ def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
     policy = policy or AccessPolicy(anonymous_role="editor")
     embedder = SentenceEmbedder()  # one per app: loads on the first check
     with gr.Tabs():
-        with gr.Tab("Checks", id="quality-checks"):
+        with gr.Tab(i18n("quality.checks_tab"), id="quality-checks"):
             _build_checks(ctx, embedder, policy)
-        with gr.Tab("A/B", id="quality-ab"):
+        with gr.Tab(i18n("quality.ab_tab"), id="quality-ab"):
             ab_panel.build(ctx, policy)

@@ -17,6 +17,8 @@ from typing import Any, Literal, ParamSpec, TypeVar
 import gradio as gr
 from pydantic import ValidationError
 
+from stepaudio_ui.ui.i18n import tr
+
 logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
@@ -36,7 +38,7 @@ def cell(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return tr("render.yes") if value else tr("render.no")
     if isinstance(value, int | float):
         return f"{value:g}"
     return json.dumps(value, ensure_ascii=False)
@@ -55,7 +57,7 @@ def describe_validation_error(error: ValidationError, labels: dict[str, str]) ->
     for item in error.errors():
         path = ".".join(str(part) for part in item["loc"])
         problems.append(f"{_label_for(path, labels)} ({path}): {item['msg']}")
-    return "Please fix: " + "; ".join(problems) + ". Nothing was saved."
+    return tr("render.please_fix", problems="; ".join(problems))
 
 
 def _label_for(path: str, labels: dict[str, str]) -> str:
@@ -64,7 +66,7 @@ def _label_for(path: str, labels: dict[str, str]) -> str:
         label = labels.get(".".join(parts[:end]))
         if label:
             row = parts[end] if end < len(parts) and parts[end].isdigit() else None
-            return f"{label} row {int(row) + 1}" if row is not None else label
+            return tr("render.row", label=label, row=int(row) + 1) if row is not None else label
     return path
 
 
@@ -90,9 +92,7 @@ def user_errors(
                 raise gr.Error(message[:1].upper() + message[1:], duration=None) from error
             except Exception as error:  # a bug: log it fully, show the user something calm
                 logger.exception("Handler %s failed", handler.__name__)
-                raise gr.Error(
-                    f"Something went wrong ({type(error).__name__}). The details are in the server log."
-                ) from error
+                raise gr.Error(tr("render.went_wrong", error=type(error).__name__)) from error
 
         return wrapper
 

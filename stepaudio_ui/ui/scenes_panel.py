@@ -7,6 +7,8 @@ import gradio as gr
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.studio.specs import SceneSpec
 from stepaudio_ui.ui import file_formats
+from stepaudio_ui.ui.i18n import english, i18n, tr
+from stepaudio_ui.ui.localized_load import localize
 from stepaudio_ui.ui.spec_form import (
     FieldBinding,
     SpecForm,
@@ -19,31 +21,37 @@ from stepaudio_ui.ui.spec_form import (
 from stepaudio_ui.ui.versioning import VersionedEditor
 from stepaudio_ui.web.access import AccessPolicy
 
-LANGUAGE_OVERRIDE = [
-    ("Keep the persona's language", ""),
-    ("English", "en"),
-    ("Chinese (Mandarin)", "zh"),
-    ("Both (the user's language)", "both"),
-]
-TEMPLATE = SceneSpec(name="New scene tone", description="The frame of the whole interaction.")
+TEMPLATE_TEXTS = (("name", "scene.template.name"), ("description", "scene.template.description"))
+TEMPLATE = SceneSpec(**{field: english(key) for field, key in TEMPLATE_TEXTS})
+
+
+def language_override() -> list[tuple[str, str]]:
+    """The scene's language picker's choices, in the reader's language."""
+    return [
+        (tr("scene.language.keep"), ""),
+        (tr("language.en"), "en"),
+        (tr("language.zh_mandarin"), "zh"),
+        (tr("scene.language.both"), "both"),
+    ]
 
 
 def build_form(_ctx: AppContext) -> SpecForm:
     with gr.Row():
-        name = gr.Textbox(label="Name", max_length=80, scale=2)
-        language = gr.Dropdown(label="Language override", choices=LANGUAGE_OVERRIDE, scale=1)
-    description = gr.Textbox(label="Description of the frame", lines=3, max_length=1000)
-    mood = gr.Textbox(label="Mood / emotional frame", max_length=300)
-    context = gr.Textbox(label="Situational context", lines=2, max_length=1000, placeholder="the user is driving")
+        name = gr.Textbox(label=i18n("scene.name"), max_length=80, scale=2)
+        language = gr.Dropdown(label=i18n("scene.language"), choices=language_override(), scale=1)
+    localize(language, lambda: gr.update(choices=language_override()))
+    description = gr.Textbox(label=i18n("scene.description"), lines=3, max_length=1000)
+    mood = gr.Textbox(label=i18n("scene.mood"), max_length=300)
+    context = gr.Textbox(label=i18n("scene.context"), lines=2, max_length=1000, placeholder=i18n("scene.context_hint"))
     with gr.Row():
-        pacing = gr.Slider(0.5, 1.5, step=0.05, label="Pacing (speed multiplier)")
-        verbosity = gr.Slider(1, 12, step=1, label="Verbosity (max sentences per reply)")
-        formality = gr.Slider(0, 1, step=0.05, label="Formality", info="0 casual · 1 formal")
+        pacing = gr.Slider(0.5, 1.5, step=0.05, label=i18n("scene.pacing"))
+        verbosity = gr.Slider(1, 12, step=1, label=i18n("scene.verbosity"))
+        formality = gr.Slider(0, 1, step=0.05, label=i18n("scene.formality"), info=i18n("scene.formality.info"))
     with gr.Row():
-        silence = gr.Slider(150, 3000, step=50, label="Silence before the reply (ms)")
-        interrupt = gr.Checkbox(label="The user may interrupt")
-        disclosure = gr.Checkbox(label="Require AI disclosure in the greeting")
-    tags = gr.Textbox(label="Tags (comma-separated)")
+        silence = gr.Slider(150, 3000, step=50, label=i18n("scene.silence"))
+        interrupt = gr.Checkbox(label=i18n("scene.interrupt"))
+        disclosure = gr.Checkbox(label=i18n("scene.disclosure"))
+    tags = gr.Textbox(label=i18n("form.tags"))
     fields = (
         FieldBinding("name", name),
         FieldBinding("language_override", language, blank_to_none, none_to_blank),
@@ -58,7 +66,7 @@ def build_form(_ctx: AppContext) -> SpecForm:
         FieldBinding("tags", tags, commas_to_list, list_to_commas),
         FieldBinding("require_ai_disclosure", disclosure),
     )
-    return SpecForm(kind="scene", spec_type=SceneSpec, fields=fields, template=TEMPLATE)
+    return SpecForm(kind="scene", spec_type=SceneSpec, fields=fields, template=TEMPLATE, template_texts=TEMPLATE_TEXTS)
 
 
 def build(ctx: AppContext, *, demo: gr.Blocks, author: gr.Textbox, policy: AccessPolicy) -> VersionedEditor:
@@ -68,8 +76,7 @@ def build(ctx: AppContext, *, demo: gr.Blocks, author: gr.Textbox, policy: Acces
         author=author,
         exports=file_formats.scene_exports(ctx),
         importer=file_formats.importer_for(ctx, "scene"),
-        singular="scene tone",
-        plural="Scene tones",
+        kind="scene",
         policy=policy,
     )
     editor.on_page_load(demo)

@@ -13,6 +13,8 @@ from typing import Any
 import gradio as gr
 from pydantic import BaseModel
 
+from stepaudio_ui.ui.i18n import i18n, resolved, tr
+
 
 def _same(value: Any) -> Any:
     return value
@@ -31,7 +33,8 @@ class SpecForm:
     kind: str  # "persona" or "scene"
     spec_type: type[BaseModel]
     fields: tuple[FieldBinding, ...]
-    template: BaseModel  # what "New" puts in the form: a friendly starting point
+    template: BaseModel  # what "New" puts in the form: a friendly starting point (in English)
+    template_texts: tuple[tuple[str, str], ...] = ()  # (field, catalog key) of the template's words
 
     @property
     def components(self) -> list[gr.components.Component]:
@@ -39,8 +42,12 @@ class SpecForm:
 
     @property
     def labels(self) -> dict[str, str]:
-        """Dotted path -> the label the user sees, for error messages that name the field."""
-        return {binding.path: str(binding.component.label or binding.path) for binding in self.fields}
+        """Dotted path -> the label the user sees (in their language), for error messages that name the field."""
+        return {binding.path: resolved(binding.component.label or binding.path) for binding in self.fields}
+
+    def template_for_reader(self) -> BaseModel:
+        """The template with its words in the reader's language."""
+        return self.template.model_copy(update={field: tr(key) for field, key in self.template_texts})
 
     def to_spec(self, values: Sequence[Any]) -> BaseModel:
         """Form values (in `components` order) -> a validated spec. Raises pydantic.ValidationError."""
@@ -59,6 +66,14 @@ class SpecForm:
         for component, value in zip(self.components, self.to_form(spec), strict=True):
             shown = component.postprocess(value)  # what Gradio stores for a `value=` given at construction
             component.value = shown.model_dump() if isinstance(shown, BaseModel) else shown
+
+    def show_template_initially(self) -> None:
+        """The template as the page's first values, its words as i18n markers: the page is built once for every
+        reader, so the browser puts them in the page's language (and sends back what it shows)."""
+        self.show_initially(self.template)
+        by_path = {binding.path: binding.component for binding in self.fields}
+        for path, key in self.template_texts:
+            by_path[path].value = i18n(key)
 
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
@@ -108,6 +123,8 @@ def table_to_pairs(keys: tuple[str, str]) -> Callable[[Any], list[dict[str, str]
     def convert(rows: Any) -> list[dict[str, str]]:
         if hasattr(rows, "values") and hasattr(rows, "columns"):  # a pandas frame, if type isn't "array"
             rows = rows.values.tolist()
+        if isinstance(rows, dict):  # a table as `pairs_to_table` writes it
+            rows = rows.get("data")
         pairs = []
         for row in rows or []:
             first, second = (("" if cell is None else str(cell)).strip() for cell in (list(row) + ["", ""])[:2])
@@ -118,9 +135,12 @@ def table_to_pairs(keys: tuple[str, str]) -> Callable[[Any], list[dict[str, str]
     return convert
 
 
-def pairs_to_table(keys: tuple[str, str]) -> Callable[[Any], list[list[str]]]:
-    def convert(pairs: Any) -> list[list[str]]:
-        return [[pair[keys[0]], pair[keys[1]]] for pair in pairs or []] or [["", ""]]
+def pairs_to_table(keys: tuple[str, str], headers: Callable[[], list[str]]) -> Callable[[Any], dict[str, Any]]:
+    """[{keys[0]: .., keys[1]: ..}] -> the table, its column headers in the reader's language."""
+
+    def convert(pairs: Any) -> dict[str, Any]:
+        rows = [[pair[keys[0]], pair[keys[1]]] for pair in pairs or []] or [["", ""]]
+        return {"headers": headers(), "data": rows}
 
     return convert
 

@@ -19,9 +19,10 @@ from pydantic import ValidationError
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.quality.gate import publish_checked
 from stepaudio_ui.studio import library as studio
-from stepaudio_ui.ui.editor_layout import EditorState, FileFormat, Importer
+from stepaudio_ui.ui.editor_layout import CONFLICT_COLUMNS, DIFF_COLUMNS, EditorState, FileFormat, Importer, table
+from stepaudio_ui.ui.i18n import english, tr
 from stepaudio_ui.ui.library_list import STUDIO_ERRORS, LibraryListing
-from stepaudio_ui.ui.render import cell, describe_validation_error, rows_or_blank, status_html, user_errors
+from stepaudio_ui.ui.render import cell, describe_validation_error, status_html, user_errors
 from stepaudio_ui.ui.spec_form import SpecForm
 from stepaudio_ui.web.access import AccessPolicy
 from stepaudio_ui.web.downloads import download_folder, make_private
@@ -38,13 +39,10 @@ class VersionedEditor(LibraryListing):
         author: gr.Textbox,
         exports: list[FileFormat],
         importer: Importer,
-        singular: str,
-        plural: str,
+        kind: str,
         policy: AccessPolicy,
     ) -> None:
-        super().__init__(
-            ctx, form_builder=form_builder, author=author, exports=exports, singular=singular, plural=plural
-        )
+        super().__init__(ctx, form_builder=form_builder, author=author, exports=exports, kind=kind)
         self.importer = importer
         self.policy = policy
         self._wire()
@@ -94,18 +92,18 @@ class VersionedEditor(LibraryListing):
             else:
                 view = self._published_version(s, slug)
                 versions = [view]
-        return self._show(view, versions, f"Opened {view.spec.name} v{view.number}.", "info")
+        return self._show(view, versions, tr("editor.opened", name=view.spec.name, number=view.number), "info")
 
     @user_errors(expected=STUDIO_ERRORS)
     def new_item(self, request: gr.Request) -> dict[Any, Any]:
         self.policy.require_editor(request, f"create a {self.singular}")
-        values = dict(zip(self.form.components, self.form.to_form(self.form.template), strict=True))
+        values = dict(zip(self.form.components, self.form.to_form(self.form.template_for_reader()), strict=True))
         return values | {
             self.state: EditorState(),
             self.header: self._header_html(None, None, []),
             self.history: self._history_rows([]),
             **{dropdown: gr.update(choices=[], value=None) for dropdown in self._version_dropdowns},
-            self.status: status_html(f"A new {self.singular}: edit the form, then save it as version 1."),
+            self.status: status_html(tr(f"editor.{self.kind}.started")),
             **self._cleared_conflict(),
             self.items: gr.update(value=None),
         }
@@ -133,16 +131,13 @@ class VersionedEditor(LibraryListing):
             with self.ctx.db.session() as s:  # show the newer versions in the history, leave the form alone
                 versions = studio.list_versions(s, kind=self.kind, slug=conflict.latest.slug)
             return self._conflict(state, conflict, versions)
-        shown = self._show(view, versions, f"Saved {view.spec.name} as v{view.number}.", "ok")
+        shown = self._show(view, versions, tr("editor.saved", name=view.spec.name, number=view.number), "ok")
         return shown | {self.note: "", self.items: gr.update(value=view.slug)}
 
     def rebase(self, state: EditorState) -> dict[Any, Any]:
         if state.conflict_latest is None:
             return {}
-        message = (
-            f"Your edits are still in the form and now count as based on v{state.conflict_latest}: "
-            "saving will replace the other edit's changes shown above with yours."
-        )
+        message = tr("editor.rebased", number=state.conflict_latest)
         return {
             self.state: replace(state, base_number=state.conflict_latest, conflict_latest=None),
             self.status: status_html(message, "warn"),
@@ -150,16 +145,16 @@ class VersionedEditor(LibraryListing):
         }
 
     @user_errors(expected=STUDIO_ERRORS)
-    def show_diff(self, request: gr.Request, state: EditorState, a: int | None, b: int | None) -> list[list[str]]:
+    def show_diff(self, request: gr.Request, state: EditorState, a: int | None, b: int | None) -> dict[str, Any]:
         self.policy.require_editor(request, "compare versions")  # a diff shows unpublished versions
         slug = self._require_open(state)
         if a is None or b is None:
-            raise gr.Error("Choose two versions to compare in 'Compare version' and 'with version'.")
+            raise gr.Error(tr("editor.choose_two"))
         with self.ctx.db.session() as s:
             changes = studio.diff_versions(s, kind=self.kind, slug=slug, a=int(a), b=int(b))
         if not changes:
-            return [["(no differences)", f"v{a}", f"v{b}"]]
-        return [[change.path, cell(change.before), cell(change.after)] for change in changes]
+            return table([[tr("editor.no_differences"), f"v{a}", f"v{b}"]], DIFF_COLUMNS)
+        return table([[change.path, cell(change.before), cell(change.after)] for change in changes], DIFF_COLUMNS)
 
     @user_errors(expected=STUDIO_ERRORS)
     def restore(self, request: gr.Request, state: EditorState, author: str, number: int | None) -> dict[Any, Any]:
@@ -169,7 +164,7 @@ class VersionedEditor(LibraryListing):
         with self.ctx.db.session() as s:
             view = studio.restore_version(s, kind=self.kind, slug=slug, number=number, author=_author(author, self.ctx))
             versions = studio.list_versions(s, kind=self.kind, slug=slug)
-        return self._show(view, versions, f"Restored v{number} as v{view.number}.", "ok")
+        return self._show(view, versions, tr("editor.restored", number=number, new=view.number), "ok")
 
     @user_errors(expected=STUDIO_ERRORS)
     def publish(self, request: gr.Request, state: EditorState, number: int | None) -> dict[Any, Any]:
@@ -179,7 +174,7 @@ class VersionedEditor(LibraryListing):
         with self.ctx.db.session() as s:
             publish_checked(s, settings=self.ctx.settings, kind=self.kind, slug=slug, number=number)
             versions = studio.list_versions(s, kind=self.kind, slug=slug)
-        message = f"Published v{number}: it is now the default in the live demo."
+        message = tr("editor.published", number=number)
         return {
             self.header: self._header_html(slug, state.base_number, versions),
             self.history: self._history_rows(versions),
@@ -192,13 +187,13 @@ class VersionedEditor(LibraryListing):
         author = self.policy.require_editor(request, f"duplicate a {self.singular}") or author
         slug = self._require_open(state)
         if not (new_name or "").strip():
-            raise gr.Error("Type a name for the copy in 'Name for the copy', then press Duplicate.")
+            raise gr.Error(tr("editor.name_the_copy"))
         with self.ctx.db.session() as s:
             view = studio.duplicate_item(
                 s, kind=self.kind, slug=slug, new_name=new_name.strip(), author=_author(author, self.ctx)
             )
             versions = studio.list_versions(s, kind=self.kind, slug=view.slug)
-        shown = self._show(view, versions, f"Duplicated as {view.spec.name} ({view.slug}).", "ok")
+        shown = self._show(view, versions, tr("editor.duplicated", name=view.spec.name, slug=view.slug), "ok")
         return shown | {self.items: gr.update(value=view.slug)}
 
     @user_errors(expected=STUDIO_ERRORS)
@@ -216,8 +211,8 @@ class VersionedEditor(LibraryListing):
         with self.ctx.db.session() as s:
             studio.set_archived(s, kind=self.kind, slug=slug, archived=archived)
         if archived:
-            return status_html(f"Archived {slug}: hidden from the list unless 'Show archived' is ticked.", "ok")
-        return status_html(f"Unarchived {slug}: back in the list.", "ok")
+            return status_html(tr("editor.archived_status", slug=slug), "ok")
+        return status_html(tr("editor.unarchived_status", slug=slug), "ok")
 
     def _exporter(self, fmt: FileFormat) -> Callable[[EditorState], str]:
         @user_errors(expected=STUDIO_ERRORS)
@@ -228,19 +223,19 @@ class VersionedEditor(LibraryListing):
             with self.ctx.db.session() as s:
                 return str(make_private([fmt.write(s, slug, folder)])[0])
 
-        export.__name__ = f"export_{fmt.label.lower().replace(' ', '_')}"
+        export.__name__ = f"export_{english(fmt.label).lower().replace(' ', '_')}"  # the API's name for it
         return export
 
     @user_errors(expected=STUDIO_ERRORS)
     def import_upload(self, request: gr.Request, path: str | None, author: str) -> dict[Any, Any]:
         author = self.policy.require_editor(request, "import") or author
         if not path:
-            raise gr.Error("Choose a file in 'File to import' first (our JSON, or a Character Card JSON/PNG).")
+            raise gr.Error(tr("editor.choose_file"))
         with self.ctx.db.session() as s:
             slug, summary = self.importer(s, Path(path), _author(author, self.ctx))
-        message = f"Imported {Path(path).name}: {summary}."
+        message = tr("editor.imported", file=Path(path).name, summary=summary)
         if slug is None:
-            return {self.status: status_html(message + f" It held no {self.singular}: see the other tab.", "ok")}
+            return {self.status: status_html(message + tr(f"editor.{self.kind}.none_imported"), "ok")}
         return self.open_item(request, slug) | {self.status: status_html(message, "ok")}
 
     # ------------------------------------------------------------------------------ shared steps
@@ -253,13 +248,13 @@ class VersionedEditor(LibraryListing):
 
     def _require_open(self, state: EditorState) -> str:
         if state.slug is None:
-            raise gr.Error(f"Open a {self.singular} from the list (or save the new one) first.")
+            raise gr.Error(tr(f"editor.{self.kind}.open_first"))
         return state.slug
 
     @staticmethod
     def _require_version(number: int | None) -> int:
         if number is None:
-            raise gr.Error("Choose a version in 'Version to restore or publish' first.")
+            raise gr.Error(tr("editor.choose_version"))
         return int(number)
 
     def _show(self, view: Any, versions: list[Any], message: str, tone: str) -> dict[Any, Any]:
@@ -271,22 +266,18 @@ class VersionedEditor(LibraryListing):
             **self._version_choices(versions, keep_target=view.number),
             self.status: status_html(message, tone),  # type: ignore[arg-type]
             **self._cleared_conflict(),
-            self.copy_name: f"{view.spec.name} (copy)",
+            self.copy_name: tr("editor.copy_of", name=view.spec.name),
         }
 
     def _conflict(self, state: EditorState, conflict: Any, versions: list[Any]) -> dict[Any, Any]:
         latest = conflict.latest
         rows = [[change.path, cell(change.before), cell(change.after)] for change in conflict.changes]
-        message = (
-            f"Not saved: someone saved v{latest.number} ({latest.author}) after v{state.base_number}, the version "
-            "you started from. Their changes are listed below; your edits are still in the form. "
-            "Copy what you need, or press the button to save your edits over theirs."
-        )
+        message = tr("editor.conflict", number=latest.number, author=latest.author, base=state.base_number)
         return {
             self.state: replace(state, conflict_latest=latest.number),
             self.status: status_html(message, "error"),
-            self.conflict_table: gr.update(value=rows_or_blank(rows, 3), visible=True),
-            self.rebase_button: gr.update(visible=True, value=f"Keep my edits and save over v{latest.number}"),
+            self.conflict_table: gr.update(value=table(rows, CONFLICT_COLUMNS), visible=True),
+            self.rebase_button: gr.update(visible=True, value=tr("editor.rebase_over", number=latest.number)),
             self.header: self._header_html(state.slug, state.base_number, versions),
             self.history: self._history_rows(versions),
             **self._version_choices(versions, keep_target=latest.number),

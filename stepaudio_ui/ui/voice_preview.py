@@ -16,6 +16,7 @@ import numpy as np
 
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.studio.custom_voices import is_custom_voice_id
+from stepaudio_ui.ui.i18n import i18n, tr
 from stepaudio_ui.ui.render import status_html
 from stepaudio_ui.voices.cards import EMBEDDED_ENGINE, engine_voice, fallback_label
 
@@ -23,28 +24,10 @@ logger = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 500  # the greeting box's limit, enforced here too: bounded work per click
 MAX_NAME_CHARS = 60
-# Every word of the preview, in one place (for translation).
-TEXT = {
-    "voice_button": "Preview voice",
-    "greeting_button": "Play greeting",
-    "player": "Preview",
-    "sample_en": "Hi, I'm {name}. This is how I sound.",
-    "sample_zh": "你好，我是{name}。这就是我的声音。",
-    "nameless": "your persona",
-    "voice_sample": "a voice sample",
-    "greeting": "the greeting",
-    "played": "Played {what} in {voice} at speed {speed:g}, as the embedded engine speaks it.",
-    "custom": " A custom voice is copied only by Step-Audio 2 mini: the embedded engine speaks it with {fallback}.",
-    "no_engine": "Previews need the embedded engine, and this server has none configured.",
-    "unusable": "The embedded engine cannot run here, so there is no preview: {reason}",
-    "loading": "⏳ The embedded engine's models are not loaded yet (they load in the background after the server "
-    "starts, or with the first conversation). Try again when the Live tab shows the embedded engine ✅ ready.",
-    "no_voice": "Pick a voice first, then preview it.",
-    "no_greeting": "This persona has no greeting to play: write one in the Greeting box.",
-    "silent": "There is nothing to say in that text (no words).",
-    "other_engine": "Voice {voice} belongs to the {engine} engine; previews speak with the embedded engine's "
-    "voices only. Pick an embedded voice to hear it here, or talk to the persona on {engine} in the Live tab.",
-    "unknown": "Voice {voice} is in no engine's list: pick a listed voice.",
+# What a voice preview says, in the persona's language (spoken content, not the page's language).
+SAMPLES = {
+    "en": ("Hi, I'm {name}. This is how I sound.", "your persona"),
+    "zh": ("你好，我是{name}。这就是我的声音。", "你的人设"),
 }
 
 
@@ -55,10 +38,10 @@ class PreviewRefused(Exception):
 def _embedded(ctx: AppContext) -> Any:
     engine = ctx.engines.get(EMBEDDED_ENGINE)
     if engine is None:
-        raise PreviewRefused(TEXT["no_engine"])
+        raise PreviewRefused(tr("preview.no_engine"))
     availability = engine.availability()
     if not availability.usable:
-        raise PreviewRefused(TEXT["unusable"].format(reason=availability.reason))
+        raise PreviewRefused(tr("preview.unusable", reason=availability.reason))
     return engine
 
 
@@ -66,16 +49,16 @@ def spoken_voice(ctx: AppContext, voice_id: str | None) -> tuple[str, str]:
     """(embedded voice id to speak with, a note for the page), or PreviewRefused naming the problem."""
     voice_id = (voice_id or "").strip()
     if not voice_id:
-        raise PreviewRefused(TEXT["no_voice"])
+        raise PreviewRefused(tr("preview.no_voice"))
     embedded = _embedded(ctx)
     if is_custom_voice_id(voice_id):
-        return engine_voice(EMBEDDED_ENGINE, voice_id) or voice_id, TEXT["custom"].format(fallback=fallback_label())
+        return engine_voice(EMBEDDED_ENGINE, voice_id) or voice_id, tr("preview.custom", fallback=fallback_label())
     if any(voice.id == voice_id for voice in embedded.voices()):
         return voice_id, ""
     for engine in ctx.engines.values():
         if engine is not embedded and any(voice.id == voice_id for voice in engine.voices()):
-            raise PreviewRefused(TEXT["other_engine"].format(voice=voice_id, engine=engine.name))
-    raise PreviewRefused(TEXT["unknown"].format(voice=voice_id))
+            raise PreviewRefused(tr("preview.other_engine", voice=voice_id, engine=engine.name))
+    raise PreviewRefused(tr("preview.unknown", voice=voice_id))
 
 
 def preview_text(kind: str, name: str | None, language: str | None, greeting: str | None) -> str:
@@ -83,10 +66,10 @@ def preview_text(kind: str, name: str | None, language: str | None, greeting: st
     if kind == "greeting":
         text = (greeting or "").strip()
         if not text:
-            raise PreviewRefused(TEXT["no_greeting"])
+            raise PreviewRefused(tr("preview.no_greeting"))
         return text[:MAX_TEXT_CHARS]
-    shown = (name or "").strip()[:MAX_NAME_CHARS] or TEXT["nameless"]
-    return TEXT["sample_zh" if language == "zh" else "sample_en"].format(name=shown)
+    sample, nameless = SAMPLES["zh" if language == "zh" else "en"]
+    return sample.format(name=(name or "").strip()[:MAX_NAME_CHARS] or nameless)
 
 
 async def speak(ctx: AppContext, kind: str, *values: Any) -> tuple[tuple[int, np.ndarray], str]:
@@ -96,17 +79,17 @@ async def speak(ctx: AppContext, kind: str, *values: Any) -> tuple[tuple[int, np
     voice, note = spoken_voice(ctx, voice_id)
     engine = _embedded(ctx)
     if getattr(engine, "models", None) is None:
-        raise PreviewRefused(TEXT["loading"])
+        raise PreviewRefused(tr("preview.loading"))
     speed = float(speed or 1.0)
     try:
         rate, audio = await engine.speak_text(text, voice=voice, speed=speed)
     except (RuntimeError, ValueError) as error:  # models dropped meanwhile, a voice or speed out of range
         raise PreviewRefused(str(error)) from error
     if not audio.size:
-        raise PreviewRefused(TEXT["silent"])
-    what = TEXT["voice_sample" if kind == "voice" else "greeting"]
+        raise PreviewRefused(tr("preview.silent"))
+    what = tr("preview.voice_sample" if kind == "voice" else "preview.greeting")
     samples = (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)
-    return (rate, samples), TEXT["played"].format(what=what, voice=voice, speed=speed) + note
+    return (rate, samples), tr("preview.played", what=what, voice=voice, speed=speed) + note
 
 
 def build(
@@ -120,11 +103,11 @@ def build(
 ) -> None:
     """Lay out the two buttons, a status line and the player where called, and wire them to the form's fields."""
     with gr.Row():
-        voice_button = gr.Button(TEXT["voice_button"], size="sm", elem_id="persona-preview-voice")
-        greeting_button = gr.Button(TEXT["greeting_button"], size="sm", elem_id="persona-play-greeting")
+        voice_button = gr.Button(i18n("preview.voice_button"), size="sm", elem_id="persona-preview-voice")
+        greeting_button = gr.Button(i18n("preview.greeting_button"), size="sm", elem_id="persona-play-greeting")
     note = gr.HTML("", elem_id="persona-preview-note")
     player = gr.Audio(
-        label=TEXT["player"], type="numpy", interactive=False, autoplay=True, elem_id="persona-preview-audio"
+        label=i18n("preview.player"), type="numpy", interactive=False, autoplay=True, elem_id="persona-preview-audio"
     )
 
     def handler(kind: str) -> Any:

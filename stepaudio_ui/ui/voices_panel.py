@@ -15,7 +15,6 @@ import gradio as gr
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.studio.core import StudioError
 from stepaudio_ui.studio.custom_voices import (
-    FIELD_LABELS,
     CustomVoiceError,
     create_custom_voice,
     custom_voice_clip,
@@ -23,15 +22,25 @@ from stepaudio_ui.studio.custom_voices import (
     list_custom_voices,
     update_custom_voice,
 )
+from stepaudio_ui.ui.i18n import i18n, tr
+from stepaudio_ui.ui.localized_load import localize
 from stepaudio_ui.ui.render import status_html, user_errors
 from stepaudio_ui.voices.cards import custom_card, engine_note, fallback_label
 from stepaudio_ui.web.access import AccessError, AccessPolicy
 from stepaudio_ui.web.downloads import download_folder, make_private
 
-HEADERS = ["Voice id", "Name", "Languages", "Engine", "Model", "License", "Source", "Consent"]
+COLUMNS = ["voice_id", "name", "languages", "engine", "model", "license", "source", "consent"]
 NEW = "__new__"
-LANGUAGES = [("English", "en"), ("Chinese (Mandarin)", "zh"), ("Both", "both")]
 ERRORS = (StudioError, AccessError)
+
+
+def languages() -> list[tuple[str, str]]:
+    return [(tr("language.en"), "en"), (tr("language.zh_mandarin"), "zh"), (tr("language.both"), "both")]
+
+
+def voice_table(ctx: AppContext) -> dict[str, Any]:
+    """The voices table with its headers in the reader's language."""
+    return {"headers": [tr(f"voices.column.{name}") for name in COLUMNS], "data": voice_rows(ctx)}
 
 
 def voice_rows(ctx: AppContext) -> list[list[str]]:
@@ -40,10 +49,11 @@ def voice_rows(ctx: AppContext) -> list[list[str]]:
     with ctx.db.session() as session:
         for custom in list_custom_voices(session):
             card = custom_card(custom, "step-audio-2-mini")
-            consent = card.consent + (f" — missing: {'; '.join(custom.missing)}" if custom.missing else "")
+            consent = card.consent + (tr("voices.missing", fields="; ".join(custom.missing)) if custom.missing else "")
             rows.append(
-                [custom.voice_id, f"{custom.name} (custom)", custom.language, "step-audio-2-mini (clones it)",
-                 card.model, card.license or "NOT ON RECORD", card.source, consent]
+                [custom.voice_id, tr("voices.custom_name", name=custom.name), custom.language,
+                 tr("voices.clones_it", engine="step-audio-2-mini"), card.model,
+                 card.license or tr("voices.no_license"), card.source, consent]
             )  # fmt: skip
     for engine in ctx.engines.values():
         for voice in engine.voices():
@@ -57,7 +67,7 @@ def voice_rows(ctx: AppContext) -> list[list[str]]:
 def custom_choices(ctx: AppContext) -> list[tuple[str, str]]:
     with ctx.db.session() as session:
         customs = list_custom_voices(session)
-    return [("New custom voice (upload a clip)", NEW), *[(f"{c.name} ({c.voice_id})", c.voice_id) for c in customs]]
+    return [(tr("voices.new"), NEW), *[(f"{c.name} ({c.voice_id})", c.voice_id) for c in customs]]
 
 
 def card_markdown(ctx: AppContext, voice_id: str) -> str:
@@ -66,52 +76,46 @@ def card_markdown(ctx: AppContext, voice_id: str) -> str:
     if voice is None:
         return ""
     lines = custom_card(voice, "step-audio-2-mini").lines()[:5]
-    lines += [f"Embedded engine: {engine_note('embedded')}"]
+    lines += [tr("voices.embedded_note", note=engine_note("embedded"))]
     lines.append(
-        "Provenance complete: personas using this voice can be published."
-        if not voice.missing
-        else f"Provenance incomplete: personas using it can be previewed, not published. Missing: {'; '.join(voice.missing)}"
+        tr("voices.complete") if not voice.missing else tr("voices.incomplete", fields="; ".join(voice.missing))
     )
-    return "**Custom voice card**\n\n" + "\n".join(f"- {line}" for line in lines)
+    return tr("voices.card_title") + "\n\n" + "\n".join(f"- {line}" for line in lines)
 
 
 class VoicesPanel:
     def __init__(self, ctx: AppContext, *, author: gr.Textbox, policy: AccessPolicy) -> None:
         self.ctx, self.author, self.policy = ctx, author, policy
-        gr.Markdown(
-            "Voices the loaded engines offer, and custom voices uploaded here. A persona picks one in its editor. "
-            "A custom voice is a reference clip: **Step-Audio 2 mini** copies its timbre; the embedded Kokoro "
-            f"engine cannot clone from a clip, and speaks with its packaged voice {fallback_label()} instead."
-        )
+        intro = gr.Markdown(tr("voices.intro", fallback=fallback_label()))
+        localize(intro, lambda: tr("voices.intro", fallback=fallback_label()))
         self.table = gr.Dataframe(
-            value=voice_rows(ctx), headers=HEADERS, label="Available voices", interactive=False, wrap=True,
+            value=voice_table(ctx), label=i18n("voices.table"), interactive=False, wrap=True,
             max_height=700, elem_id="voices-table",
         )  # fmt: skip
-        with gr.Accordion("Custom voice: upload a reference clip, or complete its provenance", open=True) as self.box:
-            self.picker = gr.Dropdown(label="Custom voice", choices=custom_choices(ctx), value=NEW)
+        localize(self.table, lambda: voice_table(ctx))
+        with gr.Accordion(i18n("voices.box"), open=True) as self.box:
+            self.picker = gr.Dropdown(label=i18n("voices.picker"), choices=custom_choices(ctx), value=NEW)
+            localize(self.picker, lambda: gr.update(choices=custom_choices(ctx)))
             self.clip = gr.File(
-                label="Reference clip (WAV, 3-30 s of one speaker, 16-48 kHz)", file_types=[".wav"],
-                type="filepath", elem_classes="voice-clip",
+                label=i18n("voices.clip"), file_types=[".wav"], type="filepath", elem_classes="voice-clip",
             )  # fmt: skip
-            self.preview = gr.Audio(label="Stored clip", interactive=False, visible=False, type="filepath")
+            self.preview = gr.Audio(label=i18n("voices.stored_clip"), interactive=False, visible=False, type="filepath")
             with gr.Row():
-                self.name = gr.Textbox(label="Voice name", max_length=80, scale=2)
-                self.language = gr.Dropdown(label="Voice language", choices=LANGUAGES, value="en", scale=1)
-            self.description = gr.Textbox(label="Voice description", max_length=1000)
-            gr.Markdown(
-                "**Provenance.** Publishing a persona with this voice needs the source and license, and either "
-                "the consent on record of the person whose voice it is, or the declaration that no person is behind it."
-            )
-            self.source = gr.Textbox(label=FIELD_LABELS["source"], max_length=1000)
-            self.license = gr.Textbox(label=FIELD_LABELS["license"], max_length=1000)
-            self.synthetic = gr.Checkbox(label="Synthetic voice: no human speaker (no consent record needed)")
+                self.name = gr.Textbox(label=i18n("voices.name"), max_length=80, scale=2)
+                self.language = gr.Dropdown(label=i18n("voices.language"), choices=languages(), value="en", scale=1)
+            localize(self.language, lambda: gr.update(choices=languages()))
+            self.description = gr.Textbox(label=i18n("voices.description"), max_length=1000)
+            gr.Markdown(i18n("voices.provenance"))
+            self.source = gr.Textbox(label=i18n("voices.field.source"), max_length=1000)
+            self.license = gr.Textbox(label=i18n("voices.field.license"), max_length=1000)
+            self.synthetic = gr.Checkbox(label=i18n("voices.synthetic"))
             with gr.Row():
-                self.speaker = gr.Textbox(label=FIELD_LABELS["consent_speaker"], max_length=200)
-                self.method = gr.Textbox(label=FIELD_LABELS["consent_method"], max_length=1000)
+                self.speaker = gr.Textbox(label=i18n("voices.field.consent_speaker"), max_length=200)
+                self.method = gr.Textbox(label=i18n("voices.field.consent_method"), max_length=1000)
             with gr.Row():
-                self.consent_date = gr.Textbox(label=FIELD_LABELS["consent_date"], placeholder="2026-01-31")
-                self.scope = gr.Textbox(label=FIELD_LABELS["consent_scope"], max_length=1000)
-            self.save_button = gr.Button("Save custom voice", variant="primary")
+                self.consent_date = gr.Textbox(label=i18n("voices.field.consent_date"), placeholder="2026-01-31")
+                self.scope = gr.Textbox(label=i18n("voices.field.consent_scope"), max_length=1000)
+            self.save_button = gr.Button(i18n("voices.save"), variant="primary")
             self.status = gr.HTML("", elem_id="voice-status")
         self.card = gr.Markdown(elem_id="custom-voice-card")
         self.fields = [self.name, self.language, self.description, self.source, self.license, self.synthetic,
@@ -144,7 +148,7 @@ class VoicesPanel:
             voice = get_custom_voice(session, voice_id)
             clip = custom_voice_clip(session, voice_id)
         if voice is None or clip is None:
-            raise gr.Error(f"No custom voice {voice_id!r}; reload the page.")
+            raise gr.Error(tr("voices.unknown", voice=voice_id))
         p = voice.provenance
         values = [voice.name, voice.language, voice.description, p.source, p.license, p.synthetic,
                   p.consent_speaker, p.consent_method, p.consent_date.isoformat() if p.consent_date else "", p.consent_scope]  # fmt: skip
@@ -178,27 +182,25 @@ class VoicesPanel:
                     max_clip_bytes=self.ctx.settings.max_voice_clip_bytes,
                     source_name=Path(clip_path).name if clip_path else "the clip",
                 )  # fmt: skip
-                done = f"Saved custom voice {view.name} as {view.voice_id}."
+                done = tr("voices.saved", name=view.name, voice=view.voice_id)
             else:
                 view = update_custom_voice(session, voice_id=voice_id, data=data, author=author)
-                done = f"Updated custom voice {view.name} ({view.voice_id})."
+                done = tr("voices.updated", name=view.name, voice=view.voice_id)
         tone = "ok" if not view.missing else "warn"
         if view.missing:
-            done += f" Provenance incomplete (missing: {'; '.join(view.missing)}): personas using it cannot be published yet."
+            done += tr("voices.saved_incomplete", fields="; ".join(view.missing))
         picked = self.picked(view.voice_id)
         choices = gr.update(choices=custom_choices(self.ctx), value=view.voice_id)
-        return [choices, voice_rows(self.ctx), status_html(done, tone), *picked[:-1]]
+        return [choices, voice_table(self.ctx), status_html(done, tone), *picked[:-1]]
 
     def _read_clip(self, clip_path: str | None) -> bytes:
         if not clip_path:
-            raise CustomVoiceError("no clip uploaded: choose a WAV file under 'Reference clip' first")
+            raise CustomVoiceError(tr("voices.no_clip"))
         path = Path(clip_path)
         limit = self.ctx.settings.max_voice_clip_bytes
         if path.stat().st_size > limit:  # refused before reading a huge upload into memory
-            raise CustomVoiceError(
-                f"{path.name} is {path.stat().st_size:,} bytes, over the custom-voice limit of {limit:,} bytes; "
-                "trim it to 5-15 s of mono speech, or raise STEPAUDIO_MAX_VOICE_CLIP_BYTES"
-            )
+            size = f"{path.stat().st_size:,}"
+            raise CustomVoiceError(tr("voices.clip_too_big", file=path.name, size=size, limit=f"{limit:,}"))
         return path.read_bytes()
 
 

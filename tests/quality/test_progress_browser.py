@@ -16,11 +16,13 @@ import pytest
 from playwright.sync_api import expect
 
 from model.embedded import engine as embedded_engine
-from stepaudio_ui.ui.engine_progress import TEXT
+from stepaudio_ui.ui.i18n import catalog
 from tests.browser_support import RunningApp, choose, chromium, open_studio, running_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.models]
 REPLY_TIMEOUT_MS = 240_000  # replies on a shared 2-core machine
+# The progress bars' English words (the test browser's language), in the order a run shows them.
+TEXT = {key.removeprefix("progress."): text for key, text in catalog("en").items() if key.startswith("progress.")}
 
 # Keeps the progress units of every "progress" message Gradio streams to the page.
 PROGRESS_TAP_JS = """

@@ -107,7 +107,7 @@ def test_history_plays_each_turn_from_the_transcript_or_the_list(
     page.reload()
     page.get_by_role("tab", name="History").click()
     history = page.locator("#history-tab")
-    history.get_by_label("Conversation").click()
+    history.get_by_label("Conversation", exact=True).click()  # not the transcript ("chatbot conversation")
     page.get_by_role("option", name=re.compile(f"^#{conversation_id} ")).click()
     expect(history.locator("#history-turn-note")).to_contain_text("Click a message in the transcript")
     player = history.locator("#history-turn-audio")
