@@ -67,7 +67,7 @@ def _config_inputs(ctx: AppContext, side: str) -> list[gr.components.Component]:
         gr.Markdown(f"**{i18n('ab.configuration')} {side}**")
         return [
             gr.Dropdown(personas, value=personas[0] if personas else None, label=f"{side}: {i18n('ab.persona')}"),
-            gr.Number(None, label=f"{side}: {i18n('ab.version')}", precision=0, placeholder="latest"),
+            gr.Number(None, label=f"{side}: {i18n('ab.version')}", precision=0, placeholder=i18n("common.latest")),
             gr.Dropdown(scene_picks(scenes), value=HOME_SCENE, label=f"{side}: {i18n('ab.scene')}"),
             gr.Dropdown(list(ctx.engines), value=next(iter(ctx.engines), None), label=f"{side}: {i18n('ab.engine')}"),
             add_brain_picker(ctx, elem_id=f"ab-brain-{side.lower()}", label=f"{side}: {i18n('ab.brain')}"),

@@ -3,20 +3,42 @@
 from __future__ import annotations
 
 import html
-import importlib
 import logging
 from collections.abc import Callable
+from types import ModuleType
+from typing import Any
 
 import gradio as gr
 
 from stepaudio_ui import package_data
 from stepaudio_ui.context import AppContext
-from stepaudio_ui.ui import compose_panel, language_switch, localized_load, personas_panel, scenes_panel, voices_panel
+from stepaudio_ui.ui import (
+    compose_panel,
+    history_panel,
+    language_switch,
+    live_panel,
+    localized_load,
+    personas_panel,
+    quality_panel,
+    scenes_panel,
+    voices_panel,
+)
 from stepaudio_ui.ui.i18n import english, i18n, tr
+from stepaudio_ui.ui.page import Page
 from stepaudio_ui.web.access import AccessPolicy, request_username
 
 logger = logging.getLogger(__name__)
 
+# The tabs in order: each module's `build(page)` lays out its tab and wires it (one style for every tab).
+TABS: tuple[tuple[str, ModuleType], ...] = (
+    ("personas", personas_panel),
+    ("scenes", scenes_panel),
+    ("compose", compose_panel),
+    ("live", live_panel),
+    ("history", history_panel),
+    ("voices", voices_panel),
+    ("quality", quality_panel),
+)
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "Segoe UI", "Noto Sans", "sans-serif"]  # no web-font download
 
 
@@ -31,17 +53,14 @@ def _css() -> str:
     return package_data.stylesheet()
 
 
-def _optional_panel(module_name: str, ctx: AppContext, policy: AccessPolicy) -> None:
-    """Live and History are built by their own modules; say so on the page if one is missing."""
-    try:
-        module = importlib.import_module(f"stepaudio_ui.ui.{module_name}")
-    except ModuleNotFoundError as error:
-        if error.name != f"stepaudio_ui.ui.{module_name}":
-            raise
-        logger.warning("stepaudio_ui.ui.%s is not installed: its tab shows a notice", module_name)
-        gr.Markdown(i18n("app.panel_missing"))
-        return
-    module.build(ctx, policy=policy)
+def _offer_new_voices_to_personas(ctx: AppContext, voices: Any, personas: Any) -> None:
+    """A custom voice saved in the Voices tab is offered by the persona form's voice picker at once."""
+    picker = personas_panel.voice_picker(personas)
+    if isinstance(picker, gr.Dropdown):
+        voices.saved.success(lambda: personas_panel.refreshed_voice_choices(ctx), None, [picker])
+        # Not refreshed on page load or on opening the tab: in CI, such an update to the voice picker
+        # landing while a test typed a new persona's name left the name unsaved. Voices other editors add
+        # appear after a page reload.
 
 
 def _signed_in_line(policy: AccessPolicy) -> Callable[[gr.Request], str]:
@@ -76,27 +95,13 @@ def build_app(ctx: AppContext, policy: AccessPolicy | None = None) -> gr.Blocks:
             with gr.Column(scale=1, min_width=200):
                 language_switch.build(demo)
                 author = gr.Textbox(label=i18n("app.author"), value=ctx.settings.author, max_length=80)
+        page = Page(ctx=ctx, demo=demo, author=author, policy=policy)
+        built: dict[str, Any] = {}
         with gr.Tabs():
-            with gr.Tab(i18n("tab.personas"), id="personas", elem_id="personas-tab"):
-                personas = personas_panel.build(ctx, demo=demo, author=author, policy=policy)
-            with gr.Tab(i18n("tab.scenes"), id="scenes", elem_id="scenes-tab"):
-                scenes_panel.build(ctx, demo=demo, author=author, policy=policy)
-            with gr.Tab(i18n("tab.compose"), id="compose", elem_id="compose-tab"):
-                compose_panel.build(ctx, demo=demo, policy=policy)
-            with gr.Tab(i18n("tab.live"), id="live", elem_id="live-tab"):
-                _optional_panel("live_panel", ctx, policy)
-            with gr.Tab(i18n("tab.history"), id="history", elem_id="history-tab"):
-                _optional_panel("history_panel", ctx, policy)
-            with gr.Tab(i18n("tab.voices"), id="voices", elem_id="voices-tab"):
-                voices = voices_panel.build(ctx, demo=demo, author=author, policy=policy)
-                picker = personas_panel.voice_picker(personas)
-                if isinstance(picker, gr.Dropdown):  # a new custom voice is offered to personas at once
-                    voices.saved.success(lambda: personas_panel.refreshed_voice_choices(ctx), None, [picker])
-                    # Not refreshed on page load or on opening the tab: in CI, such an update to the voice
-                    # picker landing while a test typed a new persona's name left the name unsaved. Voices
-                    # other editors add appear after a page reload.
-            with gr.Tab(i18n("tab.quality"), id="quality", elem_id="quality-tab"):
-                _optional_panel("quality_panel", ctx, policy)
+            for tab_id, panel in TABS:
+                with gr.Tab(i18n(f"tab.{tab_id}"), id=tab_id, elem_id=f"{tab_id}-tab"):
+                    built[tab_id] = panel.build(page)
+        _offer_new_voices_to_personas(ctx, built["voices"], built["personas"])
         demo.load(_signed_in_line(policy), None, [role_line])
         localized_load.install(demo)  # choices, table headers and the like, for a page not in English
     return demo

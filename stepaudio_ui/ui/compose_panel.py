@@ -15,6 +15,7 @@ from stepaudio_ui.ui.editor_layout import version_label
 from stepaudio_ui.ui.i18n import i18n, tr
 from stepaudio_ui.ui.live_scene import with_no_scene
 from stepaudio_ui.ui.localized_load import localize
+from stepaudio_ui.ui.page import Page
 from stepaudio_ui.ui.render import user_errors
 from stepaudio_ui.web.access import AccessError, AccessPolicy
 
@@ -120,7 +121,8 @@ class ComposePreview:
         return config.instructions or "", settings_table(rows)
 
 
-def build(ctx: AppContext, *, demo: gr.Blocks, policy: AccessPolicy) -> ComposePreview:
+def build(page: Page) -> ComposePreview:
+    ctx, demo, policy = page.ctx, page.demo, page.policy
     preview = ComposePreview(ctx, policy)
     demo.load(preview.item_choices, None, [preview.persona, preview.scene])
     return preview

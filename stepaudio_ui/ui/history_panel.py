@@ -12,7 +12,8 @@ from stepaudio_ui.context import AppContext
 from stepaudio_ui.live.history_export import export_files
 from stepaudio_ui.ui import history_playback
 from stepaudio_ui.ui.i18n import i18n, tr
-from stepaudio_ui.web.access import AccessError, AccessPolicy
+from stepaudio_ui.ui.page import Page
+from stepaudio_ui.web.access import AccessError
 from stepaudio_ui.web.downloads import download_folder, make_private
 
 logger = logging.getLogger(__name__)
@@ -85,9 +86,9 @@ def show_conversation(ctx: AppContext, conversation_id: int | None) -> tuple[lis
     return messages, details, [str(path) for path in files]
 
 
-def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
+def build(page: Page) -> None:
     """Lay out the History tab inside the caller's Blocks/Tab context, and wire it."""
-    policy = policy or AccessPolicy(anonymous_role="editor")
+    ctx, policy = page.ctx, page.policy
     rows: list[list[Any]] = []  # filled on page load, for editors only
     choices: list[tuple[str, int]] = []
     note = gr.Markdown(visible=False, elem_id="history-viewer-note")

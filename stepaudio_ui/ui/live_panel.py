@@ -34,7 +34,8 @@ from stepaudio_ui.ui.live_engines import engine_choices, engines_markdown
 from stepaudio_ui.ui.live_mic import MIC_CHECK_JS
 from stepaudio_ui.ui.live_scene import home_scene_value, with_no_scene
 from stepaudio_ui.ui.live_scope import RoleScopedLiveHandler
-from stepaudio_ui.web.access import AccessError, AccessPolicy, Role
+from stepaudio_ui.ui.page import Page
+from stepaudio_ui.web.access import AccessError, Role
 
 logger = logging.getLogger(__name__)
 
@@ -111,10 +112,10 @@ def show_snapshot(snapshot: ViewSnapshot) -> tuple[Any, ...]:
     return list(snapshot.messages), latency, status, live_announcer.announcement(snapshot.last_finished)
 
 
-def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
+def build(page: Page) -> None:
     """Lay out the Live tab inside the caller's Blocks/Tab context, and wire it."""
+    ctx, policy = page.ctx, page.policy
     settings = ctx.settings
-    policy = policy or AccessPolicy(anonymous_role="editor")
     if settings.webrtc_loopback_only:
         enable_loopback_ice()
     registry = LiveRegistry()

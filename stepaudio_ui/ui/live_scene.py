@@ -12,8 +12,6 @@ from stepaudio_ui.studio.specs import NO_SCENE
 from stepaudio_ui.ui.i18n import tr
 from stepaudio_ui.web.access import AccessError, Role
 
-NO_SCENE_CHOICE = ("No scene tone (neutral)", NO_SCENE)
-
 
 def with_no_scene(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The scene picker's choices: no scene tone (in the reader's language), then the listed scene tones."""

@@ -13,6 +13,7 @@ from stepaudio_ui.studio.specs import PersonaSpec
 from stepaudio_ui.ui import file_formats, voice_preview
 from stepaudio_ui.ui.i18n import english, i18n, tr
 from stepaudio_ui.ui.localized_load import localize, localize_blank_table
+from stepaudio_ui.ui.page import Page
 from stepaudio_ui.ui.spec_form import (
     FieldBinding,
     SpecForm,
@@ -27,7 +28,6 @@ from stepaudio_ui.ui.spec_form import (
 )
 from stepaudio_ui.ui.versioning import VersionedEditor
 from stepaudio_ui.voices.cards import persona_voice_markdown, voice_choices
-from stepaudio_ui.web.access import AccessPolicy
 
 # (spec field, catalog key of its label, catalog key of its info line)
 TRAITS = [
@@ -149,7 +149,8 @@ def build_form(ctx: AppContext) -> SpecForm:
     )
 
 
-def build(ctx: AppContext, *, demo: gr.Blocks, author: gr.Textbox, policy: AccessPolicy) -> VersionedEditor:
+def build(page: Page) -> VersionedEditor:
+    ctx, demo, author, policy = page.ctx, page.demo, page.author, page.policy
     editor = VersionedEditor(
         ctx,
         form_builder=lambda: build_form(ctx),

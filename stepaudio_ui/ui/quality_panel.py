@@ -24,6 +24,7 @@ from stepaudio_ui.studio import library as studio
 from stepaudio_ui.studio.specs import NO_SCENE
 from stepaudio_ui.ui import ab_panel, engine_progress
 from stepaudio_ui.ui.i18n import i18n, tr
+from stepaudio_ui.ui.page import Page
 from stepaudio_ui.voices.cards import voice_card
 from stepaudio_ui.web.access import AccessError, AccessPolicy
 
@@ -43,7 +44,7 @@ def _build_checks(ctx: AppContext, embedder: SentenceEmbedder, policy: AccessPol
     with gr.Row() as pickers:
         persona = gr.Dropdown([], label=i18n("quality.persona"))
         version = gr.Number(
-            None, label=i18n("quality.version"), precision=0, placeholder="latest"
+            None, label=i18n("quality.version"), precision=0, placeholder=i18n("common.latest")
         )  # else the box shows 0
         scene = gr.Dropdown([""], value="", label=i18n("quality.scene"))
         engine = gr.Dropdown(list(ctx.engines), value=next(iter(ctx.engines), None), label=i18n("quality.engine"))
@@ -147,8 +148,8 @@ def _build_checks(ctx: AppContext, embedder: SentenceEmbedder, policy: AccessPol
         root.load(on_load, None, load_outputs)
 
 
-def build(ctx: AppContext, *, policy: AccessPolicy | None = None) -> None:
-    policy = policy or AccessPolicy(anonymous_role="editor")
+def build(page: Page) -> None:
+    ctx, policy = page.ctx, page.policy
     embedder = SentenceEmbedder()  # one per app: loads on the first check
     with gr.Tabs():
         with gr.Tab(i18n("quality.checks_tab"), id="quality-checks"):

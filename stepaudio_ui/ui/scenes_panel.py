@@ -9,6 +9,7 @@ from stepaudio_ui.studio.specs import SceneSpec
 from stepaudio_ui.ui import file_formats
 from stepaudio_ui.ui.i18n import english, i18n, tr
 from stepaudio_ui.ui.localized_load import localize
+from stepaudio_ui.ui.page import Page
 from stepaudio_ui.ui.spec_form import (
     FieldBinding,
     SpecForm,
@@ -19,7 +20,6 @@ from stepaudio_ui.ui.spec_form import (
     whole_number,
 )
 from stepaudio_ui.ui.versioning import VersionedEditor
-from stepaudio_ui.web.access import AccessPolicy
 
 TEMPLATE_TEXTS = (("name", "scene.template.name"), ("description", "scene.template.description"))
 TEMPLATE = SceneSpec(**{field: english(key) for field, key in TEMPLATE_TEXTS})
@@ -69,7 +69,8 @@ def build_form(_ctx: AppContext) -> SpecForm:
     return SpecForm(kind="scene", spec_type=SceneSpec, fields=fields, template=TEMPLATE, template_texts=TEMPLATE_TEXTS)
 
 
-def build(ctx: AppContext, *, demo: gr.Blocks, author: gr.Textbox, policy: AccessPolicy) -> VersionedEditor:
+def build(page: Page) -> VersionedEditor:
+    ctx, demo, author, policy = page.ctx, page.demo, page.author, page.policy
     editor = VersionedEditor(
         ctx,
         form_builder=lambda: build_form(ctx),

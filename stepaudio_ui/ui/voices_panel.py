@@ -24,6 +24,7 @@ from stepaudio_ui.studio.custom_voices import (
 )
 from stepaudio_ui.ui.i18n import i18n, tr
 from stepaudio_ui.ui.localized_load import localize
+from stepaudio_ui.ui.page import Page
 from stepaudio_ui.ui.render import status_html, user_errors
 from stepaudio_ui.voices.cards import custom_card, engine_note, fallback_label
 from stepaudio_ui.web.access import AccessError, AccessPolicy
@@ -204,7 +205,8 @@ class VoicesPanel:
         return path.read_bytes()
 
 
-def build(ctx: AppContext, *, demo: gr.Blocks, author: gr.Textbox, policy: AccessPolicy) -> VoicesPanel:
+def build(page: Page) -> VoicesPanel:
+    ctx, demo, author, policy = page.ctx, page.demo, page.author, page.policy
     panel = VoicesPanel(ctx, author=author, policy=policy)
     panel.on_page_load(demo)
     return panel

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 UI = ROOT / "stepaudio_ui" / "ui"
 CODE = [
     *UI.glob("*.py"),
-    *(ROOT / "stepaudio_ui" / name for name in ("live.py", "live_view.py", "bench/live_browser.py")),
+    *(ROOT / "stepaudio_ui" / name for name in ("live/handler.py", "live/view.py", "bench/live_browser.py")),
 ]
 # Calls that name a catalog key: i18n("k"), tr("k", ...), english("k"), text_in(language, "k"), _notice("k", ...).
 KEY_CALLS = "i18n|tr|english|text_in|_notice"

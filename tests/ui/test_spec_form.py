@@ -83,14 +83,15 @@ def test_a_fresh_form_shows_the_spec_defaults_not_the_widgets_own(ctx: AppContex
     """Before anyone presses New, the page must not show sliders at 0, speed 0.5 or the first voice."""
     from model.embedded.engine import EmbeddedEngine
     from stepaudio_ui.engines import remote_engines
+    from stepaudio_ui.ui.page import Page
     from stepaudio_ui.web.access import AccessPolicy
 
     ctx.engines = {"embedded": EmbeddedEngine(), **remote_engines(ctx.settings)}  # voices listed, nothing loaded
     with gr.Blocks() as demo:
         author = gr.Textbox()
-        policy = AccessPolicy(anonymous_role="editor")
-        persona_form = personas_panel.build(ctx, demo=demo, author=author, policy=policy).form
-        scene_form = scenes_panel.build(ctx, demo=demo, author=author, policy=policy).form
+        page = Page(ctx=ctx, demo=demo, author=author, policy=AccessPolicy(anonymous_role="editor"))
+        persona_form = personas_panel.build(page).form
+        scene_form = scenes_panel.build(page).form
     shown = {binding.path: binding.component.value for binding in persona_form.fields}
     defaults = PersonaSpec(name="x", character="x")
     assert shown["voice"] == defaults.voice == "jf_alpha"
