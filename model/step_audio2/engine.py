@@ -2,7 +2,8 @@
 
 Optional: `pip install .[gpu]` brings `step-audio2` and torch; without them, or without CUDA, the engine
 reports why in `availability()` and is never started. The pure parts (chat format, token layout,
-resampling) are in model/step_audio2/parts.py and tested everywhere.
+resampling) are in model/step_audio2/parts.py and tested everywhere; finding and loading the weights is
+model/step_audio2/weights.py.
 
 Turn-taking uses our own VAD (model/turn/turn_taking.py); the voice is a reference clip from
 `<voices_dir>/<voice>.wav` (the app's packaged clips), or one the studio stores (a custom voice, found with `clip_lookup`);
@@ -14,13 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import logging
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -67,47 +66,9 @@ from model.step_audio2.parts import (
     wav_bytes_to_pcm16,
     write_wav_16k,
 )
+from model.step_audio2.weights import LoadedModels, gpu_availability, load_models
 
 log = logging.getLogger(__name__)
-
-
-def gpu_availability() -> Availability:
-    """Why Step-Audio 2 mini can or cannot run here (checked without importing torch eagerly)."""
-    missing = [name for name in ("torch", "stepaudio2", "token2wav") if importlib.util.find_spec(name) is None]
-    if missing:
-        return Availability(
-            False, f"optional GPU extra not installed ({', '.join(missing)} missing): pip install .[gpu]"
-        )
-    import torch
-
-    if not torch.cuda.is_available():
-        return Availability(False, "no CUDA GPU here: Step-Audio 2 mini needs ~40 GB of GPU memory")
-    return Availability(True)
-
-
-@dataclass
-class _Models:
-    """The loaded model pair, shared by all sessions of one engine (loading takes minutes)."""
-
-    llm: Any
-    token2wav: Any
-
-
-def _resolve_weights(model: str) -> Path:
-    path = Path(model).expanduser()
-    if path.is_dir():
-        return path
-    from huggingface_hub import snapshot_download  # the GPU path may fetch weights (opt-in by installing it)
-
-    return Path(snapshot_download(model))
-
-
-def load_models(model: str) -> _Models:
-    from stepaudio2 import StepAudio2  # type: ignore[import-not-found]
-    from token2wav import Token2wav  # type: ignore[import-not-found]
-
-    weights = _resolve_weights(model)
-    return _Models(llm=StepAudio2(str(weights)), token2wav=Token2wav(str(weights / "token2wav")))
 
 
 @dataclass
@@ -121,7 +82,7 @@ class StepAudio2Session:
 
     def __init__(
         self,
-        models: _Models,
+        models: LoadedModels,
         config: SessionConfig,
         voices_dir: Path | None = None,
         clip_lookup: ClipLookup | None = None,
@@ -267,7 +228,7 @@ class StepAudio2Engine:
         # Finds reference clips kept outside voices_dir (the studio's custom voices) by voice id.
         self.clip_lookup = clip_lookup
         self.voices_dir = voices_dir  # one packaged WAV per voice; the app passes its own folder
-        self._models: _Models | None = None
+        self._models: LoadedModels | None = None
         self._lock = asyncio.Lock()
 
     def availability(self) -> Availability:

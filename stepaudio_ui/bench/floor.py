@@ -38,7 +38,7 @@ from model.embedded.reply.prompts import SessionPrompts
 from model.embedded.shared import SharedModels
 from model.embedded.speak.phrases import detect_language
 from model.events import SessionConfig, TurnDetection
-from model.turn.turn_taking import (
+from model.turn.turn_timing import (
     PAUSE_MS,
     SEMANTIC_CONFIDENT,
     extended_wait_ms,

@@ -33,11 +33,13 @@ from stepaudio_ui.studio.core import (
     Kind,
     KindModels,
     StudioError,
+    kind_models,
+    same_spec,
+)
+from stepaudio_ui.studio.item_rows import (
     append_version,
     find_identity,
-    kind_models,
     new_identity,
-    same_spec,
 )
 from stepaudio_ui.studio.library import get_version, list_versions
 from stepaudio_ui.studio.specs import SLUG_PATTERN, PersonaSpec

@@ -1,6 +1,8 @@
 """Studio use cases for personas and scene tones: versions, conflicts, diff, restore, publish, archive.
 
 One generic implementation serves both kinds: `KINDS` maps a kind to its tables and spec class.
+This module is the studio's front door: it also hands on the listing queries (`listing`) and the shared
+kinds, errors and views (`core`), so callers import the use cases from one place.
 Every function takes a SQLModel session as its first argument and keyword-only options; the ones
 that write run in one atomic transaction (`store.write_transaction`) and commit it. Versions are
 immutable: a save, a restore and an import all add a new numbered version.
@@ -13,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from stepaudio_ui.studio.core import (
     KINDS,
@@ -26,23 +28,25 @@ from stepaudio_ui.studio.core import (
     NotFoundError,
     StudioError,
     VersionView,
-    append_version,
-    check_home_scene,
     clean_author,
     clean_note,
     coerce_spec,
-    conflict_for,
-    find_identity,
     kind_models,
-    new_identity,
-    require_identity,
     same_spec,
-    summary_of,
-    version_row,
     view_of,
 )
 from stepaudio_ui.studio.custom_voices import ensure_voice_publishable
 from stepaudio_ui.studio.diff import FieldChange, diff_specs
+from stepaudio_ui.studio.item_rows import (
+    append_version,
+    check_home_scene,
+    conflict_for,
+    find_identity,
+    new_identity,
+    require_identity,
+    version_row,
+)
+from stepaudio_ui.studio.listing import count_items, list_items, list_tags
 from stepaudio_ui.studio.store import write_transaction
 
 logger = logging.getLogger(__name__)
@@ -144,77 +148,6 @@ def list_versions(session: Session, *, kind: Kind, slug: str) -> list[VersionVie
         .order_by(models.version.number.desc())
     ).all()
     return [view_of(models, identity, row) for row in rows]
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _filtered(models: KindModels, *, query: str, tag: str | None, language: str | None, include_archived: bool) -> Any:
-    table = models.identity
-    conditions = []
-    if not include_archived:
-        conditions.append(table.archived == False)  # noqa: E712 - SQL expression
-    for word in query.lower().split():  # every word must appear somewhere: "storyteller zh"
-        conditions.append(table.search_text.like(f"%{_like_escape(word)}%", escape="\\"))
-    if tag:
-        conditions.append(table.tags_text.like(f"%|{_like_escape(tag.strip().lower())}|%", escape="\\"))
-    if language:
-        conditions.append(table.language == language)
-    return conditions
-
-
-def list_items(
-    session: Session,
-    *,
-    kind: Kind,
-    query: str = "",
-    tag: str | None = None,
-    language: str | None = None,
-    include_archived: bool = False,
-    limit: int = 50,
-    offset: int = 0,
-) -> list[ItemSummary]:
-    """Most recently changed first. `query` words must all appear in name, slug, tagline/description or
-    tags (case-insensitive); `tag` matches a whole tag; `language` is exact ("both" is not listed under "en")."""
-    models = kind_models(kind)
-    if not 1 <= limit <= 500 or offset < 0:
-        raise StudioError(f"page out of range (limit={limit}, offset={offset}): use limit 1-500 and offset >= 0")
-    conditions = _filtered(models, query=query, tag=tag, language=language, include_archived=include_archived)
-    table = models.identity
-    rows = session.exec(
-        select(table).where(*conditions).order_by(table.updated_at.desc(), table.id.desc()).limit(limit).offset(offset)
-    ).all()
-    return [summary_of(models, row) for row in rows]
-
-
-def count_items(
-    session: Session,
-    *,
-    kind: Kind,
-    query: str = "",
-    tag: str | None = None,
-    language: str | None = None,
-    include_archived: bool = False,
-) -> int:
-    """How many items `list_items` would page through with the same filters."""
-    models = kind_models(kind)
-    conditions = _filtered(models, query=query, tag=tag, language=language, include_archived=include_archived)
-    return session.exec(select(func.count()).select_from(models.identity).where(*conditions)).one()
-
-
-def list_tags(session: Session, *, kind: Kind, include_archived: bool = True) -> list[tuple[str, int]]:
-    """Every tag in use with how many items carry it, most used first (for a tag filter)."""
-    models = kind_models(kind)
-    table = models.identity
-    query = select(table.tags_text).where(table.tags_text != "")
-    if not include_archived:
-        query = query.where(table.archived == False)  # noqa: E712 - SQL expression
-    counts: dict[str, int] = {}
-    for tags_text in session.exec(query):
-        for tag in filter(None, tags_text.split("|")):
-            counts[tag] = counts.get(tag, 0) + 1
-    return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
 def diff_versions(session: Session, *, kind: Kind, slug: str, a: int, b: int) -> list[FieldChange]:

@@ -8,29 +8,29 @@ as JSON text. Conversations record which versions and which engine a live sessio
 The schema is owned by Alembic migrations (stepaudio_ui/migrations); `Database.migrate()` runs them
 programmatically, and tests check that the migrations and these models agree, on SQLite and PostgreSQL.
 Nothing here is SQLite-only: specs are JSON in TEXT columns, search runs on a lower-cased copy
-(`search_text`), and writers are serialised on both backends (see `write_transaction`).
+(`search_text`), and writers are serialised on both backends (see `write_transaction`); how a SQLite
+connection is set up for that (WAL, busy timeout, BEGIN IMMEDIATE for writes) is `sqlite_setup`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import sqlite3
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Index, Text, UniqueConstraint, event
+from sqlalchemy import Index, Text, UniqueConstraint
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Field, Session, SQLModel, create_engine
+
+from stepaudio_ui.studio.sqlite_setup import WRITE_OPTION, install_sqlite_pragmas
 
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"  # stepaudio_ui/migrations
-# Execution option that makes the SQLite BEGIN an IMMEDIATE one (see `write_transaction`).
-_WRITE_OPTION = "stepaudio_write"
+# How long a writer waits for the write lock, on both backends, before it fails instead of hanging.
 SQLITE_BUSY_TIMEOUT_S = 15.0
 # Key of the PostgreSQL transaction-level advisory lock every write transaction takes (any fixed
 # 64-bit number; this one is "stepaud" in ASCII). It plays the role of SQLite's BEGIN IMMEDIATE.
@@ -75,31 +75,35 @@ class _ItemVersion(SQLModel):
     based_on: int | None = None
 
 
+def _identity_table_args(table: str) -> tuple[Any, ...]:
+    """A kind's identity table: one row per slug, listed by (archived, updated_at)."""
+    return (UniqueConstraint("slug", name=f"uq_{table}_slug"), Index(f"ix_{table}_listing", "archived", "updated_at"))
+
+
+def _version_table_args(owner: str) -> tuple[Any, ...]:
+    """A kind's version table: version numbers are unique per owner (the last defence against two savers)."""
+    return (UniqueConstraint(f"{owner}_id", "number", name=f"uq_{owner}_version_number"),)
+
+
 class Persona(_ItemIdentity, table=True):
     __tablename__ = "persona"
-    __table_args__ = (
-        UniqueConstraint("slug", name="uq_persona_slug"),
-        Index("ix_persona_listing", "archived", "updated_at"),
-    )
+    __table_args__ = _identity_table_args("persona")
 
 
 class PersonaVersion(_ItemVersion, table=True):
     __tablename__ = "persona_version"
-    __table_args__ = (UniqueConstraint("persona_id", "number", name="uq_persona_version_number"),)
+    __table_args__ = _version_table_args("persona")
     persona_id: int = Field(foreign_key="persona.id")
 
 
 class Scene(_ItemIdentity, table=True):
     __tablename__ = "scene"
-    __table_args__ = (
-        UniqueConstraint("slug", name="uq_scene_slug"),
-        Index("ix_scene_listing", "archived", "updated_at"),
-    )
+    __table_args__ = _identity_table_args("scene")
 
 
 class SceneVersion(_ItemVersion, table=True):
     __tablename__ = "scene_version"
-    __table_args__ = (UniqueConstraint("scene_id", "number", name="uq_scene_version_number"),)
+    __table_args__ = _version_table_args("scene")
     scene_id: int = Field(foreign_key="scene.id")
 
 
@@ -142,49 +146,6 @@ class ConversationTurn(SQLModel, table=True):
 # --------------------------------------------------------------------------- the database
 
 
-def _enable_wal(cursor: sqlite3.Cursor) -> None:
-    """Put the database file in WAL mode (a property of the file: set once, kept).
-
-    Switching needs an exclusive lock, and SQLite refuses it at once ("database is locked", without the
-    busy handler) while another process opens the same new file; servers starting together on a fresh
-    database would then fail. Retry briefly instead, up to the busy timeout.
-    """
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
-    while True:
-        try:
-            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
-                cursor.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-def _install_sqlite_pragmas(engine: Engine) -> None:
-    """WAL (readers never block the writer), foreign keys, a busy timeout, and our own BEGIN.
-
-    The stdlib driver (Python < 3.12) never emits BEGIN before a SELECT, so reads and writes would not
-    share one snapshot; we take over BEGIN (the recipe in SQLAlchemy's SQLite docs) and make write
-    transactions BEGIN IMMEDIATE, so two savers queue on the write lock instead of failing late.
-    """
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")  # first: the rest may wait
-        _enable_wal(cursor)
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a commit costs no fsync
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get(_WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
 class MissingDriverError(RuntimeError):
     """The database URL names a driver that is not installed (the message says how to install it)."""
 
@@ -212,7 +173,7 @@ class Database:
             shown = make_url(url).render_as_string(hide_password=True)
             raise MissingDriverError(f"{shown} needs the database driver {error.name!r}: {fix}.") from error
         if self.is_sqlite:
-            _install_sqlite_pragmas(self.engine)
+            install_sqlite_pragmas(self.engine, SQLITE_BUSY_TIMEOUT_S)
 
     @property
     def display_url(self) -> str:
@@ -234,7 +195,7 @@ class Database:
         from alembic import command
 
         with self.engine.connect() as connection:
-            connection.execution_options(**{_WRITE_OPTION: True})
+            connection.execution_options(**{WRITE_OPTION: True})
             with connection.begin():
                 _take_postgres_write_lock(connection)
                 command.upgrade(alembic_config(connection), revision)
@@ -305,7 +266,7 @@ def write_transaction(session: Session) -> Iterator[Session]:
     if session.in_transaction():
         session.commit()
     session.expire_all()
-    _take_postgres_write_lock(session.connection(execution_options={_WRITE_OPTION: True}))
+    _take_postgres_write_lock(session.connection(execution_options={WRITE_OPTION: True}))
     try:
         yield session
         session.commit()

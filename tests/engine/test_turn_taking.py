@@ -10,7 +10,8 @@ import pytest
 
 from model.audio import resample
 from model.events import TurnDetection
-from model.turn.turn_taking import PAUSE_MS, SpeechPaused, SpeechResumed, SpeechStart, TurnEnd, TurnTaker
+from model.turn.turn_taking import SpeechPaused, SpeechResumed, SpeechStart, TurnEnd, TurnTaker
+from model.turn.turn_timing import PAUSE_MS
 from stepaudio_ui.bench.utterances import trim_silence
 
 pytestmark = pytest.mark.models

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from model.events import SessionConfig
-from model.step_audio2.engine import StepAudio2Engine, gpu_availability
+from model.step_audio2.engine import StepAudio2Engine
 from model.step_audio2.parts import (
     AUDIO_TOKEN_OFFSET,
     TEXT_TOKEN_LIMIT,
@@ -22,6 +22,7 @@ from model.step_audio2.parts import (
     wav_bytes_to_pcm16,
     write_wav_16k,
 )
+from model.step_audio2.weights import gpu_availability
 
 
 def test_messages_for_a_first_spoken_turn() -> None:
@@ -161,7 +162,8 @@ def _standin_token2wav(tokens: list[int], prompt_wav: str) -> bytes:
 async def test_session_turns_speech_into_a_spoken_reply_with_history(tmp_path: Path) -> None:
     """Our session logic around the model: VAD turns, chat building with history, events, 16 kHz output."""
     from model.events import InputAudioBufferAppend, SessionConfig, TurnDetection
-    from model.step_audio2.engine import StepAudio2Session, _Models
+    from model.step_audio2.engine import StepAudio2Session
+    from model.step_audio2.weights import LoadedModels
     from tests.realtime.conftest import audio_chunks, speech_24k
 
     voices = tmp_path / "voices"
@@ -174,7 +176,7 @@ async def test_session_turns_speech_into_a_spoken_reply_with_history(tmp_path: P
         output_sample_rate=16_000,
         turn_detection=TurnDetection(silence_duration_ms=400),
     )
-    session = StepAudio2Session(_Models(llm=llm, token2wav=_standin_token2wav), config, voices_dir=voices)
+    session = StepAudio2Session(LoadedModels(llm=llm, token2wav=_standin_token2wav), config, voices_dir=voices)
     speech = speech_24k("Hello there, how are you?", tmp_path)
     kinds: list[str] = []
     audio = b""
