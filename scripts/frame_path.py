@@ -66,8 +66,9 @@ class PathTrace:
 async def measure() -> tuple[PathTrace, PathTrace]:
     from model.embedded.engine import EmbeddedEngine
     from model.events import ResponseAudioDelta, SessionConfig
-    from stepaudio_ui.live.handler import INPUT_RATE, LiveHandler, LiveRegistry
+    from stepaudio_ui.live.handler import INPUT_RATE, LiveHandler
     from stepaudio_ui.live.pacing import OUTPUT_RATE
+    from stepaudio_ui.live.registry import LiveRegistry
 
     engine = EmbeddedEngine(pace_audio=True)  # paced: the traced delta is made while we wait
     config = SessionConfig(

@@ -36,19 +36,18 @@ from model.events import (
     ResponseDone,
     SessionUpdate,
     SpeechStarted,
-    SpeechStopped,
     TurnTimings,
 )
 from model.protocol import EngineSession
 from stepaudio_ui.context import AppContext
+from stepaudio_ui.live.opening import open_live_session, switched_session
 from stepaudio_ui.live.pacing import FRAME_SAMPLES, OUTPUT_RATE, RealTimePacer, ReplyAudio
+from stepaudio_ui.live.registry import LiveRegistry
 from stepaudio_ui.live.session import (
     ConversationRecorder,
     LiveSelection,
     ResolvedSession,
-    resolve_session,
     selection_from_args,
-    session_brain,
 )
 from stepaudio_ui.live.view import ConversationView, Notice
 
@@ -64,23 +63,6 @@ UI_INTERVAL_S = 0.1  # transcript deltas arrive per token; the page needs ~10 re
 class FinishedReply:
     text: str
     timings: TurnTimings | None
-
-
-class LiveRegistry:
-    """Running handlers by WebRTC id, so the page's text box can reach its own conversation."""
-
-    def __init__(self) -> None:
-        self._handlers: dict[str, LiveHandler] = {}
-
-    def add(self, webrtc_id: str, handler: LiveHandler) -> None:
-        self._handlers[webrtc_id] = handler
-
-    def remove(self, webrtc_id: str, handler: LiveHandler) -> None:
-        if self._handlers.get(webrtc_id) is handler:
-            del self._handlers[webrtc_id]
-
-    def get(self, webrtc_id: str | None) -> LiveHandler | None:
-        return self._handlers.get(webrtc_id or "")
 
 
 class LiveHandler(AsyncStreamHandler):
@@ -139,26 +121,11 @@ class LiveHandler(AsyncStreamHandler):
         Everything is allowed here; subclasses add rules (e.g. viewers talk to published versions only)."""
 
     async def _open(self, selection: LiveSelection) -> EngineSession:
-        engine = self.ctx.engines.get(selection.engine)
-        if engine is None:
-            raise LookupError(f"no engine named '{selection.engine}'; pick one from the engine list")
-        availability = engine.availability()
-        if not availability.usable:
-            raise RuntimeError(f"engine '{selection.engine}' is not usable here: {availability.reason}")
-        if getattr(engine, "models", True) is None:  # local models still loading: say so, it takes a while
-            self._notice("live.status.loading", engine=selection.engine)
-        else:
-            self._notice("live.status.opening", engine=selection.engine)
-        self.resolved = await asyncio.to_thread(
-            resolve_session, self.ctx.db, selection, input_sample_rate=INPUT_RATE, output_sample_rate=OUTPUT_RATE
-        )
-        session = await engine.open_session(self.resolved.config)
-        self.recorder = await ConversationRecorder.start(
-            self.ctx.db, self.ctx.settings.data_dir, self.resolved, session_brain(engine, session)
-        )
+        opened = await open_live_session(self.ctx, selection, self._notice, input_rate=INPUT_RATE)
+        self.resolved, self.recorder = opened.resolved, opened.recorder
         self.view.conversation_id = self.recorder.conversation_id
         self._notice("live.status.talking", persona=self.resolved.persona_name, engine=selection.engine)
-        return session
+        return opened.session
 
     async def shutdown(self) -> None:
         if self._closed:
@@ -242,17 +209,9 @@ class LiveHandler(AsyncStreamHandler):
         try:
             selection = selection_from_args(args)
             await self.check_selection(selection, args)
-            if self.resolved and selection == self.resolved.selection:
+            resolved = await switched_session(self.ctx, self.resolved, selection, self._notice, input_rate=INPUT_RATE)
+            if resolved is None:
                 return
-            if self.resolved and selection.engine != self.resolved.selection.engine:
-                self._notice("live.status.engine_next")
-                selection = selection.model_copy(update={"engine": self.resolved.selection.engine})
-            if self.resolved and selection.brain != self.resolved.selection.brain:
-                self._notice("live.status.brain_next")
-                selection = selection.model_copy(update={"brain": self.resolved.selection.brain})
-            resolved = await asyncio.to_thread(
-                resolve_session, self.ctx.db, selection, input_sample_rate=INPUT_RATE, output_sample_rate=OUTPUT_RATE
-            )
         except Exception as exc:
             self._notice("live.status.could_not_switch", error=exc)
             return
@@ -287,8 +246,6 @@ class LiveHandler(AsyncStreamHandler):
             if may_interrupt and (self.reply.playing or self._response_id):
                 self.barge_in()
             self.view.user_started()
-        elif isinstance(event, SpeechStopped):
-            pass
         elif isinstance(event, InputTranscriptionCompleted):
             self.view.user_said(event.transcript)
             if self.recorder:

@@ -15,7 +15,7 @@ from fastrtc import WebRTC
 
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.engines import default_engine_name
-from stepaudio_ui.live.handler import LiveRegistry
+from stepaudio_ui.live.registry import LiveRegistry
 from stepaudio_ui.live.rtc import (
     browser_rtc_configuration,
     enable_loopback_ice,
