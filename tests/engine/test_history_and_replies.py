@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from model.embedded.history import ConversationHistory
+from model.embedded.history import MAX_TURN_CHARS, ConversationHistory
 from model.embedded.llm import ChatMessage, GenerationOptions, estimate_tokens
 from model.embedded.replies import (
     ReplyShaper,
@@ -190,3 +190,19 @@ def test_an_echo_of_the_chinese_framing_is_not_spoken():
     assert ReplyShaper(3, english_only=True).accept("Our users said it was easy.") == ["Our users said it was easy."]
     # A model that writes Chinese is never shown the framing, and authored lines are never filtered.
     assert ReplyShaper(3).accept("The user said it was easy.") == ["The user said it was easy."]
+
+
+def test_typed_items_without_replies_keep_a_bounded_user_turn():
+    """A client sending typed items and never asking for a reply: one merged user turn, its newest text
+    kept, bounded (it grew without limit before, each merge copying all of it)."""
+    history = ConversationHistory(estimate_tokens, 2048)
+    for index in range(3_000):
+        history.add("user", f"item {index:04d} " + "words " * 15)
+    assert len(history.turns) == 1
+    merged = history.turns[0].content
+    assert len(merged) <= MAX_TURN_CHARS
+    assert merged.endswith("item 2999 " + ("words " * 15).strip())
+    assert merged.split()[0] in ("item", "words")  # starts at a whole word
+    history.add("assistant", "ok")
+    history.add("user", "x" * (MAX_TURN_CHARS + 500))  # one item over the bound (above the wire limit)
+    assert len(history.turns[-1].content) == MAX_TURN_CHARS
