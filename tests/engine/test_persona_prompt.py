@@ -35,7 +35,10 @@ def test_the_system_prompt_is_the_same_whatever_language_a_turn_is_in() -> None:
     assert warmed.system_prompt == english.system_prompt == chinese.system_prompt
     assert (english.language, chinese.language) == ("en", "zh")
     hinted = adapt_prompt([ChatMessage("system", chinese.system_prompt), ChatMessage("user", "你好吗？")], chinese)
-    assert hinted[-1].content == f"你好吗？\n{CHINESE_TURN_HINT}"
+    # The hint is a system line of its own just before the turn: inside it, the 0.5B answered the sentence it
+    # was asked to translate. Applied twice, it is still said once.
+    assert hinted[-2:] == [ChatMessage("system", CHINESE_TURN_HINT), ChatMessage("user", "你好吗？")]
+    assert adapt_prompt(hinted, chinese) == hinted
     plain = adapt_prompt([ChatMessage("system", english.system_prompt), ChatMessage("user", "Hello")], english)
     assert plain[-1].content == "Hello"
 
@@ -54,7 +57,7 @@ def test_smollm2_keeps_its_english_framing_and_no_few_shot_turns() -> None:
 
 
 def test_a_stock_refusal_is_not_spoken_but_a_persona_declining_is() -> None:
-    from model.embedded.replies import ReplyShaper
+    from model.embedded.reply_shaper import ReplyShaper
 
     assert ReplyShaper(3).accept("I'm sorry, but I can't assist with that.") == []
     declined = "I can't help with that while you're driving."
