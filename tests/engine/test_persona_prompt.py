@@ -62,3 +62,16 @@ def test_a_stock_refusal_is_not_spoken_but_a_persona_declining_is() -> None:
     assert ReplyShaper(3).accept("I'm sorry, but I can't assist with that.") == []
     declined = "I can't help with that while you're driving."
     assert ReplyShaper(3).accept(declined) == [declined]
+
+
+def test_a_stock_refusal_cut_into_two_phrases_is_dropped_whole() -> None:
+    """The first phrase is cut at its first comma: the apology waits for the phrase after it."""
+    from model.embedded.reply_shaper import ReplyShaper
+
+    refusal = ReplyShaper(3)
+    assert refusal.accept("I'm sorry,") == [] and refusal.accept("but I can't assist with that.") == []
+    assert refusal.release() == []
+    apology = ReplyShaper(3)
+    assert apology.accept("Sorry,") == [] and apology.accept("the line is busy.") == ["Sorry,", "the line is busy."]
+    alone = ReplyShaper(3)
+    assert alone.accept("I'm sorry,") == [] and alone.release() == ["I'm sorry,"]  # said at the reply's end
