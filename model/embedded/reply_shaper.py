@@ -120,6 +120,7 @@ class ReplyShaper:
         self._seen: set[str] = set()
         self._accepted = 0
         self._held: str | None = None  # an apology opener waiting for the phrase after it
+        self._drop_refusals = True  # a bare stock refusal is not spoken (but on the last try, see `last_try`)
         self.finished = False  # True once the reply must stop (limit reached, a loop seen, or `copied`)
         self.copied = False  # the first phrase copied an earlier reply: this pass is over, ask again
 
@@ -130,11 +131,16 @@ class ReplyShaper:
         self.finished = False
 
     def last_try(self) -> None:
-        """For the second and last pass: better a reply the lexicon doubts (names, loanwords) or one that
-        repeats an earlier line than silence."""
+        """For the last pass, after one that left nothing to speak: better a reply the lexicon doubts (names,
+        loanwords), one that repeats an earlier line, or a stock refusal than silence. What the dropped pass
+        said is forgotten: its "I'm sorry," said again is no loop (a session went silent on exactly that)."""
         self._expect_english = False
         self._in_dropped_sentence = False
         self._earlier = EarlierText(())
+        self._drop_refusals = False
+        self._seen.clear()
+        self._accepted = self._sentences = 0
+        self._held = None
         self.copied = False
         self.finished = False
 
@@ -144,7 +150,7 @@ class ReplyShaper:
         held, self._held = self._held, None
         text = self._check(phrase)
         if held is not None:
-            if text is not None and _STOCK_REFUSAL.match(f"{held} {text}"):
+            if text is not None and self._drop_refusals and _STOCK_REFUSAL.match(f"{held} {text}"):
                 logger.info("dropped a stock refusal: %r", f"{held} {text}")
                 return []
             return [held] if text is None else [held, text]
@@ -168,7 +174,7 @@ class ReplyShaper:
             text = re.sub(r"\s+", " ", _CJK_NOISE.sub(" ", text)).strip()
             if not _SPEAKABLE.search(text):
                 return None
-        if _STOCK_REFUSAL.match(text):
+        if self._drop_refusals and _STOCK_REFUSAL.match(text):
             logger.info("dropped a stock refusal: %r", text)
             return None
         if self._english_only and _FRAMING_ECHO.search(text):  # the framing is only used for such models

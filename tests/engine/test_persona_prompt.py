@@ -75,3 +75,18 @@ def test_a_stock_refusal_cut_into_two_phrases_is_dropped_whole() -> None:
     assert apology.accept("Sorry,") == [] and apology.accept("the line is busy.") == ["Sorry,", "the line is busy."]
     alone = ReplyShaper(3)
     assert alone.accept("I'm sorry,") == [] and alone.release() == ["I'm sorry,"]  # said at the reply's end
+
+
+def test_the_last_try_after_a_dropped_refusal_is_not_silenced() -> None:
+    """A pass that was only a stock refusal leaves nothing to speak; asked again, the model may open the same
+    way: its "I'm sorry," is no loop, and a refusal said twice is spoken rather than leave the user in silence."""
+    from model.embedded.reply_shaper import ReplyShaper
+
+    shaper = ReplyShaper(3)
+    assert shaper.accept("I'm sorry,") == [] and shaper.accept("but I can't assist with that request.") == []
+    shaper.last_try()
+    assert shaper.accept("I'm sorry,") == []  # held for the phrase after it, not cut as a repeat
+    assert shaper.accept("but I can't assist with that request.") == [
+        "I'm sorry,",
+        "but I can't assist with that request.",
+    ]
