@@ -81,8 +81,8 @@ def load_other_brain(options: EmbeddedOptions, brain_id: str) -> ChatModel:
         return _other_brains[key]
 
 
-def shared_models(models: EmbeddedModels) -> SharedModels:
-    return SharedModels(models, getattr(models.llm, "writes_chinese", True))
+def shared_models(models: EmbeddedModels, options: EmbeddedOptions) -> SharedModels:
+    return SharedModels(models, getattr(models.llm, "writes_chinese", True), copy_guard=options.copy_guard)
 
 
 class EmbeddedEngine:
@@ -99,7 +99,7 @@ class EmbeddedEngine:
         self._shared: SharedModels | None = None
         self._load_error: str | None = None
         if models is not None:
-            self._shared = shared_models(models)
+            self._shared = shared_models(models, self.options)
         self._by_brain: dict[str, SharedModels] = {}  # sessions on a brain other than the default
 
     @property
@@ -119,7 +119,7 @@ class EmbeddedEngine:
             logger.exception("embedded engine could not load its models")
             raise
         if self._shared is None:
-            self._shared = shared_models(models)
+            self._shared = shared_models(models, self.options)
 
     def availability(self) -> Availability:
         if self._shared is not None:
@@ -211,7 +211,7 @@ class EmbeddedEngine:
             chat = await run_model_work(load_on_model_thread, load_other_brain, self.options, brain_id)
             models = dataclasses.replace(self._shared.models, llm=chat)
             # Its own locks: two sessions on different brains may synthesise side by side (only slower).
-            self._by_brain.setdefault(brain_id, shared_models(models))
+            self._by_brain.setdefault(brain_id, shared_models(models, self.options))
         return self._by_brain[brain_id]
 
     async def open_session(self, config: SessionConfig) -> EmbeddedSession:

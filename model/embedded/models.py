@@ -59,6 +59,9 @@ class EmbeddedOptions:
     model_nice: int = 0
     # Smart Turn v3.2 when its file is installed; set False to rely on silence timing alone.
     semantic_turn: bool = True
+    # A bilingual brain's reply that opens with words of an earlier reply is stopped and asked again
+    # (reply_shaper.py). Off only to measure what it does: `stepaudio-ui bench brain --without-copy-guard`.
+    copy_guard: bool = True
 
 
 @dataclass

@@ -43,6 +43,7 @@ class Synthesis:
 class SharedModels:
     models: EmbeddedModels
     llm_writes_chinese: bool  # False for the packaged English-only SmolLM2
+    copy_guard: bool = True  # EmbeddedOptions.copy_guard
     _asr_lock: threading.Lock = field(default_factory=threading.Lock)
     _tts_lock: threading.Lock = field(default_factory=threading.Lock)
     _tts_running: tuple[str | None, ort.RunOptions] | None = None  # whose synthesis runs now

@@ -44,6 +44,9 @@ from stepaudio_ui.studio.specs import PersonaSpec, SceneSpec
 logger = logging.getLogger(__name__)
 # A bench measures, it does not judge: a reply minutes late on a machine others load is a figure, not a failure.
 REPLY_TIMEOUT_S = 900.0
+# The label of a brain run with the copy guard off (`--without-copy-guard`): what the guard does, measured
+# in the same run as the brain with it.
+NO_COPY_GUARD = "-no-copy-guard"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,6 +62,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", action="store_true", help="save each brain x persona as a quality-lab run")
     parser.add_argument("--partial-out", type=Path, default=None, help="JSON rewritten after each persona's turns")
     parser.add_argument("--json-only", action="store_true", help="print only the JSON")
+    parser.add_argument(
+        "--without-copy-guard",
+        action="store_true",
+        help=f"also run each brain with the copy guard off, side by side (as BRAIN{NO_COPY_GUARD})",
+    )
 
 
 def _resident_mb() -> float:
@@ -200,8 +208,11 @@ async def bench_brains(
     return {brain: {**summaries[brain], "long": long[brain]} for brain in engines}
 
 
-def load_brains(settings: Settings, brains: list[Brain]) -> tuple[dict[str, EmbeddedEngine], dict[str, dict[str, Any]]]:
-    """An unpaced engine per brain over one set of voice models, and what loading each brain cost."""
+def load_brains(
+    settings: Settings, brains: list[Brain], without_copy_guard: bool = False
+) -> tuple[dict[str, EmbeddedEngine], dict[str, dict[str, Any]]]:
+    """An unpaced engine per brain over one set of voice models, and what loading each brain cost; with
+    `without_copy_guard`, a second engine per brain on the same chat model, its copy guard off."""
     # The voices (and the first brain, the smallest) load once; each brain is loaded beside them.
     voice_models: EmbeddedModels = load_shared_models(
         dataclasses.replace(embedded_options(settings), brain=brains[0].id)
@@ -221,6 +232,11 @@ def load_brains(settings: Settings, brains: list[Brain]) -> tuple[dict[str, Embe
             "memory_added_mb": round(_resident_mb() - before, 1),
         }
         engines[brain.id] = EmbeddedEngine(options, dataclasses.replace(voice_models, llm=chat), pace_audio=False)
+        if without_copy_guard:
+            label = f"{brain.id}{NO_COPY_GUARD}"
+            loads[label] = {**loads[brain.id], "brain": label}
+            unguarded = dataclasses.replace(options, copy_guard=False)
+            engines[label] = EmbeddedEngine(unguarded, dataclasses.replace(voice_models, llm=chat), pace_audio=False)
     return engines, loads
 
 
@@ -250,9 +266,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     turns = list(TURNS[: args.turns] if args.turns is not None else TURNS)
     db = open_database(settings)
-    engines, loads = load_brains(settings, brains)
+    engines, loads = load_brains(settings, brains, args.without_copy_guard)
     measured = asyncio.run(bench_brains(db, engines, turns, long_personas, args.long_turns, args.partial_out))
-    results = [{**loads[brain.id], **measured[brain.id]} for brain in brains]
+    results = [{**loads[label], **measured[label]} for label in engines]
     report = {"brains": results, "verdicts": verdicts(results)}
     if args.store:
         report["stored_runs"] = store_runs(db, results)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -11,12 +12,32 @@ import pytest
 
 from model.embedded.engine import EmbeddedEngine, load_shared_models
 from model.embedded.models import EmbeddedModels, EmbeddedOptions
+from model.embedded.reply.llm import ChatMessage
+from model.embedded.reply.plan import ReplyPlan
+from model.embedded.reply.write import ReplyStats, ReplyWriter
 from model.embedded.session import EmbeddedSession
+from model.embedded.shared import SharedModels
 from model.events import InputAudioBufferAppend, ServerEvent, SessionConfig, encode_pcm16
 from stepaudio_ui.bench.utterances import Utterance, make_default_utterances, trim_silence
 
 EVENT_TIMEOUT_S = 120.0  # generous: these machines are shared, and a slow CPU must not fail a correct engine
 TEST_INSTRUCTIONS = "You are Ada, a cheerful helper. Answer briefly."
+
+
+async def start_writer(
+    response_id: str, shared: SharedModels, plan: ReplyPlan, messages: list[ChatMessage], stats: ReplyStats
+) -> tuple[threading.Thread, asyncio.Queue[str | None]]:
+    """A reply writer on its worker thread, as a session runs it, its first phrase already made by the voice
+    (so only the text waiting for the voice holds it back); its phrases arrive on the queue, then None."""
+    first_phrase_made = threading.Event()
+    first_phrase_made.set()
+    writer = ReplyWriter(
+        response_id, shared, plan, messages, threading.Event(), threading.Event(), first_phrase_made, stats
+    )
+    phrases: asyncio.Queue[str | None] = asyncio.Queue()
+    thread = threading.Thread(target=writer.generate, args=(asyncio.get_running_loop(), phrases), daemon=True)
+    thread.start()
+    return thread, phrases
 
 
 @pytest.fixture(scope="session")

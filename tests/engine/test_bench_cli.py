@@ -167,3 +167,21 @@ def test_bench_brain_runs_brains_side_by_side_and_writes_json(
     assert "english_vs_smollm2" in report["verdicts"]["qwen2.5-coder-0.5b"]
     assert set(report["stored_runs"]) == set(by_brain), "each brain's replies are a quality run to compare"
     assert main(["--data-dir", str(settings.data_dir), "bench", "brain", "--brains", "gpt-9"]) != 0
+
+
+@pytest.mark.models
+def test_bench_brain_runs_a_brain_with_and_without_the_copy_guard_side_by_side(
+    settings: Any, embedded_models: Any, tmp_path: Path
+) -> None:
+    """What the copy guard does is measured in one run: the brain as it is, and again with the guard off."""
+    out = tmp_path / "guard.json"
+    argv = ["--data-dir", str(settings.data_dir), "bench", "brain", "--brains", "qwen2.5-coder-0.5b"]
+    argv += ["--without-copy-guard", "--turns", "0", "--long-turns", "2", "--long-personas", "xiaoxing-service"]
+    assert main([*argv, "--out", str(out), "--json-only"]) == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    by_brain = {result["brain"]: result for result in report["brains"]}
+    assert set(by_brain) == {"qwen2.5-coder-0.5b", "qwen2.5-coder-0.5b-no-copy-guard"}
+    for result in by_brain.values():
+        (conversation,) = result["long"]
+        assert len(conversation["replies"]) == 2 and all(conversation["replies"])
+    assert set(report["verdicts"]) == set(by_brain)

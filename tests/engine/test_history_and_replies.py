@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from model.embedded.reply.history import ConversationHistory
+from model.embedded.reply.history import MAX_TURN_CHARS, ConversationHistory
 from model.embedded.reply.llm import ChatMessage, GenerationOptions, estimate_tokens
 from model.embedded.reply.plan import (
-    ReplyShaper,
     adapt_prompt,
     english_retry_options,
     english_retry_prompt,
@@ -15,6 +14,7 @@ from model.embedded.reply.plan import (
     join_phrases,
     plan_reply,
 )
+from model.embedded.reply.shape import ReplyShaper
 from model.events import SessionConfig
 
 
@@ -112,8 +112,8 @@ def test_an_english_only_model_gets_chinese_framed_and_its_chinese_dropped():
     assert shaper.accept("猫天上！阿弾凉少。") == []
     assert shaper.accept("I am fine, thank you.") == ["I am fine, thank you."]
     able = plan_reply(auto, user_text="你好吗？", user_language="zh", llm_writes_chinese=True, default_voice="v")
-    # A bilingual brain gets the words as they were (plus the hint to answer in Chinese), never the framing.
-    assert adapt_prompt(prompt, able)[-1].content.startswith("你好吗？\n")
+    # A bilingual brain gets the words as they were (after a hint to answer in Chinese), never the framing.
+    assert adapt_prompt(prompt, able)[-1] == prompt[-1]
 
 
 def test_phrases_copied_from_earlier_replies_are_dropped_and_history_can_be_windowed():
@@ -190,3 +190,19 @@ def test_an_echo_of_the_chinese_framing_is_not_spoken():
     assert ReplyShaper(3, english_only=True).accept("Our users said it was easy.") == ["Our users said it was easy."]
     # A model that writes Chinese is never shown the framing, and authored lines are never filtered.
     assert ReplyShaper(3).accept("The user said it was easy.") == ["The user said it was easy."]
+
+
+def test_typed_items_without_replies_keep_a_bounded_user_turn():
+    """A client sending typed items and never asking for a reply: one merged user turn, its newest text
+    kept, bounded (it grew without limit before, each merge copying all of it)."""
+    history = ConversationHistory(estimate_tokens, 2048)
+    for index in range(3_000):
+        history.add("user", f"item {index:04d} " + "words " * 15)
+    assert len(history.turns) == 1
+    merged = history.turns[0].content
+    assert len(merged) <= MAX_TURN_CHARS
+    assert merged.endswith("item 2999 " + ("words " * 15).strip())
+    assert merged.split()[0] in ("item", "words")  # starts at a whole word
+    history.add("assistant", "ok")
+    history.add("user", "x" * (MAX_TURN_CHARS + 500))  # one item over the bound (above the wire limit)
+    assert len(history.turns[-1].content) == MAX_TURN_CHARS

@@ -36,7 +36,10 @@ def test_the_system_prompt_is_the_same_whatever_language_a_turn_is_in() -> None:
     assert warmed.system_prompt == english.system_prompt == chinese.system_prompt
     assert (english.language, chinese.language) == ("en", "zh")
     hinted = adapt_prompt([ChatMessage("system", chinese.system_prompt), ChatMessage("user", "你好吗？")], chinese)
-    assert hinted[-1].content == f"你好吗？\n{CHINESE_TURN_HINT}"
+    # The hint is a system line of its own just before the turn: inside it, the 0.5B answered the sentence it
+    # was asked to translate. Applied twice, it is still said once.
+    assert hinted[-2:] == [ChatMessage("system", CHINESE_TURN_HINT), ChatMessage("user", "你好吗？")]
+    assert adapt_prompt(hinted, chinese) == hinted
     plain = adapt_prompt([ChatMessage("system", english.system_prompt), ChatMessage("user", "Hello")], english)
     assert plain[-1].content == "Hello"
 
@@ -55,8 +58,36 @@ def test_smollm2_keeps_its_english_framing_and_no_few_shot_turns() -> None:
 
 
 def test_a_stock_refusal_is_not_spoken_but_a_persona_declining_is() -> None:
-    from model.embedded.reply.plan import ReplyShaper
+    from model.embedded.reply.shape import ReplyShaper
 
     assert ReplyShaper(3).accept("I'm sorry, but I can't assist with that.") == []
     declined = "I can't help with that while you're driving."
     assert ReplyShaper(3).accept(declined) == [declined]
+
+
+def test_a_stock_refusal_cut_into_two_phrases_is_dropped_whole() -> None:
+    """The first phrase is cut at its first comma: the apology waits for the phrase after it."""
+    from model.embedded.reply.shape import ReplyShaper
+
+    refusal = ReplyShaper(3)
+    assert refusal.accept("I'm sorry,") == [] and refusal.accept("but I can't assist with that.") == []
+    assert refusal.release() == []
+    apology = ReplyShaper(3)
+    assert apology.accept("Sorry,") == [] and apology.accept("the line is busy.") == ["Sorry,", "the line is busy."]
+    alone = ReplyShaper(3)
+    assert alone.accept("I'm sorry,") == [] and alone.release() == ["I'm sorry,"]  # said at the reply's end
+
+
+def test_the_last_try_after_a_dropped_refusal_is_not_silenced() -> None:
+    """A pass that was only a stock refusal leaves nothing to speak; asked again, the model may open the same
+    way: its "I'm sorry," is no loop, and a refusal said twice is spoken rather than leave the user in silence."""
+    from model.embedded.reply.shape import ReplyShaper
+
+    shaper = ReplyShaper(3)
+    assert shaper.accept("I'm sorry,") == [] and shaper.accept("but I can't assist with that request.") == []
+    shaper.last_try()
+    assert shaper.accept("I'm sorry,") == []  # held for the phrase after it, not cut as a repeat
+    assert shaper.accept("but I can't assist with that request.") == [
+        "I'm sorry,",
+        "but I can't assist with that request.",
+    ]

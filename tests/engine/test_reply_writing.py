@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 
 from model.embedded.models import EmbeddedModels
 from model.embedded.reply.llm import ChatMessage, GenerationOptions
 from model.embedded.reply.plan import ReplyPlan, join_phrases
-from model.embedded.reply.write import PAUSE_AT_UNITS_WAITING, ReplyStats, ReplyWriter
+from model.embedded.reply.write import PAUSE_AT_UNITS_WAITING, ReplyStats
 from model.embedded.shared import SharedModels
 from model.embedded.speak.phrases import speech_units
+from tests.engine.conftest import start_writer
 
 # Greedy decoding: the same long reply every run, so the test does not hang on the model's mood.
 LONG_REPLY = GenerationOptions(max_tokens=160, temperature=0.0)
@@ -35,15 +35,8 @@ async def test_the_chat_model_stops_while_enough_text_waits_for_the_voice(embedd
     shared = SharedModels(embedded_models, llm_writes_chinese=False)
     assert shared.llm_shares_cpu
     plan = ReplyPlan(MESSAGES[0].content, "en", LONG_REPLY, max_sentences=12, voice="jf_alpha", speed=1.0)
-    first_phrase_made = threading.Event()
-    first_phrase_made.set()  # the voice has made the first phrase already: only the waiting text holds it back
     stats = ReplyStats()
-    writer = ReplyWriter(
-        "resp_writing", shared, plan, MESSAGES, threading.Event(), threading.Event(), first_phrase_made, stats
-    )
-    phrases: asyncio.Queue[str | None] = asyncio.Queue()
-    thread = threading.Thread(target=writer.generate, args=(asyncio.get_running_loop(), phrases), daemon=True)
-    thread.start()
+    thread, phrases = await start_writer("resp_writing", shared, plan, MESSAGES, stats)
 
     # Acting as a voice that has started nothing: the writing stops once enough text waits for it...
     assert await _wait_until(lambda: stats.units_waiting >= PAUSE_AT_UNITS_WAITING, 30), "the reply was too short"

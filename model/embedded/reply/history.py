@@ -11,6 +11,10 @@ from model.embedded.reply.llm import ChatMessage
 logger = logging.getLogger(__name__)
 
 MESSAGE_OVERHEAD_TOKENS = 4  # role markers the chat template wraps around every message
+# The most text one merged turn keeps (its newest part). A client may send typed items without ever asking for
+# a reply; merged unbounded, that turn grew without limit and each merge copied all of it (quadratic work).
+# Twice the longest typed item (client_input.MAX_TEXT_CHARS), already more than a small model's context shows.
+MAX_TURN_CHARS = 8_000
 
 
 @dataclass
@@ -28,10 +32,10 @@ class ConversationHistory:
         if self.turns and self.turns[-1].role == role:
             # Two user turns in a row (the reply was cancelled before a word was heard): merge them,
             # chat templates expect alternating roles.
-            merged = f"{self.turns[-1].content} {text}"
+            merged = newest_chars(f"{self.turns[-1].content[-MAX_TURN_CHARS:]} {text}", MAX_TURN_CHARS)
             self.turns[-1] = ChatMessage(role=self.turns[-1].role, content=merged)
             return
-        self.turns.append(ChatMessage(role=role, content=text))  # type: ignore[arg-type]
+        self.turns.append(ChatMessage(role=role, content=newest_chars(text, MAX_TURN_CHARS)))  # type: ignore[arg-type]
 
     def last_user_text(self) -> str | None:
         for message in reversed(self.turns):
@@ -77,3 +81,12 @@ class ConversationHistory:
         while words and self.count_tokens(" ".join(words)) + MESSAGE_OVERHEAD_TOKENS > max(budget, 8):
             words = words[len(words) // 4 or 1 :]  # drop the oldest quarter: cheap and converges fast
         return ChatMessage(role=message.role, content=" ".join(words) or message.content[-200:])
+
+
+def newest_chars(text: str, limit: int) -> str:
+    """The last `limit` characters of `text`, starting at a word where there is one near the cut."""
+    if len(text) <= limit:
+        return text
+    kept = text[-limit:]
+    space = kept.find(" ", 0, 80)  # a word cut in half reads as noise; CJK text has no spaces, keep it as is
+    return kept[space + 1 :] if space >= 0 else kept

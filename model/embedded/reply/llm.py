@@ -37,6 +37,9 @@ class GenerationOptions:
     top_p: float = 0.9
     repeat_penalty: float = 1.2
     stop: tuple[str, ...] = ()
+    # DRY sampling (0: off): penalises continuing a stretch of tokens that is already in the context, by
+    # multiplier * 1.75 ** (stretch - 2); llama.cpp only (an OpenAI-compatible endpoint has no such option).
+    dry_multiplier: float = 0.0
 
 
 class ChatModel(Protocol):
@@ -169,7 +172,7 @@ class LlamaCppChat:
         logger.debug("chat prompt warmed in %.0f ms", (time.perf_counter() - started) * 1000)
 
     def _request(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> dict[str, Any]:
-        return {
+        request: dict[str, Any] = {
             "messages": _messages_payload(messages),
             "stream": True,
             "max_tokens": options.max_tokens,
@@ -184,6 +187,11 @@ class LlamaCppChat:
             "stop": list(options.stop),
             "cache_prompt": True,
         }
+        if options.dry_multiplier > 0:
+            # The whole of the slot's context: what a reply must not copy is earlier replies, not just the
+            # last 64 tokens.
+            request |= {"dry_multiplier": options.dry_multiplier, "dry_penalty_last_n": self.context_tokens}
+        return request
 
     def stream_chat(
         self, messages: Sequence[ChatMessage], options: GenerationOptions, cancel: threading.Event

@@ -68,6 +68,7 @@ class SessionPrompts:
             llm_writes_chinese=self._shared.llm_writes_chinese,
             default_voice=self._shared.voice_ids()[0],
             earlier_replies=self._history.assistant_texts(),
+            copy_guard=self._shared.copy_guard,
         )
 
     def messages(self, plan: ReplyPlan) -> list[ChatMessage]:

@@ -17,14 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from model.embedded.reply.llm import ChatMessage, GenerationOptions
-from model.embedded.reply.plan import (
-    ENGLISH_ONLY_APOLOGY,
-    ReplyPlan,
-    ReplyShaper,
-    english_retry_options,
-    english_retry_prompt,
-    finished_part,
-)
+from model.embedded.reply.plan import ENGLISH_ONLY_APOLOGY, ReplyPlan, avoid_repeats_options, finished_part, retry_plan
+from model.embedded.reply.shape import ReplyShaper
 from model.embedded.shared import SharedModels
 from model.embedded.speak.phrases import PhraseSplitter, speech_units
 from model.events import now_ms
@@ -44,7 +38,8 @@ def fixed_phrases(text: str) -> list[str]:
     splitter = PhraseSplitter(fixed_growth=True)
     shaper = ReplyShaper(max_sentences=50)
     pieces = [*splitter.feed(text), *splitter.flush()]
-    return [text for piece in pieces for text in shaper.accept(piece)]
+    # release(): a greeting may open with a phrase the shaper holds back ("I'm sorry,") until the next one.
+    return [*(text for piece in pieces for text in shaper.accept(piece)), *shaper.release()]
 
 
 @dataclass
@@ -62,6 +57,7 @@ class ReplyStats:
     # difference is the text waiting for the voice.
     units_handed: float = 0.0
     units_started: float = 0.0
+    copies_asked_again: int = 0  # passes stopped because the reply opened with a copy of an earlier one
 
     @property
     def units_waiting(self) -> float:
@@ -89,29 +85,29 @@ class ReplyWriter:
             english_only=self.plan.english_only,
             earlier_phrases=self.plan.earlier_phrases,
             expect_english=self.plan.language == "en",
+            copy_guard=self.plan.copy_guard,
         )
         self.stats.request_wall = now_ms()
+        messages = self.messages or []
         try:
-            handed = self._stream_phrases(self.messages or [], self.plan.options, shaper, loop, out)
-            if not handed and not self.cancel.is_set() and not self.plan.user_spoke_chinese:
-                # Nothing speakable came out (another language, or only copies of earlier replies): ask once
-                # more, plainly and less randomly, and speak whatever that gives rather than stay silent.
+            handed = self._stream_phrases(messages, self.plan.options, shaper, loop, out)
+            if shaper.copied and not self.cancel.is_set():
+                # It opened with words of an earlier reply and would go on copying it: stopped at once, it is
+                # asked again with sampling that keeps off what the prompt already says.
+                logger.info("response %s: the reply copied an earlier one; asking again", self.response_id)
+                self.stats.copies_asked_again += 1
+                shaper.avoid_copies_again()
+                self._go_on()
+                handed = self._stream_phrases(messages, avoid_repeats_options(self.plan.options), shaper, loop, out)
+            english_only_chinese = self.plan.english_only and self.plan.user_spoke_chinese
+            if not handed and not self.cancel.is_set() and not english_only_chinese:
+                # Nothing speakable came out (another language, a stock refusal, only copies of earlier
+                # replies): ask once more and speak whatever that gives rather than stay silent.
                 logger.info("response %s: nothing speakable in the reply; asking again", self.response_id)
                 shaper.last_try()
-                self.stop_llm.clear()  # set by the first pass's shaper, never by a cancel (checked above)
-                # An English-only model is made less random; a bilingual one more (it had refused, or copied).
-                retry_options = (
-                    english_retry_options(self.plan.options)
-                    if self.plan.english_only
-                    else dataclasses.replace(self.plan.options, temperature=0.7)
-                )
-                handed = self._stream_phrases(
-                    english_retry_prompt(self.messages or []),
-                    retry_options,
-                    shaper,
-                    loop,
-                    out,
-                )
+                self._go_on()
+                retry_messages, retry_options = retry_plan(self.plan, messages)
+                handed = self._stream_phrases(retry_messages, retry_options, shaper, loop, out)
             if not handed and not self.cancel.is_set() and self.plan.english_only and self.plan.user_spoke_chinese:
                 loop.call_soon_threadsafe(out.put_nowait, ENGLISH_ONLY_APOLOGY)
         except Exception:
@@ -143,10 +139,11 @@ class ReplyWriter:
         token_cap = options.max_tokens
         request = list(messages)
 
-        def hand_over(pieces: list[str]) -> None:
+        def hand_over(pieces: list[str | None]) -> None:
+            """Each phrase the shaper lets through, to the voice; None: the reply ends here."""
             nonlocal handed
             for piece in pieces:
-                for text in shaper.accept(piece):
+                for text in shaper.accept(piece) if piece is not None else shaper.release():
                     handed += 1
                     self.stats.units_handed += speech_units(text)
                     loop.call_soon_threadsafe(out.put_nowait, text)
@@ -190,8 +187,14 @@ class ReplyWriter:
                 logger.info("response %s: token limit hit mid-sentence; unfinished end not spoken: %r",
                             self.response_id, tail[-1][:60])  # fmt: skip
                 tail = [*tail[:-1], *[kept for kept in [finished_part(tail[-1])] if kept]]
-            hand_over(tail)
+            hand_over([*tail, None])
         return handed
+
+    def _go_on(self) -> None:
+        """Another pass: `stop_llm` was set by the last pass's shaper (a cancel meanwhile still stops it)."""
+        self.stop_llm.clear()
+        if self.cancel.is_set():
+            self.stop_llm.set()
 
     def _must_yield(self) -> bool:
         """Whether the chat model should stop writing for now and leave the CPU to the voice."""

@@ -1,0 +1,113 @@
+"""The copy guard: a reply that opens with words of an earlier reply is stopped and asked again.
+
+A small chat model copies its own earlier replies (the default 0.5B said the same repair advice in 9 of 12
+replies of one long conversation); the shaper spots the copy and the writer asks again with DRY sampling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from model.embedded.models import EmbeddedModels
+from model.embedded.reply.llm import ChatMessage
+from model.embedded.reply.persona_prompt import with_few_shot
+from model.embedded.reply.plan import AVOID_REPEATS_DRY, avoid_repeats_options, join_phrases, plan_reply, retry_plan
+from model.embedded.reply.shape import EarlierText, ReplyShaper, phrase_key, phrase_keys
+from model.embedded.reply.write import ReplyStats
+from model.embedded.shared import SharedModels
+from model.events import SessionConfig
+from tests.engine.conftest import start_writer
+
+EARLIER_EN = ["You say xièxie, 谢谢. It means thank you."]
+# Said twice already: asked a third time, the 0.5B (greedy) opens its reply with it word for word.
+EARLIER_ZH = "请先换一根充电线试试，如果问题仍然存在，请联系我们。"
+CHARGING_CALL = [
+    ("user", "我的手机充不进电。"),
+    ("assistant", EARLIER_ZH),
+    ("user", "换了线还是充不进电。"),
+    ("assistant", EARLIER_ZH),
+    ("user", "还是不行。"),
+]
+
+
+def test_a_reply_opening_with_a_copy_is_marked_for_asking_again() -> None:
+    shaper = ReplyShaper(3, earlier_phrases=phrase_keys(EARLIER_EN), copy_guard=True)
+    assert shaper.accept("You say xièxie,") == []
+    assert shaper.copied and shaper.finished
+    shaper.avoid_copies_again()  # the second pass: a copy is dropped (with its sentence), not asked again
+    assert not shaper.copied and not shaper.finished
+    assert shaper.accept("You say xièxie,") == [] and shaper.accept("which is polite.") == []
+    assert shaper.accept("Nice to meet you is 很高兴认识你.") == ["Nice to meet you is 很高兴认识你."]
+    assert not shaper.copied
+
+
+def test_short_common_openers_and_later_copies_do_not_ask_again() -> None:
+    earlier = phrase_keys(["Sure, I can help. 好的，请稍等。", EARLIER_ZH])
+    shaper = ReplyShaper(3, earlier_phrases=earlier, copy_guard=True)
+    assert shaper.accept("Sure,") == ["Sure,"]  # too short to be a copy
+    assert shaper.accept("如果问题仍然存在，") == []  # a copied stretch later in the reply is only dropped
+    assert not shaper.copied and not shaper.finished
+    assert ReplyShaper(3, earlier_phrases=earlier, copy_guard=True).accept("好的，") == ["好的，"]
+    # Latin words count whole: "help" inside "helpful" is no copy.
+    assert not EarlierText([phrase_key("it is very helpful indeed")]).copies(phrase_key("is very help"))
+    assert EarlierText([phrase_key("it is very helpful indeed")]).copies(phrase_key("is very helpful"))
+
+
+def test_without_the_guard_only_whole_sentences_are_dropped() -> None:
+    shaper = ReplyShaper(3, earlier_phrases=phrase_keys(EARLIER_EN))
+    assert shaper.accept("You say xièxie,") == ["You say xièxie,"]
+    assert not shaper.copied
+
+
+def test_asked_again_with_dry_sampling_only_for_a_bilingual_brain() -> None:
+    config = SessionConfig(language="zh")
+    plan = plan_reply(config, user_text="你好", user_language="zh", llm_writes_chinese=True, default_voice="v")
+    assert plan.copy_guard and plan.options.dry_multiplier == 0  # DRY on every reply mixed English into Chinese
+    assert avoid_repeats_options(plan.options).dry_multiplier == AVOID_REPEATS_DRY
+    messages = [ChatMessage("system", plan.system_prompt), ChatMessage("user", "你好")]
+    retry_messages, retry_options = retry_plan(plan, messages)  # the last try after nothing speakable
+    assert retry_messages == messages and retry_options.dry_multiplier == AVOID_REPEATS_DRY
+    tiny = plan_reply(config, user_text="你好", user_language="zh", llm_writes_chinese=False, default_voice="v")
+    assert not tiny.copy_guard and retry_plan(tiny, messages)[1].dry_multiplier == 0
+
+
+async def _reply(models: EmbeddedModels, copy_guard: bool) -> tuple[list[str], ReplyStats]:
+    config = SessionConfig(instructions="你是小星，一家手机公司的客服。", language="zh", temperature=0.0)
+    earlier = [text for role, text in CHARGING_CALL if role == "assistant"]
+    plan = plan_reply(
+        config,
+        user_text=CHARGING_CALL[-1][1],
+        user_language="zh",
+        llm_writes_chinese=True,
+        default_voice="v",
+        earlier_replies=earlier,
+        copy_guard=copy_guard,
+    )
+    turns = [ChatMessage(role, text) for role, text in CHARGING_CALL]
+    messages = with_few_shot([ChatMessage("system", plan.system_prompt), *turns], list(plan.few_shot))
+    shared = SharedModels(models, llm_writes_chinese=True, copy_guard=copy_guard)
+    stats = ReplyStats()
+    thread, phrases = await start_writer("resp_copy", shared, plan, messages, stats)
+    texts: list[str] = []
+    while (text := await asyncio.wait_for(phrases.get(), 120)) is not None:
+        texts.append(text)
+        stats.units_started = stats.units_handed  # a voice keeping up
+    thread.join(10)
+    return texts, stats
+
+
+async def test_a_reply_that_copies_an_earlier_one_is_asked_again_on_the_real_model(
+    embedded_models: EmbeddedModels,
+) -> None:
+    earlier = EarlierText(phrase_keys([EARLIER_ZH]))
+    unguarded, unguarded_stats = await _reply(embedded_models, copy_guard=False)
+    # What the guard is for: greedy and unguarded, the default brain says its earlier reply again.
+    assert unguarded and earlier.copies(phrase_key(unguarded[0])), unguarded
+    assert unguarded_stats.copies_asked_again == 0
+
+    guarded, stats = await _reply(embedded_models, copy_guard=True)
+    assert stats.copies_asked_again == 1
+    assert guarded, "asked again, the model must still say something"
+    assert not earlier.copies(phrase_key(guarded[0])), guarded
+    reply = join_phrases(guarded)
+    assert reply != join_phrases(unguarded) and any("\u4e00" <= char <= "\u9fff" for char in reply), reply
