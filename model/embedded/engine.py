@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from model.embedded.brain_choice import BrainChoiceError, brain_card, brain_choices, own_brain_id
 from model.embedded.models import (
     EmbeddedModels,
     EmbeddedOptions,
@@ -27,7 +28,6 @@ from model.embedded.models import (
     warm_chat_model,
     warm_up,
 )
-from model.embedded.reply.brain_choice import BrainChoiceError, brain_card, brain_choices, own_brain_id
 from model.embedded.reply.brains import brain_by_id
 from model.embedded.reply.llm import ChatModel
 from model.embedded.reply.write import fixed_phrases

@@ -25,15 +25,12 @@ import numpy as np
 
 from model.audio import float_to_int16, resample
 from model.embedded.reply.llm import ChatMessage
-from model.embedded.reply.plan import (
-    ReplyPlan,
-    join_phrases,
-    phrase_separator,
-)
+from model.embedded.reply.plan import ReplyPlan
 from model.embedded.reply.write import ReplyStats, ReplyWriter
 from model.embedded.shared import SharedModels
 from model.embedded.speak.kokoro import SynthesisInterrupted
 from model.embedded.speak.phrase_joining import SpeechBudget, next_phrase
+from model.embedded.speak.phrase_text import join_phrases, phrase_separator
 from model.embedded.speak.phrases import detect_language, speech_units
 from model.embedded.workers import run_model_work
 from model.events import (

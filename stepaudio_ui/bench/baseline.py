@@ -28,9 +28,9 @@ from fastrtc.pause_detection.silero import SileroVADModel, SileroVadOptions
 
 from model.audio import float_to_int16, int16_to_float, resample
 from model.embedded.reply.history import ConversationHistory
-from model.embedded.reply.plan import ends_sentence, join_phrases
 from model.embedded.reply.prompts import SessionPrompts
 from model.embedded.shared import SharedModels
+from model.embedded.speak.phrase_text import ends_sentence, join_phrases
 from model.embedded.speak.phrases import PhraseSplitter, detect_language
 from model.events import SessionConfig, now_ms
 from model.turn.vad import CONTEXT_SAMPLES, SileroVadModel

@@ -14,7 +14,7 @@ from typing import Any
 
 import gradio as gr
 
-from model.embedded.reply.brain_choice import BrainChoiceError
+from model.embedded.brain_choice import BrainChoiceError
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.quality import ab
 from stepaudio_ui.quality.conversation import EngineReplyError

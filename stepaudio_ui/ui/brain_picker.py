@@ -12,7 +12,7 @@ from typing import Any
 
 import gradio as gr
 
-from model.embedded.reply.brain_choice import brain_markdown
+from model.embedded.brain_choice import brain_markdown
 from model.embedded.reply.brains import BRAINS, all_brains_command
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.ui.i18n import i18n, tr

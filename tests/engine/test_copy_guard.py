@@ -11,10 +11,11 @@ import asyncio
 from model.embedded.models import EmbeddedModels
 from model.embedded.reply.llm import ChatMessage
 from model.embedded.reply.persona_prompt import with_few_shot
-from model.embedded.reply.plan import AVOID_REPEATS_DRY, avoid_repeats_options, join_phrases, plan_reply, retry_plan
+from model.embedded.reply.plan import AVOID_REPEATS_DRY, avoid_repeats_options, plan_reply, retry_plan
 from model.embedded.reply.shape import EarlierText, ReplyShaper, phrase_key, phrase_keys
 from model.embedded.reply.write import ReplyStats
 from model.embedded.shared import SharedModels
+from model.embedded.speak.phrase_text import join_phrases
 from model.events import SessionConfig
 from tests.engine.conftest import start_writer
 

@@ -11,10 +11,10 @@ from model.embedded.reply.plan import (
     english_retry_options,
     english_retry_prompt,
     finished_part,
-    join_phrases,
     plan_reply,
 )
 from model.embedded.reply.shape import ReplyShaper
+from model.embedded.speak.phrase_text import join_phrases
 from model.events import SessionConfig
 
 

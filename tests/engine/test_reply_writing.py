@@ -7,9 +7,10 @@ import time
 
 from model.embedded.models import EmbeddedModels
 from model.embedded.reply.llm import ChatMessage, GenerationOptions
-from model.embedded.reply.plan import ReplyPlan, join_phrases
+from model.embedded.reply.plan import ReplyPlan
 from model.embedded.reply.write import PAUSE_AT_UNITS_WAITING, ReplyStats
 from model.embedded.shared import SharedModels
+from model.embedded.speak.phrase_text import join_phrases
 from model.embedded.speak.phrases import speech_units
 from tests.engine.conftest import start_writer
 

@@ -12,15 +12,19 @@ becomes ready or stale (it may start the reply at the pause).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import soxr
 
 from model.audio import int16_to_float
 from model.embedded.listen.asr import Transcript
 from model.embedded.listen.early_asr import EarlyListener, EarlyTranscriber, Pending
-from model.embedded.shared import SharedModels
 from model.events import TurnDetection
 from model.turn.turn_taking import SpeechPaused, SpeechResumed, SpeechStart, TurnEnd, TurnTaker
+
+if TYPE_CHECKING:  # handed in by the session: the stage needs only its type, not the engine level
+    from model.embedded.shared import SharedModels
 
 VAD_RATE = 16_000
 

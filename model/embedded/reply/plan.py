@@ -30,7 +30,8 @@ from model.embedded.reply.persona_prompt import (
     system_prompt,
     with_chinese_hint,
 )
-from model.embedded.reply.shape import SENTENCE_END, phrase_keys
+from model.embedded.reply.shape import phrase_keys
+from model.embedded.speak.phrase_text import SENTENCE_END
 from model.embedded.speak.phrases import detect_language
 from model.events import SessionConfig
 
@@ -221,11 +222,6 @@ def retry_plan(plan: ReplyPlan, messages: Sequence[ChatMessage]) -> tuple[list[C
 _LAST_BREAK = re.compile(r".*(?:[.!?…,;:]['\")\]」』”’]*(?=\s|$)|[。！？，；：、][」』”’）]*)", re.DOTALL)
 
 
-def ends_sentence(text: str) -> bool:
-    """Whether `text` ends with sentence punctuation (closing quotes and brackets after it allowed)."""
-    return bool(SENTENCE_END.search(text))
-
-
 def finished_part(text: str) -> str:
     """A phrase up to its last sentence or clause punctuation ("" if none): what may be spoken of a reply
     that the token limit cut off mid-sentence, so it does not trail off mid-word."""
@@ -233,23 +229,3 @@ def finished_part(text: str) -> str:
         return text
     match = _LAST_BREAK.match(text)
     return match.group().strip() if match else ""
-
-
-def join_phrases(phrases: list[str]) -> str:
-    """Phrases back into one transcript: spaces between English phrases, none between Chinese ones."""
-    text = ""
-    for phrase in phrases:
-        text += phrase_separator(text, phrase) + phrase
-    return text
-
-
-def phrase_separator(before: str, phrase: str) -> str:
-    """What goes between the transcript so far and the next phrase: a phrase may be cut mid-sentence
-    ("help you" / "with your order"), so a space is needed even where no punctuation came before."""
-    if not before or not phrase or (_is_cjk(before[-1]) and _is_cjk(phrase[0])):
-        return ""
-    return " "
-
-
-def _is_cjk(char: str) -> bool:
-    return "\u3000" <= char <= "\u9fff" or "\uff00" <= char <= "\uffef"

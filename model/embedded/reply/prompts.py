@@ -13,14 +13,17 @@ import asyncio
 import logging
 import math
 import weakref
+from typing import TYPE_CHECKING
 
 from model.embedded.reply.history import ConversationHistory
 from model.embedded.reply.llm import ChatMessage
 from model.embedded.reply.persona_prompt import with_few_shot
 from model.embedded.reply.plan import ReplyPlan, adapt_prompt, plan_reply
-from model.embedded.shared import SharedModels
 from model.embedded.workers import run_model_work
 from model.events import SessionConfig
+
+if TYPE_CHECKING:  # handed in by the session: the stage needs only its type, not the engine level
+    from model.embedded.shared import SharedModels
 
 logger = logging.getLogger(__name__)
 

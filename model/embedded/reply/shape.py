@@ -16,11 +16,11 @@ import re
 from collections.abc import Iterable
 
 from model.embedded.reply.english_words import looks_english
+from model.embedded.speak.phrase_text import SENTENCE_END
 from model.embedded.speak.phrases import detect_language
 
 logger = logging.getLogger(__name__)
 
-SENTENCE_END = re.compile(r"[.!?。！？…]['\")\]」』”’]*\s*$")
 _ROLE_PREFIX = re.compile(r"^\s*(assistant|ai|bot|system)\s*:\s*", re.IGNORECASE)
 _MARKUP = re.compile(r"[*_#`~|<>\[\]{}]+")
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]+")

@@ -15,13 +15,16 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from model.embedded.reply.llm import ChatMessage, GenerationOptions
 from model.embedded.reply.plan import ENGLISH_ONLY_APOLOGY, ReplyPlan, avoid_repeats_options, finished_part, retry_plan
 from model.embedded.reply.shape import ReplyShaper
-from model.embedded.shared import SharedModels
 from model.embedded.speak.phrases import PhraseSplitter, speech_units
 from model.events import now_ms
+
+if TYPE_CHECKING:  # handed in by the session: the stage needs only its type, not the engine level
+    from model.embedded.shared import SharedModels
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from model.embedded.reply.plan import ends_sentence, join_phrases
+from model.embedded.speak.phrase_text import ends_sentence, join_phrases
 from model.embedded.speak.phrases import detect_language, speech_units, word_counts
 
 # Until this reply has measured its voice: ~160 words a minute at speed 1 (Kokoro and Piper both speak
