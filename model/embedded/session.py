@@ -32,10 +32,9 @@ from model.embedded.reply.history import ConversationHistory
 from model.embedded.reply.llm import ChatMessage
 from model.embedded.reply.prompts import SessionPrompts
 from model.embedded.responses import SessionResponses
-from model.embedded.session_config import apply_update, opening_config
+from model.embedded.session_config import apply_update, listening_settings, opening_config
 from model.embedded.shared import SharedModels
 from model.events import (
-    DEFAULT_SAMPLE_RATE,
     ClientEvent,
     ConversationItemCreate,
     ConversationItemCreated,
@@ -76,9 +75,7 @@ class EmbeddedSession:
         self._out: asyncio.Queue[ServerEvent | None] = asyncio.Queue()
         self._history = ConversationHistory(shared.count_tokens, shared.context_tokens)
         self._prompts = SessionPrompts(shared, self._history)
-        self._input = SpokenInput(
-            shared, self._detection, self._input_rate, self._asr_language, on_early=self._on_early_transcript
-        )
+        self._input = SpokenInput(shared, *listening_settings(self._config), on_early=self._on_early_transcript)
         self._speech_item_id: str | None = None
         self._speech_epoch = 0  # bumps at every speech start: a turn answered late checks it
         self._last_item_id: str | None = None
@@ -180,15 +177,7 @@ class EmbeddedSession:
 
     @property
     def _detection(self) -> TurnDetection:
-        return self._config.turn_detection or TurnDetection()
-
-    @property
-    def _input_rate(self) -> int:
-        return self._config.input_sample_rate or DEFAULT_SAMPLE_RATE
-
-    @property
-    def _asr_language(self) -> str:
-        return self._config.language if self._config.language in ("en", "zh") else "auto"
+        return listening_settings(self._config)[0]
 
     def _update(self, event: SessionUpdate) -> None:
         config, problem = apply_update(self._config, event, self._shared.voice_ids())
@@ -198,14 +187,14 @@ class EmbeddedSession:
             return
         self._responses.drop_early()  # written for the old config
         self._config = config
-        self._input.configure(self._detection, self._input_rate, self._asr_language)
+        self._input.configure(*listening_settings(self._config))
         self._emit(SessionUpdated(session=self._config, event_id=None))
         self._prompts.warm_next(self._config)
 
     # ------------------------------------------------------------------ audio turns
 
     async def _append(self, event: InputAudioBufferAppend) -> None:
-        samples = check_audio_append(event.audio, self._input_rate, event.event_id)
+        samples = check_audio_append(event.audio, listening_settings(self._config)[1], event.event_id)
         if isinstance(samples, ErrorEvent):
             self._emit(samples)
             return

@@ -75,3 +75,9 @@ def apply_update(
         event_id=event.event_id,
     )
     return merge_config(current, update.model_copy(update={"brain": None})), refused
+
+
+def listening_settings(config: SessionConfig) -> tuple[TurnDetection, int, str]:
+    """What the session's listening side runs with: turn detection, the client's sample rate, ASR language."""
+    language = config.language if config.language in ("en", "zh") else "auto"
+    return config.turn_detection or TurnDetection(), config.input_sample_rate or DEFAULT_SAMPLE_RATE, language

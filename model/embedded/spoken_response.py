@@ -284,15 +284,7 @@ class ResponseRun:
                 self.done.set_result("")
             return
         text = join_phrases([p.text for p in self.spoken]) if status == "completed" else self.heard_text()
-        stats, timings = self._stats, self.timings
-        timings.llm_first_token_ms = stats.first_token_wall
-        timings.reply_started_ms = stats.request_wall
-        timings.llm_tokens = stats.pieces
-        if stats.pieces > 1 and stats.first_token_wall and stats.last_token_wall:
-            span_s = (stats.last_token_wall - stats.first_token_wall) / 1000 - stats.paused_s
-            timings.llm_tokens_per_s = round((stats.pieces - 1) / span_s, 1) if span_s > 0 else None
-        if stats.audio_s > 0:
-            timings.tts_rtf = round(stats.synth_s / stats.audio_s, 3)
+        timings = self._stats.fill(self.timings)
         if self.on_finish is not None:
             self.on_finish(text, status)
         self.emit(self._part(ResponseAudioDone))

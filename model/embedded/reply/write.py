@@ -21,7 +21,7 @@ from model.embedded.reply.llm import ChatMessage, GenerationOptions
 from model.embedded.reply.plan import ENGLISH_ONLY_APOLOGY, ReplyPlan, avoid_repeats_options, finished_part, retry_plan
 from model.embedded.reply.shape import ReplyShaper
 from model.embedded.speak.phrases import PhraseSplitter, speech_units
-from model.events import now_ms
+from model.events import TurnTimings, now_ms
 
 if TYPE_CHECKING:  # handed in by the session: the stage needs only its type, not the engine level
     from model.embedded.shared import SharedModels
@@ -65,6 +65,18 @@ class ReplyStats:
     @property
     def units_waiting(self) -> float:
         return self.units_handed - self.units_started
+
+    def fill(self, timings: TurnTimings) -> TurnTimings:
+        """These figures written into a response's `timings` (the same object, returned)."""
+        timings.llm_first_token_ms = self.first_token_wall
+        timings.reply_started_ms = self.request_wall
+        timings.llm_tokens = self.pieces
+        if self.pieces > 1 and self.first_token_wall and self.last_token_wall:
+            span_s = (self.last_token_wall - self.first_token_wall) / 1000 - self.paused_s
+            timings.llm_tokens_per_s = round((self.pieces - 1) / span_s, 1) if span_s > 0 else None
+        if self.audio_s > 0:
+            timings.tts_rtf = round(self.synth_s / self.audio_s, 3)
+        return timings
 
 
 @dataclass
