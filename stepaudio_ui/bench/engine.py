@@ -156,7 +156,7 @@ def _shared(target: _Target) -> SharedModels | None:
     """The embedded engine's models, for the figures timed alone (none for other engines)."""
     engine = target.engine
     if isinstance(engine, EmbeddedEngine) and engine.models is not None:
-        return shared_models(engine.models)
+        return shared_models(engine.models, engine.options)
     return None
 
 

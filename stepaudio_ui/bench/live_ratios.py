@@ -67,7 +67,7 @@ def live_floors(
 ) -> list[FloorStages]:
     """The floor of every answered spoken turn of the conversation `view` (see the module doc)."""
     engine = ctx.engines["embedded"]
-    timer = FloorTimer(shared_models(engine.models), config)
+    timer = FloorTimer(shared_models(engine.models, engine.options), config)
     floors: list[FloorStages] = []
     before: list[tuple[str, str]] = []
     turns = list(view.turns)
