@@ -34,6 +34,8 @@ log "pip install"
 
 log "ruff"
 .venv/bin/ruff check .
+log "import-linter"  # the layout's contracts (pyproject.toml [tool.importlinter]; ARCHITECTURE.md)
+.venv/bin/lint-imports
 
 # PostgreSQL for the store tests (they run on SQLite and on PostgreSQL): Debian's server in a throwaway
 # cluster owned by this run (its own directory, a free loopback port, no systemd needed), stopped on exit.
