@@ -54,6 +54,14 @@ def test_short_common_openers_and_later_copies_do_not_ask_again() -> None:
     assert EarlierText([phrase_key("it is very helpful indeed")]).copies(phrase_key("is very helpful"))
 
 
+def test_a_copy_with_one_word_misspelt_is_still_a_copy() -> None:
+    """lin-tutor's check run: asked for "nice to meet you", the 0.5B said "You say xíèxí, 谢谢." again."""
+    earlier = EarlierText([phrase_key("You say xièxie, 谢谢.")])
+    assert earlier.copies(phrase_key("You say xíèxí,"))
+    assert earlier.copies(phrase_key("You say xiexie,"))  # without the tone marks
+    assert not earlier.copies(phrase_key("You say hello,"))  # a different word is no misspelling
+
+
 def test_without_the_guard_only_whole_sentences_are_dropped() -> None:
     shaper = ReplyShaper(3, earlier_phrases=phrase_keys(EARLIER_EN))
     assert shaper.accept("You say xièxie,") == ["You say xièxie,"]

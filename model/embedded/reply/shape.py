@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable
+from difflib import SequenceMatcher
 
 from model.embedded.reply.english_words import looks_english
 from model.embedded.speak.phrase_text import SENTENCE_END
@@ -86,15 +88,41 @@ class EarlierText:
 
     def __init__(self, keys: Iterable[str]) -> None:
         self.keys = frozenset(keys)
-        self._text = " " + " | ".join(sorted(self.keys)) + " "
+        self._text = " " + " | ".join(sorted(_plain(key) for key in self.keys)) + " "
+        self._sentences = [_plain(key).split() for key in self.keys]
 
     def copies(self, key: str) -> bool:
-        """`key` (a phrase key) is long enough to count and said word for word in an earlier sentence."""
+        """`key` (a phrase key) is long enough to count and said again in an earlier sentence: word for word,
+        or with one word misspelt ("You say xíèxí" after "You say xièxie": a small model's copy drifts)."""
         if copy_size(key) < COPY_MIN_WORDS:
             return False
-        if _LATIN_WORD.search(key):
-            return f" {key} " in self._text  # whole words only
-        return key in self._text  # Chinese has no spaces between words: any stretch counts
+        plain = _plain(key)
+        if not _LATIN_WORD.search(plain):
+            return plain in self._text  # Chinese has no spaces between words: any stretch counts
+        if f" {plain} " in self._text:  # whole words only
+            return True
+        words = plain.split()
+        return any(
+            _nearly_same(words, sentence[at : at + len(words)])
+            for sentence in self._sentences
+            for at in range(len(sentence) - len(words) + 1)
+        )
+
+
+def _plain(key: str) -> str:
+    """A phrase key without accents and tone marks, so "xièxie" and "xiexie" read alike."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", key) if not unicodedata.combining(ch))
+
+
+def _nearly_same(words: list[str], other: list[str]) -> bool:
+    """The same words but at most one, and that one a near spelling of its counterpart (5+ letters)."""
+    if len(words) != len(other):
+        return False
+    differing = [(a, b) for a, b in zip(words, other, strict=True) if a != b]
+    if len(differing) != 1:
+        return False
+    a, b = differing[0]
+    return min(len(a), len(b)) >= 5 and SequenceMatcher(None, a, b).ratio() >= 0.85
 
 
 class ReplyShaper:
