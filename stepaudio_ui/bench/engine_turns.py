@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,8 +118,11 @@ class SpokenTurnDriver:
     def ended(self) -> bool:
         return self._ended
 
-    async def run(self, utterances: list[Utterance]) -> list[TurnResult]:
-        """Every utterance as one turn; raises whatever the engine raises when the session can't open."""
+    async def run(
+        self, utterances: list[Utterance], before_turn: Callable[[int], Awaitable[None]] | None = None
+    ) -> list[TurnResult]:
+        """Every utterance as one turn; raises whatever the engine raises when the session can't open.
+        `before_turn(index)` runs before each turn (e.g. to change what else loads the server)."""
         await self.open()
         results: list[TurnResult] = []
         try:
@@ -126,6 +130,9 @@ class SpokenTurnDriver:
                 if self._ended:
                     logger.warning("session %d ended: %d turn(s) not run", self._index, len(utterances) - len(results))
                     break
+                if before_turn is not None:
+                    await before_turn(len(results))
+                    self._pace.restart()  # the "microphone" starts now, not when the hook began
                 results.append(await self.turn(utterance))
         finally:
             await self.close()

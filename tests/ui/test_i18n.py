@@ -21,10 +21,13 @@ ROOT = Path(__file__).resolve().parents[2]
 UI = ROOT / "stepaudio_ui" / "ui"
 CODE = [
     *UI.glob("*.py"),
-    *(ROOT / "stepaudio_ui" / name for name in ("live/handler.py", "live/view.py", "bench/live_browser.py")),
+    *(
+        ROOT / "stepaudio_ui" / name
+        for name in ("live/handler.py", "live/opening.py", "live/view.py", "bench/live_browser.py")
+    ),
 ]
-# Calls that name a catalog key: i18n("k"), tr("k", ...), english("k"), text_in(language, "k"), _notice("k", ...).
-KEY_CALLS = "i18n|tr|english|text_in|_notice"
+# Calls that name a catalog key: i18n("k"), tr("k", ...), english("k"), text_in(language, "k"), _notice("k", ...), notice("k", ...).
+KEY_CALLS = "i18n|tr|english|text_in|_notice|notice"
 JS_PREFIXES = ("lang.", "live.mic.", "live.announce.")  # read by page scripts (i18n.js_texts)
 SAME_IN_BOTH = {"live.status.engine_error"}  # "⚠️ {error}": nothing to translate
 # Components whose text arguments the static check reads, and which arguments those are.
