@@ -11,6 +11,7 @@ from stepaudio_ui.context import AppContext
 from stepaudio_ui.studio.published_scope import listed_items
 from stepaudio_ui.studio.specs import PersonaSpec
 from stepaudio_ui.ui import file_formats, voice_preview
+from stepaudio_ui.ui.editor_tab import editor_tab
 from stepaudio_ui.ui.i18n import english, i18n, tr
 from stepaudio_ui.ui.localized_load import localize, localize_blank_table
 from stepaudio_ui.ui.page import Page
@@ -150,18 +151,9 @@ def build_form(ctx: AppContext) -> SpecForm:
 
 
 def build(page: Page) -> VersionedEditor:
-    ctx, demo, author, policy = page.ctx, page.demo, page.author, page.policy
-    editor = VersionedEditor(
-        ctx,
-        form_builder=lambda: build_form(ctx),
-        author=author,
-        exports=file_formats.persona_exports(ctx),
-        importer=file_formats.importer_for(ctx, "persona"),
-        kind="persona",
-        policy=policy,
-    )
-    editor.on_page_load(demo)
-    return editor
+    ctx = page.ctx
+    exports, importer = file_formats.persona_exports(ctx), file_formats.importer_for(ctx, "persona")
+    return editor_tab(page, "persona", lambda: build_form(ctx), exports, importer)
 
 
 def voice_picker(editor: VersionedEditor) -> gr.components.Component:

@@ -7,6 +7,7 @@ import gradio as gr
 from stepaudio_ui.context import AppContext
 from stepaudio_ui.studio.specs import SceneSpec
 from stepaudio_ui.ui import file_formats
+from stepaudio_ui.ui.editor_tab import editor_tab
 from stepaudio_ui.ui.i18n import english, i18n, tr
 from stepaudio_ui.ui.localized_load import localize
 from stepaudio_ui.ui.page import Page
@@ -70,15 +71,6 @@ def build_form(_ctx: AppContext) -> SpecForm:
 
 
 def build(page: Page) -> VersionedEditor:
-    ctx, demo, author, policy = page.ctx, page.demo, page.author, page.policy
-    editor = VersionedEditor(
-        ctx,
-        form_builder=lambda: build_form(ctx),
-        author=author,
-        exports=file_formats.scene_exports(ctx),
-        importer=file_formats.importer_for(ctx, "scene"),
-        kind="scene",
-        policy=policy,
-    )
-    editor.on_page_load(demo)
-    return editor
+    ctx = page.ctx
+    exports, importer = file_formats.scene_exports(ctx), file_formats.importer_for(ctx, "scene")
+    return editor_tab(page, "scene", lambda: build_form(ctx), exports, importer)
