@@ -149,9 +149,15 @@ def test_speaking_over_the_persona_stops_its_audio(live_page: Any, live_app: Any
     heard = live.wait_for_remote_audio(started, timeout_s=REPLY_TIMEOUT_S)
     assert heard is not None, "no greeting audio reached the browser"
     time.sleep(0.5)
-    assert live.wait_until_playing(timeout_s=30), "the greeting stopped before it could be interrupted"
-    said = live.say("interrupt")
-    assert live.playing_at(said["start"]), "the persona was not audible when the user started speaking"
+    # On a busy machine a reply can pause between two phrases just as the user starts: that is no barge-in.
+    # Then the words said are a turn of their own, its reply is the next chance to talk over the persona.
+    for _attempt in range(3):
+        assert live.wait_until_playing(timeout_s=60), "the persona stopped before it could be interrupted"
+        said = live.say("interrupt")
+        if live.playing_at(said["start"]):
+            break
+    else:
+        raise AssertionError("the persona was never audible when the user started speaking (3 tries)")
     quiet_at = wait_until_quiet(live, said["start"], quiet_ms=600, timeout_s=15)
     stop_ms = max(0.0, quiet_at - said["start"])
     origin = live.page.evaluate("performance.timeOrigin")
