@@ -177,7 +177,7 @@ class EmbeddedSession:
 
     @property
     def _detection(self) -> TurnDetection:
-        return listening_settings(self._config)[0]
+        return listening_settings(self._config).detection
 
     def _update(self, event: SessionUpdate) -> None:
         config, problem = apply_update(self._config, event, self._shared.voice_ids())
@@ -194,7 +194,7 @@ class EmbeddedSession:
     # ------------------------------------------------------------------ audio turns
 
     async def _append(self, event: InputAudioBufferAppend) -> None:
-        samples = check_audio_append(event.audio, listening_settings(self._config)[1], event.event_id)
+        samples = check_audio_append(event.audio, listening_settings(self._config).input_rate, event.event_id)
         if isinstance(samples, ErrorEvent):
             self._emit(samples)
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from model.events import DEFAULT_SAMPLE_RATE, ErrorEvent, SessionConfig, SessionUpdate, TurnDetection, error_event
 
 
@@ -77,7 +79,17 @@ def apply_update(
     return merge_config(current, update.model_copy(update={"brain": None})), refused
 
 
-def listening_settings(config: SessionConfig) -> tuple[TurnDetection, int, str]:
-    """What the session's listening side runs with: turn detection, the client's sample rate, ASR language."""
+class ListeningSettings(NamedTuple):
+    """What the session's listening side runs with."""
+
+    detection: TurnDetection
+    input_rate: int  # the client's sample rate
+    asr_language: str  # "en", "zh" or "auto"
+
+
+def listening_settings(config: SessionConfig) -> ListeningSettings:
+    """Turn detection, the client's sample rate and the ASR language, from the session config."""
     language = config.language if config.language in ("en", "zh") else "auto"
-    return config.turn_detection or TurnDetection(), config.input_sample_rate or DEFAULT_SAMPLE_RATE, language
+    return ListeningSettings(
+        config.turn_detection or TurnDetection(), config.input_sample_rate or DEFAULT_SAMPLE_RATE, language
+    )
