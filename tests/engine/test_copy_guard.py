@@ -7,18 +7,31 @@ replies of one long conversation); the shaper spots the copy and the writer asks
 from __future__ import annotations
 
 import asyncio
+import json
 
 from model.embedded.models import EmbeddedModels
+from model.embedded.reply.history import ConversationHistory
 from model.embedded.reply.llm import ChatMessage
 from model.embedded.reply.persona_prompt import with_few_shot
-from model.embedded.reply.plan import AVOID_REPEATS_DRY, avoid_repeats_options, plan_reply, retry_plan
+from model.embedded.reply.plan import (
+    AVOID_REPEATS_DRY,
+    avoid_repeats_options,
+    plan_reply,
+    retry_plan,
+    without_copied_replies,
+)
+from model.embedded.reply.prompts import SessionPrompts
 from model.embedded.reply.shape import EarlierText, ReplyShaper, phrase_key, phrase_keys
 from model.embedded.reply.write import ReplyStats
 from model.embedded.shared import SharedModels
 from model.embedded.speak.phrase_text import join_phrases
 from model.events import SessionConfig
+from stepaudio_ui.package_data import packaged_folder
+from stepaudio_ui.studio.compose import compose_session
+from stepaudio_ui.studio.specs import PersonaSpec, SceneSpec
 from tests.engine.conftest import start_writer
 
+SEED_DIR = packaged_folder("seeds")
 EARLIER_EN = ["You say xièxie, 谢谢. It means thank you."]
 # Said twice already: asked a third time, the 0.5B (greedy) opens its reply with it word for word.
 EARLIER_ZH = "请先换一根充电线试试，如果问题仍然存在，请联系我们。"
@@ -120,3 +133,54 @@ async def test_a_reply_that_copies_an_earlier_one_is_asked_again_on_the_real_mod
     assert not earlier.copies(phrase_key(guarded[0])), guarded
     reply = join_phrases(guarded)
     assert reply != join_phrases(unguarded) and any("\u4e00" <= char <= "\u9fff" for char in reply), reply
+
+
+# Lin's check script, as a check run saw it: her third answer opened with her first ("You say xièxie"), and asked
+# again with that reply still in the prompt, she said it once more (0 of 6 replays named "meet you"; 8 of 10 do
+# with the copied reply left out of the prompt asked again).
+LIN_THANKS = "You say xièxie, 谢谢。 Try it: xièxie!"
+LIN_CALL = [
+    ("user", "How do I say thank you in Chinese?"),
+    ("assistant", LIN_THANKS),
+    ("user", "Can we practise some English words?"),
+    ("assistant", "Sure, I can help you practice some English words. What would you like to practice?"),
+    ("user", "这个英文怎么说：我很高兴认识你。"),
+]
+
+
+def test_asked_again_without_the_copied_reply_but_with_the_example_lines() -> None:
+    config = SessionConfig(
+        instructions="You are Lin, a language tutor.",
+        examples=[{"user": "How do I say thank you in Chinese?", "assistant": "You say xièxie, 谢谢. Try it: xièxie!"}],
+    )
+    plan = plan_reply(config, user_text=LIN_CALL[-1][1], user_language="zh", llm_writes_chinese=True, default_voice="v")
+    turns = [ChatMessage(role, text) for role, text in LIN_CALL]
+    messages = with_few_shot([ChatMessage("system", plan.system_prompt), *turns], list(plan.few_shot))
+    kept = without_copied_replies(messages, plan, phrase_key("You say xièxie,"))
+    assert ChatMessage("assistant", LIN_THANKS) not in kept
+    assert kept == [message for message in messages if message != ChatMessage("assistant", LIN_THANKS)]
+    assert kept[:3] == messages[:3]  # the system prompt and the example turns stay, though the example matches too
+
+
+async def test_a_copy_asked_again_without_the_reply_it_copied_answers_what_was_asked(
+    embedded_models: EmbeddedModels,
+) -> None:
+    persona = json.loads((SEED_DIR / "personas" / "lin-tutor.json").read_text(encoding="utf-8"))["versions"][-1]
+    scene = json.loads((SEED_DIR / "scenes" / "quiet-library.json").read_text(encoding="utf-8"))["versions"][-1]
+    config = compose_session(PersonaSpec.model_validate(persona["spec"]), SceneSpec.model_validate(scene["spec"]))
+    config = config.model_copy(update={"greeting": None, "temperature": 0.0})  # greedy: the same reply every run
+    shared = SharedModels(embedded_models, llm_writes_chinese=True, copy_guard=True)
+    history = ConversationHistory(shared.count_tokens, shared.context_tokens)
+    for role, text in LIN_CALL:
+        history.add(role, text)
+    prompts = SessionPrompts(shared, history)
+    plan = prompts.plan(config, user_text=LIN_CALL[-1][1], user_language=None)
+    stats = ReplyStats()
+    thread, phrases = await start_writer("resp_lin", shared, plan, prompts.messages(plan), stats)
+    texts: list[str] = []
+    while (text := await asyncio.wait_for(phrases.get(), 120)) is not None:
+        texts.append(text)
+        stats.units_started = stats.units_handed
+    thread.join(10)
+    assert stats.copies_asked_again == 1  # greedy, the first pass opens with "You say xièxie" again
+    assert "meet you" in join_phrases(texts).lower(), texts

@@ -30,7 +30,7 @@ from model.embedded.reply.persona_prompt import (
     system_prompt,
     with_chinese_hint,
 )
-from model.embedded.reply.shape import phrase_keys
+from model.embedded.reply.shape import EarlierText, phrase_keys
 from model.embedded.speak.phrase_text import SENTENCE_END
 from model.embedded.speak.phrases import detect_language
 from model.events import SessionConfig
@@ -206,6 +206,22 @@ def english_retry_options(options: GenerationOptions) -> GenerationOptions:
 def avoid_repeats_options(options: GenerationOptions) -> GenerationOptions:
     """Sampling for a reply asked again because it opened with a copy of an earlier reply."""
     return dataclasses.replace(options, dry_multiplier=AVOID_REPEATS_DRY)
+
+
+def without_copied_replies(messages: Sequence[ChatMessage], plan: ReplyPlan, copied_key: str) -> list[ChatMessage]:
+    """The prompt less the earlier replies a first pass copied (`copied_key`), for asking again.
+
+    A model that copied a reply once copies it again while it can see it: Lin, asked in Chinese how to say
+    "nice to meet you", opened with her reply about "thank you", and asked again under DRY sampling with that
+    reply in the prompt she said it once more (0 of 6 replays of her check script named "meet you"; 8 of 10 do
+    with it left out). The system prompt and the persona's example turns stay."""
+    fixed = 1 + len(plan.few_shot) if messages and messages[0].role == "system" else 0
+    kept = list(messages[:fixed])
+    for message in messages[fixed:]:
+        if message.role == "assistant" and EarlierText(phrase_keys([message.content])).copies(copied_key):
+            continue
+        kept.append(message)
+    return kept
 
 
 def retry_plan(plan: ReplyPlan, messages: Sequence[ChatMessage]) -> tuple[list[ChatMessage], GenerationOptions]:

@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from model.embedded.reply.llm import ChatMessage, GenerationOptions
-from model.embedded.reply.plan import ENGLISH_ONLY_APOLOGY, ReplyPlan, avoid_repeats_options, finished_part, retry_plan
+from model.embedded.reply.plan import (
+    ENGLISH_ONLY_APOLOGY,
+    ReplyPlan,
+    avoid_repeats_options,
+    finished_part,
+    retry_plan,
+    without_copied_replies,
+)
 from model.embedded.reply.shape import ReplyShaper
 from model.embedded.speak.phrases import PhraseSplitter, speech_units
 from model.events import TurnTimings, now_ms
@@ -111,6 +118,8 @@ class ReplyWriter:
                 # asked again with sampling that keeps off what the prompt already says.
                 logger.info("response %s: the reply copied an earlier one; asking again", self.response_id)
                 self.stats.copies_asked_again += 1
+                if shaper.copied_key:  # and without the reply it copied: a model copies what it can see
+                    messages = without_copied_replies(messages, self.plan, shaper.copied_key)
                 shaper.avoid_copies_again()
                 self._go_on()
                 handed = self._stream_phrases(messages, avoid_repeats_options(self.plan.options), shaper, loop, out)
