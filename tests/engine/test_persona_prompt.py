@@ -91,3 +91,25 @@ def test_the_last_try_after_a_dropped_refusal_is_not_silenced() -> None:
         "I'm sorry,",
         "but I can't assist with that request.",
     ]
+
+
+def test_a_chinese_stock_refusal_ends_the_pass_and_nothing_after_it_is_spoken() -> None:
+    """小星 answered "我的手机充不进电。" with "抱歉，我无法帮助您。如果您有其他问题，请随时告诉我。" in a check
+    run: neither part answers, so the pass ends and the writer asks again (it has nothing to speak)."""
+    from model.embedded.reply.shape import ReplyShaper
+
+    shaper = ReplyShaper(3)
+    assert shaper.accept("抱歉，") == [] and shaper.accept("我无法帮助您。") == []
+    assert shaper.finished and shaper.accept("如果您有其他问题，") == [] and shaper.release() == []
+    whole = ReplyShaper(3)
+    assert whole.accept("对不起，我不能帮你处理这个问题。") == [] and whole.finished
+    declined = "开车的时候我不能帮您查这个，我们先停好车吧。"
+    assert ReplyShaper(3).accept(declined) == [declined]
+
+
+def test_an_english_refusal_that_opens_a_reply_ends_the_pass() -> None:
+    from model.embedded.reply.shape import ReplyShaper
+
+    shaper = ReplyShaper(3)
+    assert shaper.accept("I'm sorry, but I can't assist with that.") == [] and shaper.finished
+    assert shaper.accept("If you have other questions, let me know.") == []

@@ -41,9 +41,22 @@ _STOCK_REFUSAL = re.compile(
     r"(?:assist|help) (?:you )?with (?:that|this)(?: request)?[.!]?$",
     re.IGNORECASE,
 )
+# Its Chinese form: 小星's caller, told "我的手机充不进电。", heard "抱歉，我无法帮助您。" in 1 of 3 check runs.
+_STOCK_REFUSAL_ZH = re.compile(
+    r"^(?:(?:很|非常|真)?(?:抱歉|对不起)[，,]?\s*)?(?:但(?:是)?)?我(?:无法|不能|没办法)(?:帮助|帮|协助)(?:您|你)"
+    r"(?:处理|解决)?(?:这个|此)?(?:问题|请求)?[。！!.]?$"
+)
 # The first phrase is cut at its first comma, so the refusal arrives as "I'm sorry," + "but I can't assist
 # with that.": the apology is held until the next phrase shows whether a refusal follows it.
-_APOLOGY_OPENER = re.compile(r"^(?:i'?m |i am )?(?:so |very )?sorry,?$", re.IGNORECASE)
+_APOLOGY_OPENER = re.compile(
+    r"^(?:(?:i'?m |i am )?(?:so |very )?sorry|(?:很|非常|真)?(?:抱歉|对不起)),?，?$", re.IGNORECASE
+)
+
+
+def is_stock_refusal(text: str) -> bool:
+    return bool(_STOCK_REFUSAL.match(text) or _STOCK_REFUSAL_ZH.match(text))
+
+
 # The framing `adapt_prompt` puts around a Chinese turn, echoed back by a tiny model: "(The user said this
 # in Chinese:" was the whole spoken reply to 2 of 4 Chinese questions in one bench run.
 _FRAMING_ECHO = re.compile(r"\bthe user (?:said|says|wrote|asked|spoke)\b|\breply in simple english\b", re.IGNORECASE)
@@ -151,6 +164,7 @@ class ReplyShaper:
         self._drop_refusals = True  # a bare stock refusal is not spoken (but on the last try, see `last_try`)
         self.finished = False  # True once the reply must stop (limit reached, a loop seen, or `copied`)
         self.copied = False  # the first phrase copied an earlier reply: this pass is over, ask again
+        self.copied_key: str | None = None  # the phrase key of that copy (which earlier reply it came from)
 
     def avoid_copies_again(self) -> None:
         """For a second pass after `copied`: a copy is now dropped rather than ending the pass."""
@@ -176,11 +190,12 @@ class ReplyShaper:
         """The phrases to speak now (none, this one, or a held one with it). Sets `finished` when nothing
         more should follow."""
         held, self._held = self._held, None
+        if held is not None and self._drop_refusals and is_stock_refusal(f"{held} {clean_phrase(phrase)}"):
+            logger.info("dropped a stock refusal: %r", f"{held} {phrase}")
+            self.finished = True  # what follows an opening refusal is no answer either: ask again
+            return []
         text = self._check(phrase)
         if held is not None:
-            if text is not None and self._drop_refusals and _STOCK_REFUSAL.match(f"{held} {text}"):
-                logger.info("dropped a stock refusal: %r", f"{held} {text}")
-                return []
             return [held] if text is None else [held, text]
         return [] if text is None else [text]
 
@@ -202,8 +217,11 @@ class ReplyShaper:
             text = re.sub(r"\s+", " ", _CJK_NOISE.sub(" ", text)).strip()
             if not _SPEAKABLE.search(text):
                 return None
-        if self._drop_refusals and _STOCK_REFUSAL.match(text):
+        if self._drop_refusals and is_stock_refusal(text):
             logger.info("dropped a stock refusal: %r", text)
+            # What follows an opening refusal ("如果您有其他问题，请随时告诉我。") is no answer either: the pass
+            # ends, and with nothing spoken the writer asks again.
+            self.finished = self.finished or not self._accepted
             return None
         if self._english_only and _FRAMING_ECHO.search(text):  # the framing is only used for such models
             # Our own instructions to the model, not the persona's words; the rest of the sentence (the
@@ -227,6 +245,7 @@ class ReplyShaper:
             if self._reask_on_copy and not self._accepted:
                 logger.info("the reply opens with a copy of an earlier one: %r", text[:60])
                 self.copied = self.finished = True
+                self.copied_key = key
                 return None
             logger.info("dropped a phrase copied from an earlier reply: %r", text[:60])
             self._in_dropped_sentence = self._copy_guard and not SENTENCE_END.search(text)
