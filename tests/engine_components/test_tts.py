@@ -110,3 +110,37 @@ def test_catalogue_has_packaged_voices_and_blends_with_provenance() -> None:
     assert voice_info("blend_warm").name == "Warm blend"
     with pytest.raises(ValueError, match="jf_alpha, jf_gongitsune"):
         voice_info("nobody")
+
+
+def _silent_edges_s(audio: np.ndarray, rate: int) -> tuple[float, float]:
+    """Seconds of silence (10 ms windows under the engine's silence level) before and after the speech."""
+    from model.audio import SILENCE_RMS
+
+    window = rate // 100
+    count = audio.size // window
+    rms = np.sqrt(np.mean(np.square(audio[: count * window].reshape(count, window)), axis=1))
+    sounding = np.flatnonzero(rms > SILENCE_RMS)
+    return sounding[0] * window / rate, (count - 1 - sounding[-1]) * window / rate
+
+
+@pytest.mark.parametrize(
+    ("text", "language"), [("I can practice some English words.", "en"), ("您好，请先检查充电器。", "zh")]
+)
+def test_a_phrase_comes_without_long_edge_silence_and_with_all_its_speech(
+    embedded_models: EmbeddedModels, text: str, language: str
+) -> None:
+    """Gongitsune's phrases came with ~0.25 s of silence before and ~0.45 s after: spoken one after another,
+    every comma became a long pause. The speech itself is untouched."""
+    from model.audio import trim_edge_silence
+    from model.embedded.speak.voice_router import KEEP_LEAD_S, KEEP_TAIL_S
+
+    tts = embedded_models.tts
+    raw = tts.kokoro.synthesize(text, voice="jf_gongitsune", speed=0.9, language=language)
+    spoken = tts.synthesize(text, voice="jf_gongitsune", speed=0.9, language=language)
+    raw_lead, raw_tail = _silent_edges_s(raw, tts.sample_rate)
+    lead, tail = _silent_edges_s(spoken, tts.sample_rate)
+    assert raw_lead + raw_tail > KEEP_LEAD_S + KEEP_TAIL_S + 0.2  # the padding this removes
+    assert lead <= KEEP_LEAD_S + 0.01 and tail <= KEEP_TAIL_S + 0.01
+    speech = trim_edge_silence(raw, tts.sample_rate)
+    assert spoken.size - speech.size <= (KEEP_LEAD_S + KEEP_TAIL_S) * tts.sample_rate + 1
+    assert np.array_equal(trim_edge_silence(spoken, tts.sample_rate), speech)

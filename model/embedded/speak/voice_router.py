@@ -12,11 +12,18 @@ import logging
 import numpy as np
 import onnxruntime as ort
 
+from model.audio import trim_edge_silence
 from model.embedded.speak.kokoro import SAMPLE_RATE, KokoroTts
 from model.embedded.speak.piper import PiperTts
 from model.embedded.speak.voices import DEFAULT_VOICE_ID, FAST_VOICE_ID
 
 logger = logging.getLogger(__name__)
+
+# Silence kept at a phrase's edges. Kokoro pads some voices far more than others (Gongitsune ~0.25 s before and
+# ~0.45 s after every phrase, Alpha ~0.04 and ~0.08): phrases are spoken one after another, so that padding
+# was heard as a pause at every comma, and Lin spoke 40% under her scene's pace. Kept: about Alpha's.
+KEEP_LEAD_S = 0.05
+KEEP_TAIL_S = 0.15
 
 
 class VoiceRouter:
@@ -31,6 +38,12 @@ class VoiceRouter:
 
     def synthesize(
         self, text: str, *, voice: str, speed: float, language: str, run_options: ort.RunOptions | None = None
+    ) -> np.ndarray:
+        audio = self._synthesize(text, voice=voice, speed=speed, language=language, run_options=run_options)
+        return trim_edge_silence(audio, self.sample_rate, keep_lead_s=KEEP_LEAD_S, keep_tail_s=KEEP_TAIL_S)
+
+    def _synthesize(
+        self, text: str, *, voice: str, speed: float, language: str, run_options: ort.RunOptions | None
     ) -> np.ndarray:
         if voice == FAST_VOICE_ID:
             if language == "en":
