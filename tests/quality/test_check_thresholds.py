@@ -109,5 +109,24 @@ def test_a_sensible_reply_passes_and_nonsense_fails(slug: str, embedder: Sentenc
         assert _failed(nonsense, slug, turn, embedder), f"turn {turn + 1}: nonsense passed: {nonsense!r}"
 
 
+# Sensible replies the default brain gave in check runs that a check failed: each names what was asked in its
+# own words. (persona, scripted turn, reply)
+OBSERVED_SENSIBLE = [
+    (
+        "sam-support",
+        0,
+        "I'm sorry to hear that you're experiencing connectivity issues. Can you please provide more details about "
+        "what happened before the problem started?",
+    ),
+]
+
+
+@pytest.mark.parametrize(("slug", "turn", "reply"), OBSERVED_SENSIBLE)
+def test_a_sensible_reply_seen_in_a_check_run_passes(
+    slug: str, turn: int, reply: str, embedder: SentenceEmbedder
+) -> None:
+    assert _failed(reply, slug, turn, embedder) == []
+
+
 def test_every_seed_persona_has_a_check_script_covered_here() -> None:
     assert sorted(SAMPLES) == sorted(path.stem for path in (SEED_DIR / "checks").glob("*.json"))
