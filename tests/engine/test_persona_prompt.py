@@ -113,3 +113,16 @@ def test_an_english_refusal_that_opens_a_reply_ends_the_pass() -> None:
     shaper = ReplyShaper(3)
     assert shaper.accept("I'm sorry, but I can't assist with that.") == [] and shaper.finished
     assert shaper.accept("If you have other questions, let me know.") == []
+
+
+def test_a_bare_list_number_is_not_spoken_and_ends_no_sentence() -> None:
+    """Lin's "Sure! Here are a few examples: 1." ended on the "1.": it counted as her second sentence of two."""
+    from model.embedded.reply.shape import ReplyShaper
+
+    shaper = ReplyShaper(2)
+    assert shaper.accept("Sure!") == ["Sure!"] and shaper.accept("Here are a few examples:") == [
+        "Here are a few examples:"
+    ]
+    assert shaper.accept("1.") == [] and not shaper.finished
+    assert shaper.accept("Apple, banana and window.") == ["Apple, banana and window."] and shaper.finished
+    assert ReplyShaper(2).accept("It opened in 2019.") == ["It opened in 2019."]

@@ -26,7 +26,9 @@ logger = logging.getLogger(__name__)
 _ROLE_PREFIX = re.compile(r"^\s*(assistant|ai|bot|system)\s*:\s*", re.IGNORECASE)
 _MARKUP = re.compile(r"[*_#`~|<>\[\]{}]+")
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]+")
-_LIST_MARK = re.compile(r"^\s*(?:[-•]|\d+[.)])\s+")
+# A list mark before an item, or a phrase that is only one ("1."): Lin's "Sure! Here are a few examples: 1."
+# ended there, the "1." counted as her second and last sentence.
+_LIST_MARK = re.compile(r"^\s*(?:(?:[-•]|\d+[.)])\s+|\d{1,2}[.)]\s*$)")
 _SPEAKABLE = re.compile(r"[A-Za-z0-9\u4e00-\u9fff]")
 # CJK scripts and full-width forms. An English-only model writes them only as noise copied from a Chinese
 # prompt ("英文：" / "語法：" labels before its English answer), which an English voice reads as garble.
