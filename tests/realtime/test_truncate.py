@@ -1,22 +1,33 @@
 """`conversation.item.truncate` over a real /v1/realtime WebSocket with the real embedded engine: a client
-that played part of a reply says so and gets `conversation.item.truncated` (the engine's history then holds
-only the heard phrases: tests/engine/test_truncation.py looks inside); a bad truncate gets an `error` that
-names the field, as OpenAI's API answers it, and the session goes on. Wire sessions stay paced."""
+that played part of a reply says so and gets `conversation.item.truncated`, and the server's session holds
+only the heard phrases from then on (tests/engine/test_truncation.py cuts inside a reply); a bad truncate gets
+an `error` that names the field, as OpenAI's API answers it, and the session goes on. Wire sessions stay paced."""
 
 from __future__ import annotations
 
 import base64
+import gc
 import json
 from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
 
+from model.embedded.session import EmbeddedSession
 from tests.realtime.conftest import RunningServer, next_event
 
 pytestmark = pytest.mark.models
 
 CHUNK_BYTES = 24_000 * 2 // 10  # one paced delta: 100 ms of 24 kHz pcm16
+QUESTION = "Say hello in one short sentence."
+
+
+def _server_history() -> list[tuple[str, str]]:
+    """The conversation the server's session holds (found in this process: the server runs in a thread here)."""
+    (session,) = [
+        o for o in gc.get_objects() if isinstance(o, EmbeddedSession) and any(QUESTION in m.content for m in o.history)
+    ]
+    return [(m.role, m.content) for m in session.history]
 
 
 async def _reply(ws: Any, text: str) -> tuple[str, int]:
@@ -39,12 +50,14 @@ async def test_truncate_is_acknowledged_and_bad_ones_get_errors_naming_the_field
 ) -> None:
     async with connect(realtime_server.url) as ws:
         await next_event(ws, "session.created")
-        item_id, audio_ms = await _reply(ws, "Say hello in one short sentence.")
+        item_id, audio_ms = await _reply(ws, QUESTION)
+        assert [role for role, _ in _server_history()] == ["user", "assistant"]
 
         await ws.send(json.dumps({"type": "conversation.item.truncate", "item_id": item_id, "audio_end_ms": 0}))
         truncated = await next_event(ws)
         assert truncated["type"] == "conversation.item.truncated", truncated
         assert (truncated["item_id"], truncated["content_index"], truncated["audio_end_ms"]) == (item_id, 0, 0)
+        assert _server_history() == [("user", QUESTION)]  # nothing was heard: the reply left the conversation
 
         bad = [
             ({"item_id": "item_nope", "audio_end_ms": 0}, "item_not_found", "item_id"),
@@ -59,5 +72,7 @@ async def test_truncate_is_acknowledged_and_bad_ones_get_errors_naming_the_field
             assert (error["error"]["code"], error["error"]["param"]) == (code, param), error
             assert param in error["error"]["message"], error
 
-        # The conversation goes on.
+        # The conversation goes on, from what was heard.
         await _reply(ws, "And goodbye, in one short sentence.")
+        history = _server_history()
+        assert [role for role, _ in history] == ["user", "assistant"] and "goodbye" in history[0][1], history
