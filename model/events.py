@@ -101,6 +101,15 @@ class ResponseCancel(_Event):
     response_id: str | None = None
 
 
+class ConversationItemTruncate(_Event):
+    """The listener heard `audio_end_ms` of an assistant item's audio: the rest leaves the conversation."""
+
+    type: Literal["conversation.item.truncate"] = "conversation.item.truncate"
+    item_id: str = Field(max_length=200)
+    content_index: int = Field(0, ge=0)
+    audio_end_ms: int = Field(ge=0)
+
+
 ClientEvent = Annotated[
     SessionUpdate
     | InputAudioBufferAppend
@@ -108,7 +117,8 @@ ClientEvent = Annotated[
     | InputAudioBufferCommit
     | ConversationItemCreate
     | ResponseCreate
-    | ResponseCancel,
+    | ResponseCancel
+    | ConversationItemTruncate,
     Field(discriminator="type"),
 ]
 CLIENT_EVENT_ADAPTER: TypeAdapter[ClientEvent] = TypeAdapter(ClientEvent)
@@ -160,6 +170,13 @@ class ConversationItemCreated(_Event):
     item: ConversationItem
 
 
+class ConversationItemTruncated(_Event):
+    type: Literal["conversation.item.truncated"] = "conversation.item.truncated"
+    item_id: str
+    content_index: int = 0
+    audio_end_ms: int
+
+
 class ResponseCreated(_Event):
     type: Literal["response.created"] = "response.created"
     response: ResponseInfo
@@ -209,6 +226,7 @@ ServerEvent = Annotated[
     | InputAudioBufferCommitted
     | InputTranscriptionCompleted
     | ConversationItemCreated
+    | ConversationItemTruncated
     | ResponseCreated
     | ResponseAudioDelta
     | ResponseAudioDone

@@ -2,11 +2,15 @@
 
 Two directions, each traced with `sys.setprofile` on the event loop's thread:
 - microphone: one 20 ms 48 kHz browser frame through `LiveHandler.receive` into the embedded session;
-- reply: one audio delta of a spoken greeting, from the engine's emitter through the session's event
-  queue to `LiveHandler._on_event` and the next frame `LiveHandler.emit` hands to WebRTC.
+- reply: one audio delta of a spoken greeting (one phrase: the session is opened unpaced, as the Live
+  bridge opens it), from the engine's emitter through the session's event queue to
+  `LiveHandler._on_event` and the next frame `LiveHandler.emit` hands to WebRTC (which releases the
+  phrase's words to the page).
 
 Prints, per direction, how many repo files ran and how many distinct cross-file edges (caller file ->
-callee file, the caller being the nearest repo frame up the stack) were taken. Loads the real models.
+callee file, the caller being the nearest repo frame up the stack) were taken. The synthesis of the next
+phrase, which runs on the same loop meanwhile, makes audio rather than carrying a frame: it is left out.
+Loads the real models.
 
     PYTHONPATH=$PWD HF_HUB_OFFLINE=1 python scripts/frame_path.py
 """
@@ -25,7 +29,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 OWN = ("model/", "stepaudio_ui/")
 logger = logging.getLogger("frame_path")
-SKIPPED_DELTAS = 8  # 0.8 s of 100 ms deltas: past the 0.4 s the engine sends ahead
+SKIPPED_DELTAS = 1  # the first phrase: the next one is made while we wait
+NOT_ON_THE_PATH = frozenset({"_synthesize_all"})  # ResponseRun's synthesis stage (see the docstring)
 
 
 def _own(filename: str) -> str | None:
@@ -34,6 +39,14 @@ def _own(filename: str) -> str | None:
     except ValueError:
         return None
     return relative if relative.startswith(OWN) else None
+
+
+def _in_stage(frame: FrameType | None, names: frozenset[str]) -> bool:
+    while frame is not None:
+        if frame.f_code.co_name in names:
+            return True
+        frame = frame.f_back
+    return False
 
 
 class PathTrace:
@@ -47,7 +60,7 @@ class PathTrace:
         if event != "call":
             return
         callee = _own(frame.f_code.co_filename)
-        if callee is None:
+        if callee is None or _in_stage(frame, NOT_ON_THE_PATH):
             return
         self.files.add(callee)
         caller_frame = frame.f_back
@@ -70,33 +83,36 @@ async def measure() -> tuple[PathTrace, PathTrace]:
     from stepaudio_ui.live.pacing import OUTPUT_RATE
     from stepaudio_ui.live.registry import LiveRegistry
 
-    engine = EmbeddedEngine(pace_audio=True)  # paced: the traced delta is made while we wait
+    engine = EmbeddedEngine()
     config = SessionConfig(
-        input_sample_rate=INPUT_RATE, output_sample_rate=OUTPUT_RATE, greeting="Hello there, nice to meet you."
+        input_sample_rate=INPUT_RATE,
+        output_sample_rate=OUTPUT_RATE,
+        greeting="Hello there, nice to meet you. I am glad you came by today. Ask me anything you like.",
     )
-    session = await engine.open_session(config)
+    session = await engine.open_session(config, paced=False)  # as stepaudio_ui/live/opening.py opens it
     handler = LiveHandler(ctx=None, registry=LiveRegistry())  # type: ignore[arg-type]  # receive/emit need no app
     handler.session = session
+    handler.playout.client_paced = True
     events = session.events()
 
-    # Reply: the deltas sent ahead of real time (PLAYBACK_LEAD_MS) pass untraced; the next one is made
-    # by the engine's emitter while we wait, and is traced from there to the frame emit() returns.
+    # Reply: the first phrase's delta passes untraced; the next one is made by the engine while we wait,
+    # and is traced from the emitter to the frame emit() returns.
     seen = 0
     async for event in events:
-        if event.type == "response.created":
+        if event.type in ("response.created", "response.audio_transcript.delta"):
             await handler._on_event(event)
         if isinstance(event, ResponseAudioDelta):
             await handler._on_event(event)
             seen += 1
             if seen == SKIPPED_DELTAS:
                 break
-    handler.reply.clear()
+    handler.playout.clear()
     reply = PathTrace()
     sys.setprofile(reply)
     try:
         async for event in events:
+            await handler._on_event(event)  # its transcript delta, then its audio
             if isinstance(event, ResponseAudioDelta):
-                await handler._on_event(event)
                 break
         frame = await handler.emit()
     finally:

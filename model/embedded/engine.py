@@ -86,7 +86,12 @@ def shared_models(models: EmbeddedModels, options: EmbeddedOptions) -> SharedMod
 
 
 class EmbeddedEngine:
-    """Implements `model.protocol.Engine`. Pass `models` to reuse ones already loaded (tests, bench)."""
+    """Implements `model.protocol.Engine`. Pass `models` to reuse ones already loaded (tests, bench).
+
+    `pace_audio` is whether its sessions pace reply audio at real time unless `open_session` says otherwise:
+    paced, a session sends 100 ms deltas as a listener plays them (wire clients); unpaced, each phrase as one
+    delta as soon as it is made, for a client that paces playout itself and truncates what was not heard.
+    """
 
     name = "embedded"
 
@@ -214,10 +219,12 @@ class EmbeddedEngine:
             self._by_brain.setdefault(brain_id, shared_models(models, self.options))
         return self._by_brain[brain_id]
 
-    async def open_session(self, config: SessionConfig) -> EmbeddedSession:
+    async def open_session(self, config: SessionConfig, *, paced: bool | None = None) -> EmbeddedSession:
+        """`paced=False`: the caller plays the audio out at real time itself (the Live bridge) and tells the
+        session what was heard with `conversation.item.truncate`; None: the engine's `pace_audio`."""
         brain_id = self.resolve_brain(config.brain)
         shared = await self._shared_for(brain_id)
         config = config.model_copy(update={"brain": brain_id})
-        session = EmbeddedSession(shared, config, pace_audio=self._pace_audio)
+        session = EmbeddedSession(shared, config, pace_audio=self._pace_audio if paced is None else paced)
         await session.start()
         return session

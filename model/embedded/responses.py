@@ -19,8 +19,10 @@ from model.embedded.reply.plan import ReplyPlan
 from model.embedded.reply.prompts import SessionPrompts
 from model.embedded.shared import SharedModels
 from model.embedded.spoken_response import ResponseRun
+from model.embedded.truncation import AssistantItems
 from model.events import (
     DEFAULT_SAMPLE_RATE,
+    ConversationItemTruncate,
     ResponseCreated,
     ResponseInfo,
     ServerEvent,
@@ -56,6 +58,7 @@ class SessionResponses:
         self._on_item = on_item  # a response's item is the newest in the conversation
         self._pace_audio = pace_audio
         self._early = EarlyReplies()
+        self._items = AssistantItems(history, on_revised=lambda: self._prompts.warm_next(self._config()))
         self.active: ResponseRun | None = None
         self.unanswered_user_turn = False  # a user turn was added that no response has started on
         self.closed = False
@@ -125,6 +128,10 @@ class SessionResponses:
         if self.active is not None:
             await self.active.cancel()
 
+    def truncate(self, event: ConversationItemTruncate) -> None:
+        """The client heard only `audio_end_ms` of an assistant item: the history keeps what was heard."""
+        self._emit(self._items.truncate(event))
+
     # ------------------------------------------------------------------ early replies
 
     def start_early(self, pending: Pending) -> None:
@@ -173,6 +180,7 @@ class SessionResponses:
         self.unanswered_user_turn = False
         self._emit(ResponseCreated(response=ResponseInfo(id=run.response_id, timings=run.timings)))
         self.active = run
+        self._items.announced(run)
         self._on_item(run.item_id)
 
     def _new_run(
@@ -184,9 +192,10 @@ class SessionResponses:
         fixed_text: str | None = None,
         held: bool = False,
     ) -> ResponseRun:
+        item_id = new_id("item")
         return ResponseRun(
             response_id=new_id("resp"),
-            item_id=new_id("item"),
+            item_id=item_id,
             shared=self._shared,
             plan=plan,
             messages=messages,
@@ -195,14 +204,14 @@ class SessionResponses:
             output_rate=self._config().output_sample_rate or DEFAULT_SAMPLE_RATE,
             pace=self._pace_audio,
             fixed_text=fixed_text,
-            on_finish=self._keep_reply,
+            on_finish=lambda text, _status: self._keep_reply(item_id, text),
             held=held,
             # Inside the run, after it is announced: a `response.create` meanwhile finds it answering. Not for a
             # reply started at the speaker's pause: it is there to be early, and the turn may not be over.
             prompt_ready=None if held else self._prompts.prompt_ready,
         )
 
-    def _keep_reply(self, text: str, status: str) -> None:
-        self._history.add("assistant", text)
+    def _keep_reply(self, item_id: str, text: str) -> None:
+        self._items.kept(item_id, self._history.add("assistant", text))
         if not self.closed:
             self._prompts.warm_next(self._config())

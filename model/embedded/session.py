@@ -9,6 +9,8 @@
 Per turn the order is: speech_started, speech_stopped, committed, input transcription completed,
 response.created, (audio_transcript.delta, audio.delta...)*, audio.done, audio_transcript.done,
 response.done. `response.done.response.timings` carries the epoch-ms of each stage of the turn.
+A client that plays the audio out itself (a session opened unpaced) says how much of a reply was heard with
+`conversation.item.truncate`; the history then keeps only those phrases (truncation.py).
 
 Greeting: when the session config has `greeting`, it is spoken at session start as an ordinary
 response (cancellable by barge-in, kept in the history as the assistant's first turn). A
@@ -38,6 +40,7 @@ from model.events import (
     ClientEvent,
     ConversationItemCreate,
     ConversationItemCreated,
+    ConversationItemTruncate,
     ErrorEvent,
     InputAudioBufferAppend,
     InputAudioBufferClear,
@@ -166,6 +169,8 @@ class EmbeddedSession:
                 self._emit(error_event("No response is in progress to cancel.", code="response_cancel_not_active"))
             else:
                 await self._responses.cancel()
+        elif isinstance(event, ConversationItemTruncate):
+            self._responses.truncate(event)
         elif isinstance(event, InputAudioBufferClear):
             self._input.clear()
         elif isinstance(event, InputAudioBufferCommit):

@@ -1,11 +1,12 @@
-"""One spoken response: LLM tokens -> phrases -> TTS -> paced pcm16 deltas, cancellable at any moment.
+"""One spoken response: LLM tokens -> phrases -> TTS -> pcm16 deltas, cancellable at any moment.
 
 Three stages overlap so the first audio leaves long before the reply is written:
   LLM thread (`ReplyWriter`)  --phrases-->  synthesis task (TTS in a worker thread)  --audio-->  emitter task
 The synthesis task joins the phrases queued for it while the audio ahead leaves time (`phrase_joining`).
-The emitter paces deltas at real time plus `PLAYBACK_LEAD_MS`, which keeps what was *sent* close to
-what the listener has *heard*; on barge-in only the phrases whose audio had started playing are kept
-as the assistant's turn (the history must not claim words the user never heard).
+Paced (wire sessions), the emitter sends `CHUNK_MS` deltas at real time plus `PLAYBACK_LEAD_MS`, so what
+was *sent* is close to what was *heard*: a barge-in keeps only the phrases that had started playing.
+Unpaced (the Live bridge paces playout itself), a phrase leaves as one delta once made, and the client
+says what was heard with `conversation.item.truncate` (model/embedded/truncation.py).
 
 Cancellation is one call, `cancel()`: it sets the LLM's cancel event, cancels both tasks (a TTS call in
 progress finishes in its thread but its audio is dropped) and emits `response.done` cancelled.
@@ -32,6 +33,7 @@ from model.embedded.speak.kokoro import SynthesisInterrupted
 from model.embedded.speak.phrase_joining import SpeechBudget, next_phrase
 from model.embedded.speak.phrase_text import join_phrases, phrase_separator
 from model.embedded.speak.phrases import detect_language, speech_units
+from model.embedded.truncation import SpokenPhrase, started_before
 from model.embedded.workers import run_model_work
 from model.events import (
     ContentPart,
@@ -53,13 +55,6 @@ CHUNK_MS = 100  # size of one audio delta: small enough that a client flush cuts
 PLAYBACK_LEAD_MS = 400  # how far ahead of real time audio may be sent
 
 
-@dataclass(frozen=True)
-class SpokenPhrase:
-    text: str
-    start_ms: float  # offset of its first sample in the reply's audio
-    duration_ms: float
-
-
 @dataclass
 class ResponseRun:
     """A response in flight. `start()` it; `done` resolves to the assistant text to keep in history."""
@@ -75,21 +70,22 @@ class ResponseRun:
     pace: bool = True
     fixed_text: str | None = None
     on_finish: Callable[[str, str], None] | None = None  # (kept text, status), before `response.done`
-    # Started early (at the speaker's pause, before the turn is known to be over): it writes and
-    # synthesises, but emits nothing until `release()`; until then a cancel leaves no trace.
+    # Started early (at the speaker's pause, before the turn is known to be over): it writes and synthesises,
+    # but emits nothing until `release()`; until then a cancel leaves no trace.
     held: bool = False
     # Awaited before the chat model is asked: the prompt being evaluated ahead of time (`SessionPrompts`).
     prompt_ready: Callable[[], Awaitable[None]] | None = None
     spoken: list[SpokenPhrase] = field(default_factory=list)
     _cancel: threading.Event = field(default_factory=threading.Event)  # the response is cancelled
-    # The chat model must stop: the response is cancelled, or the reply has said enough (its phrases are
-    # still spoken). `_cancel` implies it.
+    # The chat model must stop: cancelled, or the reply has said enough (its phrases are still spoken).
     _stop_llm: threading.Event = field(default_factory=threading.Event)
     _first_synthesis_done: threading.Event = field(default_factory=threading.Event)
     _stats: ReplyStats = field(default_factory=ReplyStats)
     _first_audio_wall: float | None = None
     _task: asyncio.Task[None] | None = None
     _finished: bool = False
+    _heard: list[SpokenPhrase] | None = None  # once it has ended: the phrases the listener heard
+    _heard_until_ms: float = float("inf")  # a truncation's point: phrases starting later were not heard
     _released: asyncio.Event | None = None
     done: asyncio.Future[str] | None = None
 
@@ -117,9 +113,7 @@ class ResponseRun:
         """Stop generating and speaking now; emits `response.done` with status cancelled."""
         if self._finished:
             return
-        self._cancel.set()
-        self._stop_llm.set()
-        self.shared.interrupt_synthesis(self.response_id)  # no unheard audio keeps the CPU busy
+        self._stop_work()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -131,12 +125,16 @@ class ResponseRun:
         history). Synchronous, so callbacks can use it; the task winds down on its own."""
         if self._finished or not self._unseen:
             return
-        self._cancel.set()
-        self._stop_llm.set()
-        self.shared.interrupt_synthesis(self.response_id)
+        self._stop_work()
         if self._task is not None:
             self._task.cancel()
         self._finish("cancelled")
+
+    def _stop_work(self) -> None:
+        """Stop the chat model and this response's synthesis: no unheard audio keeps the CPU busy."""
+        self._cancel.set()
+        self._stop_llm.set()
+        self.shared.interrupt_synthesis(self.response_id)
 
     # ------------------------------------------------------------------ stages
 
@@ -164,14 +162,12 @@ class ResponseRun:
             await self._emit_all(audio)
             await synthesis
         except asyncio.CancelledError:
-            self._cancel.set()
-            self._stop_llm.set()
+            self._stop_work()
             synthesis.cancel()
             raise
         except Exception:
             logger.exception("response %s failed", self.response_id)
-            self._cancel.set()
-            self._stop_llm.set()
+            self._stop_work()
             synthesis.cancel()
             self._finish("failed")
             return
@@ -207,23 +203,19 @@ class ResponseRun:
                 except SynthesisInterrupted:
                     return  # cancelled: nothing more will be spoken
                 self._first_synthesis_done.set()
-                budget.record(phrase, result.audio.size / self.shared.tts_rate, result.elapsed_s, cached=result.cached)
+                made_s = result.audio.size / self.shared.tts_rate
+                budget.record(phrase, made_s, result.elapsed_s, cached=result.cached)
                 if result.audio.size == 0:
                     continue
                 if self.timings.first_phrase_cached is None:
                     self.timings.first_phrase_cached = result.cached
                 logger.debug(
-                    "response %s: %.2f s of speech made in %.0f ms with %.2f s ahead%s: %r",
-                    self.response_id,
-                    result.audio.size / self.shared.tts_rate,
-                    result.elapsed_s * 1000,
-                    ahead_s,
-                    " (cached)" if result.cached else "",
-                    phrase[:60],
-                )
+                    "response %s: %.2f s of speech made in %.0f ms with %.2f s ahead%s: %r", self.response_id,
+                    made_s, result.elapsed_s * 1000, ahead_s, " (cached)" if result.cached else "", phrase[:60],
+                )  # fmt: skip
                 if not result.cached:  # the real-time factor is the model's: phrases from the cache cost it nothing
                     self._stats.synth_s += result.elapsed_s
-                    self._stats.audio_s += result.audio.size / self.shared.tts_rate
+                    self._stats.audio_s += made_s
                 samples = float_to_int16(resample(result.audio, self.shared.tts_rate, self.output_rate))
                 out.put_nowait((phrase, samples))
         finally:
@@ -231,21 +223,21 @@ class ResponseRun:
             out.put_nowait(None)
 
     async def _emit_all(self, audio: asyncio.Queue[tuple[str, np.ndarray] | None]) -> None:
-        chunk = self.output_rate * CHUNK_MS // 1000
         offset_ms = 0.0
         if self._released is not None:
             await self._released.wait()
         while (item := await audio.get()) is not None:
             phrase, samples = item
             duration_ms = samples.size * 1000 / self.output_rate
-            for index, begin in enumerate(range(0, samples.size, chunk)):
+            step = self.output_rate * CHUNK_MS // 1000 if self.pace else samples.size  # unpaced: one delta
+            for index, begin in enumerate(range(0, samples.size, step)):
                 await self._wait_for_playback(offset_ms + begin * 1000 / self.output_rate)
                 if index == 0:
                     # Deltas add up to the final transcript exactly, spaces included, as a realtime client expects.
                     delta = phrase_separator(self.spoken[-1].text if self.spoken else "", phrase) + phrase
                     self.spoken.append(SpokenPhrase(phrase, offset_ms, duration_ms))
                     self.emit(self._part(ResponseAudioTranscriptDelta, delta=delta))
-                self.emit(self._part(ResponseAudioDelta, delta=samples[begin : begin + chunk]))
+                self.emit(self._part(ResponseAudioDelta, delta=samples[begin : begin + step]))
                 if self._first_audio_wall is None:
                     self._first_audio_wall = now_ms()
                     self.timings.first_audio_ms = self._first_audio_wall
@@ -264,15 +256,22 @@ class ResponseRun:
 
     # ------------------------------------------------------------------ results
 
-    def heard_text(self) -> str:
-        """The phrases whose audio had started playing by now (all of them once the reply is complete)."""
-        if self._first_audio_wall is None:
-            return ""
-        played_ms = now_ms() - self._first_audio_wall if self.pace else float("inf")
-        return join_phrases([p.text for p in self.spoken if p.start_ms <= played_ms])
+    def truncate(self, audio_end_ms: int) -> str | None:
+        """The listener heard `audio_end_ms` of this reply: only the phrases started by then are kept. Returns
+        the text to keep when the reply has already ended (before, it ends with that text)."""
+        self._heard_until_ms = audio_end_ms
+        if self._heard is None:
+            return None
+        self._heard = started_before(self._heard, audio_end_ms)
+        return join_phrases([p.text for p in self._heard])
 
-    def _part(self, kind: type, **fields: object) -> ServerEvent:
-        return kind(response_id=self.response_id, item_id=self.item_id, **fields)
+    def _heard_phrases(self, status: str) -> list[SpokenPhrase]:
+        """All of a completed reply; of a cancelled one, the phrases whose audio had started playing (paced: by
+        the wall clock; unpaced, every phrase sent); none started after a truncation's point."""
+        end_ms = self._heard_until_ms
+        if status != "completed" and self.pace:
+            end_ms = min(end_ms, self._played_s() * 1000)
+        return started_before(self.spoken, end_ms)
 
     def _finish(self, status: str) -> None:
         if self._finished:
@@ -283,7 +282,8 @@ class ResponseRun:
             if self.done is not None and not self.done.done():
                 self.done.set_result("")
             return
-        text = join_phrases([p.text for p in self.spoken]) if status == "completed" else self.heard_text()
+        self._heard = self._heard_phrases(status)
+        text = join_phrases([p.text for p in self._heard])
         timings = self._stats.fill(self.timings)
         if self.on_finish is not None:
             self.on_finish(text, status)
@@ -295,3 +295,6 @@ class ResponseRun:
         logger.info("response %s %s: %d phrases, %r", self.response_id, status, len(self.spoken), text[:80])
         if self.done is not None and not self.done.done():
             self.done.set_result(text)
+
+    def _part(self, kind: type, **fields: object) -> ServerEvent:
+        return kind(response_id=self.response_id, item_id=self.item_id, **fields)

@@ -24,6 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from model.events import (
     DEFAULT_SAMPLE_RATE,
     ClientEvent,
+    ConversationItemTruncate,
     ErrorEvent,
     InputAudioBufferAppend,
     ResponseAudioDelta,
@@ -187,6 +188,8 @@ class RealtimeClientSession:
             )
             await self._queue.put(_END)  # whoever reads it is not left waiting on a closed session
             return
+        if isinstance(event, ConversationItemTruncate):
+            return  # this session tells the service what was heard itself, after a barge-in (see the dialects)
         if (
             isinstance(event, InputAudioBufferAppend)
             and self._input_rate != DEFAULT_SAMPLE_RATE

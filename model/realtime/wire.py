@@ -51,12 +51,10 @@ SUPPORTED_CLIENT_EVENTS: tuple[str, ...] = (
     "conversation.item.create",
     "response.create",
     "response.cancel",
+    "conversation.item.truncate",  # the embedded engine keeps only the heard text; other engines ignore it
 )
-# Events real clients send that need no action from our engines (e.g. the OpenAI SDK truncates the
-# assistant item after a barge-in; our engines already dropped the unplayed audio). Accepted silently.
-IGNORED_CLIENT_EVENTS: frozenset[str] = frozenset(
-    {"conversation.item.truncate", "conversation.item.delete", "output_audio_buffer.clear"}
-)
+# Events real clients send that need no action from our engines. Accepted silently.
+IGNORED_CLIENT_EVENTS: frozenset[str] = frozenset({"conversation.item.delete", "output_audio_buffer.clear"})
 # Fields of our SessionConfig that only our own engines understand: never sent to a remote service.
 EXTENSION_SESSION_FIELDS: frozenset[str] = frozenset(
     {"speed", "language", "input_sample_rate", "output_sample_rate", "greeting", "max_sentences", "examples", "brain"}

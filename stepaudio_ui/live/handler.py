@@ -5,6 +5,8 @@ engine does turn detection, so mic frames go straight in as `input_audio_buffer.
 audio comes out of `emit()` at a steady real-time rate — silence frames between replies keep the
 RTP timestamps continuous (a gap makes Chrome's jitter buffer grow to ~1 s). On `speech_started`
 the queued reply audio is dropped at once: barge-in is one explicit flush, not scattered flags.
+The embedded engine's audio comes unpaced: this bridge is its only pacer, it shows and saves each
+phrase when it plays, and truncates the reply in the engine's history to what was played (live/playout.py).
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ from model.events import (
     ContentPart,
     ConversationItem,
     ConversationItemCreate,
+    ConversationItemTruncate,
     ErrorEvent,
     InputAudioBufferAppend,
     InputTranscriptionCompleted,
@@ -36,12 +38,12 @@ from model.events import (
     ResponseDone,
     SessionUpdate,
     SpeechStarted,
-    TurnTimings,
 )
 from model.protocol import EngineSession
 from stepaudio_ui.context import AppContext
-from stepaudio_ui.live.opening import open_live_session, switched_session
+from stepaudio_ui.live.opening import open_live_session, switch_mid_call
 from stepaudio_ui.live.pacing import FRAME_SAMPLES, OUTPUT_RATE, RealTimePacer, ReplyAudio
+from stepaudio_ui.live.playout import FinishedReply, OpenReply, ReplyPlayout
 from stepaudio_ui.live.registry import LiveRegistry
 from stepaudio_ui.live.session import (
     ConversationRecorder,
@@ -59,12 +61,6 @@ INPUT_RATE = 16_000  # what the engine's VAD/ASR run at
 UI_INTERVAL_S = 0.1  # transcript deltas arrive per token; the page needs ~10 redraws a second at most
 
 
-@dataclass(frozen=True)
-class FinishedReply:
-    text: str
-    timings: TurnTimings | None
-
-
 class LiveHandler(AsyncStreamHandler):
     def __init__(self, ctx: AppContext, registry: LiveRegistry) -> None:
         super().__init__(expected_layout="mono", output_sample_rate=OUTPUT_RATE, input_sample_rate=BROWSER_RATE)
@@ -73,6 +69,7 @@ class LiveHandler(AsyncStreamHandler):
         self.registry = registry
         self.view = ConversationView()
         self.reply = ReplyAudio()
+        self.playout = ReplyPlayout(self.reply)
         self.pacer = RealTimePacer()
         self.session: EngineSession | None = None
         self.recorder: ConversationRecorder | None = None
@@ -82,10 +79,7 @@ class LiveHandler(AsyncStreamHandler):
         self._seen_args: list[Any] | None = None
         self._ui_dirty = True
         self._ui_sent_at = 0.0
-        self._response_id: str | None = None  # the reply being generated
-        self._response_text = ""
-        self._interrupted = False
-        self._played: FinishedReply | None = None  # generated in full, maybe still playing
+        self.open = OpenReply()
         self._closed = False
         self._tasks: set[asyncio.Task[Any]] = set()  # keeps fire-and-forget saves alive until done
 
@@ -123,6 +117,7 @@ class LiveHandler(AsyncStreamHandler):
     async def _open(self, selection: LiveSelection) -> EngineSession:
         opened = await open_live_session(self.ctx, selection, self._notice, input_rate=INPUT_RATE)
         self.resolved, self.recorder = opened.resolved, opened.recorder
+        self.playout.client_paced = opened.client_paced
         self.view.conversation_id = self.recorder.conversation_id
         self._notice("live.status.talking", persona=self.resolved.persona_name, engine=selection.engine)
         return opened.session
@@ -137,7 +132,7 @@ class LiveHandler(AsyncStreamHandler):
             self._reader.cancel()
         if self.session:
             await self.session.close()
-        if self._response_id or self._played:
+        if self.open.response_id:
             self._finish_reply(interrupted=True)
         if self._tasks:  # the last turns' saves, before the conversation row is closed
             await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -161,10 +156,12 @@ class LiveHandler(AsyncStreamHandler):
         if self.latest_args is not self._seen_args and self._seen_args is not None and self.session:
             self._seen_args = self.latest_args  # the page re-sends its inputs often: act on real changes only
             self._spawn(self._apply_selection(list(self.latest_args)))
-        samples = self.reply.pop()
+        samples, heard = self.playout.pop()
+        for response_id, words in heard:
+            self._heard(response_id, words)
         replying = samples is not None
         if samples is None:
-            if self._played:  # the whole reply was heard
+            if self.open.played:  # the whole reply was heard
                 self._finish_reply(interrupted=False)
             samples = np.zeros(FRAME_SAMPLES, dtype=np.int16)
         if self.recorder:
@@ -176,16 +173,19 @@ class LiveHandler(AsyncStreamHandler):
             return audio, AdditionalOutputs(self.view.snapshot())
         return audio
 
-    def barge_in(self) -> None:
-        """Drop every queued reply sample now: ours, and the few frames fastrtc already holds."""
-        dropped = self.reply.clear()
+    def barge_in(self) -> ConversationItemTruncate | None:
+        """Drop every queued reply sample now: ours, and the few frames fastrtc already holds. Returns what to
+        tell a client-paced session about the reply cut off (how much of it was played)."""
+        truncate = self.playout.truncation(self.open.response_id)
+        dropped = self.playout.clear()
         self.clear_queue()
-        if self._response_id:
-            self._interrupted = True
+        if self.open.generating:
+            self.open.interrupted = True
             self.view.mark_interrupted()
-        elif self._played:
+        elif self.open.played:
             self._finish_reply(interrupted=True)
         logger.info("barge-in at %.0f (epoch ms): dropped %d queued reply frames", time.time() * 1000, dropped)
+        return truncate
 
     # ------------------------------------------------------------------ text and changes from the page
 
@@ -193,9 +193,12 @@ class LiveHandler(AsyncStreamHandler):
         """Typed text: stop any reply, then ask for a spoken answer to it."""
         if not self.session:
             raise RuntimeError("the conversation has not started yet")
-        if self._response_id:
-            self.barge_in()
-            await self.session.send(ResponseCancel())
+        if self.open.generating or (self.open.played and self.playout.client_paced):  # a reply is playing
+            truncate = self.barge_in()
+            if self.open.generating:
+                await self.session.send(ResponseCancel())
+            if truncate is not None:
+                await self.session.send(truncate)
         item = ConversationItem(role="user", content=[ContentPart(type="input_text", text=text)])
         await self.session.send(ConversationItemCreate(item=item))
         await self.session.send(ResponseCreate())
@@ -206,20 +209,12 @@ class LiveHandler(AsyncStreamHandler):
 
     async def _apply_selection(self, args: list[Any]) -> None:
         """Persona or scene changed mid-conversation: takes effect from the next turn."""
-        try:
-            selection = selection_from_args(args)
-            await self.check_selection(selection, args)
-            resolved = await switched_session(self.ctx, self.resolved, selection, self._notice, input_rate=INPUT_RATE)
-            if resolved is None:
-                return
-        except Exception as exc:
-            self._notice("live.status.could_not_switch", error=exc)
-            return
-        self.resolved = resolved
-        if self.session:
+        switched = await switch_mid_call(self.ctx, self.resolved, args, self.check_selection, self._notice, INPUT_RATE)
+        if switched is not None and self.session:
+            self.resolved = switched
             # The greeting is for the start of a conversation only.
-            await self.session.send(SessionUpdate(session=resolved.config.model_copy(update={"greeting": None})))
-        self._notice("live.status.now", persona=resolved.persona_name)
+            await self.session.send(SessionUpdate(session=switched.config.model_copy(update={"greeting": None})))
+            self._notice("live.status.now", persona=switched.persona_name)
 
     # ------------------------------------------------------------------ engine events
 
@@ -237,14 +232,16 @@ class LiveHandler(AsyncStreamHandler):
         if self.recorder:
             self.recorder.marks.observe(event)  # where each user turn lies in the recording
         if isinstance(event, ResponseAudioDelta):
-            if event.response_id == self._response_id and not self._interrupted:
-                self.reply.push(event.delta)
+            if event.response_id == self.open.generating and not self.open.interrupted:
+                self.playout.push(event.response_id, event.item_id, event.delta)
             return
         if isinstance(event, SpeechStarted):
             config = self.resolved.config if self.resolved else None
             may_interrupt = not (config and config.turn_detection) or config.turn_detection.interrupt_response
-            if may_interrupt and (self.reply.playing or self._response_id):
-                self.barge_in()
+            if may_interrupt and (self.reply.playing or self.open.generating):
+                truncate = self.barge_in()
+                if truncate is not None and self.session:
+                    await self.session.send(truncate)
             self.view.user_started()
         elif isinstance(event, InputTranscriptionCompleted):
             self.view.user_said(event.transcript)
@@ -252,22 +249,23 @@ class LiveHandler(AsyncStreamHandler):
                 clip = self.recorder.marks.user_clip(event.item_id)
                 await self.recorder.add_turn(role="user", text=event.transcript, audio=clip)
         elif isinstance(event, ResponseCreated):
-            if self._response_id or self._played:  # a reply still open: the new one replaces it
+            if self.open.response_id:  # a reply still open: the new one replaces it
+                open_reply = self.open.response_id
+                self._heard(open_reply, self.playout.unplayed_words(open_reply))  # saved whole, as it plays on
                 self._finish_reply(interrupted=True)
-            self._response_id, self._response_text, self._interrupted = event.response.id, "", False
+            self.open = OpenReply(generating=event.response.id)
             self.view.assistant_started()
         elif isinstance(event, ResponseAudioTranscriptDelta):
-            if event.response_id == self._response_id:
-                self._response_text += event.delta
-                self.view.assistant_delta(event.delta)
+            if event.response_id == self.open.generating and not (self.open.interrupted and self.playout.client_paced):
+                self._heard(event.response_id, self.playout.words(event.response_id, event.delta))
         elif isinstance(event, ResponseDone):
-            if event.response.id == self._response_id:
+            if event.response.id == self.open.generating:
                 timings = event.response.timings
                 if timings and timings.speech_end_ms:
                     self.view.add_latency(timings)
-                self._played = FinishedReply(self._response_text, timings)
-                self._response_id, self._response_text = None, ""
-                if self._interrupted or event.response.status != "completed":
+                self.open.played = FinishedReply(event.response.id, timings)
+                self.open.generating = None
+                if self.open.interrupted or event.response.status != "completed":
                     self._finish_reply(interrupted=True)
                 elif not self.reply.playing:
                     self._finish_reply(interrupted=False)
@@ -275,13 +273,16 @@ class LiveHandler(AsyncStreamHandler):
             self._notice("live.status.engine_error", error=event.error.message)
         self._ui_dirty = True
 
+    def _heard(self, response_id: str | None, words: str) -> None:
+        """Words of a reply reached the listener: shown, and kept for the saved turn (of the open reply only)."""
+        if self.open.hear(response_id, words):
+            self.view.assistant_delta(words)
+            self._ui_dirty = True
+
     def _finish_reply(self, *, interrupted: bool) -> None:
         """Close the open reply (generating or still playing) and save it as a turn."""
-        if self._played:
-            text, timings = self._played.text, self._played.timings
-        else:
-            text, timings = self._response_text, None
-        self._played, self._response_id, self._response_text = None, None, ""
+        text, timings = self.open.text, self.open.played.timings if self.open.played else None
+        self.open = OpenReply()
         self.view.assistant_finished(interrupted=interrupted)
         self._ui_dirty = True
         if self.recorder:

@@ -1,7 +1,8 @@
 """Reply audio on its way to the browser: fixed 20 ms frames, released at real time.
 
 Silence frames fill the gaps between replies (see stepaudio_ui.live.handler), so what leaves here is one
-steady stream; `ReplyAudio.clear()` is the barge-in flush.
+steady stream; `ReplyAudio.clear()` is the barge-in flush. For the embedded engine, whose Live sessions send
+each phrase whole and unpaced, this is the only chunker and pacer on the way (stepaudio_ui.live.playout).
 """
 
 from __future__ import annotations
@@ -37,13 +38,19 @@ class RealTimePacer:
 
 
 class ReplyAudio:
-    """Reply samples waiting to be played, cut into fixed 20 ms frames."""
+    """Reply samples waiting to be played, cut into fixed 20 ms frames.
+
+    `pushed` and `played` count the samples of the stream that came in and went out (padding not counted):
+    a sample pushed when `pushed` was N has been played once `played` > N."""
 
     def __init__(self) -> None:
         self._frames: deque[np.ndarray] = deque()
         self._partial = np.zeros(0, dtype=np.int16)
+        self.pushed = 0
+        self.played = 0
 
     def push(self, samples: np.ndarray) -> None:
+        self.pushed += len(samples)
         data = np.concatenate([self._partial, samples.astype(np.int16, copy=False)])
         whole = len(data) // FRAME_SAMPLES * FRAME_SAMPLES
         for start in range(0, whole, FRAME_SAMPLES):
@@ -52,10 +59,12 @@ class ReplyAudio:
 
     def pop(self) -> np.ndarray | None:
         if self._frames:
+            self.played += FRAME_SAMPLES
             return self._frames.popleft()
         if len(self._partial):  # the tail of a reply: pad to a whole frame
             frame = np.zeros(FRAME_SAMPLES, dtype=np.int16)
             frame[: len(self._partial)] = self._partial
+            self.played += len(self._partial)
             self._partial = np.zeros(0, dtype=np.int16)
             return frame
         return None
@@ -64,6 +73,7 @@ class ReplyAudio:
         dropped = len(self._frames)
         self._frames.clear()
         self._partial = np.zeros(0, dtype=np.int16)
+        self.pushed = self.played  # what was queued will never play
         return dropped
 
     @property

@@ -17,8 +17,8 @@ from .test_spoken_turns import typed
 pytestmark = pytest.mark.models
 
 
-async def test_update_rates_and_silence_wait_take_effect(engine, open_client, utterances):
-    client = await open_client(engine)
+async def test_update_rates_and_silence_wait_take_effect(paced_engine, open_client, utterances):
+    client = await open_client(paced_engine)  # paced: 100 ms deltas (unpaced, a delta is a whole phrase)
     update = SessionConfig(
         input_sample_rate=16_000,
         output_sample_rate=16_000,

@@ -154,9 +154,11 @@ def test_bad_client_messages_name_the_problem(message: str, code: str, in_messag
     assert in_message in str(caught.value)
 
 
-def test_truncate_is_accepted_silently() -> None:
+def test_truncate_is_read_and_housekeeping_events_are_accepted_silently() -> None:
     event, _ = parse_client_message('{"type": "conversation.item.truncate", "item_id": "x", "audio_end_ms": 10}')
-    assert event is None
+    assert event is not None and event.type == "conversation.item.truncate"
+    assert (event.item_id, event.content_index, event.audio_end_ms) == ("x", 0, 10)
+    assert parse_client_message('{"type": "output_audio_buffer.clear"}')[0] is None
 
 
 def test_remote_services_get_no_extension_fields_and_only_their_voices() -> None:

@@ -25,17 +25,35 @@ class ConversationHistory:
     context_tokens: int
     turns: list[ChatMessage] = field(default_factory=list)
 
-    def add(self, role: str, content: str) -> None:
+    def add(self, role: str, content: str) -> ChatMessage | None:
+        """Add a turn; returns it when it stands on its own (None: empty, or merged into the turn before)."""
         text = content.strip()
         if not text:
-            return  # an empty assistant turn (cancelled before any audio) leaves no trace
+            return None  # an empty assistant turn (cancelled before any audio) leaves no trace
         if self.turns and self.turns[-1].role == role:
             # Two user turns in a row (the reply was cancelled before a word was heard): merge them,
             # chat templates expect alternating roles.
-            merged = newest_chars(f"{self.turns[-1].content[-MAX_TURN_CHARS:]} {text}", MAX_TURN_CHARS)
-            self.turns[-1] = ChatMessage(role=self.turns[-1].role, content=merged)
-            return
-        self.turns.append(ChatMessage(role=role, content=newest_chars(text, MAX_TURN_CHARS)))  # type: ignore[arg-type]
+            self.turns[-1] = _joined(self.turns[-1], text)
+            return None
+        message = ChatMessage(role=role, content=newest_chars(text, MAX_TURN_CHARS))  # type: ignore[arg-type]
+        self.turns.append(message)
+        return message
+
+    def revise(self, message: ChatMessage, content: str) -> ChatMessage | None:
+        """Replace `message` (a turn `add` returned) with `content`; empty removes it, and the turns around it
+        merge when they then share a role. Returns the turn now in its place (None: removed, or long gone)."""
+        index = next((i for i, turn in enumerate(self.turns) if turn is message), None)
+        if index is None:
+            return None  # trimmed away or merged meanwhile: nothing left to revise
+        text = content.strip()
+        if text:
+            self.turns[index] = ChatMessage(role=message.role, content=newest_chars(text, MAX_TURN_CHARS))
+            return self.turns[index]
+        del self.turns[index]
+        if 0 < index < len(self.turns) and self.turns[index - 1].role == self.turns[index].role:
+            following = self.turns.pop(index)
+            self.turns[index - 1] = _joined(self.turns[index - 1], following.content)
+        return None
 
     def last_user_text(self) -> str | None:
         for message in reversed(self.turns):
@@ -81,6 +99,11 @@ class ConversationHistory:
         while words and self.count_tokens(" ".join(words)) + MESSAGE_OVERHEAD_TOKENS > max(budget, 8):
             words = words[len(words) // 4 or 1 :]  # drop the oldest quarter: cheap and converges fast
         return ChatMessage(role=message.role, content=" ".join(words) or message.content[-200:])
+
+
+def _joined(turn: ChatMessage, text: str) -> ChatMessage:
+    """`turn` with `text` appended, kept to its newest MAX_TURN_CHARS."""
+    return ChatMessage(role=turn.role, content=newest_chars(f"{turn.content[-MAX_TURN_CHARS:]} {text}", MAX_TURN_CHARS))
 
 
 def newest_chars(text: str, limit: int) -> str:
