@@ -11,7 +11,7 @@ import json
 import pytest
 
 from stepaudio_ui.quality.embedder import SentenceEmbedder
-from stepaudio_ui.quality.scorers import Reply, count_words, detect_language, expected_rate, score_reply
+from stepaudio_ui.quality.scorers import Reply, count_words, expected_rate, score_reply
 from stepaudio_ui.quality.script import load_script
 from stepaudio_ui.studio.compose import compose_session
 from stepaudio_ui.studio.specs import PersonaSpec, SceneSpec
@@ -93,7 +93,7 @@ def _failed(text: str, slug: str, turn: int, embedder: SentenceEmbedder) -> list
     script = load_script(SEED_DIR / "checks" / f"{slug}.json")
     persona = PersonaSpec.model_validate(_spec("personas", slug))
     speed = compose_session(persona, SceneSpec.model_validate(_spec("scenes", script.scene))).speed or 1.0
-    seconds = count_words(text) / expected_rate(detect_language(text) or "en", speed)  # spoken at the scene's pace
+    seconds = count_words(text) / expected_rate(text, speed)  # spoken at the scene's pace
     results = score_reply(
         Reply(text, seconds, seconds), script.expectations_for(turn), persona=persona, speed=speed, embedder=embedder
     )
@@ -130,3 +130,25 @@ def test_a_sensible_reply_seen_in_a_check_run_passes(
 
 def test_every_seed_persona_has_a_check_script_covered_here() -> None:
     assert sorted(SAMPLES) == sorted(path.stem for path in (SEED_DIR / "checks").glob("*.json"))
+
+
+def test_a_code_switching_reply_is_held_to_both_languages_rates() -> None:
+    assert expected_rate("Shall we practise?", 1.0) == pytest.approx(3.5)
+    assert expected_rate("请先检查充电器。", 1.0) == pytest.approx(4.5)
+    mixed = expected_rate("You say xièxie, 谢谢. Try it: xièxie!", 0.9)
+    assert 3.5 * 0.9 < mixed < 4.5 * 0.9
+
+
+def test_the_pace_of_a_reply_too_short_to_measure_is_not_judged(embedder: SentenceEmbedder) -> None:
+    """Lin's "Nice to meet you. 你好！" (6 words, two phrases) took 3.6 s: the pause between its phrases, not her
+    pace. A longer reply that slow still fails."""
+    script = load_script(SEED_DIR / "checks" / "lin-tutor.json")
+    persona = PersonaSpec.model_validate(_spec("personas", "lin-tutor"))
+    expect = script.expectations_for(2)
+
+    def pace(text: str, seconds: float) -> bool:
+        results = score_reply(Reply(text, seconds, seconds), expect, persona=persona, speed=0.81, embedder=embedder)
+        return next(r for r in results if r.check == "speaking_rate").passed
+
+    assert pace("Nice to meet you. 你好！", 3.6)
+    assert not pace("You can say: Nice to meet you. Now you try it, and say it slowly with me.", 10.0)
