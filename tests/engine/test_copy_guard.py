@@ -184,3 +184,14 @@ async def test_a_copy_asked_again_without_the_reply_it_copied_answers_what_was_a
     thread.join(10)
     assert stats.copies_asked_again == 1  # greedy, the first pass opens with "You say xièxie" again
     assert "meet you" in join_phrases(texts).lower(), texts
+
+
+def test_words_of_an_earlier_reply_that_finish_a_sentence_begun_are_spoken() -> None:
+    """Luna's "Do you want Ember to look for a pillow" lost its "or a friend?" (words of her last reply) and
+    ended mid-question; a sentence that starts as a copy is still dropped."""
+    earlier = ["Once upon a time, a sleepy dragon named Ember yawned. Should Ember look for a pillow or a friend?"]
+    shaper = ReplyShaper(3, earlier_phrases=phrase_keys(earlier), copy_guard=True)
+    assert shaper.accept("It's up to you!") == ["It's up to you!"]
+    assert shaper.accept("Do you want Ember to look for a pillow") == ["Do you want Ember to look for a pillow"]
+    assert shaper.accept("or a friend?") == ["or a friend?"]
+    assert shaper.accept("Should Ember look for a pillow or a friend?") == []

@@ -162,6 +162,7 @@ class ReplyShaper:
         self._sentences = 0
         self._seen: set[str] = set()
         self._accepted = 0
+        self._mid_sentence = False  # the last phrase spoken did not end its sentence
         self._held: str | None = None  # an apology opener waiting for the phrase after it
         self._drop_refusals = True  # a bare stock refusal is not spoken (but on the last try, see `last_try`)
         self.finished = False  # True once the reply must stop (limit reached, a loop seen, or `copied`)
@@ -184,6 +185,7 @@ class ReplyShaper:
         self._drop_refusals = False
         self._seen.clear()
         self._accepted = self._sentences = 0
+        self._mid_sentence = False
         self._held = None
         self.copied = False
         self.finished = False
@@ -243,7 +245,10 @@ class ReplyShaper:
             self._in_dropped_sentence = not SENTENCE_END.search(text)
             return None
         key = phrase_key(text)
-        if self._is_copy(key):
+        # A copy that ends a sentence already begun is spoken: cut there, Luna's "Do you want Ember to look for
+        # a pillow" lost its "or a friend?" (words of her last reply) and ended mid-question.
+        finishes_sentence = self._mid_sentence and SENTENCE_END.search(text) is not None
+        if self._is_copy(key) and not finishes_sentence:
             if self._reask_on_copy and not self._accepted:
                 logger.info("the reply opens with a copy of an earlier one: %r", text[:60])
                 self.copied = self.finished = True
@@ -262,6 +267,7 @@ class ReplyShaper:
             self._accepted += 1
             return None
         self._accepted += 1
+        self._mid_sentence = not SENTENCE_END.search(text)
         if SENTENCE_END.search(text):
             self._sentences += 1
             if self._sentences >= self._max_sentences:
