@@ -23,9 +23,12 @@ QUESTION = "Say hello in one short sentence."
 
 
 def _server_history() -> list[tuple[str, str]]:
-    """The conversation the server's session holds (found in this process: the server runs in a thread here)."""
+    """The conversation the server's session holds (found in this process: the server runs in a thread here).
+
+    `type(o) is`, not `isinstance`: the heap holds weak proxies too, and `isinstance` on one whose object is
+    gone raises ReferenceError (a fresh-clone CI run met one)."""
     (session,) = [
-        o for o in gc.get_objects() if isinstance(o, EmbeddedSession) and any(QUESTION in m.content for m in o.history)
+        o for o in gc.get_objects() if type(o) is EmbeddedSession and any(QUESTION in m.content for m in o.history)
     ]
     return [(m.role, m.content) for m in session.history]
 
