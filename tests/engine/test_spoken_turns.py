@@ -68,8 +68,10 @@ async def test_spoken_chinese_question_is_heard_as_chinese_and_answered(
     engine, open_client, utterances, embedded_models, caplog
 ):
     """The default brain (Qwen2.5-Coder 0.5B) answers a Chinese question in Chinese, and the reply is spoken
-    in Mandarin: our own ASR hears Chinese in the reply audio."""
-    client = await open_client(engine, SessionConfig(instructions=TEST_INSTRUCTIONS, language="auto"))
+    in Mandarin: our own ASR hears Chinese in the reply audio. Greedy: sampled, its most likely answer (Chinese)
+    lost to "I like apple and banana." in one of many runs, which says nothing about the brain's language."""
+    config = SessionConfig(instructions=TEST_INSTRUCTIONS, language="auto", temperature=0.0)
+    client = await open_client(engine, config)
     await client.speak(utterances["zh_food"].audio)
     done = await client.wait_type("response.done")
 

@@ -27,7 +27,8 @@ async def _ask(server: RunningServer, brain: str | None) -> tuple[str, str]:
     async with client.beta.realtime.connect(model=PERSONA_SLUG, extra_query=query) as connection:
         created = await asyncio.wait_for(connection.recv(), 60)
         # Ada is an English persona ("Always answer in English"): let her answer in the user's language here.
-        await connection.session.update(session={"instructions": BILINGUAL_ADA, "language": "auto"})
+        # Greedy: which language a brain writes is its most likely answer, not one sample of it.
+        await connection.session.update(session={"instructions": BILINGUAL_ADA, "language": "auto", "temperature": 0.0})
         await connection.conversation.item.create(
             item={"type": "message", "role": "user", "content": [{"type": "input_text", "text": QUESTION}]}
         )
