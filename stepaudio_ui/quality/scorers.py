@@ -20,7 +20,9 @@ from stepaudio_ui.quality.script import Expectations
 from stepaudio_ui.studio.specs import PersonaSpec
 
 _SENTENCE_END = re.compile(r"[.!?。！？]+(?=\s|$|[\"'”’])|[。！？]+")
-_WORD = re.compile(r"[A-Za-z0-9']+|[\u3400-\u9fff]")
+_LATIN_WORD = re.compile(r"[A-Za-z0-9']+")
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+_WORD = re.compile(f"{_LATIN_WORD.pattern}|{_CJK_CHAR.pattern}")  # a Chinese character counts as a word
 # Words per second of the embedded engine's Kokoro voices at speed 1.0, pauses between phrases included
 # (silence before and after the reply is not): 3.1-3.9 on Nova's replies here (`stepaudio-ui check nova-in-car`). Mandarin counts characters
 # and is a rough figure. A remote engine speaks at its own rate: give its pacing checks a wide tolerance.
@@ -82,10 +84,6 @@ def character_references(persona: PersonaSpec) -> list[str]:
     """What 'in character' is measured against: the character text, its sentences, and the example replies."""
     sentences = [s.strip() for s in re.split(r"(?<=[.!?。！？])\s*", persona.character) if len(s.strip()) > 10]
     return [persona.character, *sentences, *(e.assistant for e in persona.examples)]
-
-
-_LATIN_WORD = re.compile(r"[A-Za-z0-9']+")
-_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
 
 
 def expected_rate(text: str, speed: float) -> float:

@@ -166,13 +166,18 @@ class ReplyShaper:
         self._held: str | None = None  # an apology opener waiting for the phrase after it
         self._drop_refusals = True  # a bare stock refusal is not spoken (but on the last try, see `last_try`)
         self.finished = False  # True once the reply must stop (limit reached, a loop seen, or `copied`)
-        self.copied = False  # the first phrase copied an earlier reply: this pass is over, ask again
-        self.copied_key: str | None = None  # the phrase key of that copy (which earlier reply it came from)
+        # The phrase key of a first phrase that copied an earlier reply (which reply it came from): this pass is
+        # over, ask again.
+        self.copied_key: str | None = None
+
+    @property
+    def copied(self) -> bool:
+        return self.copied_key is not None
 
     def avoid_copies_again(self) -> None:
         """For a second pass after `copied`: a copy is now dropped rather than ending the pass."""
         self._reask_on_copy = False
-        self.copied = False
+        self.copied_key = None
         self.finished = False
 
     def last_try(self) -> None:
@@ -187,7 +192,7 @@ class ReplyShaper:
         self._accepted = self._sentences = 0
         self._mid_sentence = False
         self._held = None
-        self.copied = False
+        self.copied_key = None
         self.finished = False
 
     def accept(self, phrase: str) -> list[str]:
@@ -251,7 +256,7 @@ class ReplyShaper:
         if self._is_copy(key) and not finishes_sentence:
             if self._reask_on_copy and not self._accepted:
                 logger.info("the reply opens with a copy of an earlier one: %r", text[:60])
-                self.copied = self.finished = True
+                self.finished = True
                 self.copied_key = key
                 return None
             logger.info("dropped a phrase copied from an earlier reply: %r", text[:60])

@@ -113,13 +113,13 @@ class ReplyWriter:
         messages = self.messages or []
         try:
             handed = self._stream_phrases(messages, self.plan.options, shaper, loop, out)
-            if shaper.copied and not self.cancel.is_set():
+            if shaper.copied_key is not None and not self.cancel.is_set():
                 # It opened with words of an earlier reply and would go on copying it: stopped at once, it is
                 # asked again with sampling that keeps off what the prompt already says.
                 logger.info("response %s: the reply copied an earlier one; asking again", self.response_id)
                 self.stats.copies_asked_again += 1
-                if shaper.copied_key:  # and without the reply it copied: a model copies what it can see
-                    messages = without_copied_replies(messages, self.plan, shaper.copied_key)
+                # ... and without the reply it copied: a model copies what it can see.
+                messages = without_copied_replies(messages, self.plan, shaper.copied_key)
                 shaper.avoid_copies_again()
                 self._go_on()
                 handed = self._stream_phrases(messages, avoid_repeats_options(self.plan.options), shaper, loop, out)
