@@ -7,6 +7,7 @@ replies of one long conversation); the shaper spots the copy and the writer asks
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 
 from model.embedded.models import EmbeddedModels
@@ -162,9 +163,7 @@ def test_asked_again_without_the_copied_reply_but_with_the_example_lines() -> No
     assert kept[:3] == messages[:3]  # the system prompt and the example turns stay, though the example matches too
 
 
-async def test_a_copy_asked_again_without_the_reply_it_copied_answers_what_was_asked(
-    embedded_models: EmbeddedModels,
-) -> None:
+async def _lin_third_answer(embedded_models: EmbeddedModels, *, chinese_opening: bool) -> tuple[str, ReplyStats]:
     persona = json.loads((SEED_DIR / "personas" / "lin-tutor.json").read_text(encoding="utf-8"))["versions"][-1]
     scene = json.loads((SEED_DIR / "scenes" / "quiet-library.json").read_text(encoding="utf-8"))["versions"][-1]
     config = compose_session(PersonaSpec.model_validate(persona["spec"]), SceneSpec.model_validate(scene["spec"]))
@@ -175,6 +174,7 @@ async def test_a_copy_asked_again_without_the_reply_it_copied_answers_what_was_a
         history.add(role, text)
     prompts = SessionPrompts(shared, history)
     plan = prompts.plan(config, user_text=LIN_CALL[-1][1], user_language=None)
+    plan = dataclasses.replace(plan, options=dataclasses.replace(plan.options, opens_in_chinese=chinese_opening))
     stats = ReplyStats()
     thread, phrases = await start_writer("resp_lin", shared, plan, prompts.messages(plan), stats)
     texts: list[str] = []
@@ -182,8 +182,20 @@ async def test_a_copy_asked_again_without_the_reply_it_copied_answers_what_was_a
         texts.append(text)
         stats.units_started = stats.units_handed
     thread.join(10)
-    assert stats.copies_asked_again == 1  # greedy, the first pass opens with "You say xièxie" again
-    assert "meet you" in join_phrases(texts).lower(), texts
+    return join_phrases(texts), stats
+
+
+async def test_a_copy_asked_again_without_the_reply_it_copied_answers_what_was_asked(
+    embedded_models: EmbeddedModels,
+) -> None:
+    # Without the Chinese opening (a brain that takes no grammar, as an OpenAI-compatible endpoint), greedy, the
+    # first pass opens with "You say xièxie" again.
+    reply, stats = await _lin_third_answer(embedded_models, chinese_opening=False)
+    assert stats.copies_asked_again == 1
+    assert "meet you" in reply.lower(), reply
+    # Held to a Chinese opening, as the default brain is now, she does not copy it in the first place.
+    reply, stats = await _lin_third_answer(embedded_models, chinese_opening=True)
+    assert stats.copies_asked_again == 0 and "meet you" in reply.lower(), reply
 
 
 def test_words_of_an_earlier_reply_that_finish_a_sentence_begun_are_spoken() -> None:

@@ -135,7 +135,11 @@ def _bilingual_plan(
         language=language,
         # 1.1, not SmolLM2's 1.2: Qwen does not loop at 1.1, and a stronger penalty garbles Chinese, whose
         # replies repeat characters (的, 你) by nature.
-        options=_options(config, max_sentences, temperature=0.3, repeat_penalty=1.1),
+        # A Chinese reply is held to a Chinese first character: the system prompt's language line alone left a
+        # Chinese question about English answered in English (CHINESE_OPENING_GRAMMAR).
+        options=dataclasses.replace(
+            _options(config, max_sentences, temperature=0.3, repeat_penalty=1.1), opens_in_chinese=language == "zh"
+        ),
         max_sentences=max_sentences,
         earlier_phrases=phrase_keys(earlier_replies or []),
         user_spoke_chinese=bool(user_text and detect_language(user_text) == "zh"),

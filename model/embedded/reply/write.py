@@ -52,6 +52,12 @@ def fixed_phrases(text: str) -> list[str]:
     return [*(text for piece in pieces for text in shaper.accept(piece)), *shaper.release()]
 
 
+def continuation_options(options: GenerationOptions, pieces_written: int) -> GenerationOptions:
+    """Sampling for a reply taken up again where it paused: the tokens left, and no rule on how it opens (its
+    opening is written; the next character may be an English word inside a Chinese sentence)."""
+    return dataclasses.replace(options, max_tokens=max(8, options.max_tokens - pieces_written), opens_in_chinese=False)
+
+
 @dataclass
 class ReplyStats:
     """What one response measured, for `response.done` timings."""
@@ -202,7 +208,7 @@ class ReplyWriter:
             if self.stop_llm.is_set():
                 return handed
             request = [*messages, ChatMessage(role="assistant", content=written.rstrip())]
-            options = dataclasses.replace(options, max_tokens=max(8, options.max_tokens - self.stats.pieces))
+            options = continuation_options(options, self.stats.pieces)
         if not self.stop_llm.is_set():
             tail = splitter.flush()
             if handed and pieces >= token_cap and tail and finished_part(tail[-1]) != tail[-1]:
