@@ -110,9 +110,11 @@ def test_a_long_first_sentence_is_cut_while_it_is_written() -> None:
     # No clause word at all: cut after the hard cap, never mid-word.
     words = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima".split()
     assert _split([" ".join(words) + "."])[:2] == [" ".join(words[:3]), " ".join(words[3:9])]
-    # Chinese is cut at its own punctuation only.
+    # Chinese without punctuation: between words (below).
     assert _split(["我明天想去公园散步因为天气很好而且我很久没有出门了"]) == [
-        "我明天想去公园散步因为天气很好而且我很久没有出门了"
+        "我明天想去",
+        "公园散步因为天气很好",  # before 而且, which opens a clause, not after 因为, which binds to what follows
+        "而且我很久没有出门了",
     ]
 
 
@@ -176,10 +178,32 @@ def test_a_written_reply_is_cut_into_short_pieces_after_its_first_phrase() -> No
         "I can help with that today.",
     ]
     assert _split(list("好的，我们马上为您查询一下您所在地区的网络情况，请您稍等片刻，我们的工程师会尽快联系您。")) == [
-        "好的，我们马上为您查询一下您所在地区的网络情况，",
+        "好的，我们马上",
+        "为您查询一下",
+        "您所在地区的网络情况，",
         "请您稍等片刻，",
         "我们的工程师会尽快联系您。",
     ]
+
+
+def test_a_long_chinese_clause_opens_with_a_few_words_cut_between_words() -> None:
+    """Chinese was cut at punctuation only: 小星's first phrase ran to its first comma (16 characters, ~4.6 s of
+    speech) and her first audio came ~4 s after her reply began. Now the first phrase is cut between words
+    (jieba's) after 5-10 characters, the second after 6-12; the same cuts whole or character by character."""
+    texts = {
+        "如果以上方法都无法解决问题，您可以尝试联系客服。": [
+            "如果以上方法",
+            "都无法解决问题，",
+            "您可以尝试联系客服。",
+        ],
+        "你可以尝试练习英语口语，比如听英文歌曲。": ["你可以尝试", "练习英语口语，", "比如听英文歌曲。"],
+        # 电源适配器 is one word and 你的 binds to it: no good place in the first ten characters, so the comma.
+        "请检查你的电源适配器是否正常工作，或者换一根线。": ["请检查你的电源适配器是否正常工作，", "或者换一根线。"],
+        "您好，我是小星，请问有什么可以帮您？": ["您好，我是小星，", "请问有什么可以帮您？"],  # short clauses
+        "“早上好”用英文是 Good morning。你来试试吧！": ["“早上好”用英文是 Good morning。", "你来试试吧！"],
+    }
+    for text, expected in texts.items():
+        assert _split([text]) == _split(list(text)) == expected, text
 
 
 def test_cached_text_grows_its_phrases_with_what_was_said_the_same_every_time() -> None:
@@ -215,6 +239,7 @@ def test_cached_text_grows_its_phrases_with_what_was_said_the_same_every_time() 
         list("好的，我们马上为您查询一下您所在地区的网络情况，请您稍等片刻，我们的工程师会尽快联系您。"),
         fixed_growth=True,
     ) == [
-        "好的，我们马上为您查询一下您所在地区的网络情况，",
+        "好的，我们马上",
+        "为您查询一下您所在地区的网络情况，",
         "请您稍等片刻，我们的工程师会尽快联系您。",
     ]

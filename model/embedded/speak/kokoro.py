@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 from typing import Protocol
 
-import jieba
 import numpy as np
 import onnxruntime as ort
 from kokoro_onnx import Kokoro
 from misaki.zh import ZHG2P
 
+from model.embedded.speak.chinese_words import JIEBA_LOCK
 from model.embedded.speak.voices import resolve_voice_style
 
 logger = logging.getLogger(__name__)
@@ -190,15 +190,15 @@ class KokoroTts:
         raise ValueError(f"TTS language must be 'en' or 'zh', got {language!r}.")
 
     def _phonemize_mandarin(self, text: str) -> str:
-        if self._zh_g2p is None:
-            jieba.setLogLevel(logging.WARNING)  # its dictionary build otherwise prints to stderr
-            self._zh_g2p = ZHG2P()
         pieces: list[str] = []
         for latin, other in _LATIN_OR_OTHER.findall(text):
             if latin.strip():
                 pieces.append(self._kokoro.tokenizer.phonemize(latin.strip(), "en-us"))
             elif other.strip():
-                phonemes, _ = self._zh_g2p(other)
+                with JIEBA_LOCK:  # ZHG2P segments with jieba's shared tokenizer, which the phrase splitter uses too
+                    if self._zh_g2p is None:
+                        self._zh_g2p = ZHG2P()
+                    phonemes, _ = self._zh_g2p(other)
                 pieces.append(phonemes)
         return " ".join(piece.strip() for piece in pieces if piece.strip())
 
