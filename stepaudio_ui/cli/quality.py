@@ -37,6 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scene-version", type=int, default=None, help="scene version (default: the latest)")
     parser.add_argument("--engine", default="embedded", help="engine name (default: embedded)")
     parser.add_argument("--script", type=Path, default=None, help="a check script file instead of the persona's")
+    parser.add_argument(
+        "--sampled",
+        action="store_true",
+        help="sample replies as a live conversation does (default: the engine's most likely replies, so a rerun "
+        "of the same persona version replies the same)",
+    )
     parser.add_argument("--list", action="store_true", help="list the persona's stored runs instead of running")
     parser.add_argument("--show", type=int, metavar="RUN", default=None, help="print a stored run's report")
     parser.add_argument("--compare", type=int, nargs=2, metavar=("RUN_A", "RUN_B"), help="compare two stored runs")
@@ -122,6 +128,7 @@ async def _run_script(args: argparse.Namespace, settings: Settings, script) -> i
             persona_version=args.version,
             scene_slug=args.scene,
             scene_version=args.scene_version,
+            sampled=args.sampled,
         )
     except (CheckSetupError, EngineReplyError) as error:
         _err(str(error))

@@ -32,7 +32,12 @@ def scores_summary(run: RunRecord) -> dict[str, float]:
 
 def run_report(run: RunRecord) -> str:
     verdict = "PASSED" if run.passed else f"FAILED ({run.failed_checks} of {run.total_checks} checks)"
-    lines = [f"Check run {run.label}: {verdict}", *(f"  {line}" for line in run.voice_card.lines()), ""]
+    lines = [
+        f"Check run {run.label}: {verdict}",
+        f"  Replies: {run.sampling}",
+        *(f"  {line}" for line in run.voice_card.lines()),
+        "",
+    ]
     for reply in run.replies:
         who = "Greeting" if reply.turn_index == 0 else f"Turn {reply.turn_index}: user: {reply.user_text}"
         latency = f", first audio after {reply.latency_ms:.0f} ms" if reply.latency_ms is not None else ""
@@ -49,6 +54,9 @@ def run_report(run: RunRecord) -> str:
 def comparison_report(comparison: RunComparison) -> str:
     a, b = comparison.before, comparison.after
     lines = [f"Comparing {a.label} ({'pass' if a.passed else 'fail'}) -> {b.label} ({'pass' if b.passed else 'fail'})"]
+    if a.temperature != 0 or b.temperature != 0:
+        # Only two runs of the most likely replies differ because the persona, scene or engine did.
+        lines.append("  Note: a sampled run took part, so a flip below may be chance rather than the change.")
     if comparison.flipped:
         lines.append("  Checks that flipped:")
         lines.extend(

@@ -87,11 +87,17 @@ async def run_check(
     scene_slug: str | None = None,
     scene_version: int | None = None,
     on_step: Callable[[int, int, str], None] | None = None,
+    sampled: bool = False,
 ) -> RunRecord:
     """Run `script` against the persona (latest version unless given) in the scene (given, else the
     script's, else the persona version's home scene, else none; `"none"`: no scene tone; latest version
     unless given) on `engine`, store the run and return it. `on_step(done, total, what)` is called before
-    each reply is asked for (the greeting, then "turn 1"...), e.g. to move a progress bar."""
+    each reply is asked for (the greeting, then "turn 1"...), e.g. to move a progress bar.
+
+    The engine is asked for its most likely replies (temperature 0), unless `sampled`: a sampled run of one
+    persona version passed and failed by turns (the default brain passed 15 of 21 seed runs), so a
+    writer could not tell whether an edit or chance moved a check. Engines that take no temperature (the
+    hosted ones, Step-Audio 2 mini) sample either way; the run records what it asked for."""
     availability = engine.availability()
     if not availability.usable:
         raise CheckSetupError(f"the {engine.name} engine cannot run here: {availability.reason}")
@@ -103,6 +109,8 @@ async def run_check(
     config = compose_session(persona, scene)  # type: ignore[arg-type]
     # a custom voice: the embedded engine speaks with its stated fallback (the card says so)
     config = config.model_copy(update={"voice": engine_voice(engine.name, config.voice)})
+    temperature = None if sampled else 0.0
+    config = config.model_copy(update={"temperature": temperature})
     speed = config.speed or 1.0
     audio_dir = data_dir / "quality" / f"run-{utc_now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
     started = utc_now()
@@ -144,6 +152,10 @@ async def run_check(
         for index, turn in enumerate(script.turns, start=1):
             what = f"turn {index}"
             step(greeting_steps + index - 1, total, what)
+            # As a listener would, hearing the last reply out: the engine readies its next prompt meanwhile, and
+            # the first audio measured is the one a user would wait for (without it, the first turn paid for
+            # evaluating the persona's whole prompt: 6-11 s in the seed checks).
+            await talk.settle()
             reply = await (talk.say(turn.say, what) if turn.say is not None else talk.speak(turn.audio, what))  # type: ignore[arg-type]
             await score(reply, script.expectations_for(index - 1), index)
     failed = sum(not r.passed for r in all_results)
@@ -161,6 +173,7 @@ async def run_check(
         failed_checks=failed,
         total_checks=len(all_results),
         audio_dir=str(audio_dir),
+        temperature=temperature,
     )
     with db.session() as session:
         run_id = save_run(session, run=run, replies=rows)

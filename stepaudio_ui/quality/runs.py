@@ -45,6 +45,15 @@ class RunRecord:
     total_checks: int
     voice_card: VoiceCard
     replies: list[ReplyRecord]
+    temperature: float | None = None  # asked of the engine; None: its own sampling
+
+    @property
+    def sampling(self) -> str:
+        if self.temperature == 0:
+            return "the most likely replies (temperature 0): the same persona version gives the same replies"
+        if self.temperature is None:
+            return "sampled as in a live conversation: a rerun may reply differently"
+        return f"sampled at temperature {self.temperature:g}"
 
     @property
     def label(self) -> str:
@@ -80,6 +89,7 @@ def _record(run: QualityRun, replies: list[QualityReply]) -> RunRecord:
         failed_checks=run.failed_checks,
         total_checks=run.total_checks,
         voice_card=VoiceCard.model_validate_json(run.voice_card),
+        temperature=run.temperature,
         replies=[
             ReplyRecord(
                 turn_index=r.turn_index,

@@ -32,6 +32,9 @@ class QualityRun(SQLModel, table=True):
     failed_checks: int = 0
     total_checks: int = 0
     audio_dir: str = ""
+    # The temperature the run asked of the engine: 0.0, its most likely replies (a check run's default); None,
+    # the engine's own sampling, as in a live conversation (`check --sampled`, and every run before 0008).
+    temperature: float | None = None
 
 
 class QualityReply(SQLModel, table=True):
