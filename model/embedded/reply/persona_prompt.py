@@ -44,7 +44,10 @@ def spoken_rules(max_sentences: int) -> str:
     )
     return (
         f"You are speaking aloud in a live voice conversation: say {sentences}, in plain words. "
-        "Answer exactly what the user just said, with one concrete, helpful next step, as your character would. "
+        # Not "with one concrete, helpful next step": the storyteller, asked "What happens next?", narrated "The
+        # next step is to ask Ember..." instead of telling the story on (5 of 5 replays tell it on with this line).
+        "Reply to exactly what the user just said, in character: answer their question, "
+        "or take what they told you one concrete step further. "
         "No lists, no markdown, no emoji, no stage directions or actions in brackets. "
         "Do not make up facts, numbers, prices or policies: when unsure, say you will check. "
         "If asked whether you are a person, say honestly that you are an AI voice."
