@@ -108,7 +108,7 @@ class EmbeddedSession:
     async def prompt_ready(self) -> None:
         """Wait until the prompt the next reply starts with is evaluated (llama.cpp's prompt cache), as it
         is by the time a listener has heard the greeting or the last reply out."""
-        await self._prompts.prompt_ready()
+        await self._prompts.warmed()
 
     @property
     def idle(self) -> bool:

@@ -36,6 +36,18 @@ WARM_MIN_INTERVAL_S = 1.0
 _WARM_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 
 
+async def _bounded_wait(work: asyncio.Future[None], timeout_s: float) -> None:
+    """Wait for background `work` at most `timeout_s`; its failure or slowness is not the waiter's."""
+    try:
+        await asyncio.wait_for(asyncio.shield(work), timeout_s)
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():  # the waiter itself was cancelled: pass it on
+            raise
+    except Exception:  # noqa: BLE001 - a failed or slow warm-up only means the reply evaluates it itself
+        logger.debug("prompt warm-up not used", exc_info=True)
+
+
 def _warm_slot() -> asyncio.Semaphore:
     """One session's warm-up at a time in the process (per event loop): warm-ups are optional work, and
     many sessions opening at once must not put a warm-up each on the model threads in front of replies."""
@@ -143,8 +155,8 @@ class SessionPrompts:
         warm = (prompt, plan.voice, plan.speed, languages)
         if warm == self._last_warm:  # the same prompt and voice again (a repeated session.update): nothing new
             return
-        self._last_warm = warm
         async with _warm_slot():  # waiting here holds no model thread
+            self._last_warm = warm  # not before: a warm-up dropped while it waited here evaluated nothing
             self._prompt_warming = asyncio.ensure_future(run_model_work(self._shared.warm_prompt, prompt))
             await asyncio.gather(
                 self._prompt_warming, run_model_work(self._prewarm_openers, plan.voice, plan.speed, languages)
@@ -165,16 +177,25 @@ class SessionPrompts:
         cores: typed first audio came 1.9x later on the 0.5B brain that way (issue 19). Waiting reuses it.
         """
         warming = self._prompt_warming
-        if warming is None or warming.done():
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(warming), timeout_s)
-        except asyncio.CancelledError:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():  # our own reply was cancelled: pass it on
-                raise
-        except Exception:  # noqa: BLE001 - a failed or slow warm-up only means the reply evaluates it itself
-            logger.debug("prompt warm-up not used", exc_info=True)
+        if warming is not None and not warming.done():
+            await _bounded_wait(warming, timeout_s)
+        warmer = self._warmer
+        if warmer is not None and not warmer.done() and (self._prompt_warming is None or self._prompt_warming.done()):
+            # A warm-up asked for but not evaluating yet (queued behind another session's, or waiting out the
+            # one-a-second limit) would start beside this reply and evaluate the same prompt in the other slot
+            # on the same cores: in `bench brain`, each persona's first 0.5B reply took 10-12 s to its first
+            # token that way, against ~0.4 s for later turns. Dropped; the reply evaluates the prompt itself, and
+            # the next warm-up is asked for when it ends.
+            self._wanted = None
+            warmer.cancel()
+
+    async def warmed(self, timeout_s: float = PROMPT_WARM_WAIT_S) -> None:
+        """Wait (a bounded while) until the prompt the next reply starts with is evaluated, even when its
+        warm-up still waits behind another session's: the time a listener gives the engine while hearing the
+        greeting or the last reply out (`bench brain` and check runs wait so before each typed turn)."""
+        warmer = self._warmer
+        if warmer is not None and not warmer.done():
+            await _bounded_wait(warmer, timeout_s)
 
     def _reserve(self, plan: ReplyPlan) -> int:
         """Context kept free of history: the reply, and the few-shot turns shown before the history."""
