@@ -90,6 +90,15 @@ def test_asked_again_with_dry_sampling_only_for_a_bilingual_brain() -> None:
     messages = [ChatMessage("system", plan.system_prompt), ChatMessage("user", "你好")]
     retry_messages, retry_options = retry_plan(plan, messages)  # the last try after nothing speakable
     assert retry_messages == messages and retry_options.dry_multiplier == AVOID_REPEATS_DRY
+    assert retry_options.temperature == 0.7  # more randomness for the last try...
+    greedy = plan_reply(
+        config.model_copy(update={"temperature": 0.0}),
+        user_text="你好",
+        user_language="zh",
+        llm_writes_chinese=True,
+        default_voice="v",
+    )
+    assert retry_plan(greedy, messages)[1].temperature == 0.0  # ... but a check run's stays greedy: reproducible
     tiny = plan_reply(config, user_text="你好", user_language="zh", llm_writes_chinese=False, default_voice="v")
     assert not tiny.copy_guard and retry_plan(tiny, messages)[1].dry_multiplier == 0
 

@@ -233,10 +233,12 @@ def retry_plan(plan: ReplyPlan, messages: Sequence[ChatMessage]) -> tuple[list[C
 
     An English-only model is reminded of the language and made less random. A bilingual one (it had
     refused, or copied) gets the same prompt, more randomness and no repeats: the English reminder would
-    turn a Chinese conversation into English."""
+    turn a Chinese conversation into English. A greedy plan (a check run's, temperature 0) stays greedy: its
+    replies must come out the same every run."""
     if plan.english_only:
         return english_retry_prompt(messages), english_retry_options(plan.options)
-    return list(messages), dataclasses.replace(avoid_repeats_options(plan.options), temperature=0.7)
+    temperature = 0.7 if plan.options.temperature > 0 else 0.0
+    return list(messages), dataclasses.replace(avoid_repeats_options(plan.options), temperature=temperature)
 
 
 _LAST_BREAK = re.compile(r".*(?:[.!?…,;:]['\")\]」』”’]*(?=\s|$)|[。！？，；：、][」』”’）]*)", re.DOTALL)
