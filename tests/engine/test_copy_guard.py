@@ -6,12 +6,7 @@ replies of one long conversation); the shaper spots the copy and the writer asks
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-import json
-
 from model.embedded.models import EmbeddedModels
-from model.embedded.reply.history import ConversationHistory
 from model.embedded.reply.llm import ChatMessage
 from model.embedded.reply.persona_prompt import with_few_shot
 from model.embedded.reply.plan import (
@@ -21,18 +16,13 @@ from model.embedded.reply.plan import (
     retry_plan,
     without_copied_replies,
 )
-from model.embedded.reply.prompts import SessionPrompts
 from model.embedded.reply.shape import EarlierText, ReplyShaper, phrase_key, phrase_keys
 from model.embedded.reply.write import ReplyStats
 from model.embedded.shared import SharedModels
 from model.embedded.speak.phrase_text import join_phrases
 from model.events import SessionConfig
-from stepaudio_ui.package_data import packaged_folder
-from stepaudio_ui.studio.compose import compose_session
-from stepaudio_ui.studio.specs import PersonaSpec, SceneSpec
-from tests.engine.conftest import start_writer
+from tests.engine.seed_replies import seed_config, seed_reply, write_reply
 
-SEED_DIR = packaged_folder("seeds")
 EARLIER_EN = ["You say xièxie, 谢谢. It means thank you."]
 # Said twice already: asked a third time, the 0.5B (greedy) opens its reply with it word for word.
 EARLIER_ZH = "请先换一根充电线试试，如果问题仍然存在，请联系我们。"
@@ -118,14 +108,7 @@ async def _reply(models: EmbeddedModels, copy_guard: bool) -> tuple[list[str], R
     turns = [ChatMessage(role, text) for role, text in CHARGING_CALL]
     messages = with_few_shot([ChatMessage("system", plan.system_prompt), *turns], list(plan.few_shot))
     shared = SharedModels(models, llm_writes_chinese=True, copy_guard=copy_guard)
-    stats = ReplyStats()
-    thread, phrases = await start_writer("resp_copy", shared, plan, messages, stats)
-    texts: list[str] = []
-    while (text := await asyncio.wait_for(phrases.get(), 120)) is not None:
-        texts.append(text)
-        stats.units_started = stats.units_handed  # a voice keeping up
-    thread.join(10)
-    return texts, stats
+    return await write_reply(shared, plan, messages)
 
 
 async def test_a_reply_that_copies_an_earlier_one_is_asked_again_on_the_real_model(
@@ -172,38 +155,17 @@ def test_asked_again_without_the_copied_reply_but_with_the_example_lines() -> No
     assert kept[:3] == messages[:3]  # the system prompt and the example turns stay, though the example matches too
 
 
-async def _lin_third_answer(embedded_models: EmbeddedModels, *, chinese_opening: bool) -> tuple[str, ReplyStats]:
-    persona = json.loads((SEED_DIR / "personas" / "lin-tutor.json").read_text(encoding="utf-8"))["versions"][-1]
-    scene = json.loads((SEED_DIR / "scenes" / "quiet-library.json").read_text(encoding="utf-8"))["versions"][-1]
-    config = compose_session(PersonaSpec.model_validate(persona["spec"]), SceneSpec.model_validate(scene["spec"]))
-    config = config.model_copy(update={"greeting": None, "temperature": 0.0})  # greedy: the same reply every run
-    shared = SharedModels(embedded_models, llm_writes_chinese=True, copy_guard=True)
-    history = ConversationHistory(shared.count_tokens, shared.context_tokens)
-    for role, text in LIN_CALL:
-        history.add(role, text)
-    prompts = SessionPrompts(shared, history)
-    plan = prompts.plan(config, user_text=LIN_CALL[-1][1], user_language=None)
-    plan = dataclasses.replace(plan, options=dataclasses.replace(plan.options, opens_in_chinese=chinese_opening))
-    stats = ReplyStats()
-    thread, phrases = await start_writer("resp_lin", shared, plan, prompts.messages(plan), stats)
-    texts: list[str] = []
-    while (text := await asyncio.wait_for(phrases.get(), 120)) is not None:
-        texts.append(text)
-        stats.units_started = stats.units_handed
-    thread.join(10)
-    return join_phrases(texts), stats
-
-
 async def test_a_copy_asked_again_without_the_reply_it_copied_answers_what_was_asked(
     embedded_models: EmbeddedModels,
 ) -> None:
     # Without the Chinese opening (a brain that takes no grammar, as an OpenAI-compatible endpoint), greedy, the
     # first pass opens with "You say xièxie" again.
-    reply, stats = await _lin_third_answer(embedded_models, chinese_opening=False)
+    lin = seed_config("lin-tutor", "quiet-library")
+    reply, stats = await seed_reply(embedded_models, lin, LIN_CALL, chinese_opening=False)
     assert stats.copies_asked_again == 1
     assert "meet you" in reply.lower(), reply
     # Held to a Chinese opening, as the default brain is now, she does not copy it in the first place.
-    reply, stats = await _lin_third_answer(embedded_models, chinese_opening=True)
+    reply, stats = await seed_reply(embedded_models, lin, LIN_CALL)
     assert stats.copies_asked_again == 0 and "meet you" in reply.lower(), reply
 
 

@@ -7,27 +7,16 @@ the tutor Lin, asked in Chinese how to say 早上好 in English, answered "You s
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-import json
 import threading
 
 from model.embedded.models import EmbeddedModels
-from model.embedded.reply.history import ConversationHistory
 from model.embedded.reply.llm import CHINESE_OPENING_GRAMMAR, ChatMessage, GenerationOptions, LlamaCppChat
 from model.embedded.reply.plan import plan_reply
-from model.embedded.reply.prompts import SessionPrompts
-from model.embedded.reply.write import ReplyStats, continuation_options
-from model.embedded.shared import SharedModels
-from model.embedded.speak.phrase_text import join_phrases
+from model.embedded.reply.write import continuation_options
 from model.events import SessionConfig
 from model.text_language import CJK_CHARACTER, detect_language
-from stepaudio_ui.package_data import packaged_folder
-from stepaudio_ui.studio.compose import compose_session
-from stepaudio_ui.studio.specs import PersonaSpec, SceneSpec
-from tests.engine.conftest import start_writer
+from tests.engine.seed_replies import seed_config, seed_reply
 
-SEED_DIR = packaged_folder("seeds")
 GOOD_MORNING = "“早上好”用英文怎么说？"
 
 
@@ -58,34 +47,13 @@ def test_the_rule_is_sent_to_llama_cpp_and_dropped_when_a_paused_reply_goes_on(
     assert not resumed.opens_in_chinese and resumed.max_tokens == 66
 
 
-async def _lin_answers(models: EmbeddedModels, question: str, *, hold_opening: bool) -> str:
-    persona = json.loads((SEED_DIR / "personas" / "lin-tutor.json").read_text(encoding="utf-8"))["versions"][-1]
-    scene = json.loads((SEED_DIR / "scenes" / "quiet-library.json").read_text(encoding="utf-8"))["versions"][-1]
-    config = compose_session(PersonaSpec.model_validate(persona["spec"]), SceneSpec.model_validate(scene["spec"]))
-    config = config.model_copy(update={"greeting": None, "temperature": 0.0})  # greedy: the same reply every run
-    shared = SharedModels(models, llm_writes_chinese=True, copy_guard=True)
-    history = ConversationHistory(shared.count_tokens, shared.context_tokens)
-    history.add("user", question)
-    prompts = SessionPrompts(shared, history)
-    plan = prompts.plan(config, user_text=question, user_language=None)
-    if not hold_opening:  # the prompt alone asks for Chinese, as before the rule
-        plan = dataclasses.replace(plan, options=dataclasses.replace(plan.options, opens_in_chinese=False))
-    stats = ReplyStats()
-    thread, phrases = await start_writer("resp_lang", shared, plan, prompts.messages(plan), stats)
-    texts: list[str] = []
-    while (text := await asyncio.wait_for(phrases.get(), 120)) is not None:
-        texts.append(text)
-        stats.units_started = stats.units_handed
-    thread.join(10)
-    return join_phrases(texts)
-
-
 async def test_a_chinese_question_about_english_is_answered_in_chinese_on_the_real_model(
     embedded_models: EmbeddedModels,
 ) -> None:
-    unheld = await _lin_answers(embedded_models, GOOD_MORNING, hold_opening=False)
+    lin, asked = seed_config("lin-tutor", "quiet-library"), [("user", GOOD_MORNING)]
+    unheld, _ = await seed_reply(embedded_models, lin, asked, chinese_opening=False)
     assert detect_language(unheld) == "en", unheld  # what the rule is for: the prompt alone gets English
-    reply = await _lin_answers(embedded_models, GOOD_MORNING, hold_opening=True)
+    reply, _ = await seed_reply(embedded_models, lin, asked)
     assert CJK_CHARACTER.match(reply.lstrip("“「『（《【")), reply
     assert detect_language(reply) == "zh" and "good morning" in reply.lower(), reply
 
