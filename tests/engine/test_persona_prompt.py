@@ -103,6 +103,9 @@ def test_a_chinese_stock_refusal_ends_the_pass_and_nothing_after_it_is_spoken() 
     assert shaper.finished and shaper.accept("如果您有其他问题，") == [] and shaper.release() == []
     whole = ReplyShaper(3)
     assert whole.accept("对不起，我不能帮你处理这个问题。") == [] and whole.finished
+    with_particle = ReplyShaper(3)  # another check run's: "抱歉，我无法帮助您的。请问您有什么问题或者需要什么帮助吗？"
+    assert with_particle.accept("抱歉，") == [] and with_particle.accept("我无法帮助您的。") == []
+    assert with_particle.finished
     declined = "开车的时候我不能帮您查这个，我们先停好车吧。"
     assert ReplyShaper(3).accept(declined) == [declined]
 

@@ -43,10 +43,11 @@ _STOCK_REFUSAL = re.compile(
     r"(?:assist|help) (?:you )?with (?:that|this)(?: request)?[.!]?$",
     re.IGNORECASE,
 )
-# Its Chinese form: 小星's caller, told "我的手机充不进电。", heard "抱歉，我无法帮助您。" in 1 of 3 check runs.
+# Its Chinese form: 小星's caller, told "我的手机充不进电。", heard "抱歉，我无法帮助您。" in 1 of 3 check runs, and
+# "抱歉，我无法帮助您的。" in another.
 _STOCK_REFUSAL_ZH = re.compile(
     r"^(?:(?:很|非常|真)?(?:抱歉|对不起)[，,]?\s*)?(?:但(?:是)?)?我(?:无法|不能|没办法)(?:帮助|帮|协助)(?:您|你)"
-    r"(?:处理|解决)?(?:这个|此)?(?:问题|请求)?[。！!.]?$"
+    r"(?:处理|解决)?(?:这个|此)?(?:问题|请求)?的?[。！!.]?$"
 )
 # The first phrase is cut at its first comma, so the refusal arrives as "I'm sorry," + "but I can't assist
 # with that.": the apology is held until the next phrase shows whether a refusal follows it.
