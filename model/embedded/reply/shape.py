@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from difflib import SequenceMatcher
 
 from model.embedded.reply.english_words import looks_english
+from model.embedded.reply.recital import RECITAL_CONTEXT_CHARS, Instructions
 from model.embedded.speak.phrase_text import SENTENCE_END
 from model.embedded.speak.phrases import detect_language
 
@@ -151,6 +152,7 @@ class ReplyShaper:
         earlier_phrases: Iterable[str] = frozenset(),
         expect_english: bool = False,
         copy_guard: bool = False,
+        instructions: str = "",
     ) -> None:
         self._max_sentences = max_sentences
         self._english_only = english_only
@@ -159,6 +161,8 @@ class ReplyShaper:
         self._in_dropped_sentence = False  # the rest of a sentence whose start was dropped goes too
         self._earlier = EarlierText(earlier_phrases)
         self._copy_guard = copy_guard
+        self._instructions = Instructions(instructions)  # the system prompt: never read out (recital.py)
+        self._said = ""  # the end of what this reply has spoken: a recital may start before the phrase at hand
         self._reask_on_copy = copy_guard  # a copy as the first phrase ends this pass (`copied`)
         self._sentences = 0
         self._seen: set[str] = set()
@@ -188,6 +192,7 @@ class ReplyShaper:
         self._expect_english = False
         self._in_dropped_sentence = False
         self._earlier = EarlierText(())
+        self._instructions = Instructions("")
         self._drop_refusals = False
         self._seen.clear()
         self._accepted = self._sentences = 0
@@ -250,6 +255,10 @@ class ReplyShaper:
             self.dropped_foreign += 1
             self._in_dropped_sentence = not SENTENCE_END.search(text)
             return None
+        if self._instructions.recited_in(f"{self._said} {text}"):
+            logger.info("reply cut: it recites the system prompt (%r)", text[:60])
+            self.finished = True  # what follows goes on reciting; with nothing said yet, the writer asks again
+            return None
         key = phrase_key(text)
         # A copy that ends a sentence already begun is spoken: cut there, Luna's "Do you want Ember to look for
         # a pillow" lost its "or a friend?" (words of her last reply) and ended mid-question.
@@ -273,6 +282,7 @@ class ReplyShaper:
             self._accepted += 1
             return None
         self._accepted += 1
+        self._said = f"{self._said} {text}"[-RECITAL_CONTEXT_CHARS:]
         self._mid_sentence = not SENTENCE_END.search(text)
         if SENTENCE_END.search(text):
             self._sentences += 1

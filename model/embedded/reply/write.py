@@ -114,6 +114,7 @@ class ReplyWriter:
             earlier_phrases=self.plan.earlier_phrases,
             expect_english=self.plan.language == "en",
             copy_guard=self.plan.copy_guard,
+            instructions=self.plan.system_prompt,
         )
         self.stats.request_wall = now_ms()
         messages = self.messages or []
