@@ -108,9 +108,8 @@ async def run_check(
     scene = scene_view.spec if scene_view else None
     config = compose_session(persona, scene)  # type: ignore[arg-type]
     # a custom voice: the embedded engine speaks with its stated fallback (the card says so)
-    config = config.model_copy(update={"voice": engine_voice(engine.name, config.voice)})
     temperature = None if sampled else 0.0
-    config = config.model_copy(update={"temperature": temperature})
+    config = config.model_copy(update={"voice": engine_voice(engine.name, config.voice), "temperature": temperature})
     speed = config.speed or 1.0
     audio_dir = data_dir / "quality" / f"run-{utc_now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
     started = utc_now()

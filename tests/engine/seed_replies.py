@@ -25,15 +25,18 @@ SEED_DIR = packaged_folder("seeds")
 REPLY_TIMEOUT_S = 120.0
 
 
+def _seed_spec(folder: str, slug: str) -> dict[str, object]:
+    return json.loads((SEED_DIR / folder / f"{slug}.json").read_text(encoding="utf-8"))["versions"][-1]["spec"]
+
+
+def seed_persona(slug: str) -> PersonaSpec:
+    """The seed persona's latest version."""
+    return PersonaSpec.model_validate(_seed_spec("personas", slug))
+
+
 def seed_config(persona: str, scene: str) -> SessionConfig:
     """The seed persona under the seed scene, greedy (the same reply every run) and without its greeting."""
-    versions = {
-        kind: json.loads((SEED_DIR / folder / f"{slug}.json").read_text(encoding="utf-8"))["versions"][-1]["spec"]
-        for kind, folder, slug in (("persona", "personas", persona), ("scene", "scenes", scene))
-    }
-    config = compose_session(
-        PersonaSpec.model_validate(versions["persona"]), SceneSpec.model_validate(versions["scene"])
-    )
+    config = compose_session(seed_persona(persona), SceneSpec.model_validate(_seed_spec("scenes", scene)))
     return config.model_copy(update={"greeting": None, "temperature": 0.0})
 
 

@@ -7,17 +7,14 @@ lines (turns of the prompt, not part of the system prompt), are spoken untouched
 
 from __future__ import annotations
 
-import json
-
 from model.embedded.reply.plan import ReplyPlan, plan_reply
 from model.embedded.reply.shape import ReplyShaper
 from model.embedded.speak.phrases import PhraseSplitter
 from model.events import SessionConfig
-from stepaudio_ui.package_data import packaged_folder
 from stepaudio_ui.studio.compose import compose_session
 from stepaudio_ui.studio.specs import PersonaSpec
+from tests.engine.seed_replies import SEED_DIR, seed_persona
 
-SEED_DIR = packaged_folder("seeds")
 RECITED = [
     "I'm a grumpy old sea captain with a short fuse. You are gruff, impatient and easily annoyed, but secretly you "
     "care and always give good advice in the end.",
@@ -28,8 +25,7 @@ RECITED = [
 
 
 def _persona_plan(slug: str) -> tuple[ReplyPlan, PersonaSpec]:
-    spec = json.loads((SEED_DIR / "personas" / f"{slug}.json").read_text(encoding="utf-8"))["versions"][-1]["spec"]
-    persona = PersonaSpec.model_validate(spec)
+    persona = seed_persona(slug)
     plan = plan_reply(
         compose_session(persona, None), user_text="Hi", user_language="en", llm_writes_chinese=True, default_voice="v"
     )

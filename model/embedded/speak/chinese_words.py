@@ -24,11 +24,10 @@ def words_of(text: str) -> list[str]:
         return list(jieba.lcut(text, HMM=False))
 
 
-# Not a place to end a phrase: after a word that binds to the next (你的|电源, 因为|天气), or before one that
-# ends the last (好了, 对吗). Before a word that opens a clause is the best place (天气很好|而且).
-_BINDS_FORWARD = frozenset(
-    "的 地 得 和 与 及 把 被 给 在 从 对 为 向 因为 而且 但是 所以 如果 然后 或者 比如 并且".split()
-)
+# Not a place to end a phrase: after a word that binds to the next (你的|电源, 因为|天气; any word ending in
+# 的, 地 or 得, those alone included), or before one that ends the last (好了, 对吗). Before a word that opens a
+# clause is the best place (天气很好|而且).
+_BINDS_FORWARD = frozenset("和 与 及 把 被 给 在 从 对 为 向 因为 而且 但是 所以 如果 然后 或者 比如 并且".split())
 _BINDS_BACK = frozenset("的了吗呢吧啊呀着过们地得么")
 _OPENS_CLAUSE = frozenset("因为 而且 但是 所以 如果 然后 或者 比如 并且 不过 还是 可以 请".split())
 
